@@ -1,0 +1,87 @@
+// Package remote talks to a target: over SSH for devices, or directly for the
+// "local" target. Both sit behind Device so deploy and run code is shared.
+package remote
+
+import (
+	"context"
+	"time"
+)
+
+// Event is one thing that happened during a deploy or a run.
+type Event interface{ remoteEvent() }
+
+// Step is a deploy stage starting or ending: "connect", "upload", "verify", "install".
+type Step struct {
+	Name string
+	Done bool
+	Err  error
+	Time time.Time
+}
+
+// Progress reports upload progress.
+type Progress struct {
+	Sent, Total int64   // bytes of the (uncompressed) file
+	WireBytes   int64   // bytes actually sent (after compression)
+	Rate        float64 // bytes of file per second
+	ETA         time.Duration
+}
+
+// Output is one line a remote command printed.
+type Output struct {
+	Time   time.Time
+	Stderr bool
+	Text   string
+}
+
+func (Step) remoteEvent()     {}
+func (Progress) remoteEvent() {}
+func (Output) remoteEvent()   {}
+
+// File is a local artifact to deploy.
+type File struct {
+	Path   string
+	SHA256 string // hex, as computed by the build
+	Size   int64
+}
+
+// Installed says where a deploy put the file on the device.
+type Installed struct {
+	Path      string // absolute path on the device
+	SHA256    string
+	Skipped   bool   // the device already had this exact file
+	Previous  string // path of the kept previous binary ("" if none)
+	Duration  time.Duration
+	WireBytes int64
+}
+
+// Command is a program to run on the device.
+type Command struct {
+	Path string   // program; relative paths are taken inside deploy_dir
+	Args []string // each shell-quoted on the device
+	Env  []string // KEY=VALUE, passed as `env K=V … prog`, quoted
+	Dir  string   // working directory; "" = deploy_dir
+}
+
+// ExitStatus is how a remote command ended.
+type ExitStatus struct {
+	Code     int
+	Signal   string
+	Duration time.Duration
+}
+
+// Device is a connected target.
+type Device interface {
+	// Deploy installs f as name inside the target's deploy_dir, atomically.
+	Deploy(ctx context.Context, f File, name string, emit func(Event)) (Installed, error)
+	// Rollback restores name.prev over name.
+	Rollback(ctx context.Context, name string) error
+	// Run starts cmd and streams its output; cancelling ctx stops the
+	// process on the device.
+	Run(ctx context.Context, cmd Command, emit func(Event)) (ExitStatus, error)
+	// Exec runs a short shell snippet and returns its stdout (for probes
+	// like `uname -m`). The snippet must already be quoted.
+	Exec(ctx context.Context, script string) ([]byte, error)
+	// DeployDir is the absolute deploy directory on the device.
+	DeployDir() string
+	Close() error
+}
