@@ -1,0 +1,92 @@
+package ui
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// press builds the key message a terminal sends for a key name as
+// bubbles/key spells it ("enter", "shift+tab", "space", "G", "/").
+func press(name string) tea.KeyPressMsg {
+	special := map[string]rune{
+		"enter": tea.KeyEnter, "tab": tea.KeyTab, "esc": tea.KeyEscape,
+		"space": tea.KeySpace, "up": tea.KeyUp, "down": tea.KeyDown,
+		"left": tea.KeyLeft, "right": tea.KeyRight, "pgup": tea.KeyPgUp,
+		"pgdown": tea.KeyPgDown, "home": tea.KeyHome, "end": tea.KeyEnd,
+		"backspace": tea.KeyBackspace,
+	}
+	switch {
+	case name == "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case name == "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case special[name] != 0:
+		k := tea.KeyPressMsg{Code: special[name]}
+		if name == "space" {
+			k.Text = " "
+		}
+		return k
+	}
+	r := []rune(name)
+	if len(r) != 1 {
+		panic("press: unknown key " + name)
+	}
+	return tea.KeyPressMsg{Code: r[0], Text: name}
+}
+
+// plain strips escape sequences and trailing spaces, so goldens compare
+// what a user reads, independent of colour support.
+func plain(s string) string {
+	lines := strings.Split(ansi.Strip(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// golden compares got (after plain) with testdata/name.golden; -update
+// rewrites the file instead.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	got = plain(got)
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s\n--- got ---\n%s--- want ---\n%s", t.Name(), path, got, want)
+	}
+}
+
+// assertSize checks that a rendered block is exactly w×h cells: a pane
+// that draws one column too many breaks the whole layout.
+func assertSize(t *testing.T, s string, w, h int) {
+	t.Helper()
+	lines := strings.Split(s, "\n")
+	if len(lines) != h {
+		t.Errorf("height %d, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if got := ansi.StringWidth(l); got != w {
+			t.Errorf("line %d is %d wide, want %d: %q", i, got, w, ansi.Strip(l))
+		}
+	}
+}

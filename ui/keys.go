@@ -1,0 +1,131 @@
+package ui
+
+import "charm.land/bubbles/v2/key"
+
+// GlobalKeys work in every pane (unless a text input has the keyboard).
+type GlobalKeys struct {
+	Next   key.Binding
+	Prev   key.Binding
+	Build  key.Binding
+	Cancel key.Binding
+	Help   key.Binding
+	Quit   key.Binding
+}
+
+func newGlobalKeys() GlobalKeys {
+	return GlobalKeys{
+		Next:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		Prev:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev pane")),
+		Build:  key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "build")),
+		Cancel: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build"), key.WithDisabled()),
+		Help:   key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:   key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	}
+}
+
+func (k GlobalKeys) bindings() []key.Binding {
+	return []key.Binding{k.Next, k.Build, k.Cancel, k.Help, k.Quit}
+}
+
+func (k GlobalKeys) full() []key.Binding {
+	return []key.Binding{k.Next, k.Prev, k.Build, k.Cancel, k.Help, k.Quit}
+}
+
+// ListKeys move a cursor in the targets and profiles lists.
+type ListKeys struct {
+	Up     key.Binding
+	Down   key.Binding
+	Select key.Binding // enter: choose the target
+	Toggle key.Binding // space: tick a profile
+}
+
+func newTargetKeys() ListKeys {
+	return ListKeys{
+		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Select: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "use target")),
+		Toggle: key.NewBinding(key.WithKeys("space"), key.WithDisabled()),
+	}
+}
+
+func newProfileKeys() ListKeys {
+	return ListKeys{
+		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Select: key.NewBinding(key.WithKeys("enter"), key.WithDisabled()),
+		Toggle: key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "toggle profile")),
+	}
+}
+
+func (k ListKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Select, k.Toggle}
+}
+
+func (k ListKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// ScrollKeys scroll the plan pane.
+type ScrollKeys struct {
+	Up   key.Binding
+	Down key.Binding
+}
+
+func newScrollKeys() ScrollKeys {
+	return ScrollKeys{
+		Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+		Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+	}
+}
+
+func (k ScrollKeys) ShortHelp() []key.Binding  { return []key.Binding{k.Up, k.Down} }
+func (k ScrollKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// LogKeys drive the build log pane.
+type LogKeys struct {
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding // also resumes follow mode
+	Left     key.Binding
+	Right    key.Binding
+	Search   key.Binding
+	Next     key.Binding
+	PrevHit  key.Binding
+	Error    key.Binding
+	Clear    key.Binding
+	PrevTab  key.Binding
+	NextTab  key.Binding
+}
+
+func newLogKeys() LogKeys {
+	return LogKeys{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "space"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom+follow")),
+		Left:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "scroll sideways")),
+		Right:    key.NewBinding(key.WithKeys("right", "l")),
+		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		Next:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match")),
+		PrevHit:  key.NewBinding(key.WithKeys("N")),
+		Error:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "first/next error")),
+		Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+		PrevTab:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "prev/next profile")),
+		NextTab:  key.NewBinding(key.WithKeys("]")),
+	}
+}
+
+func (k LogKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Bottom, k.Search, k.Error, k.PrevTab}
+}
+
+func (k LogKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown},
+		{k.Top, k.Bottom, k.Left},
+		{k.Search, k.Next, k.Error, k.Clear, k.PrevTab},
+	}
+}

@@ -1,0 +1,178 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Styles is the whole look of the TUI in one value, shared read-only by the
+// panes through Common.
+//
+// Every highlight pairs its colour with an attribute (bold, reverse,
+// underline) because under NO_COLOR the renderer drops colours but keeps
+// attributes: an error line must still stand out on a monochrome terminal.
+type Styles struct {
+	Header      lipgloss.Style
+	HeaderDim   lipgloss.Style
+	Border      lipgloss.Style // pane border, unfocused
+	BorderFocus lipgloss.Style // pane border, focused
+	Title       lipgloss.Style
+	TitleFocus  lipgloss.Style
+
+	Cursor   lipgloss.Style // the list row under the cursor
+	Selected lipgloss.Style // a chosen target / ticked profile
+	Dim      lipgloss.Style
+	Desc     lipgloss.Style
+
+	Comment lipgloss.Style // "# release on local-arm64" above a command
+	Command lipgloss.Style
+	Error   lipgloss.Style
+
+	Tab       lipgloss.Style
+	TabActive lipgloss.Style
+
+	OK        lipgloss.Style
+	Fail      lipgloss.Style
+	Running   lipgloss.Style
+	Cancelled lipgloss.Style
+
+	Help help.Styles
+
+	// Log line styles are pre-split into ANSI prefix/suffix pairs: the log
+	// pane draws up to a screenful of lines per frame and lipgloss.Render
+	// per line would dominate the frame time.
+	LogError  span // compile error: path.go:12:5: …
+	LogHeader span // "# armbench/examples/workload"
+	LogMark   span // the line jumped to (search hit, `e`)
+	LogMatch  span // the search term inside a line
+}
+
+// span is a style reduced to the escape sequences around its text.
+type span struct{ pre, post string }
+
+func (s span) wrap(text string) string {
+	if s.pre == "" {
+		return text
+	}
+	return s.pre + text + s.post
+}
+
+func spanOf(st lipgloss.Style) span {
+	// A NUL never appears in rendered output, so it splits the rendering
+	// of a one-character string into what comes before and after it.
+	r := st.Render("\x00")
+	i := strings.IndexByte(r, 0)
+	if i < 0 {
+		return span{}
+	}
+	return span{pre: r[:i], post: r[i+1:]}
+}
+
+// DefaultStyles returns the TUI's styles. Colours are written once in
+// true colour; Bubble Tea downsamples them to what the terminal supports,
+// and to none at all under NO_COLOR.
+func DefaultStyles() *Styles {
+	var (
+		accent = lipgloss.Color("#7D56F4")
+		subtle = lipgloss.Color("#5C5C5C")
+		green  = lipgloss.Color("#3FB950")
+		red    = lipgloss.Color("#F85149")
+		yellow = lipgloss.Color("#D29922")
+		blue   = lipgloss.Color("#58A6FF")
+	)
+	s := &Styles{
+		Header:      lipgloss.NewStyle().Bold(true).Foreground(accent),
+		HeaderDim:   lipgloss.NewStyle().Foreground(subtle),
+		Border:      lipgloss.NewStyle().Foreground(subtle),
+		BorderFocus: lipgloss.NewStyle().Foreground(accent),
+		Title:       lipgloss.NewStyle().Foreground(subtle),
+		TitleFocus:  lipgloss.NewStyle().Bold(true).Foreground(accent),
+		Cursor:      lipgloss.NewStyle().Reverse(true),
+		Selected:    lipgloss.NewStyle().Bold(true).Foreground(green),
+		Dim:         lipgloss.NewStyle().Foreground(subtle),
+		Desc:        lipgloss.NewStyle().Italic(true).Foreground(subtle),
+		Comment:     lipgloss.NewStyle().Foreground(subtle),
+		Command:     lipgloss.NewStyle(),
+		Error:       lipgloss.NewStyle().Bold(true).Foreground(red),
+		Tab:         lipgloss.NewStyle().Foreground(subtle),
+		TabActive:   lipgloss.NewStyle().Bold(true).Underline(true),
+		OK:          lipgloss.NewStyle().Bold(true).Foreground(green),
+		Fail:        lipgloss.NewStyle().Bold(true).Foreground(red),
+		Running:     lipgloss.NewStyle().Foreground(yellow),
+		Cancelled:   lipgloss.NewStyle().Bold(true).Foreground(yellow),
+		Help:        help.DefaultDarkStyles(),
+	}
+	s.LogError = spanOf(lipgloss.NewStyle().Bold(true).Foreground(red))
+	s.LogHeader = spanOf(lipgloss.NewStyle().Bold(true).Foreground(blue))
+	s.LogMark = spanOf(lipgloss.NewStyle().Reverse(true))
+	s.LogMatch = spanOf(lipgloss.NewStyle().Underline(true).Bold(true).Foreground(yellow))
+	return s
+}
+
+// fit truncates or pads one rendered line to exactly w columns.
+func fit(line string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	lw := ansi.StringWidth(line)
+	if lw > w {
+		line = ansi.Truncate(line, w, "…")
+		lw = ansi.StringWidth(line)
+	}
+	if lw < w {
+		line += strings.Repeat(" ", w-lw)
+	}
+	return line
+}
+
+// box draws a rounded frame of w×h cells around lines, with title set into
+// the top border and footer into the bottom one. Lines must already be
+// exactly w-2 columns wide (see fit); missing lines are blank. Drawing the
+// frame by hand instead of with a lipgloss border keeps it predictable and
+// cheap: the log pane redraws it on every frame.
+func (s *Styles) box(b *strings.Builder, title, footer string, lines []string, w, h int, focused bool) {
+	if w < 2 || h < 2 {
+		return
+	}
+	border, titleStyle := s.Border, s.Title
+	if focused {
+		border, titleStyle = s.BorderFocus, s.TitleFocus
+	}
+	bs := spanOf(border)
+	inner := w - 2
+	edge := func(left, right, label string, st lipgloss.Style) {
+		b.WriteString(bs.pre)
+		b.WriteString(left)
+		rest := inner
+		if label != "" && inner > 4 {
+			label = ansi.Truncate(label, inner-3, "…")
+			b.WriteString("─ ")
+			b.WriteString(bs.post)
+			b.WriteString(st.Render(label))
+			b.WriteString(bs.pre)
+			b.WriteString(" ")
+			rest = inner - 3 - ansi.StringWidth(label)
+		}
+		b.WriteString(strings.Repeat("─", max(rest, 0)))
+		b.WriteString(right)
+		b.WriteString(bs.post)
+	}
+	edge("╭", "╮", title, titleStyle)
+	side := bs.wrap("│")
+	blank := strings.Repeat(" ", inner)
+	for i := 0; i < h-2; i++ {
+		b.WriteByte('\n')
+		b.WriteString(side)
+		if i < len(lines) {
+			b.WriteString(lines[i])
+		} else {
+			b.WriteString(blank)
+		}
+		b.WriteString(side)
+	}
+	b.WriteByte('\n')
+	edge("╰", "╯", footer, s.Dim)
+}
