@@ -204,14 +204,14 @@ func (p *BuildLog) SetSize(w, h int) {
 	p.input.SetWidth(max(w-8, 1))
 }
 
-func (p *BuildLog) Focus()                  { p.focused = true }
-func (p *BuildLog) Blur()                   { p.focused = false; p.stopSearch() }
-func (p *BuildLog) Title() string           { return "Build log" }
-func (p *BuildLog) KeyMap() helpKeyMap      { return p.keys }
-func (p *BuildLog) Capturing() bool         { return p.searching }
-func (p *BuildLog) bodyHeight() int         { return max(p.height-2, 0) }
-func (p *BuildLog) view(i int) *logView     { return p.views[i] }
-func (p *BuildLog) activeView() *logView    { return p.at(p.active) }
+func (p *BuildLog) Focus()               { p.focused = true }
+func (p *BuildLog) Blur()                { p.focused = false; p.stopSearch() }
+func (p *BuildLog) Title() string        { return "Build log" }
+func (p *BuildLog) KeyMap() helpKeyMap   { return p.keys }
+func (p *BuildLog) Capturing() bool      { return p.searching }
+func (p *BuildLog) bodyHeight() int      { return max(p.height-2, 0) }
+func (p *BuildLog) view(i int) *logView  { return p.views[i] }
+func (p *BuildLog) activeView() *logView { return p.at(p.active) }
 func (p *BuildLog) setState(i int, s buildState) {
 	if v := p.at(i); v != nil {
 		v.state = s
