@@ -1,0 +1,627 @@
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"armbench/targets"
+)
+
+// killGrace is how long a cancelled command gets between SIGTERM and
+// SIGKILL: enough for a Go program to flush, short enough for a user.
+const killGrace = 2 * time.Second
+
+// localDevice is the "local" target: deploy_dir is a directory here and
+// commands run as child processes, through qemu-user when needed.
+type localDevice struct {
+	t   targets.Target
+	dir string
+
+	// binfmtDir and lookPath are fields, not globals, so tests can show
+	// the runner choice without touching the machine's binfmt_misc.
+	binfmtDir string
+	lookPath  func(string) (string, error)
+}
+
+// DefaultLocalDeployDir is where a local target deploys without deploy_dir.
+func DefaultLocalDeployDir(name string) string {
+	return filepath.Join(".armbench", "device", name)
+}
+
+func openLocal(t targets.Target) (*localDevice, error) {
+	dir := t.DeployDir
+	if dir == "" {
+		dir = DefaultLocalDeployDir(t.Name)
+	}
+	if dir == "~" || strings.HasPrefix(dir, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("deploy_dir %s: %w", dir, err)
+		}
+		dir = filepath.Join(home, strings.TrimPrefix(dir[1:], "/"))
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("deploy_dir %s: %w", dir, err)
+	}
+	return &localDevice{t: t, dir: abs, binfmtDir: "/proc/sys/fs/binfmt_misc", lookPath: exec.LookPath}, nil
+}
+
+func (d *localDevice) DeployDir() string { return d.dir }
+func (d *localDevice) Close() error      { return nil }
+
+func (d *localDevice) opErr(op, step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &OpError{Op: op, Target: d.t.Name, Addr: "local " + d.dir, Step: step, Err: classifyLocal(err)}
+}
+
+func classifyLocal(err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%w: %v", ErrDiskFull, err)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("%w: %v", ErrPermission, err)
+	}
+	return err
+}
+
+// checkName refuses names that would escape deploy_dir or clash with the
+// protocol's own files.
+func checkName(name string) error {
+	switch {
+	case name == "", name == ".", name == "..":
+		return fmt.Errorf("invalid binary name %q", name)
+	case strings.ContainsAny(name, "/\x00\n"):
+		return fmt.Errorf("invalid binary name %q: no slashes, NULs or newlines", name)
+	case strings.Contains(name, tmpMarker):
+		return fmt.Errorf("invalid binary name %q: %q is reserved for temporary files", name, tmpMarker)
+	}
+	return nil
+}
+
+// tmpMarker is in the name of every temporary file a deploy writes, so the
+// next deploy can sweep what an interrupted one left behind:
+// .<name>.armbench-tmp-<random>.
+const tmpMarker = ".armbench-tmp-"
+
+func tmpPrefix(name string) string { return "." + name + tmpMarker }
+
+func (d *localDevice) sweep(name string) error {
+	ents, err := os.ReadDir(d.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), tmpPrefix(name)) {
+			if err := os.Remove(filepath.Join(d.dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// localFile fills in the size and sha256 of f when the caller left them out.
+func localFile(f File) (File, error) {
+	st, err := os.Stat(f.Path)
+	if err != nil {
+		return f, err
+	}
+	if !st.Mode().IsRegular() {
+		return f, fmt.Errorf("%s is not a regular file", f.Path)
+	}
+	if f.Size != 0 && f.Size != st.Size() {
+		return f, fmt.Errorf("%s is %d bytes, the build said %d: rebuilt meanwhile?", f.Path, st.Size(), f.Size)
+	}
+	f.Size = st.Size()
+	if f.SHA256 == "" {
+		if f.SHA256, err = fileSHA256(f.Path); err != nil {
+			return f, err
+		}
+	}
+	f.SHA256 = strings.ToLower(f.SHA256)
+	return f, nil
+}
+
+func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func(Event)) (inst Installed, err error) {
+	start := time.Now()
+	emit = safeEmit(emit)
+	step := "connect"
+	defer func() {
+		if err != nil {
+			err = d.opErr("deploy", step, err)
+			emit(Step{Name: stepName(step), Done: true, Err: err, Time: time.Now()})
+		}
+	}()
+	if err := checkName(name); err != nil {
+		return inst, err
+	}
+	emit(Step{Name: "connect", Time: time.Now()})
+	if f, err = localFile(f); err != nil {
+		return inst, err
+	}
+	if err := os.MkdirAll(d.dir, 0o755); err != nil {
+		return inst, err
+	}
+	if err := d.sweep(name); err != nil {
+		return inst, err
+	}
+	emit(Step{Name: "connect", Done: true, Time: time.Now()})
+	dst := filepath.Join(d.dir, name)
+	inst = Installed{Path: dst, SHA256: f.SHA256}
+	if old, err := fileSHA256(dst); err == nil && old == f.SHA256 {
+		inst.Skipped = true
+		if _, err := os.Stat(dst + ".prev"); err == nil {
+			inst.Previous = dst + ".prev"
+		}
+		inst.Duration = time.Since(start)
+		return inst, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return inst, err
+	}
+
+	step = "upload"
+	emit(Step{Name: "upload", Time: time.Now()})
+	tmp, err := os.CreateTemp(d.dir, tmpPrefix(name)+"*")
+	if err != nil {
+		return inst, err
+	}
+	tmpPath := tmp.Name()
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmpPath)
+		}
+	}()
+	src, err := os.Open(f.Path)
+	if err != nil {
+		return inst, err
+	}
+	defer src.Close()
+	pr := newProgress(f.Size, emit)
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			return inst, err
+		}
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			if _, err := tmp.Write(buf[:n]); err != nil {
+				return inst, err
+			}
+			pr.add(int64(n), int64(n))
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return inst, rerr
+		}
+	}
+	pr.finish()
+	if err := tmp.Chmod(0o755); err != nil {
+		return inst, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return inst, err
+	}
+	if err := tmp.Close(); err != nil {
+		return inst, err
+	}
+	emit(Step{Name: "upload", Done: true, Time: time.Now()})
+
+	step = "verify"
+	emit(Step{Name: "verify", Time: time.Now()})
+	got, err := fileSHA256(tmpPath)
+	if err != nil {
+		return inst, err
+	}
+	if got != f.SHA256 {
+		return inst, fmt.Errorf("sha256 mismatch: wrote %s, device has %s", f.SHA256, got)
+	}
+	emit(Step{Name: "verify", Done: true, Time: time.Now()})
+	if err := ctx.Err(); err != nil {
+		return inst, err
+	}
+
+	step = "install"
+	emit(Step{Name: "install", Time: time.Now()})
+	if _, err := os.Lstat(dst); err == nil {
+		prev := dst + ".prev"
+		if err := linkOrCopy(dst, prev); err != nil {
+			return inst, fmt.Errorf("keep previous binary: %w", err)
+		}
+		inst.Previous = prev
+	}
+	if err := os.Rename(tmpPath, dst); err != nil {
+		return inst, err
+	}
+	syncDir(d.dir)
+	emit(Step{Name: "install", Done: true, Time: time.Now()})
+	inst.Duration = time.Since(start)
+	inst.WireBytes = f.Size
+	return inst, nil
+}
+
+// stepName maps internal step names onto the four the UI shows.
+func stepName(s string) string {
+	if s == "prepare" {
+		return "connect"
+	}
+	return s
+}
+
+// linkOrCopy makes dst the same content as src without ever removing src:
+// a hard link when the filesystem has them, else a copy through a
+// temporary name and a rename.
+func linkOrCopy(src, dst string) error {
+	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+tmpMarker+"link")
+	os.Remove(tmp)
+	if err := os.Link(src, tmp); err != nil {
+		in, err := os.Open(src)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			os.Remove(tmp)
+			return err
+		}
+		if err := out.Close(); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func syncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		f.Sync()
+		f.Close()
+	}
+}
+
+func (d *localDevice) Rollback(ctx context.Context, name string) error {
+	if err := checkName(name); err != nil {
+		return d.opErr("rollback", "", err)
+	}
+	dst := filepath.Join(d.dir, name)
+	prev := dst + ".prev"
+	if _, err := os.Stat(prev); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return d.opErr("rollback", "", fmt.Errorf("%w: %s", ErrNoPrevious, prev))
+		}
+		return d.opErr("rollback", "", err)
+	}
+	// Swap, so a second rollback goes forward again; dst exists throughout.
+	hold := filepath.Join(d.dir, tmpPrefix(name)+"rollback")
+	os.Remove(hold)
+	if err := os.Link(dst, hold); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return d.opErr("rollback", "", err)
+	}
+	if err := os.Rename(prev, dst); err != nil {
+		os.Remove(hold)
+		return d.opErr("rollback", "", err)
+	}
+	if err := os.Rename(hold, prev); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return d.opErr("rollback", "", err)
+	}
+	syncDir(d.dir)
+	return nil
+}
+
+func (d *localDevice) Exec(ctx context.Context, script string) ([]byte, error) {
+	if err := os.MkdirAll(d.dir, 0o755); err != nil {
+		return nil, d.opErr("exec", "", err)
+	}
+	cmd := exec.CommandContext(ctx, "sh", "-c", script)
+	cmd.Dir = d.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		} else if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			err = fmt.Errorf("%w: %s", err, msg)
+		}
+		return out, d.opErr("exec", "", err)
+	}
+	return out, nil
+}
+
+// path resolves a command path or directory: relative means inside
+// deploy_dir.
+func (d *localDevice) path(p string) string {
+	if p == "" {
+		return d.dir
+	}
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(d.dir, p)
+}
+
+// Argv returns the program and arguments that run cmd here: the target's
+// runner when it has one, else qemu-user when the binary is for another
+// architecture and binfmt_misc would not run it, else the binary itself.
+func (d *localDevice) Argv(cmd Command) ([]string, error) {
+	prog := d.path(cmd.Path)
+	if r := strings.Fields(d.t.Runner); len(r) > 0 {
+		return append(append(r, prog), cmd.Args...), nil
+	}
+	arch := elfArch(prog)
+	if arch == "" || arch == runtime.GOARCH || d.binfmtEnabled(arch) {
+		return append([]string{prog}, cmd.Args...), nil
+	}
+	q := qemuName(arch)
+	for _, name := range []string{q + "-static", q} {
+		if p, err := d.lookPath(name); err == nil {
+			return append([]string{p, prog}, cmd.Args...), nil
+		}
+	}
+	return nil, fmt.Errorf("%s is a %s binary and this machine is %s: install qemu-user-static (%s-static), register binfmt_misc, or set runner in targets.toml",
+		prog, arch, runtime.GOARCH, q)
+}
+
+func qemuName(goarch string) string {
+	switch goarch {
+	case "arm64":
+		return "qemu-aarch64"
+	case "arm":
+		return "qemu-arm"
+	case "amd64":
+		return "qemu-x86_64"
+	}
+	return "qemu-" + goarch
+}
+
+// binfmtEnabled reports whether the kernel would run a binary of arch
+// through a registered, enabled qemu handler.
+func (d *localDevice) binfmtEnabled(goarch string) bool {
+	status, err := os.ReadFile(filepath.Join(d.binfmtDir, "status"))
+	if err != nil || !strings.HasPrefix(string(status), "enabled") {
+		return false
+	}
+	entry, err := os.ReadFile(filepath.Join(d.binfmtDir, qemuName(goarch)))
+	return err == nil && strings.HasPrefix(string(entry), "enabled")
+}
+
+// elfArch returns the GOARCH of an ELF file, or "" when it is not one.
+func elfArch(path string) string {
+	f, err := elf.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	switch f.Machine {
+	case elf.EM_AARCH64:
+		return "arm64"
+	case elf.EM_ARM:
+		return "arm"
+	case elf.EM_X86_64:
+		return "amd64"
+	case elf.EM_386:
+		return "386"
+	case elf.EM_RISCV:
+		return "riscv64"
+	}
+	return strings.ToLower(strings.TrimPrefix(f.Machine.String(), "EM_"))
+}
+
+func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (ExitStatus, error) {
+	emit = safeEmit(emit)
+	argv, err := d.Argv(c)
+	if err != nil {
+		return ExitStatus{Code: -1}, d.opErr("run", "", err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = d.path(c.Dir)
+	cmd.Env = append(os.Environ(), c.Env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return ExitStatus{Code: -1}, d.opErr("run", "", err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return ExitStatus{Code: -1}, d.opErr("run", "", err)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return ExitStatus{Code: -1}, d.opErr("run", "start", err)
+	}
+	pgid := cmd.Process.Pid
+	done := make(chan struct{})
+	var killed sync.WaitGroup
+	killed.Add(1)
+	go func() {
+		defer killed.Done()
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(killGrace):
+			syscall.Kill(-pgid, syscall.SIGKILL)
+		}
+	}()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); streamLines(stdout, false, emit) }()
+	go func() { defer wg.Done(); streamLines(stderr, true, emit) }()
+	wg.Wait()
+	werr := cmd.Wait()
+	close(done)
+	killed.Wait()
+	// Children that kept the group alive past the leader go too.
+	if ctx.Err() != nil {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	st := ExitStatus{Duration: time.Since(start)}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+		switch {
+		case ws.Signaled():
+			st.Code = -1
+			st.Signal = signalName(ws.Signal())
+		default:
+			st.Code = ws.ExitStatus()
+		}
+	}
+	if ctx.Err() != nil {
+		return st, d.opErr("run", "", ctx.Err())
+	}
+	var ee *exec.ExitError
+	if werr != nil && !errors.As(werr, &ee) {
+		return st, d.opErr("run", "", werr)
+	}
+	return st, nil
+}
+
+// signalName is the signal as ssh reports it: "TERM", "KILL", …
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGTERM:
+		return "TERM"
+	case syscall.SIGKILL:
+		return "KILL"
+	case syscall.SIGINT:
+		return "INT"
+	case syscall.SIGHUP:
+		return "HUP"
+	case syscall.SIGSEGV:
+		return "SEGV"
+	case syscall.SIGABRT:
+		return "ABRT"
+	case syscall.SIGQUIT:
+		return "QUIT"
+	case syscall.SIGPIPE:
+		return "PIPE"
+	case syscall.SIGBUS:
+		return "BUS"
+	case syscall.SIGILL:
+		return "ILL"
+	}
+	return fmt.Sprintf("SIG%d", int(s))
+}
+
+// maxLine caps one Output event; longer lines arrive in pieces rather than
+// growing a buffer without bound.
+const maxLine = 64 << 10
+
+// streamLines emits each line of r as an Output event.
+func streamLines(r io.Reader, stderr bool, emit func(Event)) {
+	br := bufio.NewReaderSize(r, maxLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			text := strings.TrimRight(string(line), "\r\n")
+			emit(Output{Time: time.Now(), Stderr: stderr, Text: text})
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// safeEmit serialises emit (stdout and stderr are read concurrently) and
+// makes nil a no-op.
+func safeEmit(emit func(Event)) func(Event) {
+	if emit == nil {
+		return func(Event) {}
+	}
+	var mu sync.Mutex
+	return func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		emit(e)
+	}
+}
+
+// progress turns byte counts into Progress events, at most ten a second.
+type progress struct {
+	total       int64
+	sent, wire  int64
+	start, last time.Time
+	emit        func(Event)
+}
+
+func newProgress(total int64, emit func(Event)) *progress {
+	now := time.Now()
+	p := &progress{total: total, start: now, emit: emit}
+	emit(Progress{Total: total})
+	return p
+}
+
+func (p *progress) add(file, wire int64) {
+	p.sent += file
+	p.wire += wire
+	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
+		p.last = now
+		p.emit(p.event(now))
+	}
+}
+
+func (p *progress) setWire(wire int64) { p.wire = wire }
+
+func (p *progress) event(now time.Time) Progress {
+	ev := Progress{Sent: p.sent, Total: p.total, WireBytes: p.wire}
+	if el := now.Sub(p.start).Seconds(); el > 0 {
+		ev.Rate = float64(p.sent) / el
+		if ev.Rate > 0 && p.total > p.sent {
+			ev.ETA = time.Duration(float64(p.total-p.sent) / ev.Rate * float64(time.Second))
+		}
+	}
+	return ev
+}
+
+func (p *progress) finish() { p.emit(p.event(time.Now())) }

@@ -1,0 +1,173 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"armbench/internal/shell"
+)
+
+// DefaultConnectTimeout bounds the TCP connect plus SSH handshake.
+const DefaultConnectTimeout = 10 * time.Second
+
+// Options configure how devices are reached. The zero value is usable.
+type Options struct {
+	// ConnectTimeout bounds dialing and the SSH handshake (default 10s).
+	ConnectTimeout time.Duration
+	// KnownHosts is the known_hosts file used when the target has none of
+	// its own (default ~/.ssh/known_hosts).
+	KnownHosts string
+	// Passphrase is asked for the passphrase of an encrypted private key,
+	// only when the server would accept that key. nil skips such keys.
+	Passphrase func(keyPath string) ([]byte, error)
+
+	// SSHConfig is an ssh_config file read instead of ~/.ssh/config and
+	// /etc/ssh/ssh_config (tests, or users with a workspace-local config).
+	SSHConfig string
+	// KeepAlive is the interval of keepalive requests (default 15s); a
+	// connection missing three in a row is treated as dropped.
+	KeepAlive time.Duration
+	// NoAgent ignores SSH_AUTH_SOCK (tests that must control the keys used).
+	NoAgent bool
+	// NoDefaultKeys skips ~/.ssh/id_* (tests, again).
+	NoDefaultKeys bool
+	// ConfirmHostKey is asked by Trust before an unknown key is appended;
+	// nil accepts (the caller already showed the fingerprint).
+	ConfirmHostKey func(HostKey) bool
+	// Dial replaces net.Dialer for the TCP connection (tests that cut links).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+func (o Options) connectTimeout() time.Duration {
+	if o.ConnectTimeout > 0 {
+		return o.ConnectTimeout
+	}
+	return DefaultConnectTimeout
+}
+
+func (o Options) keepAlive() time.Duration {
+	if o.KeepAlive > 0 {
+		return o.KeepAlive
+	}
+	return 15 * time.Second
+}
+
+// Kinds of failure a user acts on differently. Errors returned by this
+// package wrap one of them when it applies: test with errors.Is.
+var (
+	ErrAuth         = errors.New("authentication failed")
+	ErrUnreachable  = errors.New("host unreachable")
+	ErrTimeout      = errors.New("timed out")
+	ErrPermission   = errors.New("permission denied")
+	ErrDiskFull     = errors.New("no space left on the device")
+	ErrDisconnected = errors.New("connection lost")
+	ErrNoPrevious   = errors.New("no previous binary to roll back to")
+	ErrNotTrusted   = errors.New("host key not trusted")
+)
+
+// OpError is a failure of one step of an operation on a target; its text
+// names both, as in
+// `deploy pi4 (pi@raspberrypi.local:22): upload: no space left on the device`.
+type OpError struct {
+	Op     string // deploy, rollback, run, exec, connect, trust
+	Target string
+	Addr   string // user@host:port, or the local deploy directory
+	Step   string // connect, prepare, upload, verify, install, …
+	Err    error
+}
+
+func (e *OpError) Error() string {
+	s := e.Op + " " + e.Target
+	if e.Addr != "" {
+		s += " (" + e.Addr + ")"
+	}
+	if e.Step != "" && e.Step != e.Op {
+		s += ": " + e.Step
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// HostKey is a device's host key as shown to a user before trusting it.
+type HostKey struct {
+	Host        string // known_hosts form: "host" or "[host]:port"
+	KeyType     string // e.g. ssh-ed25519
+	Fingerprint string // SHA256:…
+	Key         ssh.PublicKey
+	File        string // known_hosts file it is (or would be) in
+	Line        string // the known_hosts line
+	Added       bool   // Trust appended it (false: it was already known)
+}
+
+// UnknownHostError refuses a host whose key is not in known_hosts.
+type UnknownHostError struct {
+	Host        string // known_hosts form
+	KeyType     string
+	Fingerprint string
+	Key         ssh.PublicKey
+	File        string // the known_hosts file consulted (where Trust appends)
+}
+
+func (e *UnknownHostError) Error() string {
+	return fmt.Sprintf("the authenticity of host %s can't be established: %s key fingerprint is %s; not in %s (accept it with `armbench trust`)",
+		e.Host, keyTypeName(e.KeyType), e.Fingerprint, e.File)
+}
+
+// HostKeyChangedError is a host presenting a different key than the one
+// known_hosts has for it: possibly a man-in-the-middle. Never bypassed.
+type HostKeyChangedError struct {
+	Host        string
+	KeyType     string
+	Fingerprint string // of the key the host sent
+	Key         ssh.PublicKey
+	File        string // known_hosts file with the offending line
+	Line        int
+	Known       []string // fingerprints known_hosts has for the host
+}
+
+func (e *HostKeyChangedError) Error() string {
+	return fmt.Sprintf("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for %s! IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY! "+
+		"Someone could be eavesdropping on you right now (man-in-the-middle attack)! It is also possible that a host key has just been changed. "+
+		"The fingerprint for the %s key sent by the remote host is %s. Offending key in %s:%d. "+
+		"Host key verification failed; if the change is expected, remove the old key with `ssh-keygen -R %s -f %s`",
+		e.Host, keyTypeName(e.KeyType), e.Fingerprint, e.File, e.Line, shell.Quote(e.Host), shell.Quote(e.File))
+}
+
+// Warning is the text OpenSSH prints for the same situation, for front
+// ends that show it in full.
+func (e *HostKeyChangedError) Warning() string {
+	bar := "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+	return bar + "\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n" + bar + "\n" +
+		"IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n" +
+		"Someone could be eavesdropping on you right now (man-in-the-middle attack)!\n" +
+		"It is also possible that a host key has just been changed.\n" +
+		"The fingerprint for the " + keyTypeName(e.KeyType) + " key sent by the remote host is\n" +
+		e.Fingerprint + ".\n" +
+		"Please contact your system administrator.\n" +
+		fmt.Sprintf("Offending key in %s:%d\n", e.File, e.Line) +
+		"Host key for " + e.Host + " has changed and armbench verifies host keys strictly.\n" +
+		"Host key verification failed."
+}
+
+// keyTypeName turns "ssh-ed25519" into "ED25519", as OpenSSH words it.
+func keyTypeName(t string) string {
+	switch t {
+	case ssh.KeyAlgoED25519:
+		return "ED25519"
+	case ssh.KeyAlgoRSA:
+		return "RSA"
+	case ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521:
+		return "ECDSA"
+	case ssh.KeyAlgoSKED25519:
+		return "ED25519-SK"
+	case ssh.KeyAlgoSKECDSA256:
+		return "ECDSA-SK"
+	}
+	return t
+}
