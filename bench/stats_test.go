@@ -1,0 +1,334 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// benchText writes `go test -bench` output: for each benchmark, count
+// lines of ns/op, B/op and allocs/op drawn around the given medians.
+func benchText(rng *rand.Rand, procs int, count int, benches map[string][3]float64, order []string, noise float64, extra string) string {
+	var b strings.Builder
+	b.WriteString("goos: linux\ngoarch: arm64\npkg: armbench/examples/workload\n")
+	suffix := ""
+	if procs > 1 {
+		suffix = fmt.Sprintf("-%d", procs)
+	}
+	for i := 0; i < count; i++ {
+		for _, name := range order {
+			m := benches[name]
+			ns := m[0] * (1 + noise*(rng.Float64()-0.5))
+			fmt.Fprintf(&b, "Benchmark%s%s \t %d\t %.1f ns/op\t %.0f B/op\t %.0f allocs/op%s\n",
+				name, suffix, 1000+rng.IntN(50), ns, m[1], m[2], extra)
+		}
+	}
+	b.WriteString("PASS\n")
+	return b.String()
+}
+
+func statsCases() map[string][]Input {
+	rng := rand.New(rand.NewPCG(1, 2))
+	order := []string{"AllocTrees", "ParallelHash", "SHA256", "Sub/size=64"}
+	base := map[string][3]float64{
+		"AllocTrees": {52000, 17000, 511}, "ParallelHash": {81000, 900, 12},
+		"SHA256": {15000, 0, 0}, "Sub/size=64": {300, 64, 1},
+	}
+	slower := map[string][3]float64{
+		"AllocTrees": {52300, 17000, 511}, "ParallelHash": {160000, 850, 11},
+		"SHA256": {15100, 0, 0}, "Sub/size=64": {200, 64, 1},
+	}
+	cases := map[string][]Input{
+		"two profiles, procs differ": {
+			{"default", []byte(benchText(rng, 4, 6, base, order, 0.02, ""))},
+			{"single-core", []byte(benchText(rng, 1, 6, slower, order, 0.02, ""))},
+		},
+		"three profiles, custom unit": {
+			{"release", []byte(benchText(rng, 2, 8, base, order, 0.1, "\t 3.000 gc/op"))},
+			{"lowmem", []byte(benchText(rng, 2, 8, slower, order, 0.1, "\t 9.000 gc/op"))},
+			{"speed", []byte(benchText(rng, 2, 7, base, order, 0.1, "\t 3.000 gc/op"))},
+		},
+		"few rounds": {
+			{"a", []byte(benchText(rng, 2, 3, base, order, 0.05, ""))},
+			{"b", []byte(benchText(rng, 2, 3, slower, order, 0.05, ""))},
+		},
+		"missing benchmark": {
+			{"a", []byte(benchText(rng, 2, 6, base, order, 0.05, ""))},
+			{"b", []byte(benchText(rng, 2, 6, slower, order[:2], 0.05, ""))},
+		},
+	}
+	// A real capture: the sample workload under qemu-user.
+	if data, err := os.ReadFile(filepath.Join("testdata", "bench-default.txt")); err == nil {
+		if data2, err := os.ReadFile(filepath.Join("testdata", "bench-single-core.txt")); err == nil {
+			cases["captured"] = []Input{{"default", data}, {"single-core", data2}}
+		}
+	}
+	return cases
+}
+
+var benchstatOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// benchstatBinary builds golang.org/x/perf/cmd/benchstat at the version in
+// go.mod, so the comparison is against the real tool.
+func benchstatBinary(t *testing.T) string {
+	t.Helper()
+	benchstatOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "benchstat")
+		if err != nil {
+			benchstatOnce.err = err
+			return
+		}
+		benchstatOnce.path = filepath.Join(dir, "benchstat")
+		out, err := exec.Command("go", "build", "-o", benchstatOnce.path, "golang.org/x/perf/cmd/benchstat").CombinedOutput()
+		if err != nil {
+			benchstatOnce.err = fmt.Errorf("go build benchstat: %v\n%s", err, out)
+		}
+	})
+	if benchstatOnce.err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(benchstatOnce.err)
+		}
+		t.Skipf("cannot build benchstat: %v", benchstatOnce.err)
+	}
+	return benchstatOnce.path
+}
+
+// bsTable is one table of benchstat's text output.
+type bsTable struct {
+	unit string
+	rows map[string][]string // row label → tokens after it
+}
+
+// parseBenchstat reads benchstat's text tables: the unit line (second "│"
+// line) and the rows after it, as whitespace tokens without footnotes.
+func parseBenchstat(out string) []bsTable {
+	var tables []bsTable
+	var cur *bsTable
+	bars := 0
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.TrimSpace(line) == "":
+			cur, bars = nil, 0
+		case strings.Contains(line, "│"):
+			bars++
+			if bars == 2 {
+				f := strings.Fields(strings.ReplaceAll(line, "│", " "))
+				tables = append(tables, bsTable{unit: f[0], rows: map[string][]string{}})
+				cur = &tables[len(tables)-1]
+			}
+		case cur != nil && !isFootnote(line):
+			f := strings.Fields(line)
+			var toks []string
+			for _, tok := range f[1:] {
+				if !isFootnote(tok) {
+					toks = append(toks, tok)
+				}
+			}
+			cur.rows[f[0]] = toks
+		}
+	}
+	return tables
+}
+
+func isFootnote(s string) bool {
+	r := []rune(strings.TrimSpace(s))
+	return len(r) > 0 && strings.ContainsRune("⁰¹²³⁴⁵⁶⁷⁸⁹", r[0])
+}
+
+// ourTokens renders a row of t the way benchstat's tokens read.
+func ourTokens(r Row) []string {
+	var toks []string
+	for j, c := range r.Cells {
+		if !c.Present {
+			continue
+		}
+		toks = append(toks, c.Text, "±", c.CI)
+		if j > 0 && c.Compared {
+			toks = append(toks, c.Delta)
+			toks = append(toks, strings.Fields("("+c.PText+")")...)
+		}
+	}
+	return toks
+}
+
+func geoTokens(ut UnitTable) []string {
+	var toks []string
+	for j, g := range ut.Geomean {
+		if g.Present {
+			toks = append(toks, g.Text)
+		}
+		if j > 0 {
+			toks = append(toks, g.Delta)
+		}
+	}
+	return toks
+}
+
+// TestStatsMatchesBenchstat runs benchstat on the same files and checks
+// every number it prints: medians, CIs, deltas, "~", p-values, n, geomeans.
+func TestStatsMatchesBenchstat(t *testing.T) {
+	bin := benchstatBinary(t)
+	for name, inputs := range statsCases() {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := strings.Fields(BenchstatFlags)
+			for _, in := range inputs {
+				p := filepath.Join(dir, in.Label+".txt")
+				if err := os.WriteFile(p, in.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, in.Label+"="+p)
+			}
+			out, err := exec.Command(bin, args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("benchstat: %v\n%s", err, out)
+			}
+			want := parseBenchstat(string(out))
+			got, err := Stats(inputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Units) != len(want) {
+				t.Fatalf("%d unit tables, benchstat printed %d:\n%s", len(got.Units), len(want), out)
+			}
+			checked := 0
+			for i, ut := range got.Units {
+				if ut.Unit != want[i].unit {
+					t.Errorf("table %d: unit %q, benchstat %q", i, ut.Unit, want[i].unit)
+				}
+				if len(ut.Rows) != len(want[i].rows)-boolInt(len(ut.Geomean) > 0) {
+					t.Errorf("%s: %d rows, benchstat %d", ut.Unit, len(ut.Rows), len(want[i].rows))
+				}
+				for _, r := range ut.Rows {
+					w, ok := want[i].rows[r.Name]
+					if !ok {
+						t.Errorf("%s: row %q not in benchstat's output", ut.Unit, r.Name)
+						continue
+					}
+					if g := ourTokens(r); strings.Join(g, " ") != strings.Join(w, " ") {
+						t.Errorf("%s %s:\n ours      %q\n benchstat %q", ut.Unit, r.Name, g, w)
+					}
+					checked++
+				}
+				if len(ut.Geomean) > 0 {
+					if g, w := geoTokens(ut), want[i].rows["geomean"]; strings.Join(g, " ") != strings.Join(w, " ") {
+						t.Errorf("%s geomean:\n ours      %q\n benchstat %q", ut.Unit, g, w)
+					}
+				}
+			}
+			if checked == 0 {
+				t.Fatal("no rows compared")
+			}
+			if t.Failed() {
+				t.Logf("benchstat output:\n%s", out)
+			}
+			// The table must survive JSON (no NaN or Inf).
+			if _, err := json.Marshal(got); err != nil {
+				t.Errorf("json: %v", err)
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestStatsSignificance(t *testing.T) {
+	inputs := statsCases()["two profiles, procs differ"]
+	tab, err := Stats(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sec *UnitTable
+	for i := range tab.Units {
+		if tab.Units[i].Unit == "sec/op" {
+			sec = &tab.Units[i]
+		}
+	}
+	if sec == nil {
+		t.Fatalf("no sec/op table in %+v", tab.Units)
+	}
+	byName := map[string]Row{}
+	for _, r := range sec.Rows {
+		byName[r.Name] = r
+	}
+	// ParallelHash-4 and ParallelHash (GOMAXPROCS=1) must share a row.
+	ph, ok := byName["ParallelHash"]
+	if !ok {
+		t.Fatalf("rows %v: want ParallelHash matched across GOMAXPROCS", sec.Rows)
+	}
+	c := ph.Cells[1]
+	if !c.Significant || c.P >= Alpha || c.DeltaPct < 80 || c.Better != -1 {
+		t.Errorf("ParallelHash 2× slower: got %+v", c)
+	}
+	// A 0.6% change inside ±1% noise is not significant.
+	if c := byName["AllocTrees"].Cells[1]; c.Delta != "~" && c.Significant {
+		t.Logf("AllocTrees: %+v (noise made it significant; acceptable but unexpected)", c)
+	}
+	if c := byName["Sub/size=64"].Cells[1]; !c.Significant || c.Better != 1 {
+		t.Errorf("Sub/size=64 faster: %+v", c)
+	}
+	if len(tab.Notes) != 0 {
+		t.Errorf("notes for count 6: %q", tab.Notes)
+	}
+
+	few, err := Stats(statsCases()["few rounds"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(few.Notes) == 0 || !strings.Contains(few.Notes[0], "only 3 rounds") {
+		t.Errorf("count 3 gave notes %q, want a warning", few.Notes)
+	}
+	if c := few.Units[0].Rows[0].Cells[0]; c.CI != "∞" {
+		t.Errorf("CI with 3 samples = %q, want ∞", c.CI)
+	}
+}
+
+func TestStatsErrors(t *testing.T) {
+	if _, err := Stats(nil); err == nil {
+		t.Error("no inputs: want an error")
+	}
+	if _, err := Stats([]Input{{"a", nil}, {"a", nil}}); err == nil {
+		t.Error("duplicate labels: want an error")
+	}
+	tab, err := Stats([]Input{{"a", []byte("BenchmarkX 10 5 ns/op\nBenchmarkY x ns/op\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Notes) == 0 {
+		t.Error("a malformed line should be noted")
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	tab, err := Stats(statsCases()["two profiles, procs differ"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab.Flagged = map[string][]string{"single-core": {"round 3: throttled"}}
+	tab.Extras = []ExtraRow{{Name: "binary size", Values: []string{"1.0 MiB", "1.1 MiB"}, Delta: []string{"", "+10.0%"}}}
+	var b strings.Builder
+	if err := tab.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"sec/op", "B/op", "allocs/op", "vs base", "ParallelHash", "geomean", "single-core ⚠", "round 3: throttled", "binary size", "+10.0%"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+}
