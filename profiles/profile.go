@@ -71,4 +71,8 @@ type Plan struct {
 	// Expect is what debug/buildinfo of the artifact must say, key → value
 	// (GOOS, GOARCH, GOARM or GOARM64, CGO_ENABLED, -trimpath, -ldflags…).
 	Expect map[string]string
+	// Notes explain choices Resolve made that the profile or target did
+	// not spell out (a default GOARM, a guessed CC, GOMEMLIMIT left unset…),
+	// for the plan pane and `armbench plan`.
+	Notes []string
 }

@@ -1,0 +1,270 @@
+package profiles
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"armbench/targets"
+)
+
+// Load returns the built-in profiles followed by the user profiles of cfg
+// (in file order), each with its extends chain applied. Problems come back
+// as a targets.ErrorList pointing into the file.
+func Load(cfg *targets.Config) ([]Profile, error) {
+	ps := Builtins()
+	if cfg == nil || len(cfg.Profiles) == 0 {
+		return ps, nil
+	}
+	builtin := map[string]Profile{}
+	var builtinNames []string
+	for _, p := range ps {
+		builtin[p.Name] = p
+		builtinNames = append(builtinNames, p.Name)
+	}
+
+	r := &loader{
+		builtin: builtin,
+		specs:   map[string]targets.ProfileSpec{},
+		done:    map[string]Profile{},
+		state:   map[string]int{},
+	}
+	var order []string
+	for _, s := range cfg.Profiles {
+		if _, ok := builtin[s.Name]; ok {
+			// Shadowing a built-in would make "release" mean different
+			// things in different workspaces; extending it is explicit.
+			r.errorf(keyPos(s, "name"), "name", "%q is a built-in profile; choose another name and write extends = %q to build on it", s.Name, s.Name)
+			continue
+		}
+		if _, dup := r.specs[s.Name]; dup {
+			continue // targets.Parse already reported it
+		}
+		r.specs[s.Name] = s
+		order = append(order, s.Name)
+	}
+	r.known = append(builtinNames, order...)
+	for _, name := range order {
+		if p, ok := r.resolve(name, nil); ok {
+			ps = append(ps, p)
+		}
+	}
+	if len(r.errs) > 0 {
+		sort.SliceStable(r.errs, func(i, j int) bool {
+			a, b := r.errs[i].Pos, r.errs[j].Pos
+			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+		})
+		return nil, r.errs
+	}
+	return ps, nil
+}
+
+// Find returns the profile named name.
+func Find(ps []Profile, name string) (Profile, bool) {
+	for _, p := range ps {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Profile{}, false
+}
+
+// Names lists the profiles' names in order.
+func Names(ps []Profile) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
+	}
+	return out
+}
+
+const (
+	unvisited = iota
+	visiting
+	resolved
+	failed
+)
+
+type loader struct {
+	builtin map[string]Profile
+	specs   map[string]targets.ProfileSpec
+	known   []string
+	done    map[string]Profile
+	state   map[string]int
+	errs    targets.ErrorList
+}
+
+func (r *loader) errorf(p targets.Position, key, format string, a ...any) {
+	r.errs = append(r.errs, &targets.Error{Pos: p, Key: key, Msg: fmt.Sprintf(format, a...)})
+}
+
+func keyPos(s targets.ProfileSpec, key string) targets.Position {
+	if p, ok := s.KeyPos[key]; ok {
+		return p
+	}
+	return s.Pos
+}
+
+// resolve applies name's extends chain; chain is the path that led here,
+// for the cycle message.
+func (r *loader) resolve(name string, chain []string) (Profile, bool) {
+	if p, ok := r.builtin[name]; ok {
+		return p, true
+	}
+	switch r.state[name] {
+	case resolved:
+		return r.done[name], true
+	case failed:
+		return Profile{}, false
+	case visiting:
+		// The caller at the end of chain closes the cycle; report there.
+		last := r.specs[chain[len(chain)-1]]
+		i := slices.Index(chain, name)
+		cycle := append(slices.Clone(chain[i:]), name)
+		r.errorf(keyPos(last, "extends"), "extends", "cycle: %s; a profile cannot extend itself, directly or through others", strings.Join(cycle, " → "))
+		for _, n := range chain[i:] {
+			r.state[n] = failed
+		}
+		return Profile{}, false
+	}
+	s := r.specs[name]
+	r.state[name] = visiting
+	parent := r.builtin["default"]
+	if s.Extends != "" {
+		_, isSpec := r.specs[s.Extends]
+		_, isBuiltin := r.builtin[s.Extends]
+		if !isSpec && !isBuiltin {
+			msg := fmt.Sprintf("unknown profile %q", s.Extends)
+			if sug := closest(s.Extends, r.known); sug != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", sug)
+			}
+			r.errorf(keyPos(s, "extends"), "extends", "%s; known profiles: %s", msg, strings.Join(r.known, ", "))
+			r.state[name] = failed
+			return Profile{}, false
+		}
+		p, ok := r.resolve(s.Extends, append(slices.Clone(chain), name))
+		if !ok {
+			if r.state[name] != failed {
+				r.state[name] = failed
+			}
+			return Profile{}, false
+		}
+		parent = p
+	}
+	p := apply(parent, s)
+	r.state[name] = resolved
+	r.done[name] = p
+	return p, true
+}
+
+// apply lays a user spec over its parent: set keys win, env tables merge.
+func apply(parent Profile, s targets.ProfileSpec) Profile {
+	p := Profile{
+		Name:        s.Name,
+		Description: s.Description,
+		Extends:     s.Extends,
+		Build:       parent.Build,
+		Run:         parent.Run,
+	}
+	if p.Description == "" {
+		if s.Extends != "" {
+			p.Description = "user profile based on " + s.Extends
+		} else {
+			p.Description = "user profile"
+		}
+	}
+	b := s.Build
+	if b.CGO != nil {
+		p.Build.CGO = *b.CGO
+	}
+	if b.Trimpath != nil {
+		p.Build.Trimpath = *b.Trimpath
+	}
+	if b.Ldflags != nil {
+		p.Build.Ldflags = *b.Ldflags
+	}
+	if b.Gcflags != nil {
+		p.Build.Gcflags = *b.Gcflags
+	}
+	if b.Tags != nil {
+		p.Build.Tags = slices.Clone(b.Tags)
+	} else {
+		p.Build.Tags = slices.Clone(parent.Build.Tags)
+	}
+	if b.PGO != nil {
+		p.Build.PGO = *b.PGO
+	}
+	if b.Static != nil {
+		p.Build.Static = *b.Static
+	}
+	p.Build.Env = mergeEnv(parent.Build.Env, b.Env)
+
+	u := s.Run
+	if u.GOMAXPROCS != nil {
+		p.Run.GOMAXPROCS = *u.GOMAXPROCS
+	}
+	if u.GOGC != nil {
+		p.Run.GOGC = *u.GOGC
+	}
+	if u.GOMEMLIMIT != nil {
+		p.Run.GOMEMLIMIT = *u.GOMEMLIMIT
+	}
+	if u.GODEBUG != nil {
+		p.Run.GODEBUG = *u.GODEBUG
+	}
+	p.Run.Env = mergeEnv(parent.Run.Env, u.Env)
+	return p
+}
+
+// mergeEnv returns base overlaid with over, sorted by key.
+func mergeEnv(base []EnvVar, over map[string]string) []EnvVar {
+	m := make(map[string]string, len(base)+len(over))
+	for _, e := range base {
+		m[e.Key] = e.Value
+	}
+	for k, v := range over {
+		m[k] = v
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]EnvVar, 0, len(m))
+	for k, v := range m {
+		out = append(out, EnvVar{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// closest suggests a known name within two edits of s.
+func closest(s string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := distance(s, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

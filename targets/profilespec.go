@@ -1,0 +1,222 @@
+package targets
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var (
+	profileKeys = []string{"name", "description", "extends", "build", "run"}
+	buildKeys   = []string{"cgo", "trimpath", "ldflags", "gcflags", "tags", "pgo", "static", "env"}
+	runKeys     = []string{"gomaxprocs", "gogc", "gomemlimit", "godebug", "env"}
+)
+
+// Variables armbench derives from the target or from a dedicated key; an
+// env table that set them would silently fight the plan.
+var (
+	reservedBuildEnv = map[string]string{
+		"GOOS":        "it comes from the target's goos",
+		"GOARCH":      "it comes from the target's goarch",
+		"GOARM":       "it comes from the target's goarm",
+		"GOARM64":     "it comes from the target's goarm64",
+		"CGO_ENABLED": "use build.cgo = true or false",
+		"CC":          "it comes from the target's cc",
+	}
+	reservedRunEnv = map[string]string{
+		"GOMAXPROCS": "use run.gomaxprocs",
+		"GOGC":       "use run.gogc",
+		"GOMEMLIMIT": "use run.gomemlimit",
+		"GODEBUG":    "use run.godebug",
+	}
+)
+
+// profile turns one [[profile]] table into a ProfileSpec.
+func (c *checker) profile(m map[string]any, idx string) (ProfileSpec, bool) {
+	before := len(c.errs)
+	base := []string{"profile", idx}
+	p := ProfileSpec{Pos: c.at(base...), KeyPos: map[string]Position{}}
+	c.keyPositions(p.KeyPos, m, base, "")
+
+	for _, k := range sortedKeys(m) {
+		e := c.entry(k, m[k], append(slices.Clone(base), k)...)
+		switch k {
+		case "name":
+			if s, ok := c.str(e); ok {
+				if !nameRE.MatchString(s) || len(s) > 64 {
+					c.add(e.vpos, k, "%q is not a valid name: use %s (at most 64)", s, nameRule)
+				}
+				p.Name = s
+			}
+		case "description":
+			p.Description, _ = c.str(e)
+		case "extends":
+			p.Extends, _ = c.str(e)
+		case "build":
+			if t, ok := c.table(e, "[profile.build]"); ok {
+				c.buildSpec(&p.Build, t, append(slices.Clone(base), k))
+			}
+		case "run":
+			if t, ok := c.table(e, "[profile.run]"); ok {
+				c.runSpec(&p.Run, t, append(slices.Clone(base), k))
+			}
+		default:
+			// A build or run key written directly under [[profile]] is the
+			// likely mistake; point at where it belongs.
+			switch {
+			case slices.Contains(buildKeys, k):
+				c.add(e.pos, k, "belongs in [profile.build]: write build.%s = … or put it under a [profile.build] header", k)
+			case slices.Contains(runKeys, k):
+				c.add(e.pos, k, "belongs in [profile.run]: write run.%s = … or put it under a [profile.run] header", k)
+			default:
+				c.unknown(e.pos, k, profileKeys, "[[profile]]")
+			}
+		}
+	}
+	if _, ok := m["name"]; !ok {
+		c.add(p.Pos, "name", "missing; every [[profile]] needs name = \"…\" (%s)", nameRule)
+	}
+	if _, ok := p.KeyPos["name"]; !ok {
+		p.KeyPos["name"] = p.Pos
+	}
+	return p, len(c.errs) == before
+}
+
+// keyPositions fills KeyPos with every dotted key below a profile.
+func (c *checker) keyPositions(out map[string]Position, m map[string]any, path []string, prefix string) {
+	for k, v := range m {
+		full := append(slices.Clone(path), k)
+		out[prefix+k] = c.at(full...)
+		if sub, ok := v.(map[string]any); ok {
+			c.keyPositions(out, sub, full, prefix+k+".")
+		}
+	}
+}
+
+func (c *checker) buildSpec(b *BuildSpec, m map[string]any, path []string) {
+	for _, k := range sortedKeys(m) {
+		kp := append(slices.Clone(path), k)
+		e := c.entry("build."+k, m[k], kp...)
+		switch k {
+		case "cgo":
+			if v, ok := c.boolean(e); ok {
+				b.CGO = &v
+			}
+		case "trimpath":
+			if v, ok := c.boolean(e); ok {
+				b.Trimpath = &v
+			}
+		case "static":
+			if v, ok := c.boolean(e); ok {
+				b.Static = &v
+			}
+		case "ldflags", "gcflags":
+			if v, ok := c.str(e); ok {
+				if strings.ContainsAny(v, "\x00\n\r") {
+					c.add(e.vpos, e.key, "must be one line")
+					continue
+				}
+				if k == "ldflags" {
+					b.Ldflags = &v
+				} else {
+					b.Gcflags = &v
+				}
+			}
+		case "tags":
+			if v, ok := c.stringList(e, kp); ok {
+				b.Tags = v
+				if b.Tags == nil {
+					b.Tags = []string{}
+				}
+			}
+		case "pgo":
+			if v, ok := c.str(e); ok {
+				if v == "" || strings.ContainsAny(v, "\x00\n\r") {
+					c.add(e.vpos, e.key, `%q is not allowed; write "auto" (use default.pgo when the package has one), "off", or the path of a .pgo profile`, v)
+					continue
+				}
+				b.PGO = &v
+			}
+		case "env":
+			if v, ok := c.env(e, kp, reservedBuildEnv); ok {
+				b.Env = v
+			}
+		default:
+			c.unknown(e.pos, e.key, prefixed("build.", buildKeys), "[profile.build]")
+		}
+	}
+}
+
+var (
+	gogcRE       = regexp.MustCompile(`^(off|[0-9]+)$`)
+	gomemlimitRE = regexp.MustCompile(`^(off|auto|[0-9]+(B|KiB|MiB|GiB|TiB)?)$`)
+	godebugRE    = regexp.MustCompile(`^[A-Za-z0-9_]+=[^,\s]*(,[A-Za-z0-9_]+=[^,\s]*)*$`)
+)
+
+func (c *checker) runSpec(r *RunSpec, m map[string]any, path []string) {
+	for _, k := range sortedKeys(m) {
+		kp := append(slices.Clone(path), k)
+		e := c.entry("run."+k, m[k], kp...)
+		switch k {
+		case "gomaxprocs":
+			if v, ok := c.integer(e, 1, 4096); ok {
+				r.GOMAXPROCS = &v
+			}
+		case "gogc":
+			var s string
+			switch x := e.val.(type) {
+			case int64:
+				s = strconv.FormatInt(x, 10)
+			case string:
+				s = x
+			default:
+				c.add(e.vpos, e.key, `must be a percentage such as 200 or "off", got %s`, describe(e.val))
+				continue
+			}
+			if !gogcRE.MatchString(s) {
+				c.add(e.vpos, e.key, `%q is not allowed; write a percentage such as 200 or "off"`, s)
+				continue
+			}
+			r.GOGC = &s
+		case "gomemlimit":
+			var s string
+			switch x := e.val.(type) {
+			case int64:
+				s = strconv.FormatInt(x, 10)
+			case string:
+				s = x
+			default:
+				c.add(e.vpos, e.key, `must be a size such as "512MiB", "auto" or "off", got %s`, describe(e.val))
+				continue
+			}
+			if !gomemlimitRE.MatchString(s) {
+				c.add(e.vpos, e.key, `%q is not allowed; write "off", "auto" (half of the target's memory) or an integer with B, KiB, MiB, GiB or TiB, e.g. "512MiB"`, s)
+				continue
+			}
+			r.GOMEMLIMIT = &s
+		case "godebug":
+			if s, ok := c.str(e); ok {
+				if s != "" && !godebugRE.MatchString(s) {
+					c.add(e.vpos, e.key, `%q is not allowed; write comma-separated name=value pairs, e.g. "gctrace=1,madvdontneed=1"`, s)
+					continue
+				}
+				r.GODEBUG = &s
+			}
+		case "env":
+			if v, ok := c.env(e, kp, reservedRunEnv); ok {
+				r.Env = v
+			}
+		default:
+			c.unknown(e.pos, e.key, prefixed("run.", runKeys), "[profile.run]")
+		}
+	}
+}
+
+func prefixed(p string, keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = p + k
+	}
+	return out
+}
