@@ -507,7 +507,7 @@ func (d *decider) counts(t *targets.Target) {
 	switch {
 	case d.f.NProc > 0:
 		t.Cores = d.f.NProc
-		d.add("cores", strconv.Itoa(t.Cores), "nproc")
+		d.add("cores", strconv.Itoa(t.Cores), "processors available, from nproc")
 	case len(d.f.CPUInfo.Processors) > 0:
 		t.Cores = len(d.f.CPUInfo.Processors)
 		d.add("cores", strconv.Itoa(t.Cores), "processor entries in /proc/cpuinfo")
