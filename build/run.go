@@ -1,0 +1,321 @@
+package build
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"armbench/internal/shell"
+	"armbench/profiles"
+)
+
+// waitDelay bounds how long Run waits for output after the go command has
+// exited or been killed, and for its process group to disappear.
+const waitDelay = 2 * time.Second
+
+// hooks lets tests observe the process without global state.
+type hooks struct {
+	started func(pid int) // called right after the go command starts
+}
+
+// Run builds plan with the go command and reports Started, one Line per
+// output line, and Finished. The artifact appears at plan.Output only if
+// the build succeeded and passed Verify; otherwise a previous file there is
+// left alone. Cancelling ctx stops the whole process group and removes the
+// partial output. emit may be nil; it is never called concurrently.
+func Run(ctx context.Context, plan profiles.Plan, emit func(Event)) Result {
+	return run(ctx, plan, emit, hooks{})
+}
+
+func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (res Result) {
+	if emit == nil {
+		emit = func(Event) {}
+	}
+	res = Result{
+		Target:   plan.Target.Name,
+		Profile:  plan.Profile.Name,
+		Output:   resolve(plan.Dir, plan.Output),
+		LogPath:  resolve(plan.Dir, plan.LogPath),
+		Start:    time.Now(),
+		ExitCode: -1,
+	}
+	command := Command(plan)
+	emit(Started{Time: res.Start, Command: command})
+	defer func() {
+		res.Duration = time.Since(res.Start)
+		emit(Finished{Result: res})
+	}()
+	fail := func(err error) Result {
+		res.Err = fmt.Errorf("build %s/%s: %w", plan.Target.Name, plan.Profile.Name, err)
+		return res
+	}
+
+	if plan.Output == "" {
+		return fail(errors.New("plan has no output path"))
+	}
+	if len(plan.Args) == 0 {
+		return fail(errors.New("plan has no go command arguments"))
+	}
+	inherited := os.Environ()
+	planEnv := envStrings(plan.BuildEnv)
+	env := append(slices.Clip(inherited), planEnv...) // as the go command would see it
+	if err := checkCC(env, plan.Target.GOARCH); err != nil {
+		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+
+	outDir := filepath.Dir(res.Output)
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return fail(fmt.Errorf("output directory: %w", err))
+	}
+	tmp, err := tempName(res.Output)
+	if err != nil {
+		return fail(err)
+	}
+	// Whatever happens below, nothing but a verified artifact may stay.
+	defer os.Remove(tmp)
+
+	var log *logFile
+	if plan.LogPath != "" {
+		if log, err = createLog(res.LogPath); err != nil {
+			return fail(err)
+		}
+	}
+	sink := newSink(emit, log)
+	sink.logText("$ " + command + "\n")
+
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		sink.close()
+		return fail(fmt.Errorf("go command: %w", err))
+	}
+	// A private temporary directory for the go command ($WORK) and the C
+	// compiler: a killed build cannot clean up after itself, so we do.
+	scratch, err := os.MkdirTemp(scratchBase(env), "armbench-go-")
+	if err != nil {
+		sink.close()
+		return fail(fmt.Errorf("temporary directory: %w", err))
+	}
+	defer os.RemoveAll(scratch)
+	// The plan's own settings come last, so they win over ours.
+	cmdEnv := append(append(slices.Clip(inherited), "GOTMPDIR="+scratch, "TMPDIR="+scratch), planEnv...)
+
+	cmd := exec.CommandContext(ctx, goCmd, withOutput(plan.Args, tmp)...)
+	cmd.Dir = plan.Dir
+	cmd.Env = cmdEnv
+	// Its own process group, so that cancel reaches compile, link, cgo and
+	// anything else the go command starts, not just the go command.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// A process that left the group could hold the output pipes open;
+	// don't wait for it forever.
+	cmd.WaitDelay = waitDelay
+	stdout := &lineWriter{sink: sink}
+	stderr := &lineWriter{sink: sink, stderr: true}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		sink.close()
+		return fail(fmt.Errorf("start go: %w", err))
+	}
+	pgid := cmd.Process.Pid
+	if h.started != nil {
+		h.started(pgid)
+	}
+	waitErr := cmd.Wait()
+	stdout.flush()
+	stderr.flush()
+	res.ExitCode = cmd.ProcessState.ExitCode()
+
+	if ctx.Err() != nil {
+		// The go command is gone; make sure nothing it started outlives it.
+		reapGroup(pgid)
+		sink.logText(fmt.Sprintf("# cancelled after %v\n", time.Since(res.Start).Round(time.Millisecond)))
+		sink.close()
+		return fail(ctx.Err())
+	}
+	if waitErr != nil {
+		sink.logText(fmt.Sprintf("# go %s failed: %v\n", plan.Args[0], waitErr))
+		sink.close()
+		return fail(fmt.Errorf("go %s: %w", plan.Args[0], waitErr))
+	}
+
+	art, err := Verify(tmp, plan)
+	if err != nil {
+		sink.logText(fmt.Sprintf("# %v\n", err))
+		sink.close()
+		return fail(err)
+	}
+	if err := os.Rename(tmp, res.Output); err != nil {
+		sink.close()
+		return fail(fmt.Errorf("install artifact: %w", err))
+	}
+	art.Path = res.Output
+	res.Artifact = art
+	sink.logText(fmt.Sprintf("# ok %s %d bytes sha256 %s\n", res.Output, art.Size, art.SHA256))
+	if err := sink.close(); err != nil {
+		res.Err = fmt.Errorf("build %s/%s: write log: %w", plan.Target.Name, plan.Profile.Name, err)
+	}
+	return res
+}
+
+// reapGroup waits until no live process of the group is left (SIGKILL is
+// delivered asynchronously), killing any that appeared in between.
+func reapGroup(pgid int) {
+	deadline := time.Now().Add(waitDelay)
+	for groupAlive(pgid) && time.Now().Before(deadline) {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// Command is the printable form of plan: plan.Shell() when the profiles
+// package provides it, otherwise an equivalent reconstruction.
+func Command(plan profiles.Plan) string {
+	if s, ok := any(plan).(interface{ Shell() string }); ok {
+		return s.Shell()
+	}
+	var b strings.Builder
+	if plan.Dir != "" && plan.Dir != "." {
+		b.WriteString("cd ")
+		b.WriteString(shell.Quote(plan.Dir))
+		b.WriteString(" && ")
+	}
+	if len(plan.BuildEnv) > 0 {
+		b.WriteString("env ")
+		for _, e := range plan.BuildEnv {
+			b.WriteString(shell.QuoteAssign(e.Key, e.Value))
+			b.WriteByte(' ')
+		}
+	}
+	b.WriteString("go ")
+	b.WriteString(shell.Join(plan.Args...))
+	return b.String()
+}
+
+// resolve interprets p as the go command does: relative to the plan's
+// working directory.
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) || dir == "" {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func envStrings(vs []profiles.EnvVar) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
+	}
+	return out
+}
+
+// lookupEnv returns the last value of key in env, as exec.Cmd resolves
+// duplicates.
+func lookupEnv(env []string, key string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// debianPackages names the Debian package of the usual C cross compilers.
+var debianPackages = map[string]string{
+	"aarch64-linux-gnu-gcc":   "gcc-aarch64-linux-gnu",
+	"arm-linux-gnueabihf-gcc": "gcc-arm-linux-gnueabihf",
+	"arm-linux-gnueabi-gcc":   "gcc-arm-linux-gnueabi",
+	"aarch64-linux-gnu-g++":   "g++-aarch64-linux-gnu",
+	"arm-linux-gnueabihf-g++": "g++-arm-linux-gnueabihf",
+	"arm-linux-gnueabi-g++":   "g++-arm-linux-gnueabi",
+}
+
+// CCPackage returns the Debian package that provides the C compiler cc,
+// or "" when armbench does not know it.
+func CCPackage(cc string) string { return debianPackages[filepath.Base(cc)] }
+
+// checkCC fails fast when a cgo build's C compiler is missing: the go
+// command's own error comes late and does not say how to get one.
+func checkCC(env []string, goarch string) error {
+	if v, _ := lookupEnv(env, "CGO_ENABLED"); v != "1" {
+		return nil
+	}
+	cc, _ := lookupEnv(env, "CC")
+	fields := strings.Fields(cc)
+	if len(fields) == 0 {
+		if goarch != "" && goarch != runtime.GOARCH {
+			return fmt.Errorf("cgo build for %s needs a C cross compiler: set cc in the target (e.g. aarch64-linux-gnu-gcc from package gcc-aarch64-linux-gnu)", goarch)
+		}
+		return nil
+	}
+	// "ccache aarch64-linux-gnu-gcc" style values: every word must exist.
+	for _, f := range fields {
+		if strings.HasPrefix(f, "-") {
+			break
+		}
+		if _, err := exec.LookPath(f); err != nil {
+			if pkg := CCPackage(f); pkg != "" {
+				return fmt.Errorf("C compiler %s not found on PATH (CGO_ENABLED=1); install it with: apt-get install %s", f, pkg)
+			}
+			return fmt.Errorf("C compiler %s not found on PATH (CGO_ENABLED=1)", f)
+		}
+	}
+	return nil
+}
+
+// tempName is a fresh name beside out. The file is not created: the go
+// command refuses to overwrite a file that is not an object file.
+func tempName(out string) (string, error) {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp-"+hex.EncodeToString(b[:])), nil
+}
+
+// withOutput returns args with the output path replaced by tmp. A plan
+// without -o gets one, right after the sub-command, where flags belong.
+func withOutput(args []string, tmp string) []string {
+	a := make([]string, 0, len(args)+2)
+	replaced := false
+	for i := 0; i < len(args); i++ {
+		switch s := args[i]; {
+		case !replaced && (s == "-o" || s == "--o") && i+1 < len(args):
+			a = append(a, s, tmp)
+			i++
+			replaced = true
+		case !replaced && (strings.HasPrefix(s, "-o=") || strings.HasPrefix(s, "--o=")):
+			a = append(a, "-o="+tmp)
+			replaced = true
+		default:
+			a = append(a, s)
+		}
+	}
+	if !replaced {
+		a = append(a[:1:1], append([]string{"-o", tmp}, a[1:]...)...)
+	}
+	return a
+}
+
+// scratchBase is where the private temporary directory goes: the
+// environment's GOTMPDIR, else its TMPDIR, else the system default.
+func scratchBase(env []string) string {
+	for _, k := range []string{"GOTMPDIR", "TMPDIR"} {
+		if v, ok := lookupEnv(env, k); ok && v != "" {
+			return v
+		}
+	}
+	return os.TempDir()
+}

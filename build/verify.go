@@ -1,0 +1,187 @@
+package build
+
+import (
+	"crypto/sha256"
+	"debug/buildinfo"
+	"debug/elf"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"armbench/profiles"
+)
+
+// VerifyError is returned by Verify (and in Result.Err) when the artifact
+// does not match its plan. Artifact holds everything read from the file,
+// including the checks that passed.
+type VerifyError struct {
+	Path     string
+	Failed   []Check
+	Artifact *Artifact
+}
+
+func (e *VerifyError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, c := range e.Failed {
+		parts[i] = fmt.Sprintf("%s: want %s, got %s", c.Name, c.Want, c.Got)
+	}
+	return fmt.Sprintf("verify %s: %s", e.Path, strings.Join(parts, "; "))
+}
+
+// elfMachines maps GOARCH to the ELF machine and class its binaries have.
+var elfMachines = map[string]struct {
+	machine elf.Machine
+	class   elf.Class
+}{
+	"arm":     {elf.EM_ARM, elf.ELFCLASS32},
+	"arm64":   {elf.EM_AARCH64, elf.ELFCLASS64},
+	"amd64":   {elf.EM_X86_64, elf.ELFCLASS64},
+	"386":     {elf.EM_386, elf.ELFCLASS32},
+	"riscv64": {elf.EM_RISCV, elf.ELFCLASS64},
+}
+
+// Verify reads the file at path and checks it against plan: ELF machine and
+// class for the plan's GOARCH, static linking when the profile asks for it,
+// symbols stripped exactly when -ldflags has -s, and every plan.Expect key
+// against the file's debug/buildinfo settings. The file is read once for
+// the hash; ELF headers and build info are read from the page cache.
+// On a mismatch the returned error is a *VerifyError and the Artifact is
+// still returned.
+func Verify(path string, plan profiles.Plan) (*Artifact, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.CopyBuffer(h, f, make([]byte, 256<<10))
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", path, err)
+	}
+	art := &Artifact{Path: path, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}
+
+	ef, err := elf.NewFile(f)
+	if err != nil {
+		return art, fmt.Errorf("verify %s: not an ELF file: %w", path, err)
+	}
+	art.Machine = strings.TrimPrefix(ef.Machine.String(), "EM_")
+	art.Class = strings.TrimPrefix(ef.Class.String(), "ELFCLASS")
+	art.Class = "ELF" + art.Class
+	art.Static = true
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_INTERP {
+			art.Static = false
+		}
+	}
+	art.Stripped = ef.Section(".symtab") == nil
+
+	goarch := plan.Expect["GOARCH"]
+	if goarch == "" {
+		goarch = plan.Target.GOARCH
+	}
+	if goarch != "" {
+		want, known := elfMachines[goarch]
+		if !known {
+			art.add("ELF machine", "a known GOARCH", goarch)
+		} else {
+			art.add("ELF machine", strings.TrimPrefix(want.machine.String(), "EM_"), art.Machine)
+			art.add("ELF class", "ELF"+strings.TrimPrefix(want.class.String(), "ELFCLASS"), art.Class)
+		}
+	}
+	if plan.Profile.Build.Static {
+		art.add("static", linking(true), linking(art.Static))
+	}
+	ldflags, haveLdflags := plan.Expect["-ldflags"]
+	if !haveLdflags {
+		ldflags = plan.Profile.Build.Ldflags
+	}
+	art.add("stripped", yesNo(hasLinkFlag(ldflags, "-s")), yesNo(art.Stripped))
+
+	bi, err := buildinfo.Read(f)
+	if err != nil {
+		art.add("Go build info", "present", "missing ("+err.Error()+")")
+	} else {
+		art.GoVersion = bi.GoVersion
+		art.Settings = make(map[string]string, len(bi.Settings))
+		for _, s := range bi.Settings {
+			art.Settings[s.Key] = s.Value
+		}
+	}
+	if art.Settings != nil {
+		trimpath := art.Settings["-trimpath"] == "true"
+		keys := make([]string, 0, len(plan.Expect))
+		for k := range plan.Expect {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			want := plan.Expect[k]
+			got, ok := art.Settings[k]
+			if k == "-ldflags" && trimpath && !ok {
+				// The go command omits -ldflags from build info under
+				// -trimpath (go.dev/issue/52372); "stripped" above still
+				// checks the effect of -s.
+				art.Checks = append(art.Checks, Check{Name: k, Want: want, Got: "(not recorded with -trimpath)", OK: true})
+				continue
+			}
+			if !ok {
+				got = "(unset)"
+				if want == "" {
+					got = ""
+				}
+			}
+			art.add(k, want, got)
+		}
+	}
+
+	var failed []Check
+	for _, c := range art.Checks {
+		if !c.OK {
+			failed = append(failed, c)
+		}
+	}
+	if len(failed) > 0 {
+		return art, &VerifyError{Path: path, Failed: failed, Artifact: art}
+	}
+	return art, nil
+}
+
+func (a *Artifact) add(name, want, got string) {
+	a.Checks = append(a.Checks, Check{Name: name, Want: want, Got: got, OK: want == got})
+}
+
+func linking(static bool) string {
+	if static {
+		return "static"
+	}
+	return "dynamic"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// hasLinkFlag reports whether the linker flags turn on the boolean flag
+// name ("-s"), honouring a later -s=false.
+func hasLinkFlag(ldflags, name string) bool {
+	on := false
+	for _, f := range strings.Fields(ldflags) {
+		f = strings.Trim(f, `"'`)
+		if strings.HasPrefix(f, "--") {
+			f = f[1:]
+		}
+		switch f {
+		case name, name + "=true", name + "=1":
+			on = true
+		case name + "=false", name + "=0":
+			on = false
+		}
+	}
+	return on
+}
