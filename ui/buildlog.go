@@ -513,7 +513,7 @@ func (p *BuildLog) footer(v *logView, h int) string {
 		parts = append(parts, "paused (G follows)")
 	}
 	if e := len(v.errors()); e > 0 {
-		parts = append(parts, fmt.Sprintf("%d errors (e)", e))
+		parts = append(parts, plural(e, "error")+" (e)")
 	}
 	if p.query != "" {
 		parts = append(parts, "/"+p.query)

@@ -11,7 +11,13 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+// updating reports whether -update was given: rewrite testdata/*.golden
+// from the current output. The flag itself is defined by x/exp/golden,
+// which teatest links into this test binary.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // press builds the key message a terminal sends for a key name as
 // bubbles/key spells it ("enter", "shift+tab", "space", "G", "/").
@@ -58,7 +64,7 @@ func golden(t *testing.T, name, got string) {
 	t.Helper()
 	got = plain(got)
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -1,13 +1,42 @@
+// Package ui is armbench's terminal workbench: a root model composing one
+// model per pane (targets, profiles, plan, build log, status), over the
+// same engine packages the headless commands use.
 package ui
 
 import (
-	"charm.land/bubbles/v2/help"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"strings"
+	"time"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"armbench/build"
 	"armbench/profiles"
 	"armbench/targets"
 )
 
 type helpKeyMap = help.KeyMap
+
+// Options configure the TUI.
+type Options struct {
+	Config   *targets.Config
+	Profiles []profiles.Profile
+	Pkg      string // package to build, e.g. "./examples/workload"
+	Dir      string // module root the go command runs in ("" = current directory)
+	// LogFile receives debug logging. The TUI owns the terminal, so
+	// nothing may go to stdout or stderr while it runs.
+	LogFile string
+}
 
 // Common is the read-only context every pane shares: configuration, styles
 // and the terminal size.
@@ -19,4 +48,569 @@ type Common struct {
 	Dir      string
 	Width    int
 	Height   int
+}
+
+// pane is what the root needs of a pane. Panes are pointers updated in
+// place; each owns its keys and draws itself at the size it was given.
+type pane interface {
+	SetSize(w, h int)
+	Update(tea.Msg) tea.Cmd
+	View() string
+	Focus()
+	Blur()
+	KeyMap() help.KeyMap
+}
+
+type paneID string
+
+const (
+	paneTargets  paneID = "targets"
+	paneProfiles paneID = "profiles"
+	panePlan     paneID = "plan"
+	paneLog      paneID = "log"
+)
+
+// registered is one entry of the pane registry: the focus order, which the
+// deploy, bench and compare panes join when they exist.
+type registered struct {
+	id   paneID
+	pane pane
+}
+
+// Model is the root model.
+type Model struct {
+	common  *Common
+	eng     engine
+	ctx     context.Context
+	keys    GlobalKeys
+	help    help.Model
+	spinner spinner.Model
+	now     func() time.Time
+	logger  *log.Logger
+	logOut  io.Closer
+
+	targets  *TargetList
+	profiles *ProfileList
+	plan     *PlanPane
+	log      *BuildLog
+	status   *StatusBar
+
+	panes []registered
+	focus int
+
+	job      *job
+	pending  []*job // jobs whose goroutines may still be running
+	lastID   int
+	notice   string
+	quitting bool
+	lay      layout
+	outRoot  string // "" = profiles.DefaultOutRoot; tests build into a temp dir
+}
+
+// New builds the root model. It does not touch the terminal.
+func New(opts Options) *Model {
+	c := &Common{
+		Config:   opts.Config,
+		Profiles: opts.Profiles,
+		Styles:   DefaultStyles(),
+		Pkg:      opts.Pkg,
+		Dir:      opts.Dir,
+	}
+	if c.Pkg == "" && c.Config != nil {
+		c.Pkg = c.Config.Project.Pkg
+	}
+	if c.Pkg == "" {
+		c.Pkg = "./examples/workload"
+	}
+	m := &Model{
+		common:  c,
+		eng:     defaultEngine(),
+		ctx:     context.Background(),
+		keys:    newGlobalKeys(),
+		help:    help.New(),
+		spinner: spinner.New(spinner.WithSpinner(spinner.Line)),
+		now:     time.Now,
+		logger:  log.New(io.Discard, "", 0),
+	}
+	m.help.Styles = c.Styles.Help
+	if opts.LogFile != "" {
+		if f, err := os.OpenFile(opts.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			m.logger = log.New(f, "", log.LstdFlags|log.Lmicroseconds)
+			m.logOut = f
+		} else {
+			m.notice = fmt.Sprintf("debug log: %v", err)
+		}
+	}
+	m.targets = NewTargetList(c)
+	m.profiles = NewProfileList(c)
+	m.plan = NewPlanPane(c)
+	m.log = NewBuildLog(c, DefaultLogLines)
+	m.status = NewStatusBar(c)
+	m.panes = []registered{
+		{paneTargets, m.targets},
+		{paneProfiles, m.profiles},
+		{panePlan, m.plan},
+		{paneLog, m.log},
+	}
+	m.panes[0].pane.Focus()
+	m.refreshPlan()
+	return m
+}
+
+// Run runs the TUI on the terminal until the user quits or ctx is
+// cancelled; builds still running are cancelled and waited for.
+func Run(ctx context.Context, opts Options) error {
+	m := New(opts)
+	m.ctx = ctx
+	defer m.close()
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if noColor(os.Environ()) {
+		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	_, err := tea.NewProgram(m, popts...).Run()
+	m.shutdown()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// noColor follows no-color.org: any non-empty NO_COLOR disables colour.
+// colorprofile alone only honours values that parse as true.
+func noColor(env []string) bool {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "NO_COLOR="); ok && v != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) close() {
+	if m.logOut != nil {
+		m.logOut.Close()
+	}
+}
+
+// shutdown cancels every build and waits (bounded) for its go commands.
+func (m *Model) shutdown() {
+	deadline := time.After(quitGrace)
+	for _, j := range m.pending {
+		j.cancel()
+		select {
+		case <-j.done:
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func (m *Model) Init() tea.Cmd { return nil }
+
+func (m *Model) focused() registered { return m.panes[m.focus] }
+
+func (m *Model) setFocus(id paneID) {
+	for i, r := range m.panes {
+		if r.id == id {
+			m.panes[m.focus].pane.Blur()
+			m.focus = i
+			r.pane.Focus()
+			return
+		}
+	}
+}
+
+func (m *Model) cycleFocus(delta int) {
+	n := len(m.panes)
+	m.setFocus(m.panes[(m.focus+delta+n)%n].id)
+}
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.layout()
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.common.Width, m.common.Height = msg.Width, msg.Height
+		return nil
+	case jobBatchMsg:
+		return m.onBatch(msg)
+	case spinner.TickMsg:
+		if !m.job.running() {
+			return nil // stop ticking between builds
+		}
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		return cmd
+	case selectionChangedMsg:
+		m.refreshPlan()
+		return nil
+	case tea.InterruptMsg:
+		return m.quit()
+	case tea.KeyPressMsg:
+		return m.onKey(msg)
+	}
+	return m.focused().pane.Update(msg)
+}
+
+// capturing reports whether the focused pane takes every key as text.
+func (m *Model) capturing() bool {
+	return m.focused().id == paneLog && m.log.Capturing()
+}
+
+func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		return m.quit()
+	}
+	if m.quitting {
+		return nil
+	}
+	if m.capturing() {
+		return m.log.Update(msg)
+	}
+	m.notice = ""
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.quit()
+	case key.Matches(msg, m.keys.Help):
+		m.help.ShowAll = !m.help.ShowAll
+	case key.Matches(msg, m.keys.Next):
+		m.cycleFocus(+1)
+	case key.Matches(msg, m.keys.Prev):
+		m.cycleFocus(-1)
+	case key.Matches(msg, m.keys.Build):
+		return m.startBuild()
+	case key.Matches(msg, m.keys.Cancel):
+		m.cancelBuild()
+	default:
+		return m.focused().pane.Update(msg)
+	}
+	return nil
+}
+
+// plans resolves the chosen target with every ticked profile (or, with
+// none ticked, the one under the cursor as a preview).
+func (m *Model) plans() (entries []planEntry, preview bool) {
+	t, ok := m.targets.Chosen()
+	if !ok {
+		return nil, false
+	}
+	sel := m.profiles.Selected()
+	if len(sel) == 0 {
+		if p, ok := m.profiles.Focused(); ok {
+			sel, preview = []profiles.Profile{p}, true
+		}
+	}
+	for _, p := range sel {
+		plan, err := m.eng.resolve(t, p, profiles.Options{Pkg: m.common.Pkg, Dir: m.common.Dir, OutRoot: m.outRoot, Mode: profiles.ModeBinary})
+		entries = append(entries, planEntry{Profile: p.Name, Plan: plan, Err: err})
+	}
+	return entries, preview
+}
+
+func (m *Model) refreshPlan() {
+	m.plan.SetPlans(m.plans())
+}
+
+func (m *Model) startBuild() tea.Cmd {
+	if m.job.running() {
+		m.notice = "a build is running: x cancels it"
+		return nil
+	}
+	t, ok := m.targets.Chosen()
+	if !ok {
+		m.notice = "no target: add one to " + m.targets.configPath()
+		return nil
+	}
+	if len(m.profiles.Selected()) == 0 {
+		m.notice = "no profile ticked: space in Profiles ticks one"
+		return nil
+	}
+	entries, _ := m.plans()
+	plans := make([]profiles.Plan, 0, len(entries))
+	for _, e := range entries {
+		if e.Err != nil {
+			m.notice = fmt.Sprintf("plan %s: %v", e.Profile, e.Err)
+			return nil
+		}
+		plans = append(plans, e.Plan)
+	}
+	m.lastID++
+	ctx, cancel := context.WithCancel(m.ctx)
+	j := newJob(m.lastID, t.Name, plans, m.now())
+	j.ctx, j.cancel = ctx, cancel
+	m.job = j
+	m.pending = append(m.pending[:0], livePending(m.pending)...)
+	m.pending = append(m.pending, j)
+	m.log.Reset(j.profiles)
+	m.setFocus(paneLog)
+	m.keys.Cancel.SetEnabled(true)
+	m.logger.Printf("build %d: %s × %s", j.id, j.target, strings.Join(j.profiles, ","))
+	return tea.Batch(j.startCmd(m.eng.runAll), m.spinner.Tick)
+}
+
+// livePending drops jobs whose goroutines have returned.
+func livePending(js []*job) []*job {
+	var out []*job
+	for _, j := range js {
+		select {
+		case <-j.done:
+		default:
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+func (m *Model) cancelBuild() {
+	j := m.job
+	if !j.running() {
+		return
+	}
+	j.cancel()
+	j.cancelled, j.live, j.end = true, false, m.now()
+	for i, s := range j.states {
+		if s == stateRunning {
+			j.states[i] = stateCancelled
+			m.log.setState(i, stateCancelled)
+		}
+	}
+	m.keys.Cancel.SetEnabled(false)
+	m.logger.Printf("build %d: cancelled after %s", j.id, j.end.Sub(j.start))
+}
+
+func (m *Model) onBatch(msg jobBatchMsg) tea.Cmd {
+	j := m.job
+	if j == nil || msg.id != j.id || !j.live {
+		// A cancelled or superseded job: its goroutine exits on its
+		// own once its context is done; nothing more to draw.
+		return nil
+	}
+	for _, e := range msg.events {
+		switch ev := e.ev.(type) {
+		case build.Started:
+			m.log.Append(e.i, "$ "+ev.Command)
+		case build.Line:
+			m.log.Append(e.i, ev.Text)
+			if j.firstErr[e.i] == "" && errorLocation(ev.Text) != "" {
+				j.firstErr[e.i] = strings.TrimSpace(ev.Text)
+			}
+		case build.Finished:
+			r := ev.Result
+			j.results[e.i] = &r
+			state := stateOK
+			if r.Err != nil || r.Artifact == nil {
+				state = stateFailed
+				if r.Err != nil {
+					m.log.Append(e.i, "armbench: "+r.Err.Error())
+				}
+			} else {
+				m.log.Append(e.i, fmt.Sprintf("armbench: built %s (%s)", r.Output, size(r.Artifact.Size)))
+			}
+			if r.LogPath != "" {
+				m.log.Append(e.i, "armbench: full log in "+r.LogPath)
+			}
+			j.states[e.i] = state
+			m.log.setState(e.i, state)
+			m.logger.Printf("build %d: %s finished: %v", j.id, r.Profile, r.Err)
+		}
+	}
+	if !msg.closed {
+		return j.waitCmd()
+	}
+	j.end, j.live = m.now(), false
+	j.cancel()
+	for i, s := range j.states {
+		if s == stateRunning { // no Finished event: the build never reported back
+			j.states[i] = stateFailed
+			m.log.setState(i, stateFailed)
+		}
+	}
+	m.keys.Cancel.SetEnabled(false)
+	return nil
+}
+
+func (m *Model) quit() tea.Cmd {
+	if m.quitting {
+		return nil
+	}
+	m.quitting = true
+	m.cancelBuild()
+	m.pending = livePending(m.pending)
+	if len(m.pending) == 0 {
+		return tea.Quit
+	}
+	m.notice = "stopping builds…"
+	pending := m.pending
+	return func() tea.Msg {
+		deadline := time.After(quitGrace)
+		for _, j := range pending {
+			j.cancel()
+			select {
+			case <-j.done:
+			case <-deadline:
+				return tea.QuitMsg{}
+			}
+		}
+		return tea.QuitMsg{}
+	}
+}
+
+// layout is where each pane goes in the current window.
+type layout struct {
+	mode    layoutMode
+	bodyH   int
+	leftW   int // wide: the targets/profiles column; narrow: the targets box
+	topH    int // narrow: the targets/profiles row
+	targetH int // wide: the targets box
+	planH   int // wide: the plan box
+}
+
+type layoutMode int
+
+const (
+	layoutTooSmall layoutMode = iota
+	layoutWide                // selectors left, plan over log right
+	layoutNarrow              // selectors on top, plan below; the log alone when focused
+)
+
+const (
+	minWidth  = 40
+	minHeight = 10
+	wideWidth = 120
+)
+
+func (m *Model) statusHeight() int {
+	if m.job == nil {
+		return 1
+	}
+	n := len(m.job.profiles)
+	if n > maxStatusProfiles+1 {
+		n = maxStatusProfiles + 1
+	}
+	return 1 + n
+}
+
+func (m *Model) helpView() string {
+	m.help.SetWidth(m.common.Width)
+	return m.help.View(helpKeys{pane: m.focused().pane.KeyMap(), global: m.keys})
+}
+
+// layout sizes every pane for the window; it runs after each Update so
+// View only draws.
+func (m *Model) layout() {
+	w, h := m.common.Width, m.common.Height
+	m.status.SetSize(w)
+	helpH := strings.Count(m.helpView(), "\n") + 1
+	body := h - 1 - m.statusHeight() - helpH
+	l := layout{bodyH: body}
+	switch {
+	case w < minWidth || body < minHeight-4:
+		l.mode = layoutTooSmall
+	case w >= wideWidth && body >= 16:
+		l.mode = layoutWide
+		l.leftW = min(max(w/4, 34), 48)
+		nT := len(m.targets.list())
+		l.targetH = min(nT+2, max(body/3, 4))
+		l.planH = min(max(m.plan.ContentHeight(), 5), body*2/5)
+		m.targets.SetSize(l.leftW, l.targetH)
+		m.profiles.SetSize(l.leftW, body-l.targetH)
+		m.plan.SetSize(w-l.leftW, l.planH)
+		m.log.SetSize(w-l.leftW, body-l.planH)
+	default:
+		l.mode = layoutNarrow
+		l.leftW = w - w*2/5 // targets rows are wider than profile rows
+		nT, nP := len(m.targets.list()), len(m.common.Profiles)
+		l.topH = min(max(nT+2, nP+2+descLines), max(body/2, 5))
+		m.targets.SetSize(l.leftW, l.topH)
+		m.profiles.SetSize(w-l.leftW, l.topH)
+		m.plan.SetSize(w, body-l.topH)
+		m.log.SetSize(w, body)
+	}
+	m.lay = l
+}
+
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "armbench"
+	return v
+}
+
+func (m *Model) render() string {
+	w, h := m.common.Width, m.common.Height
+	if w == 0 || h == 0 {
+		return ""
+	}
+	st := m.common.Styles
+	if m.lay.mode == layoutTooSmall {
+		return fit(fmt.Sprintf("armbench needs at least %d×%d (now %d×%d)", minWidth, minHeight, w, h), w)
+	}
+	var blocks []string
+	blocks = append(blocks, m.header())
+	switch m.lay.mode {
+	case layoutWide:
+		left := lipgloss.JoinVertical(lipgloss.Left, m.targets.View(), m.profiles.View())
+		right := lipgloss.JoinVertical(lipgloss.Left, m.plan.View(), m.log.View())
+		blocks = append(blocks, lipgloss.JoinHorizontal(lipgloss.Top, left, right))
+	case layoutNarrow:
+		if m.focused().id == paneLog {
+			blocks = append(blocks, m.log.View())
+		} else {
+			top := lipgloss.JoinHorizontal(lipgloss.Top, m.targets.View(), m.profiles.View())
+			blocks = append(blocks, top, m.plan.View())
+		}
+	}
+	blocks = append(blocks, m.status.Lines(m.job, m.now(), m.spinner.View(), m.notice, m.idleHint())...)
+	for _, l := range strings.Split(m.helpView(), "\n") {
+		blocks = append(blocks, fit(l, w))
+	}
+	_ = st
+	return strings.Join(blocks, "\n")
+}
+
+func (m *Model) header() string {
+	st := m.common.Styles
+	path := "targets.toml"
+	if m.common.Config != nil && m.common.Config.Path != "" {
+		path = m.common.Config.Path
+	}
+	info := " " + path + " · pkg " + m.common.Pkg
+	if t, ok := m.targets.Chosen(); ok {
+		info += " · target " + t.Name
+	}
+	return fit(st.Header.Render("armbench")+st.HeaderDim.Render(info), m.common.Width)
+}
+
+func (m *Model) idleHint() string {
+	t, ok := m.targets.Chosen()
+	sel := m.profiles.Selected()
+	switch {
+	case !ok:
+		return "no target"
+	case len(sel) == 0:
+		return "tick profiles with space, then b builds"
+	}
+	names := make([]string, len(sel))
+	for i, p := range sel {
+		names[i] = p.Name
+	}
+	return fmt.Sprintf("ready: b builds %s × %s", t.Name, strings.Join(names, ","))
+}
+
+// helpKeys merges the focused pane's keys with the global ones.
+type helpKeys struct {
+	pane   help.KeyMap
+	global GlobalKeys
+}
+
+func (k helpKeys) ShortHelp() []key.Binding {
+	return append(append([]key.Binding(nil), k.pane.ShortHelp()...), k.global.bindings()...)
+}
+
+func (k helpKeys) FullHelp() [][]key.Binding {
+	return append(append([][]key.Binding(nil), k.pane.FullHelp()...), k.global.full())
 }

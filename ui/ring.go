@@ -13,7 +13,7 @@ type lineKind uint8
 const (
 	kindPlain  lineKind = iota
 	kindError           // a compile or vet error: path.go:12:5: …
-	kindHeader          // "# pkg/path", the go command's package banner
+	kindHeader          // "# pkg/path" banners of the go command, "$ command" of ours
 )
 
 // logLine is one line of build output, cleaned for display: no escape
@@ -36,7 +36,7 @@ func newLogLine(text string) logLine {
 	}
 	l := logLine{text: text, ascii: isASCII(text)}
 	switch {
-	case strings.HasPrefix(text, "# "):
+	case strings.HasPrefix(text, "# "), strings.HasPrefix(text, "$ "):
 		l.kind = kindHeader
 	case errorLocation(text) != "":
 		l.kind = kindError

@@ -1,0 +1,304 @@
+package ui
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"armbench/build"
+	"armbench/profiles"
+	"armbench/targets"
+)
+
+func fixtureConfig() *targets.Config {
+	return &targets.Config{
+		Path:    "targets.toml",
+		Project: targets.Project{Pkg: "./examples/workload"},
+		Targets: []targets.Target{
+			{Name: "local-arm64", Description: "this machine, arm64 through qemu-user", Host: "local",
+				GOOS: "linux", GOARCH: "arm64", GOARM64: "v8.0", Runner: "qemu-aarch64"},
+			{Name: "local-armv7", Description: "this machine, 32-bit ARM through qemu-user", Host: "local",
+				GOOS: "linux", GOARCH: "arm", GOARM: "7", Runner: "qemu-arm"},
+			{Name: "pi5", Description: "Raspberry Pi 5", Host: "pi5.local", User: "pi", Port: 2222,
+				GOOS: "linux", GOARCH: "arm64", GOARM64: "v8.2", Cores: 4},
+		},
+	}
+}
+
+func fixtureProfiles() []profiles.Profile {
+	return []profiles.Profile{
+		{Name: "default", Builtin: true, Description: "the go command's defaults"},
+		{Name: "release", Builtin: true, Description: "static, stripped, trimmed paths: what ships",
+			Build: profiles.Build{Trimpath: true, Ldflags: "-s -w"}},
+		{Name: "speed", Builtin: true, Extends: "release", Description: "release plus PGO and a lazier GC",
+			Build: profiles.Build{Trimpath: true, Ldflags: "-s -w"},
+			Run:   profiles.Run{GOGC: "200"}},
+		{Name: "single-core", Builtin: true, Description: "GOMAXPROCS=1",
+			Run: profiles.Run{GOMAXPROCS: 1}},
+		{Name: "tiny", Extends: "release", Description: "a user profile from targets.toml"},
+	}
+}
+
+var fixedNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// newTestModel is the root model at a fixed size and clock, driven only
+// through Update: no program, no terminal.
+func newTestModel(t *testing.T, w, h int) *Model {
+	t.Helper()
+	m := New(Options{Config: fixtureConfig(), Profiles: fixtureProfiles(), Dir: t.TempDir()})
+	m.now = func() time.Time { return fixedNow }
+	m.common.Dir = "" // keep machine paths out of printed plans in goldens
+	m.refreshPlan()
+	send(m, tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+// send feeds msg to the model and returns the commands it asked for,
+// without running them (so no build starts in pure tests).
+func send(m *Model, msg tea.Msg) tea.Cmd {
+	_, cmd := m.Update(msg)
+	return cmd
+}
+
+func keys(m *Model, names ...string) {
+	for _, n := range names {
+		send(m, press(n))
+	}
+}
+
+func screen(m *Model) string { return m.View().Content }
+
+func TestInitialScreen(t *testing.T) {
+	for _, sz := range []struct{ w, h int }{{80, 24}, {100, 30}, {200, 60}} {
+		m := newTestModel(t, sz.w, sz.h)
+		out := screen(m)
+		assertSize(t, out, sz.w, sz.h)
+		golden(t, "initial_"+strconv.Itoa(sz.w)+"x"+strconv.Itoa(sz.h), out)
+		for _, want := range []string{"local-arm64", "arm64 v8.0", "arm v7", "pi@pi5.local:2222", "[ ] release", "Plan (preview"} {
+			if !strings.Contains(plain(out), want) {
+				t.Errorf("%dx%d: %q missing", sz.w, sz.h, want)
+			}
+		}
+	}
+}
+
+func TestProfileMultiSelect(t *testing.T) {
+	m := newTestModel(t, 100, 30)
+	keys(m, "tab")                 // profiles
+	keys(m, "down", "space")       // release
+	keys(m, "down", "space")       // speed
+	keys(m, "down", "space")       // single-core
+	keys(m, "space")               // ...and off again
+	send(m, selectionChangedMsg{}) // what the returned command would deliver
+	got := m.profiles.Selected()
+	if len(got) != 2 || got[0].Name != "release" || got[1].Name != "speed" {
+		t.Fatalf("selected %v, want release and speed", names(got))
+	}
+	out := screen(m)
+	assertSize(t, out, 100, 30)
+	golden(t, "profiles_multiselect_100x30", out)
+	for _, want := range []string{"[x] release", "[x] speed", "[ ] single-core", "GOMAXPROCS=1", "2 profiles ticked"} {
+		if !strings.Contains(plain(out), want) {
+			t.Errorf("%q missing:\n%s", want, plain(out))
+		}
+	}
+}
+
+func names(ps []profiles.Profile) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+func TestPlanPane(t *testing.T) {
+	m := newTestModel(t, 200, 60)
+	keys(m, "down", "enter") // local-armv7
+	keys(m, "tab", "down", "space", "down", "space")
+	send(m, selectionChangedMsg{})
+	entries := m.plan.Entries()
+	if len(entries) != 2 {
+		t.Fatalf("%d plans, want 2", len(entries))
+	}
+	out := screen(m)
+	assertSize(t, out, 200, 60)
+	golden(t, "plan_200x60", out)
+	for _, e := range entries {
+		if e.Err != nil {
+			t.Fatalf("%s: %v", e.Profile, e.Err)
+		}
+		if e.Plan.Target.Name != "local-armv7" {
+			t.Fatalf("plan for %s, want local-armv7", e.Plan.Target.Name)
+		}
+	}
+	// release has no runtime settings; speed runs with GOGC=200.
+	want := []string{
+		build.Command(entries[0].Plan),
+		build.Command(entries[1].Plan),
+		entries[1].Plan.RunShell(entries[1].Plan.OutputPath()),
+	}
+	got := shownCommands(m)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("plan pane shows\n%q\nwant the exact commands\n%q", got, want)
+	}
+	if !strings.Contains(want[2], "GOGC=200") {
+		t.Errorf("run command %q lacks the profile's GOGC", want[2])
+	}
+}
+
+// shownCommands reads the plan pane as a user would paste it: frame and
+// comments dropped, continuation lines joined.
+func shownCommands(m *Model) []string {
+	var cmds []string
+	cur := ""
+	for _, l := range m.plan.lines {
+		l = strings.TrimSpace(plain(l))
+		if l == "" || strings.HasPrefix(l, "#") {
+			if cur != "" {
+				cmds = append(cmds, cur)
+			}
+			cur = ""
+			continue
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += strings.TrimSuffix(l, " \\")
+	}
+	if cur != "" {
+		cmds = append(cmds, cur)
+	}
+	return cmds
+}
+
+func TestPlanWrapsForNarrowWidth(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	keys(m, "tab", "down", "space")
+	send(m, selectionChangedMsg{})
+	out := screen(m)
+	assertSize(t, out, 80, 24)
+	golden(t, "plan_80x24", out)
+	cmd := build.Command(m.plan.Entries()[0].Plan)
+	if got := shownCommands(m); len(got) != 1 || got[0] != cmd {
+		t.Fatalf("wrapped command does not rejoin:\n got %q\nwant %q", got, cmd)
+	}
+	for _, l := range m.plan.lines {
+		if w := len([]rune(plain(l))) - 1; w > 78 {
+			t.Fatalf("plan line wider than the pane: %q", l)
+		}
+	}
+}
+
+func TestWrapCommandKeepsQuotedWords(t *testing.T) {
+	cmd := "env CGO_ENABLED=0 GOARCH=arm go build -trimpath -ldflags='-s -w -X main.v=1' -o out ./examples/workload"
+	lines := wrapCommand(cmd, 34)
+	for _, l := range lines {
+		if len(l) > 34 {
+			t.Errorf("line %q longer than 34", l)
+		}
+	}
+	found := false
+	for _, l := range lines {
+		if strings.Contains(l, "-ldflags='-s -w -X main.v=1'") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("quoted word broken across lines: %q", lines)
+	}
+}
+
+// startBuild presses b and feeds the model the events a build would
+// send, as the job's command would deliver them.
+func startBuild(t *testing.T, m *Model) *job {
+	t.Helper()
+	if cmd := send(m, press("b")); cmd == nil {
+		t.Fatalf("b started nothing; notice %q", m.notice)
+	}
+	if m.job == nil || !m.job.running() {
+		t.Fatal("no running job after b")
+	}
+	t.Cleanup(func() { m.job.cancel() })
+	return m.job
+}
+
+func TestLogWithCompileErrorAndJump(t *testing.T) {
+	m := newTestModel(t, 100, 30)
+	keys(m, "tab", "down", "space")
+	j := startBuild(t, m)
+	if m.focused().id != paneLog {
+		t.Fatal("a build should focus the log")
+	}
+	var evs []jobEvent
+	evs = append(evs, jobEvent{0, build.Started{Command: "env GOARCH=arm64 go build ./examples/workload"}})
+	for i := 0; i < 40; i++ {
+		evs = append(evs, jobEvent{0, build.Line{Text: "mkdir -p $WORK/b0" + strconv.Itoa(10+i) + "/"}})
+	}
+	evs = append(evs,
+		jobEvent{0, build.Line{Stderr: true, Text: "# armbench/examples/workload"}},
+		jobEvent{0, build.Line{Stderr: true, Text: "examples/workload/main.go:12:5: undefined: fooBar"}},
+	)
+	for i := 0; i < 30; i++ {
+		evs = append(evs, jobEvent{0, build.Line{Text: "rm -r $WORK/b0" + strconv.Itoa(10+i) + "/"}})
+	}
+	failed := build.Result{Target: "local-arm64", Profile: "release", ExitCode: 1,
+		Duration: 1500 * time.Millisecond, Err: errors.New("build local-arm64/release: exit status 1")}
+	evs = append(evs, jobEvent{0, build.Finished{Result: failed}})
+	if cmd := send(m, jobBatchMsg{id: j.id, events: evs}); cmd == nil {
+		t.Fatal("an open job must keep draining its events")
+	}
+	if cmd := send(m, jobBatchMsg{id: j.id, closed: true}); cmd != nil {
+		t.Fatal("a closed job asked for more events")
+	}
+	keys(m, "e")
+	out := screen(m)
+	assertSize(t, out, 100, 30)
+	golden(t, "log_error_100x30", out)
+	for _, want := range []string{">examples/workload/main.go:12:5: undefined: fooBar", "release FAILED", "1 of 1 failed", "exit 1"} {
+		if !strings.Contains(plain(out), want) {
+			t.Errorf("%q missing:\n%s", want, plain(out))
+		}
+	}
+}
+
+func TestCancelledBuild(t *testing.T) {
+	m := newTestModel(t, 100, 30)
+	keys(m, "tab", "down", "space", "down", "space")
+	j := startBuild(t, m)
+	send(m, jobBatchMsg{id: j.id, events: []jobEvent{
+		{0, build.Line{Text: "compiling release"}},
+		{1, build.Line{Text: "compiling speed"}},
+	}})
+	m.now = func() time.Time { return fixedNow.Add(2300 * time.Millisecond) }
+	keys(m, "x")
+	if !j.cancelled || j.running() {
+		t.Fatal("x did not cancel the job")
+	}
+	if j.ctx.Err() == nil {
+		t.Fatal("x did not cancel the job's context")
+	}
+	// Late messages of the cancelled job are dropped, not drawn.
+	ok := build.Result{Profile: "release", Artifact: &build.Artifact{Size: 1}}
+	if cmd := send(m, jobBatchMsg{id: j.id, events: []jobEvent{
+		{0, build.Line{Text: "LATE LINE"}},
+		{0, build.Finished{Result: ok}},
+	}}); cmd != nil {
+		t.Fatal("a cancelled job's batch asked for more")
+	}
+	out := screen(m)
+	assertSize(t, out, 100, 30)
+	golden(t, "cancelled_100x30", out)
+	if strings.Contains(plain(out), "LATE LINE") || j.states[0] != stateCancelled {
+		t.Fatalf("late message of a cancelled job was applied:\n%s", plain(out))
+	}
+	for _, want := range []string{"cancelled local-arm64 × release,speed after 2.3s", "release  cancelled"} {
+		if !strings.Contains(plain(out), want) {
+			t.Errorf("%q missing:\n%s", want, plain(out))
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"armbench/targets"
+)
+
+// TargetList is the targets pane: every target of targets.toml with its
+// architecture and host; enter chooses the one to build for.
+type TargetList struct {
+	common  *Common
+	keys    ListKeys
+	width   int
+	height  int
+	focused bool
+
+	cursor int
+	chosen int // index into Config.Targets, -1 when there are none
+	offset int // first visible row
+}
+
+// NewTargetList starts with the first target chosen, so a build is one
+// key away on a fresh start.
+func NewTargetList(c *Common) *TargetList {
+	p := &TargetList{common: c, keys: newTargetKeys(), chosen: -1}
+	if len(p.list()) > 0 {
+		p.chosen = 0
+	}
+	return p
+}
+
+func (p *TargetList) list() []targets.Target {
+	if p.common.Config == nil {
+		return nil
+	}
+	return p.common.Config.Targets
+}
+
+func (p *TargetList) SetSize(w, h int)   { p.width, p.height = w, h }
+func (p *TargetList) Focus()             { p.focused = true }
+func (p *TargetList) Blur()              { p.focused = false }
+func (p *TargetList) Title() string      { return "Targets" }
+func (p *TargetList) KeyMap() helpKeyMap { return p.keys }
+
+// Chosen returns the target builds go to.
+func (p *TargetList) Chosen() (targets.Target, bool) {
+	ts := p.list()
+	if p.chosen < 0 || p.chosen >= len(ts) {
+		return targets.Target{}, false
+	}
+	return ts[p.chosen], true
+}
+
+// Choose selects the target named name; it reports whether it exists.
+func (p *TargetList) Choose(name string) bool {
+	for i, t := range p.list() {
+		if t.Name == name {
+			p.chosen, p.cursor = i, i
+			return true
+		}
+	}
+	return false
+}
+
+// Update moves the cursor and chooses; it reports a choice as a message so
+// the root can refresh the plan.
+func (p *TargetList) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	n := len(p.list())
+	switch {
+	case n == 0:
+	case key.Matches(km, p.keys.Up):
+		p.cursor = max(p.cursor-1, 0)
+	case key.Matches(km, p.keys.Down):
+		p.cursor = min(p.cursor+1, n-1)
+	case key.Matches(km, p.keys.Select):
+		p.chosen = p.cursor
+		return func() tea.Msg { return selectionChangedMsg{} }
+	}
+	return nil
+}
+
+// selectionChangedMsg tells the root that the target or the set of
+// profiles changed, so the plan is out of date.
+type selectionChangedMsg struct{}
+
+// host is how a target is reached, as a user would type it for ssh.
+func host(t targets.Target) string {
+	if t.IsLocal() {
+		return "local"
+	}
+	h := t.Host
+	if t.User != "" {
+		h = t.User + "@" + h
+	}
+	if t.Port != 0 && t.Port != 22 {
+		h = fmt.Sprintf("%s:%d", h, t.Port)
+	}
+	return h
+}
+
+func (p *TargetList) View() string {
+	var b strings.Builder
+	st := p.common.Styles
+	inner := p.width - 2
+	body := max(p.height-2, 0)
+	ts := p.list()
+	var lines []string
+	if len(ts) == 0 {
+		lines = append(lines, fit(st.Error.Render("no targets in "+p.configPath()), inner))
+	}
+	// Keep the cursor in view when the list is taller than the pane.
+	if p.cursor < p.offset {
+		p.offset = p.cursor
+	}
+	if body > 0 && p.cursor >= p.offset+body {
+		p.offset = p.cursor - body + 1
+	}
+	nameW, archW := 0, 0
+	for _, t := range ts {
+		nameW = max(nameW, len(t.Name))
+		archW = max(archW, len(t.Arch()))
+	}
+	for i := p.offset; i < len(ts) && len(lines) < body; i++ {
+		t := ts[i]
+		cur, mark := " ", " "
+		if i == p.cursor && p.focused {
+			cur = ">"
+		}
+		if i == p.chosen {
+			mark = "*"
+		}
+		row := fmt.Sprintf("%s%s %-*s  %-*s  %s", cur, mark, nameW, t.Name, archW, t.Arch(), host(t))
+		row = fit(row, inner)
+		switch {
+		case i == p.cursor && p.focused:
+			row = st.Cursor.Render(row)
+		case i == p.chosen:
+			row = st.Selected.Render(row)
+		}
+		lines = append(lines, row)
+	}
+	footer := ""
+	if p.cursor < len(ts) {
+		footer = ts[p.cursor].Description
+	}
+	st.box(&b, p.Title(), footer, lines, p.width, p.height, p.focused)
+	return b.String()
+}
+
+func (p *TargetList) configPath() string {
+	if p.common.Config == nil || p.common.Config.Path == "" {
+		return "targets.toml"
+	}
+	return p.common.Config.Path
+}
