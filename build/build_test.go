@@ -304,3 +304,38 @@ func TestFailedBuildKeepsPreviousArtifact(t *testing.T) {
 		t.Errorf("output directory holds %q", names)
 	}
 }
+
+// TestRebuildSameOutput: building again into the same output, unchanged
+// or with another GOARM64 level, leaves exactly one correct artifact.
+func TestRebuildSameOutput(t *testing.T) {
+	plan := handPlan(t, spec{name: "again", goarch: "arm64", goarm64: "v8.0"})
+	first := Run(context.Background(), plan, nil)
+	if first.Err != nil {
+		t.Fatal(first.Err)
+	}
+	same := Run(context.Background(), plan, nil)
+	if same.Err != nil || same.Artifact.SHA256 != first.Artifact.SHA256 {
+		t.Fatalf("unchanged rebuild: %v, sha256 %v vs %s", same.Err, same.Artifact, first.Artifact.SHA256)
+	}
+	v82 := plan
+	v82.BuildEnv = slices.Clone(plan.BuildEnv)
+	for i, e := range v82.BuildEnv {
+		if e.Key == "GOARM64" {
+			v82.BuildEnv[i].Value = "v8.2"
+		}
+	}
+	v82.Expect = map[string]string{"GOARCH": "arm64", "GOARM64": "v8.2"}
+	next := Run(context.Background(), v82, nil)
+	if next.Err != nil {
+		t.Fatal(next.Err)
+	}
+	if next.Artifact.SHA256 == first.Artifact.SHA256 {
+		t.Error("v8.2 build produced the v8.0 file")
+	}
+	if _, err := Verify(plan.Output, v82); err != nil {
+		t.Errorf("output after the v8.2 build: %v", err)
+	}
+	if names := entries(t, filepath.Dir(plan.Output)); !slices.Equal(names, []string{"build.log", "workload"}) {
+		t.Errorf("output directory holds %q", names)
+	}
+}

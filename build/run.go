@@ -84,8 +84,16 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 	if err != nil {
 		return fail(err)
 	}
-	// Whatever happens below, nothing but a verified artifact may stay.
+	// Whatever happens below, nothing but a verified artifact may stay
+	// (the go command may also leave its umask probe beside the output).
 	defer os.Remove(tmp)
+	defer os.Remove(tmp + "-go-tmp-umask")
+	// Offer the previous artifact under the temporary name: when it is up
+	// to date the go command sees its build ID and skips the link, as a
+	// hand-typed go build -o would. The go command replaces its output by
+	// rename or remove-and-create, never in place, so the previous file is
+	// never modified through this link.
+	_ = os.Link(res.Output, tmp)
 
 	var log *logFile
 	if plan.LogPath != "" {
