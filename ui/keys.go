@@ -123,9 +123,9 @@ func (k LogKeys) ShortHelp() []key.Binding {
 }
 
 func (k LogKeys) FullHelp() [][]key.Binding {
+	// Two columns, so the global column still fits beside them at 80.
 	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown},
-		{k.Top, k.Bottom, k.Left},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Left},
 		{k.Search, k.Next, k.Error, k.Clear, k.PrevTab},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -134,6 +135,7 @@ func New(opts Options) *Model {
 	}
 	m.help.Styles = c.Styles.Help
 	if opts.LogFile != "" {
+		_ = os.MkdirAll(filepath.Dir(opts.LogFile), 0o755)
 		if f, err := os.OpenFile(opts.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
 			m.logger = log.New(f, "", log.LstdFlags|log.Lmicroseconds)
 			m.logOut = f
@@ -512,7 +514,7 @@ func (m *Model) layout() {
 		l.mode = layoutTooSmall
 	case w >= wideWidth && body >= 16:
 		l.mode = layoutWide
-		l.leftW = min(max(w/4, 34), 48)
+		l.leftW = min(max(m.targets.ContentWidth(), 34), w/3)
 		nT := len(m.targets.list())
 		l.targetH = min(nT+2, max(body/3, 4))
 		l.planH = min(max(m.plan.ContentHeight(), 5), body*2/5)
@@ -524,7 +526,11 @@ func (m *Model) layout() {
 		l.mode = layoutNarrow
 		l.leftW = w - w*2/5 // targets rows are wider than profile rows
 		nT, nP := len(m.targets.list()), len(m.common.Profiles)
-		l.topH = min(max(nT+2, nP+2+descLines), max(body/2, 5))
+		// The selectors get what they need unless the plan would be
+		// squeezed below its own needs (or half the body, if less).
+		need := max(nT+2, nP+2+descLines)
+		planNeed := max(min(m.plan.ContentHeight(), body/2), 5)
+		l.topH = max(min(need, body-planNeed), 4)
 		m.targets.SetSize(l.leftW, l.topH)
 		m.profiles.SetSize(w-l.leftW, l.topH)
 		m.plan.SetSize(w, body-l.topH)

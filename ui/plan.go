@@ -110,7 +110,7 @@ func (p *PlanPane) layout() {
 			add("")
 		}
 		if e.Err != nil {
-			for _, l := range strings.Split(ansi.Wrap(fmt.Sprintf("# %s: %v", e.Profile, e.Err), inner, " "), "\n") {
+			for _, l := range wrapWords(fmt.Sprintf("# %s: %v", e.Profile, e.Err), inner) {
 				add(st.Error.Render(l))
 			}
 			continue
@@ -120,7 +120,7 @@ func (p *PlanPane) layout() {
 			add(st.Command.Render(l))
 		}
 		for _, n := range e.Plan.Notes {
-			for _, l := range strings.Split(ansi.Wordwrap("# note: "+n, inner, " "), "\n") {
+			for _, l := range wrapWords("# note: "+n, inner) {
 				add(st.Comment.Render(l))
 			}
 		}
@@ -159,6 +159,33 @@ func wrapCommand(cmd string, width int) []string {
 		for ansi.StringWidth(line) > room {
 			out = append(out, ansi.Cut(line, 0, room))
 			line = indent + ansi.Cut(line, room, ansi.StringWidth(line))
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
+}
+
+// wrapWords wraps prose at spaces only: flags such as -ldflags=-s stay
+// whole, where ansi.Wordwrap would break them at the hyphen. Words longer
+// than the line are cut.
+func wrapWords(text string, width int) []string {
+	var out []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = w
+		case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+			line += " " + w
+		default:
+			out = append(out, line)
+			line = w
+		}
+		for ansi.StringWidth(line) > width {
+			out = append(out, ansi.Cut(line, 0, width))
+			line = ansi.Cut(line, width, ansi.StringWidth(line))
 		}
 	}
 	if line != "" {

@@ -5,7 +5,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"armbench/profiles"
 )
@@ -92,6 +91,9 @@ func (p *ProfileList) Update(msg tea.Msg) tea.Cmd {
 // bottom of the pane.
 const descLines = 2
 
+// maxDesc is how many rows the description may use in a tall pane.
+const maxDesc = 6
+
 func (p *ProfileList) View() string {
 	var b strings.Builder
 	st := p.common.Styles
@@ -99,6 +101,8 @@ func (p *ProfileList) View() string {
 	body := max(p.height-2, 0)
 	ps := p.common.Profiles
 
+	// The focused profile's description goes right under the list, with
+	// up to maxDesc rows when the pane is tall, descLines when it is not.
 	listRows := body
 	var desc []string
 	if pr, ok := p.Focused(); ok && body > descLines+2 {
@@ -107,11 +111,15 @@ func (p *ProfileList) View() string {
 			text += " (extends " + pr.Extends + ")"
 		}
 		if text != "" {
-			for _, l := range strings.Split(ansi.Wordwrap(text, inner-1, " "), "\n") {
+			room := max(descLines, min(body-len(ps)-1, maxDesc))
+			for _, l := range wrapWords(text, inner-1) {
 				desc = append(desc, fit(" "+st.Desc.Render(l), inner))
 			}
-			desc = desc[:min(len(desc), descLines)]
+			desc = desc[:min(len(desc), room)]
 			listRows = body - len(desc)
+			if len(ps) < listRows {
+				listRows = len(ps) + 1 // one blank row between list and text
+			}
 		}
 	}
 	if p.cursor < p.offset {

@@ -148,7 +148,7 @@ func (s *Styles) box(b *strings.Builder, title, footer string, lines []string, w
 		b.WriteString(left)
 		rest := inner
 		if label != "" && inner > 4 {
-			label = ansi.Truncate(label, inner-3, "…")
+			label = ansi.Truncate(label, inner-4, "…")
 			b.WriteString("─ ")
 			b.WriteString(bs.post)
 			b.WriteString(st.Render(label))

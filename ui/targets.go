@@ -107,6 +107,17 @@ func host(t targets.Target) string {
 	return h
 }
 
+// ContentWidth is the width the pane needs to show every row whole.
+func (p *TargetList) ContentWidth() int {
+	nameW, archW, hostW := 0, 0, 0
+	for _, t := range p.list() {
+		nameW = max(nameW, len(t.Name))
+		archW = max(archW, len(t.Arch()))
+		hostW = max(hostW, len(host(t)))
+	}
+	return 2 + 3 + nameW + 2 + archW + 2 + hostW + 1
+}
+
 func (p *TargetList) View() string {
 	var b strings.Builder
 	st := p.common.Styles
