@@ -35,7 +35,7 @@ func Load(cfg *targets.Config) ([]Profile, error) {
 		if _, ok := builtin[s.Name]; ok {
 			// Shadowing a built-in would make "release" mean different
 			// things in different workspaces; extending it is explicit.
-			r.errorf(keyPos(s, "name"), "name", "%q is a built-in profile; choose another name and write extends = %q to build on it", s.Name, s.Name)
+			r.errorf(valPos(s, "name"), "name", "%q is a built-in profile; choose another name and write extends = %q to build on it", s.Name, s.Name)
 			continue
 		}
 		if _, dup := r.specs[s.Name]; dup {
@@ -99,7 +99,11 @@ func (r *loader) errorf(p targets.Position, key, format string, a ...any) {
 	r.errs = append(r.errs, &targets.Error{Pos: p, Key: key, Msg: fmt.Sprintf(format, a...)})
 }
 
-func keyPos(s targets.ProfileSpec, key string) targets.Position {
+// valPos is where key's value was written (errors are about the value).
+func valPos(s targets.ProfileSpec, key string) targets.Position {
+	if p, ok := s.ValPos[key]; ok {
+		return p
+	}
 	if p, ok := s.KeyPos[key]; ok {
 		return p
 	}
@@ -122,7 +126,7 @@ func (r *loader) resolve(name string, chain []string) (Profile, bool) {
 		last := r.specs[chain[len(chain)-1]]
 		i := slices.Index(chain, name)
 		cycle := append(slices.Clone(chain[i:]), name)
-		r.errorf(keyPos(last, "extends"), "extends", "cycle: %s; a profile cannot extend itself, directly or through others", strings.Join(cycle, " → "))
+		r.errorf(valPos(last, "extends"), "extends", "cycle: %s; a profile cannot extend itself, directly or through others", strings.Join(cycle, " → "))
 		for _, n := range chain[i:] {
 			r.state[n] = failed
 		}
@@ -139,7 +143,7 @@ func (r *loader) resolve(name string, chain []string) (Profile, bool) {
 			if sug := closest(s.Extends, r.known); sug != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", sug)
 			}
-			r.errorf(keyPos(s, "extends"), "extends", "%s; known profiles: %s", msg, strings.Join(r.known, ", "))
+			r.errorf(valPos(s, "extends"), "extends", "%s; known profiles: %s", msg, strings.Join(r.known, ", "))
 			r.state[name] = failed
 			return Profile{}, false
 		}

@@ -188,11 +188,13 @@ func Resolve(t targets.Target, p Profile, o Options) (Plan, error) {
 	case "":
 		if hasDefaultPGO {
 			note("%s has a default.pgo: go build applies it (-pgo=auto is the go default)", pkg)
+			expectPGO(&plan, b.Trimpath, "default.pgo")
 		}
 	case "auto":
 		switch {
 		case hasDefaultPGO:
 			plan.Args = append(plan.Args, "-pgo=auto")
+			expectPGO(&plan, b.Trimpath, "default.pgo")
 		case local:
 			note("no default.pgo in %s: building without PGO (record a CPU profile there to enable it)", pkg)
 		default:
@@ -214,6 +216,7 @@ func Resolve(t targets.Target, p Profile, o Options) (Plan, error) {
 			return fail("pgo profile: %v", err)
 		}
 		plan.Args = append(plan.Args, "-pgo="+b.PGO)
+		expectPGO(&plan, b.Trimpath, b.PGO)
 	}
 	plan.Args = append(plan.Args, "-o", plan.Output, pkg)
 
@@ -246,6 +249,16 @@ func Resolve(t targets.Target, p Profile, o Options) (Plan, error) {
 	}
 	plan.RunEnv = append(plan.RunEnv, r.Env...)
 	return plan, nil
+}
+
+// expectPGO records the profile in Expect when the recorded form is
+// predictable: under -trimpath go build keeps only the file's base name;
+// otherwise it records an absolute path whose spelling (symlinks, $PWD)
+// depends on how the go command was started, so it is not checked.
+func expectPGO(plan *Plan, trimpath bool, file string) {
+	if trimpath {
+		plan.Expect["-pgo"] = filepath.Base(file)
+	}
 }
 
 func memoryText(t targets.Target) string {

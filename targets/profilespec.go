@@ -36,8 +36,8 @@ var (
 func (c *checker) profile(m map[string]any, idx string) (ProfileSpec, bool) {
 	before := len(c.errs)
 	base := []string{"profile", idx}
-	p := ProfileSpec{Pos: c.at(base...), KeyPos: map[string]Position{}}
-	c.keyPositions(p.KeyPos, m, base, "")
+	p := ProfileSpec{Pos: c.at(base...), KeyPos: map[string]Position{}, ValPos: map[string]Position{}}
+	c.keyPositions(p.KeyPos, p.ValPos, m, base, "")
 
 	for _, k := range sortedKeys(m) {
 		e := c.entry(k, m[k], append(slices.Clone(base), k)...)
@@ -79,17 +79,20 @@ func (c *checker) profile(m map[string]any, idx string) (ProfileSpec, bool) {
 	}
 	if _, ok := p.KeyPos["name"]; !ok {
 		p.KeyPos["name"] = p.Pos
+		p.ValPos["name"] = p.Pos
 	}
 	return p, len(c.errs) == before
 }
 
-// keyPositions fills KeyPos with every dotted key below a profile.
-func (c *checker) keyPositions(out map[string]Position, m map[string]any, path []string, prefix string) {
+// keyPositions fills KeyPos and ValPos with every dotted key below a
+// profile.
+func (c *checker) keyPositions(keys, vals map[string]Position, m map[string]any, path []string, prefix string) {
 	for k, v := range m {
 		full := append(slices.Clone(path), k)
-		out[prefix+k] = c.at(full...)
+		keys[prefix+k] = c.at(full...)
+		vals[prefix+k] = c.vat(full...)
 		if sub, ok := v.(map[string]any); ok {
-			c.keyPositions(out, sub, full, prefix+k+".")
+			c.keyPositions(keys, vals, sub, full, prefix+k+".")
 		}
 	}
 }

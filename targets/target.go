@@ -69,6 +69,9 @@ type ProfileSpec struct {
 	// KeyPos maps a dotted key ("build.ldflags", "extends") to where it was
 	// written, so later semantic checks can still point at file:line:col.
 	KeyPos map[string]Position
+	// ValPos is like KeyPos but points at each key's value, for messages
+	// about what was written rather than which key.
+	ValPos map[string]Position
 }
 
 // BuildSpec is a profile's [profile.build] table. Pointers tell "unset"
