@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+
+	"armbench/build"
 )
 
 func TestRingNeverExceedsCapacity(t *testing.T) {
@@ -333,4 +337,36 @@ func goBuildXLine(n int) string {
 		return fmt.Sprintf("examples/workload/main.go:%d:5: undefined: fooBar%d", n%900+1, n)
 	}
 	return fmt.Sprintf("cd $WORK/b%03d && /usr/lib/go/pkg/tool/linux_arm64/compile -o $WORK/b%03d/_pkg_.a -trimpath \"$WORK/b%03d=>\" -p main -lang=go1.26 -complete -buildid abc/def -goversion go1.26 -c=2 -nolocalimports -importcfg $WORK/b%03d/importcfg -pack ./main.go ./alloc.go", n, n, n, n)
+}
+
+// BenchmarkScreen is a whole frame of the root model at 200×60 (all panes,
+// status and help) while a build streams into a full 100k-line log.
+func BenchmarkScreen(b *testing.B) {
+	m := New(Options{Config: fixtureConfig(), Profiles: fixtureProfiles()})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	m.Update(press("tab"))
+	m.Update(press("down"))
+	m.Update(press("space"))
+	m.Update(press("b"))
+	j := m.job
+	defer j.cancel()
+	evs := make([]jobEvent, DefaultLogLines)
+	for n := range evs {
+		evs[n] = jobEvent{0, build.Line{Text: goBuildXLine(n)}}
+	}
+	m.Update(jobBatchMsg{id: j.id, events: evs})
+	batch := make([]jobEvent, 32)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k := range batch {
+			batch[k] = jobEvent{0, build.Line{Text: goBuildXLine(i*len(batch) + k)}}
+		}
+		m.Update(jobBatchMsg{id: j.id, events: batch})
+		_ = m.View()
+	}
+	b.StopTimer()
+	if n := m.log.view(0).lines.len(); n != DefaultLogLines {
+		b.Fatalf("ring holds %d lines, want %d", n, DefaultLogLines)
+	}
 }

@@ -18,7 +18,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 
 	"armbench/build"
@@ -469,6 +468,7 @@ type layout struct {
 	topH    int // narrow: the targets/profiles row
 	targetH int // wide: the targets box
 	planH   int // wide: the plan box
+	help    string
 }
 
 type layoutMode int
@@ -506,9 +506,9 @@ func (m *Model) helpView() string {
 func (m *Model) layout() {
 	w, h := m.common.Width, m.common.Height
 	m.status.SetSize(w)
-	helpH := strings.Count(m.helpView(), "\n") + 1
-	body := h - 1 - m.statusHeight() - helpH
-	l := layout{bodyH: body}
+	helpText := m.helpView()
+	body := h - 1 - m.statusHeight() - (strings.Count(helpText, "\n") + 1)
+	l := layout{bodyH: body, help: helpText}
 	switch {
 	case w < minWidth || body < minHeight-4:
 		l.mode = layoutTooSmall
@@ -551,7 +551,6 @@ func (m *Model) render() string {
 	if w == 0 || h == 0 {
 		return ""
 	}
-	st := m.common.Styles
 	if m.lay.mode == layoutTooSmall {
 		return fit(fmt.Sprintf("armbench needs at least %d×%d (now %d×%d)", minWidth, minHeight, w, h), w)
 	}
@@ -559,22 +558,21 @@ func (m *Model) render() string {
 	blocks = append(blocks, m.header())
 	switch m.lay.mode {
 	case layoutWide:
-		left := lipgloss.JoinVertical(lipgloss.Left, m.targets.View(), m.profiles.View())
-		right := lipgloss.JoinVertical(lipgloss.Left, m.plan.View(), m.log.View())
-		blocks = append(blocks, lipgloss.JoinHorizontal(lipgloss.Top, left, right))
+		left := m.targets.View() + "\n" + m.profiles.View()
+		right := m.plan.View() + "\n" + m.log.View()
+		blocks = append(blocks, beside(left, right))
 	case layoutNarrow:
 		if m.focused().id == paneLog {
 			blocks = append(blocks, m.log.View())
 		} else {
-			top := lipgloss.JoinHorizontal(lipgloss.Top, m.targets.View(), m.profiles.View())
+			top := beside(m.targets.View(), m.profiles.View())
 			blocks = append(blocks, top, m.plan.View())
 		}
 	}
 	blocks = append(blocks, m.status.Lines(m.job, m.now(), m.spinner.View(), m.notice, m.idleHint())...)
-	for _, l := range strings.Split(m.helpView(), "\n") {
+	for _, l := range strings.Split(m.lay.help, "\n") {
 		blocks = append(blocks, fit(l, w))
 	}
-	_ = st
 	return strings.Join(blocks, "\n")
 }
 
@@ -605,6 +603,28 @@ func (m *Model) idleHint() string {
 		names[i] = p.Name
 	}
 	return fmt.Sprintf("ready: b builds %s × %s", t.Name, strings.Join(names, ","))
+}
+
+// beside puts two blocks of equal height side by side. Every pane draws
+// exactly its size, so this is line-wise concatenation; lipgloss's
+// JoinHorizontal would measure every cell again, which cost more than
+// drawing the whole log.
+func beside(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var sb strings.Builder
+	sb.Grow(len(a) + len(b) + len(al))
+	for i := 0; i < max(len(al), len(bl)); i++ {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		if i < len(al) {
+			sb.WriteString(al[i])
+		}
+		if i < len(bl) {
+			sb.WriteString(bl[i])
+		}
+	}
+	return sb.String()
 }
 
 // helpKeys merges the focused pane's keys with the global ones.
