@@ -1,0 +1,241 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"armbench/profiles"
+	"armbench/remote"
+	"armbench/targets"
+)
+
+// needQemu fails under CI and skips elsewhere when ARM binaries cannot run
+// here.
+func needQemu(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err == nil {
+		return
+	}
+	if _, err := exec.LookPath("qemu-aarch64-static"); err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("qemu-user is not installed: install qemu-user-static")
+	}
+	t.Skip("no qemu-user here to run arm64 binaries")
+}
+
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("module root: %v", err)
+	}
+	return root
+}
+
+// localTarget is an arm64 target on this machine with its own deploy dir.
+func localTarget(t *testing.T) (targets.Target, []profiles.Profile) {
+	t.Helper()
+	runner := ""
+	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil {
+		runner = "qemu-aarch64-static"
+	}
+	toml := fmt.Sprintf(`
+[[target]]
+name = "e2e-arm64"
+host = "local"
+goarch = "arm64"
+goarm64 = "v8.0"
+cores = 2
+memory = "2GiB"
+deploy_dir = %q
+runner = %q
+`, filepath.Join(t.TempDir(), "device"), runner)
+	cfg, err := targets.Parse("e2e.toml", []byte(toml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := profiles.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Targets[0], ps
+}
+
+func plansFor(t *testing.T, tgt targets.Target, ps []profiles.Profile, outRoot string, names ...string) []profiles.Plan {
+	t.Helper()
+	var plans []profiles.Plan
+	for _, n := range names {
+		p, ok := profiles.Find(ps, n)
+		if !ok {
+			t.Fatalf("no profile %s", n)
+		}
+		plan, err := profiles.Resolve(tgt, p, profiles.Options{Pkg: "./examples/workload", Dir: moduleRoot(t), OutRoot: outRoot, Mode: profiles.ModeTest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans = append(plans, plan)
+	}
+	return plans
+}
+
+func findCell(t *testing.T, tab *Table, unit, row string, col int) Cell {
+	t.Helper()
+	for _, ut := range tab.Units {
+		if ut.Unit != unit {
+			continue
+		}
+		for _, r := range ut.Rows {
+			if r.Name == row {
+				return r.Cells[col]
+			}
+		}
+	}
+	var b strings.Builder
+	tab.WriteText(&b)
+	t.Fatalf("no %s row %q in\n%s", unit, row, b.String())
+	return Cell{}
+}
+
+// e2eSession runs a real session on dev and checks what every session
+// must have: events in order, interleaving, stored files, samples.
+func e2eSession(t *testing.T, dev remote.Device, tgt targets.Target, plans []profiles.Plan, bench string) (*Run, *Table) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	runs := t.TempDir()
+	var order []string
+	var scheds, procs, lines int
+	var finished *Run
+	run, err := Execute(ctx, Spec{
+		Target: tgt, Plans: plans, Bench: bench, Benchtime: "100ms",
+		Count: DefaultCount, Warmup: 1, RunsDir: runs,
+	}, dev, func(ev Event) {
+		switch ev := ev.(type) {
+		case RunStarted:
+			order = append(order, fmt.Sprintf("%d:%s", ev.Round, ev.Profile))
+		case Sched:
+			scheds++
+		case Proc:
+			procs++
+		case Line:
+			lines++
+		case Finished:
+			finished = ev.Run
+		}
+	})
+	if err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	if finished != run {
+		t.Error("Finished event does not carry the run")
+	}
+	// Interleaved: round by round, every profile in order.
+	var want []string
+	for r := 0; r < 1+DefaultCount; r++ {
+		for _, p := range plans {
+			want = append(want, fmt.Sprintf("%d:%s", r, p.Profile.Name))
+		}
+	}
+	if strings.Join(order, " ") != strings.Join(want, " ") {
+		t.Errorf("round order\n got %v\nwant %v", order, want)
+	}
+	if scheds == 0 || procs == 0 || lines == 0 {
+		t.Errorf("events: %d sched, %d proc, %d lines; want all", scheds, procs, lines)
+	}
+	for _, p := range run.Profiles {
+		if len(p.Rounds) != 1+DefaultCount || !p.Rounds[0].Warmup || p.Summary.Rounds != DefaultCount {
+			t.Errorf("%s: %d rounds, summary %+v", p.Name, len(p.Rounds), p.Summary)
+		}
+		if p.Summary.PeakRSS <= 0 || p.Summary.MeanThreads <= 0 || p.Artifact.Size <= 0 || p.Artifact.SHA256 == "" {
+			t.Errorf("%s: summary %+v artifact %+v", p.Name, p.Summary, p.Artifact)
+		}
+		data, err := os.ReadFile(filepath.Join(run.Dir, p.BenchFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), "goarch: arm64") || strings.Count(string(data), "\nBenchmark") < DefaultCount {
+			t.Errorf("%s: benchmark file:\n%s", p.BenchFile, data)
+		}
+		if _, err := os.Stat(filepath.Join(run.Dir, p.SamplesFile)); err != nil {
+			t.Errorf("samples file: %v", err)
+		}
+	}
+	if run.Device.Machine != "aarch64" || run.Device.Cores <= 0 {
+		t.Errorf("device %+v", run.Device)
+	}
+	// Stored, and loadable by ID.
+	back, err := LoadRun(runs, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Compare(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	tab.WriteText(&b)
+	t.Logf("run %s\n%s", run.ID, b.String())
+	return back, tab
+}
+
+func openLocal(t *testing.T, tgt targets.Target) remote.Device {
+	t.Helper()
+	dev, err := remote.Open(context.Background(), tgt, remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	return dev
+}
+
+// TestE2ELocalSingleCore: on the parallel benchmark, single-core
+// (GOMAXPROCS=1) is slower than default with p < 0.05.
+func TestE2ELocalSingleCore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end under qemu")
+	}
+	needQemu(t)
+	tgt, ps := localTarget(t)
+	plans := plansFor(t, tgt, ps, t.TempDir(), "default", "single-core")
+	run, tab := e2eSession(t, openLocal(t, tgt), tgt, plans, "^BenchmarkParallelHash$")
+	c := findCell(t, tab, "sec/op", "ParallelHash", 1)
+	t.Logf("single-core vs default on ParallelHash: %s (p=%.4f)", c.Delta, c.P)
+	if !c.Significant || c.P >= 0.05 || c.DeltaPct <= 0 {
+		t.Errorf("single-core should be slower with p < 0.05: %+v", c)
+	}
+	// The scheduler saw the difference too.
+	if g := run.Profiles[1].Rounds[1].GOMAXPROCS; g != 1 {
+		t.Errorf("single-core schedtrace gomaxprocs = %d", g)
+	}
+	if g := run.Profiles[0].Rounds[1].GOMAXPROCS; g < 2 {
+		t.Errorf("default schedtrace gomaxprocs = %d, want the 2 cores", g)
+	}
+}
+
+// TestE2ELocalLowmemGC: on the allocation benchmark, lowmem (GOGC=50,
+// GOMEMLIMIT) runs more GC cycles than release.
+func TestE2ELocalLowmemGC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end under qemu")
+	}
+	needQemu(t)
+	tgt, ps := localTarget(t)
+	plans := plansFor(t, tgt, ps, t.TempDir(), "release", "lowmem")
+	_, tab := e2eSession(t, openLocal(t, tgt), tgt, plans, "^BenchmarkAllocGC$")
+	c := findCell(t, tab, "gc/op", "AllocGC", 1)
+	t.Logf("lowmem vs release gc/op on AllocGC: %s (p=%.4f)", c.Delta, c.P)
+	if !c.Significant || c.DeltaPct <= 0 {
+		t.Errorf("lowmem should run more GC cycles, significantly: %+v", c)
+	}
+}
