@@ -313,9 +313,20 @@ func TestRebuildSameOutput(t *testing.T) {
 	if first.Err != nil {
 		t.Fatal(first.Err)
 	}
-	same := Run(context.Background(), plan, nil)
+	// -x shows the commands the go command runs; it does not change what
+	// is built, so the previous artifact is still up to date.
+	traced := plan
+	traced.Args = append([]string{"build", "-x"}, plan.Args[1:]...)
+	var rec recorder
+	same := Run(context.Background(), traced, rec.emit)
 	if same.Err != nil || same.Artifact.SHA256 != first.Artifact.SHA256 {
 		t.Fatalf("unchanged rebuild: %v, sha256 %v vs %s", same.Err, same.Artifact, first.Artifact.SHA256)
+	}
+	for _, l := range rec.lines() {
+		if strings.Contains(l.Text, "/link ") || strings.Contains(l.Text, "/link\n") {
+			t.Errorf("an up-to-date artifact was linked again: %s", l.Text)
+			break
+		}
 	}
 	v82 := plan
 	v82.BuildEnv = slices.Clone(plan.BuildEnv)

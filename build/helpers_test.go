@@ -170,9 +170,17 @@ func missing(t *testing.T, why string) {
 // runArtifact runs an ARM binary with args and returns its combined output.
 func runArtifact(t *testing.T, goarch, path string, args ...string) string {
 	t.Helper()
+	return runArtifactEnv(t, goarch, nil, path, args...)
+}
+
+// runArtifactEnv is runArtifact with extra environment (a plan's RunEnv).
+func runArtifactEnv(t *testing.T, goarch string, env []string, path string, args ...string) string {
+	t.Helper()
 	prefix := armRunner(t, goarch)
 	argv := append(append(prefix, path), args...)
-	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("running %s: %v\n%s", strings.Join(argv, " "), err, out)
 	}

@@ -288,18 +288,22 @@ func TestWithOutput(t *testing.T) {
 	}
 }
 
-func TestCommandReconstruction(t *testing.T) {
-	plan := profiles.Plan{
-		Dir:      "my dir",
-		BuildEnv: []profiles.EnvVar{{Key: "GOARCH", Value: "arm"}, {Key: "GOFLAGS", Value: "-a -v"}},
-		Args:     []string{"build", "-ldflags=-s -w", "-o", "out/app", "./examples/workload"},
+// TestStartedCommand: Started and the log's first line are the plan's own
+// pasteable command, not armbench's temporary output name.
+func TestStartedCommand(t *testing.T) {
+	fakeGo(t, "exit 1")
+	plan := fakePlan(t)
+	plan.BuildEnv = []profiles.EnvVar{{Key: "GOARCH", Value: "arm"}, {Key: "GOFLAGS", Value: "-a -v"}}
+	var rec recorder
+	Run(context.Background(), plan, rec.emit)
+	rec.checkShape(t)
+	started := rec.events[0].(Started)
+	if started.Command != plan.Shell() || !strings.Contains(started.Command, "GOFLAGS='-a -v'") || started.Time.IsZero() {
+		t.Errorf("Started = %+v, want the plan's command %s", started, plan.Shell())
 	}
-	want := `cd 'my dir' && env GOARCH=arm GOFLAGS='-a -v' go build '-ldflags=-s -w' -o out/app ./examples/workload`
-	if s, ok := any(plan).(interface{ Shell() string }); ok {
-		want = s.Shell() // the profiles package's own printing wins
-	}
-	if got := Command(plan); got != want {
-		t.Errorf("Command = %s\nwant      %s", got, want)
+	log, _ := os.ReadFile(plan.LogPath)
+	if first, _, _ := strings.Cut(string(log), "\n"); first != "$ "+plan.Shell() {
+		t.Errorf("log starts %q", first)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"armbench/internal/shell"
 	"armbench/profiles"
 )
 
@@ -88,12 +88,11 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 	// (the go command may also leave its umask probe beside the output).
 	defer os.Remove(tmp)
 	defer os.Remove(tmp + "-go-tmp-umask")
-	// Offer the previous artifact under the temporary name: when it is up
-	// to date the go command sees its build ID and skips the link, as a
-	// hand-typed go build -o would. The go command replaces its output by
-	// rename or remove-and-create, never in place, so the previous file is
-	// never modified through this link.
-	_ = os.Link(res.Output, tmp)
+	// Offer a copy of the previous artifact under the temporary name: when
+	// it is up to date the go command sees its build ID and skips the link,
+	// as a hand-typed go build -o would. A copy, not a hard link, so that
+	// nothing written to the temporary name can reach the previous file.
+	_ = copyFile(res.Output, tmp)
 
 	var log *logFile
 	if plan.LogPath != "" {
@@ -188,29 +187,9 @@ func reapGroup(pgid int) {
 	}
 }
 
-// Command is the printable form of plan: plan.Shell() when the profiles
-// package provides it, otherwise an equivalent reconstruction.
-func Command(plan profiles.Plan) string {
-	if s, ok := any(plan).(interface{ Shell() string }); ok {
-		return s.Shell()
-	}
-	var b strings.Builder
-	if plan.Dir != "" && plan.Dir != "." {
-		b.WriteString("cd ")
-		b.WriteString(shell.Quote(plan.Dir))
-		b.WriteString(" && ")
-	}
-	if len(plan.BuildEnv) > 0 {
-		b.WriteString("env ")
-		for _, e := range plan.BuildEnv {
-			b.WriteString(shell.QuoteAssign(e.Key, e.Value))
-			b.WriteByte(' ')
-		}
-	}
-	b.WriteString("go ")
-	b.WriteString(shell.Join(plan.Args...))
-	return b.String()
-}
+// Command is the printable form of plan, the exact shell command a user
+// could paste: what Started carries and the log begins with.
+func Command(plan profiles.Plan) string { return plan.Shell() }
 
 // resolve interprets p as the go command does: relative to the plan's
 // working directory.
@@ -326,4 +305,36 @@ func scratchBase(env []string) string {
 		}
 	}
 	return os.TempDir()
+}
+
+// copyFile copies src to a new file dst (copy_file_range on Linux: no
+// round trip through user space, a reflink where the filesystem has them).
+// A failed copy leaves no dst.
+func copyFile(src, dst string) (err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", src)
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, st.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(dst)
+		}
+	}()
+	_, err = io.Copy(out, in)
+	return err
 }

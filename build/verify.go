@@ -94,11 +94,7 @@ func Verify(path string, plan profiles.Plan) (*Artifact, error) {
 	if plan.Profile.Build.Static {
 		art.add("static", linking(true), linking(art.Static))
 	}
-	ldflags, haveLdflags := plan.Expect["-ldflags"]
-	if !haveLdflags {
-		ldflags = plan.Profile.Build.Ldflags
-	}
-	art.add("stripped", yesNo(hasLinkFlag(ldflags, "-s")), yesNo(art.Stripped))
+	art.add("stripped", yesNo(hasLinkFlag(ldflagsOf(plan), "-s")), yesNo(art.Stripped))
 
 	bi, err := buildinfo.Read(f)
 	if err != nil {
@@ -165,6 +161,31 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// ldflagsOf is the -ldflags the go command got: the plan's arguments are
+// authoritative (the last -ldflags wins, as in the go command), then what
+// the plan expects, then the profile's setting.
+func ldflagsOf(plan profiles.Plan) string {
+	v, found := "", false
+	for i := 0; i < len(plan.Args); i++ {
+		a := strings.TrimPrefix(plan.Args[i], "-")
+		switch {
+		case strings.HasPrefix(a, "-ldflags="), strings.HasPrefix(a, "ldflags="):
+			_, v, _ = strings.Cut(a, "=")
+			found = true
+		case (a == "-ldflags" || a == "ldflags") && i+1 < len(plan.Args):
+			v, found = plan.Args[i+1], true
+			i++
+		}
+	}
+	if found {
+		return v
+	}
+	if v, ok := plan.Expect["-ldflags"]; ok {
+		return v
+	}
+	return plan.Profile.Build.Ldflags
 }
 
 // hasLinkFlag reports whether the linker flags turn on the boolean flag

@@ -135,6 +135,24 @@ func TestVerifyARMBuildAgainstOtherLevel(t *testing.T) {
 	}
 }
 
+func TestLdflagsOf(t *testing.T) {
+	cases := []struct {
+		plan profiles.Plan
+		want string
+	}{
+		{profiles.Plan{Args: []string{"build", "-ldflags=-s -w", "-o", "x", "."}}, "-s -w"},
+		{profiles.Plan{Args: []string{"build", "-ldflags", "-X a.b=c", "."}}, "-X a.b=c"},
+		{profiles.Plan{Args: []string{"build", "--ldflags=-w", "-ldflags=-s", "."}}, "-s"},
+		{profiles.Plan{Args: []string{"build", "."}, Expect: map[string]string{"-ldflags": "-w"}}, "-w"},
+		{profiles.Plan{Args: []string{"build", "."}, Profile: profiles.Profile{Build: profiles.Build{Ldflags: "-s"}}}, "-s"},
+	}
+	for _, c := range cases {
+		if got := ldflagsOf(c.plan); got != c.want {
+			t.Errorf("ldflagsOf(%q) = %q, want %q", c.plan.Args, got, c.want)
+		}
+	}
+}
+
 func TestHasLinkFlag(t *testing.T) {
 	for ldflags, want := range map[string]bool{
 		"-s -w":       true,
