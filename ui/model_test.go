@@ -138,8 +138,8 @@ func TestPlanPane(t *testing.T) {
 	}
 	// release has no runtime settings; speed runs with GOGC=200.
 	want := []string{
-		build.Command(entries[0].Plan),
-		build.Command(entries[1].Plan),
+		entries[0].Plan.Shell(),
+		entries[1].Plan.Shell(),
 		entries[1].Plan.RunShell(entries[1].Plan.OutputPath()),
 	}
 	got := shownCommands(m)
@@ -183,7 +183,7 @@ func TestPlanWrapsForNarrowWidth(t *testing.T) {
 	out := screen(m)
 	assertSize(t, out, 80, 24)
 	golden(t, "plan_80x24", out)
-	cmd := build.Command(m.plan.Entries()[0].Plan)
+	cmd := m.plan.Entries()[0].Plan.Shell()
 	if got := shownCommands(m); len(got) != 1 || got[0] != cmd {
 		t.Fatalf("wrapped command does not rejoin:\n got %q\nwant %q", got, cmd)
 	}

@@ -8,7 +8,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"armbench/build"
 	"armbench/profiles"
 )
 
@@ -116,7 +115,7 @@ func (p *PlanPane) layout() {
 			continue
 		}
 		add(st.Comment.Render(fmt.Sprintf("# %s on %s (%s)", e.Profile, e.Plan.Target.Name, e.Plan.Target.Arch())))
-		for _, l := range wrapCommand(build.Command(e.Plan), inner) {
+		for _, l := range wrapCommand(e.Plan.Shell(), inner) {
 			add(st.Command.Render(l))
 		}
 		for _, n := range e.Plan.Notes {
