@@ -72,8 +72,13 @@ func Parse(name string, data []byte) (*Config, error) {
 	if _, err := toml.Decode(src, &raw); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
+			pos := Position{File: name, Line: pe.Position.Line, Col: max(pe.Position.Col, 1)}
+			if pos.Line < 1 {
+				// Some errors at the end of input carry only a byte offset.
+				pos = offsetPos(name, src, pe.Position.Start)
+			}
 			return nil, ErrorList{{
-				Pos: Position{File: name, Line: pe.Position.Line, Col: max(pe.Position.Col, 1)},
+				Pos: pos,
 				Key: pe.LastKey,
 				Msg: "TOML syntax: " + pe.Message,
 			}}
@@ -89,6 +94,13 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	cfg.Path = name
 	return cfg, nil
+}
+
+// offsetPos turns a byte offset into a position, clamped into src.
+func offsetPos(name, src string, off int) Position {
+	off = min(max(off, 0), len(src))
+	line := 1 + strings.Count(src[:off], "\n")
+	return Position{File: name, Line: line, Col: off - (strings.LastIndexByte(src[:off], '\n') + 1) + 1}
 }
 
 type checker struct {
@@ -146,9 +158,10 @@ var topKeys = []string{"project", "defaults", "target", "profile"}
 
 func (c *checker) config(raw map[string]any) *Config {
 	cfg := &Config{Project: Project{Pkg: DefaultPkg}}
+	topSuggested := map[string]bool{}
 	for _, k := range sortedKeys(raw) {
 		if !slices.Contains(topKeys, k) {
-			c.unknown(c.at(k), k, topKeys, "top level")
+			topSuggested[c.unknown(c.at(k), k, topKeys, "top level")] = true
 		}
 	}
 
@@ -208,7 +221,7 @@ func (c *checker) config(raw map[string]any) *Config {
 				}
 			}
 		}
-	} else {
+	} else if !topSuggested["target"] {
 		c.add(Position{File: c.file, Line: 1, Col: 1}, "target", "no [[target]] tables: add at least one, e.g.\n\t[[target]]\n\tname = \"pi4\"\n\thost = \"raspberrypi.local\"\n\tgoarch = \"arm64\"")
 	}
 
@@ -385,14 +398,16 @@ func (c *checker) env(e entry, path []string, reserved map[string]string) (map[s
 }
 
 // unknown reports a key that is not part of the schema, with the closest
-// allowed key when there is a plausible one.
-func (c *checker) unknown(p Position, key string, allowed []string, where string) {
+// allowed key when there is a plausible one; it returns that suggestion.
+func (c *checker) unknown(p Position, key string, allowed []string, where string) string {
 	msg := fmt.Sprintf("unknown key in %s", where)
-	if s := suggest(key, allowed); s != "" {
+	s := suggest(key, allowed)
+	if s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	msg += "; allowed: " + strings.Join(allowed, ", ")
 	c.add(p, key, "%s", msg)
+	return s
 }
 
 func suggest(key string, allowed []string) string {

@@ -39,6 +39,7 @@ func (c *checker) profile(m map[string]any, idx string) (ProfileSpec, bool) {
 	p := ProfileSpec{Pos: c.at(base...), KeyPos: map[string]Position{}, ValPos: map[string]Position{}}
 	c.keyPositions(p.KeyPos, p.ValPos, m, base, "")
 
+	nameSuggested := false
 	for _, k := range sortedKeys(m) {
 		e := c.entry(k, m[k], append(slices.Clone(base), k)...)
 		switch k {
@@ -70,11 +71,11 @@ func (c *checker) profile(m map[string]any, idx string) (ProfileSpec, bool) {
 			case slices.Contains(runKeys, k):
 				c.add(e.pos, k, "belongs in [profile.run]: write run.%s = … or put it under a [profile.run] header", k)
 			default:
-				c.unknown(e.pos, k, profileKeys, "[[profile]]")
+				nameSuggested = nameSuggested || c.unknown(e.pos, k, profileKeys, "[[profile]]") == "name"
 			}
 		}
 	}
-	if _, ok := m["name"]; !ok {
+	if _, ok := m["name"]; !ok && !nameSuggested {
 		c.add(p.Pos, "name", "missing; every [[profile]] needs name = \"…\" (%s)", nameRule)
 	}
 	if _, ok := p.KeyPos["name"]; !ok {

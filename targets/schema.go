@@ -56,10 +56,13 @@ func (c *checker) target(m map[string]any, idx string, defaults map[string]entry
 	t := Target{Pos: c.at(base...)}
 
 	entries := map[string]entry{}
+	// A misspelt required key is one mistake: "gorach: did you mean
+	// goarch" already says it, so "goarch: missing" would be noise.
+	suggested := map[string]bool{}
 	for _, k := range sortedKeys(m) {
 		e := c.entry(k, m[k], append(slices.Clone(base), k)...)
 		if !slices.Contains(targetKeys, k) {
-			c.unknown(e.pos, k, targetKeys, "[[target]]")
+			suggested[c.unknown(e.pos, k, targetKeys, "[[target]]")] = true
 			continue
 		}
 		entries[k] = e
@@ -176,7 +179,7 @@ func (c *checker) target(m map[string]any, idx string, defaults map[string]entry
 	}
 
 	for _, k := range []string{"name", "host", "goarch"} {
-		if _, ok := entries[k]; !ok {
+		if _, ok := entries[k]; !ok && !suggested[k] {
 			c.add(t.Pos, k, "missing; every [[target]] needs %s", requiredHint[k])
 		}
 	}

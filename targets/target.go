@@ -5,7 +5,8 @@ package targets
 import "fmt"
 
 // Position is a place in a TOML file, 1-based, for error messages that a
-// user can jump to (file:line:col).
+// user can jump to (file:line:col). Col counts bytes, as the go command and
+// the TOML library do.
 type Position struct {
 	File string
 	Line int
