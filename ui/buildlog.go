@@ -201,7 +201,7 @@ func NewBuildLog(c *Common, capacity int) *BuildLog {
 
 func (p *BuildLog) SetSize(w, h int) {
 	p.width, p.height = w, h
-	p.input.SetWidth(max(w-8, 1))
+	p.input.SetWidth(min(max(w-8, 1), 40))
 }
 
 func (p *BuildLog) Focus()               { p.focused = true }

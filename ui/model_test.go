@@ -302,3 +302,21 @@ func TestCancelledBuild(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyWorkspace(t *testing.T) {
+	m := New(Options{})
+	send(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	keys(m, "down", "enter", "tab", "space", "down", "tab", "j", "tab", "e", "/", "x", "enter", "b")
+	if !strings.Contains(plain(screen(m)), "no target: add one to targets.toml") {
+		t.Fatalf("b without a target gave no notice:\n%s", plain(screen(m)))
+	}
+	keys(m, "tab") // round to the targets pane
+	out := screen(m)
+	assertSize(t, out, 80, 24)
+	if !strings.Contains(plain(out), "no targets in targets.toml") {
+		t.Fatalf("empty config not explained:\n%s", plain(out))
+	}
+	if m.job != nil {
+		t.Fatal("b started a build with no target")
+	}
+}
