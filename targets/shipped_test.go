@@ -20,11 +20,11 @@ func TestShippedTargetsToml(t *testing.T) {
 		t.Fatalf("targets %d profiles %d", len(cfg.Targets), len(cfg.Profiles))
 	}
 	a64, ok := cfg.Lookup("local-arm64")
-	if !ok || !a64.IsLocal() || a64.Arch() != "arm64 v8.0" || a64.DeployDir != ".armbench/device/local-arm64" {
+	if !ok || !a64.IsLocal() || a64.Arch() != "arm64 v8.0" || a64.DeployDir != ".armbench/device/local-arm64" || a64.Memory != 1<<30 {
 		t.Errorf("local-arm64 = %+v", a64)
 	}
 	a7, ok := cfg.Lookup("local-armv7")
-	if !ok || !a7.IsLocal() || a7.Arch() != "arm v7" || a7.GOOS != "linux" {
+	if !ok || !a7.IsLocal() || a7.Arch() != "arm v7" || a7.GOOS != "linux" || a7.Memory != 512<<20 {
 		t.Errorf("local-armv7 = %+v", a7)
 	}
 }
