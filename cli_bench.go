@@ -129,7 +129,8 @@ func cmdCompare(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("compare")
 	runsDir := fs.String("runs", bench.DefaultRunsDir, "where runs are stored")
 	list := fs.Bool("list", false, "list the stored runs")
-	if err := parse(fs, args); err != nil {
+	refs, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
 	if *list {
@@ -146,7 +147,7 @@ func cmdCompare(ctx context.Context, c *cli, args []string) error {
 		}
 		return nil
 	}
-	if fs.NArg() == 0 {
+	if len(refs) == 0 {
 		ids, _ := bench.ListRuns(*runsDir)
 		hint := ""
 		if len(ids) > 0 {
@@ -155,7 +156,7 @@ func cmdCompare(ctx context.Context, c *cli, args []string) error {
 		return usagef("compare: name one or more runs: a folder or an ID in %s%s", *runsDir, hint)
 	}
 	var runs []*bench.Run
-	for _, ref := range fs.Args() {
+	for _, ref := range refs {
 		r, err := bench.LoadRun(*runsDir, ref)
 		if err != nil {
 			return usagef("compare: %v", err)
