@@ -326,3 +326,20 @@ func TestBOM(t *testing.T) {
 		t.Errorf("BOM: %v", err)
 	}
 }
+
+func TestCRLF(t *testing.T) {
+	data := strings.ReplaceAll(string(readTestdata(t, "invalid_three.toml")), "\n", "\r\n")
+	_, err := Parse("w.toml", []byte(data))
+	l := errorList(t, err)
+	var got []string
+	for _, e := range l {
+		got = append(got, e.Pos.String())
+	}
+	if want := []string{"w.toml:4:1", "w.toml:10:11", "w.toml:13:8"}; !slices.Equal(got, want) {
+		t.Errorf("CRLF positions %v, want %v", got, want)
+	}
+	cfg := mustParse(t, "w.toml", []byte(strings.ReplaceAll(string(readTestdata(t, "valid_full.toml")), "\n", "\r\n")))
+	if cfg.Targets[1].Name != "pi5" || cfg.Profiles[0].KeyPos["build.env.CGO_CFLAGS"].String() != "w.toml:45:9" {
+		t.Errorf("CRLF config %+v", cfg.Profiles[0].KeyPos)
+	}
+}
