@@ -22,7 +22,7 @@ func BenchmarkOverhead(b *testing.B) {
 	}
 	handOut := filepath.Join(b.TempDir(), "workload")
 	args := withOutput(plan.Args, handOut)
-	env := append(os.Environ(), envStrings(plan.BuildEnv)...)
+	env := append(os.Environ(), plan.BuildEnvStrings()...)
 	goBuild := func() {
 		cmd := exec.Command("go", args...)
 		cmd.Dir, cmd.Env = plan.Dir, env

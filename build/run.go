@@ -31,8 +31,9 @@ type hooks struct {
 // Run builds plan with the go command and reports Started, one Line per
 // output line, and Finished. The artifact appears at plan.Output only if
 // the build succeeded and passed Verify; otherwise a previous file there is
-// left alone. Cancelling ctx stops the whole process group and removes the
-// partial output. emit may be nil; it is never called concurrently.
+// left alone. Cancelling ctx kills the whole process group and removes the
+// partial output and the go command's temporary files. emit may be nil; it
+// is never called concurrently.
 func Run(ctx context.Context, plan profiles.Plan, emit func(Event)) Result {
 	return run(ctx, plan, emit, hooks{})
 }
@@ -67,7 +68,7 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 		return fail(errors.New("plan has no go command arguments"))
 	}
 	inherited := os.Environ()
-	planEnv := envStrings(plan.BuildEnv)
+	planEnv := plan.BuildEnvStrings()
 	env := append(slices.Clip(inherited), planEnv...) // as the go command would see it
 	if err := checkCC(env, plan.Target.GOARCH); err != nil {
 		return fail(err)
@@ -198,14 +199,6 @@ func resolve(dir, p string) string {
 		return p
 	}
 	return filepath.Join(dir, p)
-}
-
-func envStrings(vs []profiles.EnvVar) []string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = v.String()
-	}
-	return out
 }
 
 // lookupEnv returns the last value of key in env, as exec.Cmd resolves
