@@ -1,0 +1,282 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	"github.com/charmbracelet/x/vt"
+
+	"armbench/detect"
+	"armbench/remote"
+	"armbench/targets"
+)
+
+// addHarness hosts the form the way the root does: forwards messages and
+// ends when the form reports that it added a target or was closed.
+type addHarness struct {
+	a      *AddTarget
+	added  *TargetAddedMsg
+	closed bool
+}
+
+func (h *addHarness) Init() tea.Cmd { return h.a.Init() }
+
+func (h *addHarness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case TargetAddedMsg:
+		h.added = &msg
+		return h, tea.Quit
+	case AddTargetClosedMsg:
+		h.closed = true
+		return h, tea.Quit
+	case tea.WindowSizeMsg:
+		h.a.SetSize(msg.Width, msg.Height)
+		return h, nil
+	}
+	return h, h.a.Update(msg)
+}
+
+func (h *addHarness) View() tea.View { return tea.NewView(h.a.View()) }
+
+// addScreen replays the program's output into a virtual terminal so
+// assertions read what a user sees. The whole stream is replayed into a
+// fresh terminal on every look: reads of the output can end inside an
+// escape sequence or a UTF-8 character, which a terminal fed piecewise
+// would draw as garbage.
+type addScreen struct {
+	t   *testing.T
+	tm  *teatest.TestModel
+	out []byte
+}
+
+func newAddScreen(t *testing.T, h *addHarness) *addScreen {
+	t.Helper()
+	tm := teatest.NewTestModel(t, h, teatest.WithInitialTermSize(100, 40))
+	return &addScreen{t: t, tm: tm}
+}
+
+func (s *addScreen) screen() string {
+	emu := vt.NewEmulator(100, 40)
+	defer emu.InputPipe().(io.Closer).Close()
+	go io.Copy(io.Discard, emu) //nolint:errcheck // answers to terminal queries
+	// teatest's output is no tty, so Bubble Tea relies on the tty driver's
+	// ONLCR turning \n into \r\n; do what the driver would.
+	emu.Write(bytes.ReplaceAll(s.out, []byte("\n"), []byte("\r\n")))
+	return emu.String()
+}
+
+func (s *addScreen) wait(texts ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := io.ReadAll(s.tm.Output())
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		s.out = append(s.out, b...)
+		scr := s.screen()
+		ok := true
+		for _, x := range texts {
+			ok = ok && strings.Contains(scr, x)
+		}
+		if ok {
+			return scr
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("waiting for %q; screen:\n%s", texts, scr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *addScreen) key(code rune) { s.tm.Send(tea.KeyPressMsg{Code: code}) }
+
+// recordedBoard runs the real detection logic on a board recorded in the
+// detect package's testdata: what a probe of that board returns.
+func recordedBoard(t *testing.T, board string) detect.Result {
+	t.Helper()
+	dir := filepath.Join("..", "detect", "testdata", board)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		secs[e.Name()] = string(b)
+	}
+	return detect.FromFacts(detect.FactsFromSections(secs))
+}
+
+func TestAddTargetDetectsAndAppends(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "targets.toml")
+	const before = "# my devices\n[[target]]\nname = \"pi5\"\nhost = \"old.local\"\ngoarch = \"arm64\"\n"
+	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	existing, err := targets.Parse(path, []byte(before))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probed targets.Target
+	h := &addHarness{a: NewAddTarget(AddTargetOptions{
+		ConfigPath: path,
+		Existing:   existing,
+		Detect: func(ctx context.Context, tg targets.Target, o remote.Options) (detect.Result, error) {
+			probed = tg
+			r := recordedBoard(t, "pi5")
+			r.Target.Host, r.Target.User = tg.Host, tg.User
+			return r, nil
+		},
+	})}
+	s := newAddScreen(t, h)
+	s.wait("Host", "User")
+	s.tm.Type("pi5.local")
+	s.key(tea.KeyEnter)
+	// Focus moves through a command: typing before it lands would still
+	// go to the host field.
+	s.wait("┃ User")
+	s.tm.Type("pi")
+	s.key(tea.KeyEnter)
+
+	// The result with its reasons, then the name: "pi5" is taken.
+	s.wait("pi@pi5.local is a Raspberry Pi 5 Model B Rev 1.0: arm64 v8.2,lse,crypto",
+		"goarm64 = v8.2,lse,crypto: the CPU is a Cortex-A76", "Name")
+	s.key(tea.KeyEnter)
+	s.wait(`already has a target named "pi5"`)
+	s.tm.Type("-desk")
+	s.key(tea.KeyEnter)
+	s.wait("┃ Add it to")
+	s.key(tea.KeyEnter)
+
+	s.tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	if probed.Host != "pi5.local" || probed.User != "pi" {
+		t.Errorf("probed %+v", probed)
+	}
+	if h.added == nil || h.added.Target.Name != "pi5-desk" || h.added.Path != path {
+		t.Fatalf("TargetAddedMsg = %+v", h.added)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), before) {
+		t.Errorf("existing text changed:\n%s", data)
+	}
+	cfg, err := targets.Parse(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := cfg.Lookup("pi5-desk")
+	if !ok || got.Host != "pi5.local" || got.User != "pi" || got.GOARM64 != "v8.2,lse,crypto" {
+		t.Errorf("appended target = %+v", got)
+	}
+}
+
+func TestAddTargetEscCancelsDetection(t *testing.T) {
+	cancelled := make(chan struct{})
+	h := &addHarness{a: NewAddTarget(AddTargetOptions{
+		ConfigPath: filepath.Join(t.TempDir(), "targets.toml"),
+		Detect: func(ctx context.Context, tg targets.Target, o remote.Options) (detect.Result, error) {
+			<-ctx.Done() // a device that never answers
+			close(cancelled)
+			return detect.Result{}, ctx.Err()
+		},
+	})}
+	s := newAddScreen(t, h)
+	s.wait("Host")
+	s.tm.Type("[fe80::1]:2222")
+	s.key(tea.KeyEnter)
+	s.wait("┃ User")
+	s.key(tea.KeyEnter)
+	s.wait("detecting [fe80::1]:2222")
+	s.key(tea.KeyEscape)
+	s.tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("closing the form did not cancel the probe")
+	}
+	if !h.closed || h.added != nil {
+		t.Errorf("closed %v, added %+v", h.closed, h.added)
+	}
+}
+
+func TestAddTargetRejectsNonARM(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "targets.toml")
+	h := &addHarness{a: NewAddTarget(AddTargetOptions{
+		ConfigPath: path,
+		Detect: func(ctx context.Context, tg targets.Target, o remote.Options) (detect.Result, error) {
+			return recordedBoard(t, "x86_64"), nil
+		},
+	})}
+	s := newAddScreen(t, h)
+	s.wait("Host")
+	s.tm.Type("nuc.local")
+	s.key(tea.KeyEnter)
+	s.wait("┃ User")
+	s.key(tea.KeyEnter)
+	s.wait("x86_64: not an ARM device; armbench targets arm and arm64", "r try again")
+	if h.a.state != addFailed {
+		t.Errorf("state %v", h.a.state)
+	}
+	// Try again goes back to the form, keeping what was typed.
+	s.tm.Type("r")
+	s.wait("nuc.local")
+	s.key(tea.KeyEscape)
+	s.tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a non-ARM device wrote %s: %v", path, err)
+	}
+}
+
+// A late answer of a cancelled probe must not replace the current state.
+func TestAddTargetDropsStaleResults(t *testing.T) {
+	a := NewAddTarget(AddTargetOptions{})
+	a.job, a.state = 2, addDetecting
+	a.Update(detectedMsg{job: 1, result: recordedBoard(t, "pi4-64bit")})
+	if a.state != addDetecting || a.result.Target.Name != "" {
+		t.Fatalf("stale result taken: state %v, %+v", a.state, a.result.Target)
+	}
+	a.Update(detectedMsg{job: 2, result: recordedBoard(t, "pi4-64bit")})
+	if a.state != addReview || a.result.Target.Name != "pi4" {
+		t.Fatalf("current result dropped: state %v, %+v", a.state, a.result.Target)
+	}
+	a.SetSize(30, 5)
+	v := a.View()
+	if lines := strings.Split(v, "\n"); len(lines) > 5 {
+		t.Errorf("view has %d lines at height 5", len(lines))
+	}
+	for _, l := range strings.Split(v, "\n") {
+		if w := len([]rune(stripANSI(l))); w > 30 {
+			t.Errorf("line wider than 30: %q", l)
+		}
+	}
+}
+
+func stripANSI(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == 0x1b:
+			in = true
+		case in && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
