@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"armbench/build"
+	"armbench/profiles"
 )
 
 func TestRingNeverExceedsCapacity(t *testing.T) {
@@ -343,6 +345,10 @@ func goBuildXLine(n int) string {
 // status and help) while a build streams into a full 100k-line log.
 func BenchmarkScreen(b *testing.B) {
 	m := New(Options{Config: fixtureConfig(), Profiles: fixtureProfiles()})
+	m.eng.runAll = func(ctx context.Context, plans []profiles.Plan, _ int, _ func(int, build.Event)) []build.Result {
+		<-ctx.Done() // the benchmark feeds the events itself
+		return nil
+	}
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
 	m.Update(press("tab"))
 	m.Update(press("down"))

@@ -77,24 +77,24 @@ func newJob(id int, target string, plans []profiles.Plan, now time.Time) *job {
 
 func (j *job) running() bool { return j != nil && j.end.IsZero() }
 
-// startCmd runs the builds in their own goroutine and returns the first
-// batch of their events. The goroutine never blocks on a model that has
-// stopped listening: sends give up once ctx is cancelled.
-func (j *job) startCmd(runAll func(context.Context, []profiles.Plan, int, func(int, build.Event)) []build.Result) tea.Cmd {
-	return func() tea.Msg {
-		ctx := j.ctx
-		go func() {
-			defer close(j.done)
-			defer close(j.events)
-			runAll(ctx, j.plans, 0, func(i int, ev build.Event) {
-				select {
-				case j.events <- jobEvent{i, ev}:
-				case <-ctx.Done():
-				}
-			})
-		}()
-		return j.next()
-	}
+// run starts the builds in their own goroutine. It is started from Update
+// (starting a goroutine does not block) rather than from a command, so
+// that a job always has a goroutine that closes done, even when the
+// program quits before its commands run. The goroutine never blocks on a
+// model that stopped listening: sends give up once the job's context is
+// cancelled.
+func (j *job) run(runAll func(context.Context, []profiles.Plan, int, func(int, build.Event)) []build.Result) {
+	ctx := j.ctx
+	go func() {
+		defer close(j.done)
+		defer close(j.events)
+		runAll(ctx, j.plans, 0, func(i int, ev build.Event) {
+			select {
+			case j.events <- jobEvent{i, ev}:
+			case <-ctx.Done():
+			}
+		})
+	}()
 }
 
 // waitCmd returns the job's next batch.

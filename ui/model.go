@@ -350,7 +350,8 @@ func (m *Model) startBuild() tea.Cmd {
 	m.setFocus(paneLog)
 	m.keys.Cancel.SetEnabled(true)
 	m.logger.Printf("build %d: %s × %s", j.id, j.target, strings.Join(j.profiles, ","))
-	return tea.Batch(j.startCmd(m.eng.runAll), m.spinner.Tick)
+	j.run(m.eng.runAll)
+	return tea.Batch(j.waitCmd(), m.spinner.Tick)
 }
 
 // livePending drops jobs whose goroutines have returned.
