@@ -133,6 +133,19 @@ func quote(s string) string {
 	return b.String()
 }
 
+// AddPath is the file a detected target is added to: the config named on
+// the command line, else $ARMBENCH_CONFIG, else ./targets.toml (created
+// when missing). Never the embedded default: it is compiled in.
+func AddPath(explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	if env := os.Getenv(targets.EnvConfig); env != "" {
+		return env
+	}
+	return "targets.toml"
+}
+
 // AppendTarget adds t to the targets.toml at path as text, so the file's
 // comments, layout and other tables stay exactly as they were; the reasons
 // become comments. It refuses a name the file already has, and checks that

@@ -168,3 +168,17 @@ func TestQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestAddPath(t *testing.T) {
+	t.Setenv(targets.EnvConfig, "")
+	if got := AddPath(""); got != "targets.toml" {
+		t.Errorf("AddPath(\"\") = %q", got)
+	}
+	t.Setenv(targets.EnvConfig, "/etc/armbench.toml")
+	if got := AddPath(""); got != "/etc/armbench.toml" {
+		t.Errorf("with $%s: %q", targets.EnvConfig, got)
+	}
+	if got := AddPath("mine.toml"); got != "mine.toml" {
+		t.Errorf("explicit: %q", got)
+	}
+}

@@ -62,7 +62,9 @@ func TargetFor(spec string) (targets.Target, error) {
 		t.Port = n
 	}
 	t.Host = host
-	t.Name = "detect"
+	// The provisional name shows in connection errors ("connect HOST (…)");
+	// the real one is chosen later.
+	t.Name = host
 	t.GOOS = "linux"
 	return t, nil
 }
@@ -89,9 +91,16 @@ func Host(ctx context.Context, spec string, o remote.Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("detect: %w", err)
 	}
+	return Probe(ctx, t, o)
+}
+
+// Probe is Host for a provisional target made by TargetFor, after the
+// caller has set what a spec cannot carry (identity_file, known_hosts).
+// Those connection settings are kept in the detected target.
+func Probe(ctx context.Context, t targets.Target, o remote.Options) (Result, error) {
 	dev, err := remote.Open(ctx, t, o)
 	if err != nil {
-		return Result{}, fmt.Errorf("detect %s: %w", addr(t), err)
+		return Result{}, fmt.Errorf("detect: %w", err) // remote's errors name the address
 	}
 	defer dev.Close()
 	f, err := Gather(ctx, dev)
@@ -109,6 +118,14 @@ func Host(ctx context.Context, spec string, o remote.Options) (Result, error) {
 	}
 	if t.Port != 0 {
 		r.Reasons = append(r.Reasons, Reason{Key: "port", Value: strconv.Itoa(t.Port), Why: "the port detection connected to"})
+	}
+	if t.Identity != "" {
+		r.Target.Identity = t.Identity
+		r.Reasons = append(r.Reasons, Reason{Key: "identity_file", Value: t.Identity, Why: "the key detection logged in with"})
+	}
+	if t.KnownHosts != "" {
+		r.Target.KnownHosts = t.KnownHosts
+		r.Reasons = append(r.Reasons, Reason{Key: "known_hosts", Value: t.KnownHosts, Why: "the known_hosts file that verified the device"})
 	}
 	return r, nil
 }
