@@ -73,3 +73,40 @@ func sortedUnique(s []string) bool {
 	}
 	return true
 }
+
+// FuzzTargetFor checks that a [user@]HOST[:PORT] argument either is
+// refused or yields a host and port that print back to the same target.
+func FuzzTargetFor(f *testing.F) {
+	for _, s := range []string{"raspberrypi.local", "pi@10.0.0.7:2222", "[::1]:2222", "me@[fe80::1%eth0]", "fe80::1", "a@b@c", "host:", "[::1]x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		tg, err := TargetFor(spec)
+		if err != nil {
+			return
+		}
+		if tg.Host == "" || tg.Port < 0 || tg.Port > 65535 || strings.ContainsAny(tg.Host, "@[] \t\n/") || strings.HasPrefix(tg.Host, "-") {
+			t.Fatalf("TargetFor(%q) accepted %+v", spec, tg)
+		}
+		again, err := TargetFor(addr(tg))
+		if err != nil || again.Host != tg.Host || again.User != tg.User || again.Port != tg.Port {
+			t.Fatalf("TargetFor(%q) = %+v prints as %q, which reads back as %+v (%v)", spec, tg, addr(tg), again, err)
+		}
+	})
+}
+
+// FuzzParseReport feeds arbitrary device output to the report parser.
+func FuzzParseReport(f *testing.F) {
+	f.Add(sectionMarker + "uname\nLinux 6.6 aarch64\n" + sectionMarker + "elf\n 7f 45 4c 46 02\n" + sectionMarker + "end\n")
+	f.Add("motd\n" + sectionMarker + "uname\n" + sectionMarker + "end")
+	f.Fuzz(func(t *testing.T, out string) {
+		facts, err := ParseReport([]byte(out))
+		if err != nil {
+			return
+		}
+		if facts.LongBit != 0 && facts.LongBit != 32 && facts.LongBit != 64 || facts.ELFClass != 0 && facts.ELFClass != 32 && facts.ELFClass != 64 || facts.MemTotal < 0 || facts.NProc < 0 {
+			t.Fatalf("facts out of range: %+v", facts)
+		}
+		FromFacts(facts) // must not panic
+	})
+}

@@ -25,7 +25,7 @@ func TargetFor(spec string) (targets.Target, error) {
 			return t, fmt.Errorf("%q: empty user before @", spec)
 		}
 	}
-	host, port := s, ""
+	host, port, portGiven := s, "", false
 	switch {
 	case strings.HasPrefix(s, "["):
 		end := strings.Index(s, "]")
@@ -38,13 +38,21 @@ func TargetFor(spec string) (targets.Target, error) {
 			if !ok {
 				return t, fmt.Errorf("%q: expected :PORT after ]", spec)
 			}
-			port = p
+			port, portGiven = p, true
 		}
 	case strings.Count(s, ":") == 1:
 		host, port, _ = strings.Cut(s, ":")
+		portGiven = true
 	}
 	if host == "" {
 		return t, fmt.Errorf("%q: no host", spec)
+	}
+	if strings.Contains(host, ":") {
+		// Only an IPv6 address has colons (with an optional %zone).
+		addr, _, _ := strings.Cut(host, "%")
+		if ip := net.ParseIP(addr); ip == nil || ip.To4() != nil && !strings.Contains(addr, "::") {
+			return t, fmt.Errorf("%q: %q is not an IPv6 address; write [ADDRESS]:PORT or HOST:PORT", spec, host)
+		}
 	}
 	if strings.HasPrefix(host, "-") || strings.ContainsFunc(host, func(r rune) bool {
 		return r <= ' ' || r == 0x7f || strings.ContainsRune("/\\'\"`$;&|<>(){}*?!#@[]", r)
@@ -54,7 +62,7 @@ func TargetFor(spec string) (targets.Target, error) {
 	if strings.HasPrefix(t.User, "-") || strings.ContainsAny(t.User, " \t\n:/@") {
 		return t, fmt.Errorf("%q: %q is not a login name", spec, t.User)
 	}
-	if port != "" || strings.HasSuffix(s, ":") {
+	if portGiven {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
 			return t, fmt.Errorf("%q: port %q is not a number from 1 to 65535", spec, port)

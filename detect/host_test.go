@@ -29,6 +29,9 @@ func TestTargetFor(t *testing.T) {
 		{spec: "[::1]2222", err: "expected :PORT"},
 		{spec: "-oProxyCommand=x", err: "not a host name"},
 		{spec: "h;rm -rf", err: "not a host name"},
+		{spec: "[:]", err: "not an IPv6 address"},
+		{spec: "a:b:c", err: "not an IPv6 address"},
+		{spec: "::", host: "::"},
 	}
 	for _, tt := range tests {
 		got, err := TargetFor(tt.spec)
