@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"armbench/internal/testdevice"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -199,6 +200,38 @@ func openLocal(t *testing.T, tgt targets.Target) remote.Device {
 	return dev
 }
 
+// singleCoreSlower runs default against single-core on the parallel
+// benchmark and wants single-core slower with p < 0.05. Parallel speed-up
+// needs two free cores: on a box busy with other work (the default
+// profile then gets less than 1.3 cores on average, as the probe measures)
+// the session says nothing about GOMAXPROCS, so it is repeated, a few
+// times at most, until the device had the cores to show it.
+func singleCoreSlower(t *testing.T, dev remote.Device, tgt targets.Target, ps []profiles.Profile) *Run {
+	t.Helper()
+	const minCPU = 130 // % of one core
+	out := t.TempDir()
+	var busy []string
+	for attempt := 1; attempt <= 4; attempt++ {
+		run, tab := e2eSession(t, dev, tgt, plansFor(t, tgt, ps, out, "default", "single-core"), "^BenchmarkParallelHashRP$")
+		c := findCell(t, tab, "sec/op", "ParallelHashRP", 1)
+		cpu := run.Profiles[0].Summary.MeanCPU
+		t.Logf("%s: single-core vs default on ParallelHashRP: %s (p=%.4f), default used %.0f%% CPU", tgt.Name, c.Delta, c.P, cpu)
+		if c.Significant && c.P < 0.05 && c.DeltaPct > 0 {
+			return run
+		}
+		if cpu >= minCPU {
+			t.Fatalf("the default profile had %.0f%% CPU, yet single-core is not slower with p < 0.05: %+v", cpu, c)
+		}
+		busy = append(busy, fmt.Sprintf("%.0f%%", cpu))
+	}
+	msg := fmt.Sprintf("the machine was too busy to show parallel speed-up: the default profile got %s CPU (< %d%%) in every attempt", strings.Join(busy, ", "), minCPU)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return nil
+}
+
 // TestE2ELocalSingleCore: on the parallel benchmark, single-core
 // (GOMAXPROCS=1) is slower than default with p < 0.05.
 func TestE2ELocalSingleCore(t *testing.T) {
@@ -207,13 +240,7 @@ func TestE2ELocalSingleCore(t *testing.T) {
 	}
 	needQemu(t)
 	tgt, ps := localTarget(t)
-	plans := plansFor(t, tgt, ps, t.TempDir(), "default", "single-core")
-	run, tab := e2eSession(t, openLocal(t, tgt), tgt, plans, "^BenchmarkParallelHash$")
-	c := findCell(t, tab, "sec/op", "ParallelHash", 1)
-	t.Logf("single-core vs default on ParallelHash: %s (p=%.4f)", c.Delta, c.P)
-	if !c.Significant || c.P >= 0.05 || c.DeltaPct <= 0 {
-		t.Errorf("single-core should be slower with p < 0.05: %+v", c)
-	}
+	run := singleCoreSlower(t, openLocal(t, tgt), tgt, ps)
 	// The scheduler saw the difference too.
 	if g := run.Profiles[1].Rounds[1].GOMAXPROCS; g != 1 {
 		t.Errorf("single-core schedtrace gomaxprocs = %d", g)
@@ -238,4 +265,38 @@ func TestE2ELocalLowmemGC(t *testing.T) {
 	if !c.Significant || c.DeltaPct <= 0 {
 		t.Errorf("lowmem should run more GC cycles, significantly: %+v", c)
 	}
+}
+
+// TestE2ESSH runs both comparisons on a real OpenSSH sshd on loopback
+// playing an arm64 device (qemu-user runs the binaries).
+func TestE2ESSH(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end over ssh under qemu")
+	}
+	needQemu(t)
+	td := testdevice.Start(t)
+	tgt := td.Target
+	tgt.Memory = 2 << 30 // lowmem derives GOMEMLIMIT from it
+	ps, err := profiles.Load(&targets.Config{Targets: []targets.Target{tgt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, err := remote.Open(context.Background(), tgt, remote.Options{NoAgent: true, NoDefaultKeys: true, ConnectTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("open %s: %v\n%s", tgt.Name, err, td.Log())
+	}
+	defer dev.Close()
+	out := t.TempDir()
+
+	t.Run("single-core slower", func(t *testing.T) {
+		singleCoreSlower(t, dev, tgt, ps)
+	})
+	t.Run("lowmem more GC", func(t *testing.T) {
+		_, tab := e2eSession(t, dev, tgt, plansFor(t, tgt, ps, out, "release", "lowmem"), "^BenchmarkAllocGC$")
+		c := findCell(t, tab, "gc/op", "AllocGC", 1)
+		t.Logf("ssh: lowmem vs release gc/op on AllocGC: %s (p=%.4f)", c.Delta, c.P)
+		if !c.Significant || c.DeltaPct <= 0 {
+			t.Errorf("lowmem should run more GC cycles, significantly: %+v", c)
+		}
+	})
 }

@@ -314,8 +314,9 @@ func serialEmit(emit func(Event)) func(Event) {
 // device does for its own programs.
 func probeArgs(t targets.Target, interval time.Duration) []string {
 	args := []string{"-interval", interval.String()}
-	if t.IsLocal() && strings.TrimSpace(t.Runner) != "" {
-		// The probe runs under the runner; the workload it starts must too.
+	if strings.TrimSpace(t.Runner) != "" {
+		// The device runs the probe under the runner; the workload the
+		// probe starts needs it too.
 		args = append(args, "-runner", t.Runner)
 	}
 	return args
