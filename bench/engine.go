@@ -381,6 +381,9 @@ func mergeGODEBUG(env []string, setting string) []string {
 // measure runs warmup+count rounds, each round every profile in order
 // (A B A B …), so slow drifts of the device hit all profiles alike.
 func measure(ctx context.Context, spec Spec, dev remote.Device, run *Run, emit func(Event)) error {
+	if emit == nil {
+		emit = func(Event) {}
+	}
 	count := spec.Count
 	if count == 0 {
 		count = DefaultCount
