@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBenchCLIUsageErrors(t *testing.T) {
+	runs := t.TempDir()
+	for _, args := range [][]string{
+		{"bench", "--count", "0"},
+		{"bench", "--warmup", "-1"},
+		{"bench", "--interval", "1ms"},
+		{"bench", "--target", "no-such-target"},
+		{"bench", "--target", "local-arm64", "--profile", "no-such-profile"},
+		{"bench", "--target", "local-arm64", "stray"},
+		{"compare", "--runs", runs},
+		{"compare", "--runs", runs, "no-such-run"},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != exitUsage {
+			t.Errorf("armbench %s: exit %d, want %d (stderr %q)", strings.Join(args, " "), code, exitUsage, stderr)
+		}
+		if stderr == "" {
+			t.Errorf("armbench %s: no message", strings.Join(args, " "))
+		}
+	}
+}
+
+// TestBenchCLIEndToEnd runs `armbench bench --json` on the shipped local
+// arm64 target (qemu-user), then compares the stored run by ID.
+func TestBenchCLIEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs benchmarks under qemu")
+	}
+	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil {
+		if _, err := exec.LookPath("qemu-aarch64-static"); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("qemu-user is not installed (qemu-user-static)")
+			}
+			t.Skip("no qemu-user for arm64")
+		}
+	}
+	dir := chdirRepoCopy(t)
+	runs := filepath.Join(dir, "runs")
+	code, stdout, stderr := runCLI(t, "bench", "--target", "local-arm64", "--profile", "release,lowmem",
+		"--bench", "^BenchmarkAllocGC$", "--benchtime", "20x", "--warmup", "0", "--runs", runs, "--json")
+	if code != 0 {
+		t.Fatalf("bench exit %d\nstderr: %s\nstdout tail: %s", code, stderr, tailLines(stdout, 10))
+	}
+	types := map[string]int{}
+	var result benchResultJSON
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var probe struct{ Type string }
+		if err := json.Unmarshal(sc.Bytes(), &probe); err != nil {
+			t.Fatalf("not JSON: %q", sc.Text())
+		}
+		types[probe.Type]++
+		if probe.Type == "result" {
+			if err := json.Unmarshal(sc.Bytes(), &result); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if types["round_done"] != 12 || types["round_started"] != 12 || types["result"] != 1 || types["sched"] == 0 || types["phase"] == 0 {
+		t.Errorf("event counts %v: want 12 rounds (6 × 2 profiles), sched samples, phases, one result", types)
+	}
+	if result.Table == nil || len(result.Runs) != 1 || result.Runs[0].Device == nil || result.Runs[0].Device.Machine != "aarch64" {
+		t.Fatalf("result %+v", result)
+	}
+	var gc bool
+	for _, u := range result.Table.Units {
+		if u.Unit == "gc/op" && len(u.Rows) == 1 && u.Rows[0].Cells[1].Compared {
+			gc = true
+		}
+	}
+	if !gc {
+		t.Errorf("no compared gc/op row in %+v", result.Table.Units)
+	}
+
+	id := result.Runs[0].ID
+	code, stdout, stderr = runCLI(t, "compare", id, "--runs", runs)
+	if code != 0 {
+		t.Fatalf("compare exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"run " + id, "release", "lowmem", "gc/op", "vs base", "binary size", "peak RSS", "mean run queue", "benchstat -ignore /gomaxprocs release.txt lowmem.txt"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("compare output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, f := range []string{"run.json", "release.txt", "lowmem.txt"} {
+		if _, err := os.Stat(filepath.Join(runs, id, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	code, stdout, _ = runCLI(t, "compare", "--runs", runs, "--list")
+	if code != 0 || strings.TrimSpace(stdout) != id {
+		t.Errorf("compare --list: %d %q", code, stdout)
+	}
+}
+
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
