@@ -1,0 +1,405 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"armbench/bench"
+)
+
+// BenchPane shows a bench session live: per profile, sparklines of the
+// scheduler and system samples the probe streams back (run queue, threads,
+// idle Ps, CPU, RSS, and temperature and frequency where the device has
+// them), the round it is in, and a log of finished rounds with their
+// throttling / frequency flags.
+//
+// It is self-contained: feed it bench.Events (Push, or Update with the
+// event as the message) and draw it with View at the size SetSize gave.
+// Profile blocks sit side by side when the width allows (≥ 2 × 50
+// columns) and stack otherwise; ↑/↓ scroll when they do not fit.
+type BenchPane struct {
+	w, h     int
+	profiles []*benchProfile
+	byName   map[string]*benchProfile
+	phase    string
+	log      []string // finished rounds, newest last
+	scroll   int
+	keys     BenchPaneKeys
+	styles   benchPaneStyles
+}
+
+// BenchPaneKeys scroll the pane.
+type BenchPaneKeys struct {
+	Up   key.Binding
+	Down key.Binding
+}
+
+// ShortHelp implements help.KeyMap.
+func (k BenchPaneKeys) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down} }
+
+// FullHelp implements help.KeyMap.
+func (k BenchPaneKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+type benchPaneStyles struct {
+	name, dim, warn, fail, ok, spark lipgloss.Style
+}
+
+// benchMetric is one sparkline row.
+type benchMetric int
+
+const (
+	bmRunQueue benchMetric = iota
+	bmThreads
+	bmIdleP
+	bmCPU
+	bmRSS
+	bmTemp
+	bmFreq
+	bmCount
+)
+
+var benchMetricLabel = [bmCount]string{"run queue", "threads", "idle Ps", "CPU", "RSS", "temp", "freq"}
+
+// benchSparkKeep bounds each series: wider than any terminal.
+const benchSparkKeep = 400
+
+type benchProfile struct {
+	name          string
+	round, rounds int
+	warmup        bool
+	running       bool
+	done, flagged int
+	failed        bool
+	series        [bmCount][]float64
+}
+
+func (p *benchProfile) add(m benchMetric, v float64) {
+	s := append(p.series[m], v)
+	if len(s) > benchSparkKeep {
+		s = append(s[:0], s[len(s)-benchSparkKeep:]...)
+	}
+	p.series[m] = s
+}
+
+// NewBenchPane returns an empty pane.
+func NewBenchPane() *BenchPane {
+	return &BenchPane{
+		byName: map[string]*benchProfile{},
+		keys: BenchPaneKeys{
+			Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+			Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+		},
+		styles: benchPaneStyles{
+			name:  lipgloss.NewStyle().Bold(true),
+			dim:   lipgloss.NewStyle().Faint(true),
+			warn:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#D29922")),
+			fail:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#F85149")),
+			ok:    lipgloss.NewStyle().Foreground(lipgloss.Color("#3FB950")),
+			spark: lipgloss.NewStyle().Foreground(lipgloss.Color("#58A6FF")),
+		},
+	}
+}
+
+// Keys returns the pane's bindings, for bubbles/help.
+func (p *BenchPane) Keys() BenchPaneKeys { return p.keys }
+
+// SetSize sets the size View draws.
+func (p *BenchPane) SetSize(w, h int) { p.w, p.h = max(w, 0), max(h, 0) }
+
+// Reset starts a new session with these profiles (the first the baseline).
+func (p *BenchPane) Reset(profiles []string) {
+	p.profiles, p.byName, p.log, p.scroll, p.phase = nil, map[string]*benchProfile{}, nil, 0, ""
+	for _, name := range profiles {
+		p.profile(name)
+	}
+}
+
+func (p *BenchPane) profile(name string) *benchProfile {
+	if bp, ok := p.byName[name]; ok {
+		return bp
+	}
+	bp := &benchProfile{name: name}
+	p.byName[name] = bp
+	p.profiles = append(p.profiles, bp)
+	return bp
+}
+
+// Update takes a bench.Event (as the message itself) or a key press.
+func (p *BenchPane) Update(msg tea.Msg) (*BenchPane, tea.Cmd) {
+	switch msg := msg.(type) {
+	case bench.Event:
+		p.Push(msg)
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, p.keys.Up):
+			p.scroll = max(0, p.scroll-1)
+		case key.Matches(msg, p.keys.Down):
+			p.scroll++ // clamped in View, where the content height is known
+		}
+	}
+	return p, nil
+}
+
+// Push records one event of the session.
+func (p *BenchPane) Push(ev bench.Event) {
+	switch ev := ev.(type) {
+	case bench.Phase:
+		switch {
+		case ev.Err != nil:
+			p.phase = ev.Name + " failed"
+		case ev.Done:
+			p.phase = ev.Name + " done"
+		default:
+			p.phase = ev.Name + "…"
+		}
+	case bench.RunStarted:
+		bp := p.profile(ev.Profile)
+		bp.round, bp.rounds, bp.warmup, bp.running = ev.Round, ev.Rounds, ev.Warmup, true
+	case bench.Sched:
+		bp := p.profile(ev.Profile)
+		s := ev.Sample
+		bp.add(bmRunQueue, float64(s.RunQueue+s.LocalRunQueueTotal()))
+		bp.add(bmThreads, float64(s.Threads))
+		bp.add(bmIdleP, float64(s.IdleProcs))
+	case bench.Proc:
+		bp := p.profile(ev.Profile)
+		s := ev.Sample
+		bp.add(bmCPU, s.CPU)
+		bp.add(bmRSS, float64(s.RSS))
+		if len(s.TempMilli) > 0 {
+			t := s.TempMilli[0]
+			for _, v := range s.TempMilli {
+				t = max(t, v)
+			}
+			bp.add(bmTemp, float64(t)/1000)
+		}
+		if len(s.FreqKHz) > 0 {
+			var sum int64
+			for _, f := range s.FreqKHz {
+				sum += f
+			}
+			bp.add(bmFreq, float64(sum)/float64(len(s.FreqKHz))/1000)
+		}
+	case bench.RunDone:
+		bp := p.profile(ev.Profile)
+		bp.running = false
+		kind := "round "
+		if ev.Stats.Warmup {
+			kind = "warmup"
+		}
+		if ev.Err != nil {
+			bp.failed = true
+			p.addLog(p.styles.fail.Render(fmt.Sprintf("%s %d %s failed: %s", kind, ev.Round, ev.Profile, benchFirstLine(ev.Err.Error()))))
+			return
+		}
+		if !ev.Stats.Warmup {
+			bp.done++
+		}
+		s := ev.Stats
+		line := fmt.Sprintf("%s %d %-12s %6.2fs  cpu %4.0f%%  rss %-10s  runq %.2f", kind, ev.Round, ev.Profile,
+			s.Wall.Seconds(), s.MeanCPU, bench.FormatBytes(float64(s.PeakRSS)), s.MeanRunQueue)
+		if s.Flag != "" {
+			if !s.Warmup {
+				bp.flagged++
+			}
+			line += "  " + p.styles.warn.Render("⚠ "+s.Flag)
+		}
+		p.addLog(line)
+	case bench.Finished:
+		if ev.Err != nil {
+			p.phase = "failed: " + benchFirstLine(ev.Err.Error())
+		} else {
+			p.phase = "finished"
+		}
+	}
+}
+
+func benchFirstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+func (p *BenchPane) addLog(line string) {
+	p.log = append(p.log, line)
+	if len(p.log) > 200 {
+		p.log = p.log[len(p.log)-200:]
+	}
+}
+
+// shown is which metrics have data in any profile.
+func (p *BenchPane) shown() []benchMetric {
+	var out []benchMetric
+	for m := benchMetric(0); m < bmCount; m++ {
+		for _, bp := range p.profiles {
+			if len(bp.series[m]) > 0 {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// scale is the top of each metric's sparklines, shared by all profiles
+// so their heights compare.
+func (p *BenchPane) scale(m benchMetric) (lo, hi float64) {
+	first := true
+	for _, bp := range p.profiles {
+		for _, v := range bp.series[m] {
+			if first {
+				lo, hi, first = v, v, false
+			}
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	switch m {
+	case bmTemp, bmFreq:
+		return lo, hi // these never sit near zero: show their changes
+	}
+	return 0, hi
+}
+
+var benchSparkRunes = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws the last width values of vs between lo and hi.
+func benchSparkline(vs []float64, width int, lo, hi float64) string {
+	if width <= 0 {
+		return ""
+	}
+	if len(vs) > width {
+		vs = vs[len(vs)-width:]
+	}
+	var b strings.Builder
+	for _, v := range vs {
+		i := 0
+		if hi > lo {
+			i = int((v - lo) / (hi - lo) * float64(len(benchSparkRunes)-1))
+		} else if hi > 0 {
+			i = len(benchSparkRunes) - 1
+		}
+		i = min(max(i, 0), len(benchSparkRunes)-1)
+		b.WriteRune(benchSparkRunes[i])
+	}
+	return b.String() + strings.Repeat(" ", width-len(vs))
+}
+
+func benchMetricValue(m benchMetric, v float64) string {
+	switch m {
+	case bmCPU:
+		return fmt.Sprintf("%.0f%%", v)
+	case bmRSS:
+		return bench.FormatBytes(v)
+	case bmTemp:
+		return fmt.Sprintf("%.1f°C", v)
+	case bmFreq:
+		return fmt.Sprintf("%.0f MHz", v)
+	case bmRunQueue:
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+// block draws one profile in width columns.
+func (p *BenchPane) block(bp *benchProfile, width int, metrics []benchMetric) []string {
+	const labelW, valueW = 10, 10
+	status := p.styles.dim.Render("waiting")
+	switch {
+	case bp.failed:
+		status = p.styles.fail.Render("failed")
+	case bp.running && bp.warmup:
+		status = fmt.Sprintf("warmup %d/%d", bp.round+1, bp.rounds)
+	case bp.running:
+		status = fmt.Sprintf("round %d/%d", bp.round+1, bp.rounds)
+	case bp.rounds > 0:
+		status = p.styles.ok.Render(fmt.Sprintf("%d done", bp.done))
+	}
+	if bp.flagged > 0 {
+		status += " " + p.styles.warn.Render(fmt.Sprintf("⚠ %d flagged", bp.flagged))
+	}
+	lines := []string{benchFit(p.styles.name.Render(bp.name)+"  "+status, width)}
+	sw := max(width-labelW-valueW-2, 1)
+	for _, m := range metrics {
+		lo, hi := p.scale(m)
+		vs := bp.series[m]
+		val := "-"
+		if len(vs) > 0 {
+			val = benchMetricValue(m, vs[len(vs)-1])
+		}
+		line := fmt.Sprintf("%-*s", labelW, benchMetricLabel[m]) + p.styles.spark.Render(benchSparkline(vs, sw, lo, hi)) + " " + fmt.Sprintf("%*s", valueW, val)
+		lines = append(lines, benchFit(line, width))
+	}
+	return lines
+}
+
+// View draws the pane at exactly the size SetSize gave.
+func (p *BenchPane) View() string {
+	if p.w == 0 || p.h == 0 {
+		return ""
+	}
+	var lines []string
+	head := "bench"
+	if p.phase != "" {
+		head += ": " + p.phase
+	}
+	lines = append(lines, benchFit(p.styles.name.Render(head), p.w))
+	if len(p.profiles) == 0 {
+		lines = append(lines, benchFit(p.styles.dim.Render("no session yet: pick profiles and start a bench run"), p.w))
+	}
+	metrics := p.shown()
+	const minBlock = 50
+	cols := max(1, min(len(p.profiles), p.w/minBlock))
+	colW := p.w / cols
+	for i := 0; i < len(p.profiles); i += cols {
+		var blocks [][]string
+		for j := i; j < min(i+cols, len(p.profiles)); j++ {
+			blocks = append(blocks, p.block(p.profiles[j], colW-1, metrics))
+		}
+		for r := 0; r < len(blocks[0]); r++ {
+			var row strings.Builder
+			for c, b := range blocks {
+				if c > 0 {
+					row.WriteString(" ")
+				}
+				row.WriteString(b[r])
+			}
+			lines = append(lines, benchFit(row.String(), p.w))
+		}
+		lines = append(lines, benchFit("", p.w))
+	}
+	if len(p.log) > 0 {
+		lines = append(lines, benchFit(p.styles.dim.Render("finished rounds"), p.w))
+		// Newest first, so the latest result is in view without scrolling.
+		for i := len(p.log) - 1; i >= 0; i-- {
+			lines = append(lines, benchFit(p.log[i], p.w))
+		}
+	}
+	maxScroll := max(0, len(lines)-p.h)
+	p.scroll = min(p.scroll, maxScroll)
+	lines = lines[p.scroll:]
+	if len(lines) > p.h {
+		lines = lines[:p.h]
+	}
+	for len(lines) < p.h {
+		lines = append(lines, strings.Repeat(" ", p.w))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// benchFit truncates or pads a rendered line to exactly w cells.
+func benchFit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if sw := ansi.StringWidth(s); sw > w {
+		s = ansi.Truncate(s, w-1, "") + "…"
+	}
+	if sw := ansi.StringWidth(s); sw < w {
+		s += strings.Repeat(" ", w-sw)
+	}
+	return s
+}

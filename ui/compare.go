@@ -1,0 +1,399 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"armbench/bench"
+)
+
+// ComparePane shows a bench.Table: profiles in columns, the first the
+// baseline; per unit (time/op, B/op, allocs/op, custom units) each
+// benchmark's median ± CI, and beside every other profile its delta,
+// green when significantly better, red when significantly worse, dim "~"
+// when not significant; then binary size, build and deploy time, peak RSS
+// and mean run queue, flagged rounds and notes.
+//
+// The benchmark-name column stays put; when the profiles do not fit
+// (80 columns) ←/→ scroll them one at a time. With room (200 columns) each
+// delta also shows its p-value and sample counts.
+type ComparePane struct {
+	w, h   int
+	table  *bench.Table
+	top    int // first body line shown
+	left   int // first profile column shown
+	keys   ComparePaneKeys
+	styles comparePaneStyles
+}
+
+// ComparePaneKeys scroll the table.
+type ComparePaneKeys struct {
+	Up, Down, PageUp, PageDown, Left, Right, Home key.Binding
+}
+
+// ShortHelp implements help.KeyMap.
+func (k ComparePaneKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Left, k.Right}
+}
+
+// FullHelp implements help.KeyMap.
+func (k ComparePaneKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Left, k.Right, k.Home}}
+}
+
+type comparePaneStyles struct {
+	head, unit, better, worse, changed, same, dim, warn lipgloss.Style
+}
+
+// NewComparePane returns an empty pane.
+func NewComparePane() *ComparePane {
+	return &ComparePane{
+		keys: ComparePaneKeys{
+			Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+			Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+			PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+			PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+			Left:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "profiles left")),
+			Right:    key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "profiles right")),
+			Home:     key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "top left")),
+		},
+		// Colour always comes with an attribute, so NO_COLOR terminals
+		// still tell better from worse (bold vs underline).
+		styles: comparePaneStyles{
+			head:    lipgloss.NewStyle().Bold(true),
+			unit:    lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#58A6FF")),
+			better:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#3FB950")),
+			worse:   lipgloss.NewStyle().Underline(true).Bold(true).Foreground(lipgloss.Color("#F85149")),
+			changed: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#D29922")),
+			same:    lipgloss.NewStyle().Faint(true),
+			dim:     lipgloss.NewStyle().Faint(true),
+			warn:    lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#D29922")),
+		},
+	}
+}
+
+// Keys returns the pane's bindings, for bubbles/help.
+func (p *ComparePane) Keys() ComparePaneKeys { return p.keys }
+
+// SetSize sets the size View draws.
+func (p *ComparePane) SetSize(w, h int) { p.w, p.h = max(w, 0), max(h, 0) }
+
+// SetTable shows t (nil clears the pane) from its top left.
+func (p *ComparePane) SetTable(t *bench.Table) {
+	p.table, p.top, p.left = t, 0, 0
+}
+
+// Update scrolls on key presses; a *bench.Table as the message replaces
+// the table.
+func (p *ComparePane) Update(msg tea.Msg) (*ComparePane, tea.Cmd) {
+	switch msg := msg.(type) {
+	case *bench.Table:
+		p.SetTable(msg)
+	case tea.KeyPressMsg:
+		page := max(1, p.h-2)
+		switch {
+		case key.Matches(msg, p.keys.Up):
+			p.top--
+		case key.Matches(msg, p.keys.Down):
+			p.top++
+		case key.Matches(msg, p.keys.PageUp):
+			p.top -= page
+		case key.Matches(msg, p.keys.PageDown):
+			p.top += page
+		case key.Matches(msg, p.keys.Left):
+			p.left--
+		case key.Matches(msg, p.keys.Right):
+			p.left++
+		case key.Matches(msg, p.keys.Home):
+			p.top, p.left = 0, 0
+		}
+		// Clamped against the content in View.
+		p.top, p.left = max(p.top, 0), max(p.left, 0)
+	}
+	return p, nil
+}
+
+// cmpLine is one line of the table: the name cell and, per profile
+// column, its sub-cells (median, ±CI, delta, p-value), or a free text
+// line across the width.
+type cmpLine struct {
+	name string
+	cols [][cmpSubs]string
+	text string
+}
+
+// Sub-cells of a profile column, and how each is aligned: medians and
+// deltas right, so digits line up; CI and p-value left.
+const (
+	subCenter = iota
+	subCI
+	subDelta
+	subP
+	cmpSubs
+)
+
+var cmpRightAligned = [cmpSubs]bool{true, false, true, false}
+
+// lines lays the table out; withP adds p-values beside the deltas.
+func (p *ComparePane) lines(withP bool) (head cmpLine, body []cmpLine) {
+	t := p.table
+	n := len(t.Columns)
+	head.name = p.styles.head.Render("benchmark")
+	for i, c := range t.Columns {
+		label := c
+		if i == 0 {
+			label += " (base)"
+		}
+		if len(t.Flagged[c]) > 0 {
+			label += " " + p.styles.warn.Render("⚠")
+		}
+		head.cols = append(head.cols, [cmpSubs]string{subCenter: p.styles.head.Render(label)})
+	}
+	for _, ut := range t.Units {
+		unit := cmpLine{name: p.styles.unit.Render(ut.Unit), cols: make([][cmpSubs]string, n)}
+		if ut.Config != "" {
+			body = append(body, cmpLine{text: p.styles.dim.Render(ut.Config)})
+		}
+		body = append(body, unit)
+		for _, r := range ut.Rows {
+			line := cmpLine{name: r.Name}
+			for i, c := range r.Cells {
+				line.cols = append(line.cols, p.cell(c, i, withP))
+			}
+			body = append(body, line)
+		}
+		if len(ut.Geomean) > 0 {
+			line := cmpLine{name: p.styles.dim.Render("geomean")}
+			for i, g := range ut.Geomean {
+				var c [cmpSubs]string
+				c[subCenter] = p.styles.dim.Render(g.Text)
+				if i > 0 {
+					c[subDelta] = p.styles.dim.Render(g.Delta)
+				}
+				line.cols = append(line.cols, c)
+			}
+			body = append(body, line)
+		}
+		body = append(body, cmpLine{})
+	}
+	if len(t.Extras) > 0 {
+		body = append(body, cmpLine{name: p.styles.unit.Render("device"), cols: make([][cmpSubs]string, n)})
+		for _, e := range t.Extras {
+			line := cmpLine{name: e.Name}
+			for i, v := range e.Values {
+				c := [cmpSubs]string{subCenter: v}
+				if i > 0 && i < len(e.Delta) {
+					c[subDelta] = p.styles.dim.Render(e.Delta[i])
+				}
+				line.cols = append(line.cols, c)
+			}
+			body = append(body, line)
+		}
+		body = append(body, cmpLine{})
+	}
+	for _, c := range t.Columns {
+		for _, f := range t.Flagged[c] {
+			body = append(body, cmpLine{text: p.styles.warn.Render("⚠ "+c+": ") + f})
+		}
+	}
+	for _, note := range t.Notes {
+		body = append(body, cmpLine{text: p.styles.dim.Render("note: " + note)})
+	}
+	return head, body
+}
+
+// cell is "median ± CI" and, for columns after the baseline, the delta
+// coloured by significance.
+func (p *ComparePane) cell(c bench.Cell, col int, withP bool) [cmpSubs]string {
+	var out [cmpSubs]string
+	if !c.Present {
+		out[subCenter] = p.styles.dim.Render("-")
+		return out
+	}
+	out[subCenter], out[subCI] = c.Text, "±"+c.CI
+	if col == 0 || !c.Compared {
+		return out
+	}
+	delta := c.Delta
+	var st lipgloss.Style
+	switch {
+	case !c.Significant:
+		st = p.styles.same
+	case c.Better > 0:
+		st = p.styles.better
+	case c.Better < 0:
+		st = p.styles.worse
+	default:
+		st = p.styles.changed
+	}
+	out[subDelta] = st.Render(delta)
+	if withP {
+		out[subP] = p.styles.dim.Render("(" + c.PText + ")")
+	}
+	return out
+}
+
+// View draws the pane at exactly the size SetSize gave.
+func (p *ComparePane) View() string {
+	if p.w == 0 || p.h == 0 {
+		return ""
+	}
+	if p.table == nil || len(p.table.Columns) == 0 {
+		out := []string{benchFit(p.styles.dim.Render("no results yet: run a bench, or armbench compare RUN…"), p.w)}
+		for len(out) < p.h {
+			out = append(out, strings.Repeat(" ", p.w))
+		}
+		return strings.Join(out, "\n")
+	}
+	// p-values only when every column fits with them.
+	head, body := p.lines(true)
+	nameW, subW, colW := p.widths(head, body)
+	if nameW+sumWidths(colW, 0)+2*len(colW) > p.w {
+		head, body = p.lines(false)
+		nameW, subW, colW = p.widths(head, body)
+	}
+	nameW = min(nameW, max(12, p.w/3))
+	// Which columns fit from p.left on; the leftmost scroll position that
+	// still shows the last column bounds p.left.
+	maxLeft := len(colW) - 1
+	for l := len(colW) - 1; l >= 0; l-- {
+		if nameW+sumWidths(colW[l:], 0)+2*len(colW[l:]) <= p.w {
+			maxLeft = l
+		} else {
+			break
+		}
+	}
+	p.left = min(p.left, maxLeft)
+	var cols []int
+	used := nameW
+	for i := p.left; i < len(colW); i++ {
+		if used+2+colW[i] > p.w && len(cols) > 0 {
+			break
+		}
+		cols = append(cols, i)
+		used += 2 + colW[i]
+	}
+	more := len(cols) > 0 && cols[len(cols)-1] < len(colW)-1
+	render := func(l cmpLine) string {
+		if l.text != "" {
+			return benchFit(l.text, p.w)
+		}
+		var b strings.Builder
+		b.WriteString(benchFit(l.name, nameW))
+		for _, i := range cols {
+			var cell [cmpSubs]string
+			if i < len(l.cols) {
+				cell = l.cols[i]
+			}
+			b.WriteString("  ")
+			b.WriteString(renderSubs(cell, subW[i], colW[i]))
+		}
+		return benchFit(b.String(), p.w)
+	}
+	// The header's profile names sit over their columns, right-aligned.
+	var hb strings.Builder
+	hb.WriteString(benchFit(head.name, nameW))
+	for _, i := range cols {
+		hb.WriteString("  " + cmpPadLeft(head.cols[i][subCenter], colW[i]))
+	}
+	hl := benchFit(hb.String(), p.w)
+	if p.left > 0 || more {
+		marks := ""
+		if p.left > 0 {
+			marks += "←"
+		}
+		if more {
+			marks += "→"
+		}
+		hl = benchFit(ansi.Truncate(hl, p.w-len([]rune(marks))-1, "")+" "+p.styles.dim.Render(marks), p.w)
+	}
+	out := []string{hl}
+	rows := p.h - 1
+	p.top = min(p.top, max(0, len(body)-rows))
+	for i := p.top; i < len(body) && len(out) < p.h; i++ {
+		out = append(out, render(body[i]))
+	}
+	for len(out) < p.h {
+		out = append(out, strings.Repeat(" ", p.w))
+	}
+	return strings.Join(out, "\n")
+}
+
+// widths measures the name column, each profile column's sub-cells, and
+// each profile column in all (the header label may be wider than its
+// sub-cells together).
+func (p *ComparePane) widths(head cmpLine, body []cmpLine) (int, [][cmpSubs]int, []int) {
+	nameW := ansi.StringWidth(head.name)
+	subW := make([][cmpSubs]int, len(head.cols))
+	for _, l := range body {
+		if l.text != "" {
+			continue
+		}
+		nameW = max(nameW, ansi.StringWidth(l.name))
+		for i, c := range l.cols {
+			for k, sub := range c {
+				if i < len(subW) {
+					subW[i][k] = max(subW[i][k], ansi.StringWidth(sub))
+				}
+			}
+		}
+	}
+	colW := make([]int, len(head.cols))
+	for i := range colW {
+		colW[i] = max(subsWidth(subW[i]), ansi.StringWidth(head.cols[i][subCenter]))
+	}
+	return nameW, subW, colW
+}
+
+// subsWidth is a column's sub-cells with one space between non-empty ones.
+func subsWidth(w [cmpSubs]int) int {
+	n, parts := 0, 0
+	for _, x := range w {
+		if x > 0 {
+			n += x
+			parts++
+		}
+	}
+	return n + max(parts-1, 0)
+}
+
+// renderSubs lays a column's sub-cells out in width w.
+func renderSubs(c [cmpSubs]string, subW [cmpSubs]int, w int) string {
+	var b strings.Builder
+	first := true
+	for k := 0; k < cmpSubs; k++ {
+		if subW[k] == 0 {
+			continue
+		}
+		if !first {
+			b.WriteByte(' ')
+		}
+		first = false
+		if cmpRightAligned[k] {
+			b.WriteString(cmpPadLeft(c[k], subW[k]))
+		} else {
+			b.WriteString(benchFit(c[k], subW[k]))
+		}
+	}
+	return cmpPadLeft(b.String(), w)
+}
+
+func sumWidths(ws []int, from int) int {
+	n := 0
+	for _, w := range ws[from:] {
+		n += w
+	}
+	return n
+}
+
+func cmpPadLeft(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw >= w {
+		return s
+	}
+	return strings.Repeat(" ", w-sw) + s
+}
