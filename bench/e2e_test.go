@@ -300,3 +300,54 @@ func TestE2ESSH(t *testing.T) {
 		}
 	})
 }
+
+// TestE2ELocalCommand times the program itself (hyperfine-like): wall,
+// user, sys and peak RSS measured on the device, as benchmark units.
+func TestE2ELocalCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end under qemu")
+	}
+	needQemu(t)
+	tgt, ps := localTarget(t)
+	out := t.TempDir()
+	var plans []profiles.Plan
+	for _, name := range []string{"release", "single-core"} {
+		p, _ := profiles.Find(ps, name)
+		plan, err := profiles.Resolve(tgt, p, profiles.Options{Pkg: "./examples/workload", Dir: moduleRoot(t), OutRoot: out, Mode: profiles.ModeBinary})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plans = append(plans, plan)
+	}
+	run, err := Execute(context.Background(), Spec{
+		Target: tgt, Plans: plans, Args: []string{"-duration", "150ms", "-mode", "parallel"},
+		Count: DefaultCount, Warmup: 1, RunsDir: t.TempDir(),
+	}, openLocal(t, tgt), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Kind != KindCommand {
+		t.Errorf("kind %s", run.Kind)
+	}
+	for _, p := range run.Profiles {
+		for _, r := range p.Rounds {
+			if r.Wall < 150*time.Millisecond || r.User <= 0 || r.MaxRSS <= 0 || r.SchedSamples == 0 {
+				t.Errorf("%s round %d: %+v", p.Name, r.Round, r)
+			}
+		}
+	}
+	tab, err := Compare(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unit := range []string{"sec/op", "user-sec/op", "sys-sec/op", "peak-RSS-B"} {
+		if c := findCell(t, tab, unit, "Run", 1); !c.Compared || c.N != DefaultCount {
+			t.Errorf("%s: %+v", unit, c)
+		}
+	}
+	// The workload runs for a fixed time, so wall time says little; the
+	// single-core profile's mean thread count says GOMAXPROCS=1 took.
+	if g := run.Profiles[1].Rounds[1].GOMAXPROCS; g != 1 {
+		t.Errorf("single-core command run: gomaxprocs %d", g)
+	}
+}

@@ -54,7 +54,7 @@ type Spec struct {
 	Warmup    int      // rounds run first and discarded (0 = none)
 
 	Interval   time.Duration // probe sampling (default DefaultInterval)
-	SchedTrace time.Duration // GODEBUG=schedtrace period for Go workloads (default DefaultSchedTrace; <0 = off)
+	SchedTrace time.Duration // GODEBUG=schedtrace period (default DefaultSchedTrace; <0 = off)
 
 	// OutRoot is where the probe is built (default the plans' out root,
 	// profiles.DefaultOutRoot in the first plan's Dir).
@@ -419,7 +419,9 @@ func measure(ctx context.Context, spec Spec, dev remote.Device, run *Run, emit f
 	for i := range run.Profiles {
 		p := &run.Profiles[i]
 		env := p.Plan.RunEnvStrings()
-		if run.Kind == KindGoTest && sched > 0 {
+		// Command runs are Go programs armbench built, so they print
+		// schedtrace too; the probe's host side takes it out of stderr.
+		if sched > 0 {
 			env = mergeGODEBUG(env, "schedtrace="+strconv.FormatInt(sched.Milliseconds(), 10))
 		}
 		p.RunEnv = env
@@ -677,13 +679,14 @@ func summarizeRound(rs *RoundStats, scheds []SchedSample, procs []ProcSample) {
 		rs.MeanIdleProcs = round2(idle / n)
 	}
 	rs.PeakRSS = rs.MaxRSS
-	var cpu float64
+	var cpu, threads float64
 	var flags []string
 	var firstThrottle, lastThrottle uint64
 	haveThrottle := false
 	var currentBits uint64
-	for i, p := range procs {
+	for _, p := range procs {
 		cpu += p.CPU
+		threads += float64(p.Threads)
 		rs.PeakRSS = max(rs.PeakRSS, p.HWM, p.RSS)
 		if len(scheds) == 0 {
 			rs.MaxThreads = max(rs.MaxThreads, p.Threads)
@@ -712,10 +715,13 @@ func summarizeRound(rs *RoundStats, scheds []SchedSample, procs []ProcSample) {
 			}
 			rs.Throttled = p.Throttled
 		}
-		_ = i
 	}
 	if len(procs) > 0 {
 		rs.MeanCPU = round2(cpu / float64(len(procs)))
+		if len(scheds) == 0 {
+			// Without schedtrace, the OS thread count from /proc.
+			rs.MeanThreads = round2(threads / float64(len(procs)))
+		}
 	}
 	// Bits 0–3 are "now" (under-voltage, frequency capped, throttled,
 	// soft temperature limit); bits 16–19 latch "has occurred since boot".
