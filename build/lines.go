@@ -18,15 +18,46 @@ type logFile struct {
 	w *bufio.Writer
 }
 
-func createLog(path string) (*logFile, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("log directory: %w", err)
+// openLog opens the log at path without waiting for the filesystem: the
+// directory and file are created in the background while the go command
+// starts, and the first write (at a flush, the buffer is 64 KiB) waits for
+// them. An error surfaces from the first write or from close.
+func openLog(path string) *logFile {
+	a := &asyncFile{ready: make(chan struct{})}
+	go func() {
+		defer close(a.ready)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			a.err = fmt.Errorf("log directory: %w", err)
+			return
+		}
+		if a.f, a.err = os.Create(path); a.err != nil {
+			a.err = fmt.Errorf("build log: %w", a.err)
+		}
+	}()
+	return &logFile{c: a, w: bufio.NewWriterSize(a, 64<<10)}
+}
+
+// asyncFile is a file that is being created.
+type asyncFile struct {
+	ready chan struct{}
+	f     *os.File
+	err   error
+}
+
+func (a *asyncFile) Write(p []byte) (int, error) {
+	<-a.ready
+	if a.err != nil {
+		return 0, a.err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("build log: %w", err)
+	return a.f.Write(p)
+}
+
+func (a *asyncFile) Close() error {
+	<-a.ready
+	if a.err != nil {
+		return a.err
 	}
-	return &logFile{c: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return a.f.Close()
 }
 
 // sink serializes lines from stdout and stderr: each reaches the log and

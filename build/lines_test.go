@@ -75,6 +75,27 @@ func TestLineWriter(t *testing.T) {
 	}
 }
 
+// TestUnwritableLog: a log that cannot be created fails the build with an
+// error that names it, and nothing is installed.
+func TestUnwritableLog(t *testing.T) {
+	plan := handPlan(t, spec{name: "nolog", goarch: "arm64"})
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan.LogPath = filepath.Join(blocker, "build.log") // a file where a directory should be
+	res := Run(context.Background(), plan, nil)
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "log") || !strings.Contains(res.Err.Error(), blocker) {
+		t.Errorf("Err = %v, want a log error naming %s", res.Err, blocker)
+	}
+	if res.Artifact != nil {
+		t.Errorf("failed build has an artifact: %+v", res.Artifact)
+	}
+	if _, err := os.Stat(plan.Output); !os.IsNotExist(err) {
+		t.Errorf("file at output: %v", err)
+	}
+}
+
 func TestLineWriterReleasesLongLineMemory(t *testing.T) {
 	w := &lineWriter{sink: newSink(func(Event) {}, nil)}
 	w.Write(bytes.Repeat([]byte("y"), 1<<20))
@@ -188,7 +209,8 @@ exit 3
 // something that is not the planned artifact must not install it, and the
 // earlier artifact must stay.
 func TestRunRejectsUnverifiedOutput(t *testing.T) {
-	fakeGo(t, `echo 'not an ELF file' > "$out"; exit 0`)
+	// Like the go command, replace the output rather than write into it.
+	fakeGo(t, `rm -f "$out"; echo 'not an ELF file' > "$out"; exit 0`)
 	plan := fakePlan(t)
 	plan.Target.GOARCH = "arm64"
 	if err := os.MkdirAll(filepath.Dir(plan.Output), 0o755); err != nil {
@@ -317,10 +339,7 @@ func BenchmarkLineStream(b *testing.B) {
 	}
 	data := buf.Bytes()
 	lines := bytes.Count(data, []byte{'\n'})
-	log, err := createLog(filepath.Join(b.TempDir(), "build.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	log := openLog(filepath.Join(b.TempDir(), "build.log"))
 	n := 0
 	s := newSink(func(Event) { n++ }, log)
 	w := &lineWriter{sink: s}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,17 +88,21 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 	// (the go command may also leave its umask probe beside the output).
 	defer os.Remove(tmp)
 	defer os.Remove(tmp + "-go-tmp-umask")
-	// Offer a copy of the previous artifact under the temporary name: when
-	// it is up to date the go command sees its build ID and skips the link,
-	// as a hand-typed go build -o would. A copy, not a hard link, so that
-	// nothing written to the temporary name can reach the previous file.
-	_ = copyFile(res.Output, tmp)
+	// Offer the previous artifact under the temporary name: when it is up
+	// to date the go command sees its build ID and skips the link, as a
+	// hand-typed go build -o would. A hard link costs nothing and is safe
+	// with the go command, which installs an output by rename or by
+	// remove-and-create, never by writing into the existing file. While the
+	// go command runs, the previous artifact is hashed on the side, so an
+	// up-to-date rebuild need not read it again.
+	var prev *prevHash
+	if os.Link(res.Output, tmp) == nil {
+		prev = hashInBackground(tmp)
+	}
 
 	var log *logFile
 	if plan.LogPath != "" {
-		if log, err = createLog(res.LogPath); err != nil {
-			return fail(err)
-		}
+		log = openLog(res.LogPath)
 	}
 	sink := newSink(emit, log)
 	sink.logText("$ " + command + "\n")
@@ -159,22 +162,23 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 		return fail(fmt.Errorf("go %s: %w", plan.Args[0], waitErr))
 	}
 
-	art, err := Verify(tmp, plan)
+	art, err := verify(tmp, plan, prev.result(tmp))
 	if err != nil {
 		sink.logText(fmt.Sprintf("# %v\n", err))
 		sink.close()
 		return fail(err)
 	}
+	// The log is complete before the artifact is installed: a build whose
+	// log could not be written fails like any other, leaving Output alone.
+	sink.logText(fmt.Sprintf("# ok %s %d bytes sha256 %s\n", res.Output, art.Size, art.SHA256))
+	if err := sink.close(); err != nil {
+		return fail(fmt.Errorf("write log: %w", err))
+	}
 	if err := os.Rename(tmp, res.Output); err != nil {
-		sink.close()
 		return fail(fmt.Errorf("install artifact: %w", err))
 	}
 	art.Path = res.Output
 	res.Artifact = art
-	sink.logText(fmt.Sprintf("# ok %s %d bytes sha256 %s\n", res.Output, art.Size, art.SHA256))
-	if err := sink.close(); err != nil {
-		res.Err = fmt.Errorf("build %s/%s: write log: %w", plan.Target.Name, plan.Profile.Name, err)
-	}
 	return res
 }
 
@@ -300,34 +304,50 @@ func scratchBase(env []string) string {
 	return os.TempDir()
 }
 
-// copyFile copies src to a new file dst (copy_file_range on Linux: no
-// round trip through user space, a reflink where the filesystem has them).
-// A failed copy leaves no dst.
-func copyFile(src, dst string) (err error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file", src)
-	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, st.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
+// prevHash is the sha256 of the previous artifact, computed while the go
+// command runs.
+type prevHash struct {
+	done chan struct{}
+	info os.FileInfo // the file hashed, as it was before hashing
+	sum  fileSum
+	err  error
+}
+
+func hashInBackground(path string) *prevHash {
+	p := &prevHash{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		f, err := os.Open(path)
 		if err != nil {
-			os.Remove(dst)
+			p.err = err
+			return
 		}
+		defer f.Close()
+		if p.info, err = f.Stat(); err != nil {
+			p.err = err
+			return
+		}
+		p.sum, p.err = hashFile(f)
 	}()
-	_, err = io.Copy(out, in)
-	return err
+	return p
+}
+
+// result returns the hash when path is still the very file that was hashed
+// (same inode and size): the go command left it in place. Only the inode
+// counts, not the modification time, which the go command touches on an
+// up-to-date output; it never writes into an existing file. Otherwise, or
+// on any error, the zero fileSum: verify hashes the new file.
+func (p *prevHash) result(path string) fileSum {
+	if p == nil {
+		return fileSum{}
+	}
+	<-p.done
+	if p.err != nil {
+		return fileSum{}
+	}
+	now, err := os.Stat(path)
+	if err != nil || !os.SameFile(now, p.info) || now.Size() != p.info.Size() {
+		return fileSum{}
+	}
+	return p.sum
 }

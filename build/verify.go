@@ -51,17 +51,37 @@ var elfMachines = map[string]struct {
 // On a mismatch the returned error is a *VerifyError and the Artifact is
 // still returned.
 func Verify(path string, plan profiles.Plan) (*Artifact, error) {
+	return verify(path, plan, fileSum{})
+}
+
+// fileSum is a file's size and sha256, when already known.
+type fileSum struct {
+	size   int64
+	sha256 string
+}
+
+func hashFile(f *os.File) (fileSum, error) {
+	h := sha256.New()
+	size, err := io.CopyBuffer(h, f, make([]byte, 256<<10))
+	if err != nil {
+		return fileSum{}, err
+	}
+	return fileSum{size, hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// verify is Verify with the hash supplied when the caller already has it.
+func verify(path string, plan profiles.Plan, sum fileSum) (*Artifact, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
-	h := sha256.New()
-	size, err := io.CopyBuffer(h, f, make([]byte, 256<<10))
-	if err != nil {
-		return nil, fmt.Errorf("verify %s: %w", path, err)
+	if sum.sha256 == "" {
+		if sum, err = hashFile(f); err != nil {
+			return nil, fmt.Errorf("verify %s: %w", path, err)
+		}
 	}
-	art := &Artifact{Path: path, Size: size, SHA256: hex.EncodeToString(h.Sum(nil))}
+	art := &Artifact{Path: path, Size: sum.size, SHA256: sum.sha256}
 
 	ef, err := elf.NewFile(f)
 	if err != nil {
