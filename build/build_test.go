@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -87,6 +88,14 @@ func TestBuildARMAndRun(t *testing.T) {
 			out := runArtifact(t, s.goarch, a.Path, "-duration", "100ms", "-mode", "hash")
 			if !strings.Contains(out, "linux/"+s.goarch) || !strings.Contains(out, "\nhash ") {
 				t.Errorf("workload output does not show a linux/%s hash run:\n%s", s.goarch, out)
+			}
+			// The runner a target names when binfmt_misc is not set up.
+			q := map[string]string{"arm": "qemu-arm-static", "arm64": "qemu-aarch64-static"}[s.goarch]
+			if _, err := exec.LookPath(q); err != nil {
+				missing(t, q+" is not installed (package qemu-user-static)")
+			}
+			if out, err := exec.Command(q, a.Path, "-duration", "50ms", "-mode", "chan").CombinedOutput(); err != nil || !strings.Contains(string(out), "\nchan ") {
+				t.Errorf("%s %s: %v\n%s", q, a.Path, err, out)
 			}
 		})
 	}
