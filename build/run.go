@@ -98,6 +98,7 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 	var prev *prevHash
 	if os.Link(res.Output, tmp) == nil {
 		prev = hashInBackground(tmp)
+		defer func() { <-prev.done }() // no goroutine outlives Run
 	}
 
 	var log *logFile
