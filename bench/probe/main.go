@@ -279,7 +279,10 @@ func start(argv, env []string) (*os.Process, io.ReadCloser, io.ReadCloser, error
 	p, err := os.StartProcess(path, argv, &os.ProcAttr{
 		Env:   mergeEnv(os.Environ(), env),
 		Files: []*os.File{nil, outW, errW},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
+		// Its own group, so signals reach whatever it starts; and killed with
+		// the probe, so a SIGKILLed probe (ssh gone, a hard cancel) never
+		// leaves a benchmark running on the device.
+		Sys: &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	})
 	outW.Close()
 	errW.Close()

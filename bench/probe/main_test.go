@@ -4,16 +4,27 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"armbench/bench/probe/wire"
 )
+
+// TestMain lets the test binary act as the probe itself when re-executed
+// with ARMBENCH_PROBE_MAIN=1, so tests can kill a real probe process.
+func TestMain(m *testing.M) {
+	if os.Getenv("ARMBENCH_PROBE_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
 
 func decode(t *testing.T, data []byte) []wire.Message {
 	t.Helper()
@@ -171,6 +182,48 @@ func TestProbeStopsWorkloadWhenHostGoes(t *testing.T) {
 		t.Fatal("the probe kept the workload running after its output broke")
 	}
 	w.Close()
+}
+
+// TestKilledProbeTakesWorkloadAlong: SIGKILL cannot be forwarded, so the
+// workload must die with the probe by itself (Pdeathsig).
+func TestKilledProbeTakesWorkloadAlong(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "--", "sleep", "60")
+	cmd.Env = append(os.Environ(), "ARMBENCH_PROBE_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var start wire.Message
+	if err := json.NewDecoder(stdout).Decode(&start); err != nil || start.Start == nil {
+		cmd.Process.Kill()
+		t.Fatalf("first message %+v, %v", start, err)
+	}
+	pid := start.Start.PID
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("workload %d not running: %v", pid, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// Gone, or a zombie waiting for init to reap it.
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("workload %d still running after its probe was killed: %s", pid, stat)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestProbeUnderQemu runs the arm64 probe on an arm64 Go workload through
