@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,10 +203,10 @@ func openLocal(t *testing.T, tgt targets.Target) remote.Device {
 
 // singleCoreSlower runs default against single-core on the parallel
 // benchmark and wants single-core slower with p < 0.05. Parallel speed-up
-// needs two free cores: on a box busy with other work (the default
-// profile then gets less than 1.3 cores on average, as the probe measures)
-// the session says nothing about GOMAXPROCS, so it is repeated, a few
-// times at most, until the device had the cores to show it.
+// needs two free cores: when the box is busy with other work, some round
+// of the default profile gets less than 1.3 cores (as the probe measures)
+// and the session says nothing about GOMAXPROCS, so it is repeated, a few
+// times at most, until every round had the cores to show it.
 func singleCoreSlower(t *testing.T, dev remote.Device, tgt targets.Target, ps []profiles.Profile) *Run {
 	t.Helper()
 	const minCPU = 130 // % of one core
@@ -214,17 +215,22 @@ func singleCoreSlower(t *testing.T, dev remote.Device, tgt targets.Target, ps []
 	for attempt := 1; attempt <= 4; attempt++ {
 		run, tab := e2eSession(t, dev, tgt, plansFor(t, tgt, ps, out, "default", "single-core"), "^BenchmarkParallelHashRP$")
 		c := findCell(t, tab, "sec/op", "ParallelHashRP", 1)
-		cpu := run.Profiles[0].Summary.MeanCPU
-		t.Logf("%s: single-core vs default on ParallelHashRP: %s (p=%.4f), default used %.0f%% CPU", tgt.Name, c.Delta, c.P, cpu)
+		least := math.Inf(1)
+		for _, r := range run.Profiles[0].Rounds {
+			if !r.Warmup {
+				least = math.Min(least, r.MeanCPU)
+			}
+		}
+		t.Logf("%s: single-core vs default on ParallelHashRP: %s (p=%.4f); the default profile's rounds had ≥ %.0f%% CPU", tgt.Name, c.Delta, c.P, least)
 		if c.Significant && c.P < 0.05 && c.DeltaPct > 0 {
 			return run
 		}
-		if cpu >= minCPU {
-			t.Fatalf("the default profile had %.0f%% CPU, yet single-core is not slower with p < 0.05: %+v", cpu, c)
+		if least >= minCPU {
+			t.Fatalf("every default round had ≥ %.0f%% CPU, yet single-core is not slower with p < 0.05: %+v", least, c)
 		}
-		busy = append(busy, fmt.Sprintf("%.0f%%", cpu))
+		busy = append(busy, fmt.Sprintf("%.0f%%", least))
 	}
-	msg := fmt.Sprintf("the machine was too busy to show parallel speed-up: the default profile got %s CPU (< %d%%) in every attempt", strings.Join(busy, ", "), minCPU)
+	msg := fmt.Sprintf("the machine was too busy to show parallel speed-up: in every attempt some default round got less than %d%% CPU (lowest: %s)", minCPU, strings.Join(busy, ", "))
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
