@@ -143,7 +143,7 @@ type Summary struct {
 	MeanCPU      float64       `json:"mean_cpu"`
 	MeanWall     time.Duration `json:"mean_wall"`
 	MaxTempMilli int64         `json:"max_temp_mc,omitempty"`
-	ProbeCPU     float64       `json:"probe_cpu_pct"` // probe CPU / wall, %
+	ProbeCPU     float64       `json:"probe_cpu_pct"` // probe CPU / workload wall, %, its start-up included
 }
 
 func summarize(rounds []RoundStats) Summary {
