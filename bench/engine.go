@@ -404,9 +404,7 @@ func measure(ctx context.Context, spec Spec, dev remote.Device, run *Run, emit f
 	if run.Kind == KindGoTest {
 		run.Bench = bench
 	}
-	if count < DefaultCount {
-		run.Notes = append(run.Notes, fmt.Sprintf("count %d < %d: benchmath cannot give a 95%% confidence interval (needs ≥ %d samples)", count, DefaultCount, DefaultCount))
-	}
+	// Too few rounds is said by Stats, in every table made from the run.
 
 	type state struct {
 		env     []string

@@ -232,8 +232,12 @@ func TestMeasureCommandLineAndInterleaving(t *testing.T) {
 			t.Errorf("%s rounds %+v", p.Name, p.Rounds)
 		}
 	}
-	if len(run.Notes) == 0 || !strings.Contains(run.Notes[0], "count 2") {
-		t.Errorf("notes %q, want a warning about count 2", run.Notes)
+	tab, err := Stats([]Input{{"a", run.Profiles[0].text}, {"b", run.Profiles[1].text}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Notes) != 1 || !strings.Contains(tab.Notes[0], "only 2 rounds") {
+		t.Errorf("notes %q, want one warning about 2 rounds", tab.Notes)
 	}
 }
 
