@@ -625,6 +625,9 @@ func runRound(ctx context.Context, dev remote.Device, probe string, args []strin
 	if exit == nil {
 		return rs, out, fmt.Errorf("the probe ended (status %d%s) without reporting the workload's exit%s", st.Code, sigText(st.Signal), tail(probeSE, nil))
 	}
+	if exit.WallNs < 0 || exit.UserNs < 0 || exit.SysNs < 0 || exit.MaxRSS < 0 {
+		return rs, out, fmt.Errorf("the probe reported impossible times (wall %dns, user %dns, sys %dns, max RSS %d)", exit.WallNs, exit.UserNs, exit.SysNs, exit.MaxRSS)
+	}
 	rs.Wall = time.Duration(exit.WallNs)
 	rs.User = time.Duration(exit.UserNs)
 	rs.Sys = time.Duration(exit.SysNs)

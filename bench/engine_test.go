@@ -20,6 +20,7 @@ import (
 // scriptDevice replays probe output: each Run call emits the next script
 // as stdout lines, for tests of how the engine reads the probe.
 type scriptDevice struct {
+	raw     []string // stdout lines sent before the scripts' messages
 	scripts [][]wire.Message
 	stderr  []string
 	code    int
@@ -38,6 +39,9 @@ func (d *scriptDevice) DeployDir() string { return "/dev/null" }
 func (d *scriptDevice) Close() error      { return nil }
 func (d *scriptDevice) Run(ctx context.Context, c remote.Command, emit func(remote.Event)) (remote.ExitStatus, error) {
 	d.calls = append(d.calls, c)
+	for _, l := range d.raw {
+		emit(remote.Output{Text: l})
+	}
 	if len(d.scripts) > 0 {
 		for _, m := range d.scripts[0] {
 			b, _ := json.Marshal(m)
@@ -325,4 +329,31 @@ func TestSpecCheck(t *testing.T) {
 	if err := good.check(); err != nil || good.kind() != KindCommand {
 		t.Errorf("good spec: %v, kind %s", err, good.kind())
 	}
+}
+
+// FuzzProbeOutput: whatever a device prints where probe JSON is expected,
+// reading it must not panic, and a round that succeeds has its exit.
+func FuzzProbeOutput(f *testing.F) {
+	for _, msgs := range [][]wire.Message{
+		{line("stderr", "SCHED 0ms: gomaxprocs=2 idleprocs=1 threads=3 spinningthreads=0 needspinning=0 idlethreads=0 runqueue=1 [ 2 0 ] schedticks=[ 1 1 ]", 0), line("stdout", "BenchmarkX-2 \t 10\t 100 ns/op", 1), proc(wire.Proc{CPU: 50, Throttled: "0x50005", FreqKHz: []int64{1, 2}}, 2), exitMsg(0)},
+		{{Type: wire.TypeError, Error: "x"}},
+		{line("stderr", "SCHED 0ms: gomaxprocs=1 idleprocs=0 threads=2 spinningthreads=0 idlethreads=0 runqueue=0 gcwaiting=0 nmidlelocked=0 stopwait=0 sysmonwait=0", 0), line("stderr", "  P0: status=1 schedtick=1 syscalltick=0 m=0 runqsize=0 gfreecnt=0 timerslen=0", 0), exitMsg(2)},
+	} {
+		var b strings.Builder
+		for _, m := range msgs {
+			data, _ := json.Marshal(m)
+			b.Write(data)
+			b.WriteByte('\n')
+		}
+		f.Add(b.String())
+	}
+	f.Add("not json\n{\"type\":\"proc\"}\n{\"type\":\"exit\"}\n")
+	f.Add(`{"type":"exit","exit":{"code":0,"wall_ns":-5}}`)
+	f.Fuzz(func(t *testing.T, out string) {
+		dev := &scriptDevice{raw: strings.Split(out, "\n")}
+		rs, _, err := runRound(context.Background(), dev, "/p", nil, "a", 0, 0, false, func(Event) {})
+		if err == nil && (rs.Wall < 0 || rs.User < 0 || rs.Sys < 0 || rs.PeakRSS < 0) {
+			t.Errorf("a round with negative measurements: %+v", rs)
+		}
+	})
 }
