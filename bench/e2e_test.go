@@ -212,7 +212,7 @@ func singleCoreSlower(t *testing.T, dev remote.Device, tgt targets.Target, ps []
 	const minCPU = 130 // % of one core
 	out := t.TempDir()
 	var busy []string
-	for attempt := 1; attempt <= 4; attempt++ {
+	for attempt := 1; attempt <= 6; attempt++ {
 		run, tab := e2eSession(t, dev, tgt, plansFor(t, tgt, ps, out, "default", "single-core"), "^BenchmarkParallelHashRP$")
 		c := findCell(t, tab, "sec/op", "ParallelHashRP", 1)
 		least := math.Inf(1)
