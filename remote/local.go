@@ -458,6 +458,11 @@ func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (Exi
 	if err != nil {
 		return ExitStatus{Code: -1}, d.opErr("run", "", err)
 	}
+	if c.Dir == "" {
+		if err := os.MkdirAll(d.dir, 0o755); err != nil {
+			return ExitStatus{Code: -1}, d.opErr("run", "", err)
+		}
+	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = d.path(c.Dir)
 	cmd.Env = append(os.Environ(), c.Env...)
@@ -587,8 +592,31 @@ func safeEmit(emit func(Event)) func(Event) {
 	}
 }
 
+// gatedEmit is safeEmit that goes quiet once closed, so goroutines still
+// draining a cancelled session cannot report after the call returned.
+func gatedEmit(emit func(Event)) (func(Event), func()) {
+	if emit == nil {
+		return func(Event) {}, func() {}
+	}
+	var mu sync.Mutex
+	closed := false
+	return func(e Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !closed {
+				emit(e)
+			}
+		}, func() {
+			mu.Lock()
+			closed = true
+			mu.Unlock()
+		}
+}
+
 // progress turns byte counts into Progress events, at most ten a second.
+// Its methods may be called from the reading and the reporting goroutine.
 type progress struct {
+	mu          sync.Mutex
 	total       int64
 	sent, wire  int64
 	start, last time.Time
@@ -603,6 +631,8 @@ func newProgress(total int64, emit func(Event)) *progress {
 }
 
 func (p *progress) add(file, wire int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.sent += file
 	p.wire += wire
 	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
@@ -611,7 +641,11 @@ func (p *progress) add(file, wire int64) {
 	}
 }
 
-func (p *progress) setWire(wire int64) { p.wire = wire }
+func (p *progress) setWire(wire int64) {
+	p.mu.Lock()
+	p.wire = wire
+	p.mu.Unlock()
+}
 
 func (p *progress) event(now time.Time) Progress {
 	ev := Progress{Sent: p.sent, Total: p.total, WireBytes: p.wire}
@@ -624,4 +658,8 @@ func (p *progress) event(now time.Time) Progress {
 	return ev
 }
 
-func (p *progress) finish() { p.emit(p.event(time.Now())) }
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.emit(p.event(time.Now()))
+}

@@ -151,12 +151,15 @@ func Start(t testing.TB, opts ...Option) *Device {
 
 	for attempt := 0; ; attempt++ {
 		d.SSHDPort = freePort(t)
-		lines := []string{
-			"Port " + strconv.Itoa(d.SSHDPort),
+		// sshd keeps the first value of a keyword: extra lines go first so
+		// they win.
+		lines := append([]string{}, c.extra...)
+		lines = append(lines,
+			"Port "+strconv.Itoa(d.SSHDPort),
 			"ListenAddress 127.0.0.1",
-			"HostKey " + hostKeyPath,
-			"PidFile " + d.pidPath,
-			"AuthorizedKeysFile " + authorized,
+			"HostKey "+hostKeyPath,
+			"PidFile "+d.pidPath,
+			"AuthorizedKeysFile "+authorized,
 			"StrictModes no",
 			"UsePAM no",
 			"PermitRootLogin yes",
@@ -170,8 +173,11 @@ func Start(t testing.TB, opts ...Option) *Device {
 			"MaxSessions 64",
 			"LogLevel VERBOSE",
 			"Subsystem sftp internal-sftp",
-		}
-		lines = append(lines, c.extra...)
+			// bash sources ~/.bashrc for ssh commands unless it is nested
+			// (SHLVL); the test machine's rc files (pyenv rehash locks,
+			// PATH tweaks) must not leak into the device.
+			"SetEnv SHLVL=1",
+		)
 		if err := os.WriteFile(d.cfgPath, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
