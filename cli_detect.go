@@ -41,7 +41,7 @@ func cmdDetect(ctx context.Context, c *cli, args []string) error {
 	// cost a login.
 	var path string
 	if *add != "" {
-		path = c.writableConfigPath()
+		path = detect.AddPath(c.configPath)
 		if err := checkAddable(path, *add); err != nil {
 			return err
 		}
@@ -50,7 +50,7 @@ func cmdDetect(ctx context.Context, c *cli, args []string) error {
 	o := remote.Options{}
 	if *trust {
 		o.ConfirmHostKey = func(k remote.HostKey) bool { return c.confirmHostKey(k) }
-		k, err := trustHost(ctx, t, o)
+		k, err := remote.Trust(ctx, t, o)
 		if err != nil {
 			return fmt.Errorf("detect %s: %w", spec, err)
 		}
@@ -117,18 +117,6 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// writableConfigPath is where --add writes: the config in use, but never
-// the embedded default (it is compiled in): then ./targets.toml, created.
-func (c *cli) writableConfigPath() string {
-	if c.configPath != "" {
-		return c.configPath
-	}
-	if env := os.Getenv(targets.EnvConfig); env != "" {
-		return env
-	}
-	return "targets.toml"
-}
-
 // checkAddable fails early when name is taken or the file is unreadable.
 func checkAddable(path, name string) error {
 	data, err := os.ReadFile(path)
@@ -165,9 +153,10 @@ func (c *cli) confirmHostKey(k remote.HostKey) bool {
 func (c *cli) printDetect(spec string, r detect.Result, block, added string) {
 	w := c.stdout
 	if !r.OK() {
-		fmt.Fprintf(w, "%s: %v\n", spec, r.Err)
+		// The error itself goes to stderr (once, by finish); stdout says
+		// what the device is.
 		for _, x := range r.Reasons {
-			fmt.Fprintf(w, "  %s\n", x)
+			fmt.Fprintf(w, "%s: %s\n", spec, x)
 		}
 		return
 	}
@@ -223,9 +212,4 @@ func detectJSON(spec string, r detect.Result, block, added string) detectOut {
 		out.Target = &detectTarget{t.Name, t.Description, t.Host, t.User, t.Port, t.GOOS, t.GOARCH, t.GOARM, t.GOARM64, t.CPU, t.Cores, t.Memory, t.MemoryText, t.CC}
 	}
 	return out
-}
-
-// trustHost is remote.Trust once the SSH side of remote lands.
-var trustHost = func(ctx context.Context, t targets.Target, o remote.Options) (remote.HostKey, error) {
-	return remote.HostKey{}, errors.New("trust: not available yet")
 }

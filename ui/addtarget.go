@@ -63,7 +63,7 @@ type AddTargetOptions struct {
 	// Detect probes a device; nil means detect.Probe over SSH.
 	Detect func(ctx context.Context, t targets.Target, o remote.Options) (detect.Result, error)
 	// TrustKey records the exact key a user was shown for an unknown
-	// host; nil means the host cannot be trusted from the form.
+	// host (never a key fetched again later); nil means remote.TrustKey.
 	TrustKey func(t targets.Target, o remote.Options, e *remote.UnknownHostError) (remote.HostKey, error)
 }
 
@@ -107,6 +107,9 @@ func (k addTargetKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.Sho
 func NewAddTarget(o AddTargetOptions) *AddTarget {
 	if o.Detect == nil {
 		o.Detect = detect.Probe
+	}
+	if o.TrustKey == nil {
+		o.TrustKey = remote.TrustKey
 	}
 	if o.ConfigPath == "" {
 		o.ConfigPath = "targets.toml"
@@ -346,7 +349,7 @@ func (a *AddTarget) submitted() tea.Cmd {
 func (a *AddTarget) detected(msg detectedMsg) tea.Cmd {
 	var unknown *remote.UnknownHostError
 	switch {
-	case errors.As(msg.err, &unknown) && a.opts.TrustKey != nil:
+	case errors.As(msg.err, &unknown):
 		a.unknown = unknown
 		a.trustForm()
 		return a.form.Init()

@@ -3,8 +3,10 @@ package ui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,8 +15,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/charmbracelet/x/vt"
+	"golang.org/x/crypto/ssh"
 
 	"armbench/detect"
+	"armbench/internal/testdevice"
 	"armbench/remote"
 	"armbench/targets"
 )
@@ -279,4 +283,53 @@ func stripANSI(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// End to end on the sshd harness: an unknown host key is shown and
+// trusted from the form, then detection runs for real and reports the
+// harness (this x86-64 machine) plainly instead of inventing a target.
+func TestAddTargetOverSSH(t *testing.T) {
+	d := testdevice.Start(t)
+	dir := t.TempDir()
+	sshConfig := filepath.Join(dir, "ssh_config")
+	if err := os.WriteFile(sshConfig, []byte("Host "+d.Host+"\n  IdentityFile "+d.KeyPath+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	knownHosts := filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(knownHosts, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "targets.toml")
+	h := &addHarness{a: NewAddTarget(AddTargetOptions{
+		ConfigPath: path,
+		Remote:     remote.Options{SSHConfig: sshConfig, KnownHosts: knownHosts, NoAgent: true, NoDefaultKeys: true},
+	})}
+	s := newAddScreen(t, h)
+	s.wait("Host")
+	s.tm.Type(fmt.Sprintf("%s:%d", d.Host, d.Port))
+	s.key(tea.KeyEnter)
+	s.wait("┃ User")
+	s.tm.Type(d.User)
+	s.key(tea.KeyEnter)
+
+	fp := ssh.FingerprintSHA256(d.HostKey)
+	s.wait("Trust this host key?", fp)
+	s.tm.Type("y")
+	machine, err := exec.Command("uname", "-m").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := strings.TrimSpace(string(machine)); m != "x86_64" {
+		s.wait("Add it to")
+	} else {
+		s.wait("x86_64: not an ARM device; armbench targets arm and arm64", "the device reports x86_64 (Linux ")
+	}
+	s.key(tea.KeyEscape)
+	s.tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	if b, _ := os.ReadFile(knownHosts); !strings.Contains(string(b), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(d.HostKey)))) {
+		t.Errorf("known_hosts after trusting: %q", b)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("targets.toml written without confirmation: %v", err)
+	}
 }
