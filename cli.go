@@ -53,7 +53,7 @@ func commands() []command {
 		{"run", "--target T [--profile P] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},
 		{"bench", "--target T --profile A,B [--count 6] [--bench RE]", "benchmark profiles on the device, side by side", cmdBench},
 		{"compare", "RUN…", "compare stored runs", cmdCompare},
-		{"detect", "[user@]HOST[:PORT] [--add NAME]", "detect a device and print (or add) its target", cmdDetect},
+		{"detect", "[user@]HOST[:PORT] [--add NAME] [--trust]", "detect a device and print (or add) its target", cmdDetect},
 	}
 }
 
@@ -73,11 +73,15 @@ func (e *configError) Unwrap() error { return e.err }
 func exitCode(err error) int {
 	var ue *usageError
 	var ce *configError
+	// A program run on the device passes its own exit status through.
+	var ec interface{ ExitCode() int }
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue), errors.As(err, &ce):
 		return exitUsage
+	case errors.As(err, &ec) && ec.ExitCode() > 0:
+		return ec.ExitCode()
 	}
 	return exitFailed
 }
