@@ -3,18 +3,484 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"golang.org/x/crypto/ssh"
+
+	"armbench/build"
+	"armbench/profiles"
+	"armbench/remote"
+	"armbench/targets"
 )
 
-// Placeholder until the remote engine lands; replaced by its owner.
+// deployName is what a plan's binary is called on the device: the
+// artifact's base name and the profile, e.g. workload-release, so several
+// profiles sit side by side in deploy_dir.
+func deployName(p profiles.Plan) string {
+	base := filepath.Base(p.Output)
+	if p.Mode == profiles.ModeTest {
+		base = strings.TrimSuffix(base, ".test")
+		return base + "-" + p.Profile.Name + ".test"
+	}
+	return base + "-" + p.Profile.Name
+}
+
+// remoteOptions are the options of every headless command that connects:
+// an encrypted key asks for its passphrase on the terminal.
+func (c *cli) remoteOptions() remote.Options {
+	return remote.Options{Passphrase: askPassphrase(c)}
+}
+
+// askPassphrase reads a passphrase from the controlling terminal, without
+// echo, even when stdin/stdout are pipes (as with --json). It is never
+// printed or logged.
+func askPassphrase(c *cli) func(string) ([]byte, error) {
+	var mu sync.Mutex
+	return func(keyPath string) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s is encrypted and there is no terminal to ask for its passphrase: add it to ssh-agent (ssh-add %s)", keyPath, keyPath)
+		}
+		defer tty.Close()
+		fmt.Fprintf(tty, "Enter passphrase for key '%s': ", keyPath)
+		pass, err := term.ReadPassword(tty.Fd())
+		fmt.Fprintln(tty)
+		if err != nil {
+			return nil, fmt.Errorf("read passphrase: %w", err)
+		}
+		return pass, nil
+	}
+}
+
+// connectHint adds what to do to errors a user can fix from here.
+func connectHint(t targets.Target, err error) error {
+	var ue *remote.UnknownHostError
+	var ce *remote.HostKeyChangedError
+	switch {
+	case errors.As(err, &ue):
+		return fmt.Errorf("%w\nto check the fingerprint and accept it: armbench trust %s", err, t.Name)
+	case errors.As(err, &ce):
+		return fmt.Errorf("%w\n\n%s", err, ce.Warning())
+	}
+	return err
+}
+
+// remoteFlags are the flags of deploy, rollback and run.
+type remoteFlags struct {
+	target, profile string
+}
+
+func (c *cli) remoteFlagSet(name string, rf *remoteFlags) *flag.FlagSet {
+	fs := c.flags(name)
+	fs.StringVar(&rf.target, "target", "", "target name from targets.toml")
+	fs.StringVar(&rf.profile, "profile", "default", "profile whose binary to use")
+	return fs
+}
+
+// onePlan resolves the single (target, profile) a remote command acts on.
+func (c *cli) onePlan(rf remoteFlags, mode profiles.Mode) (profiles.Plan, error) {
+	if strings.Contains(rf.profile, ",") {
+		return profiles.Plan{}, usagef("--profile takes one profile here, not %q", rf.profile)
+	}
+	w, err := c.load()
+	if err != nil {
+		return profiles.Plan{}, err
+	}
+	plans, err := c.plans(w, rf.target, rf.profile, mode)
+	if err != nil {
+		return profiles.Plan{}, err
+	}
+	return plans[0], nil
+}
+
+// remoteEventJSON is one line of deploy/run --json before the result.
+type remoteEventJSON struct {
+	Type   string    `json:"type"` // build | step | progress | output
+	Time   time.Time `json:"time"`
+	Name   string    `json:"name,omitempty"`
+	Done   bool      `json:"done,omitempty"`
+	Error  string    `json:"error,omitempty"`
+	Stream string    `json:"stream,omitempty"`
+	Text   string    `json:"text,omitempty"`
+
+	Sent      int64   `json:"sent,omitempty"`
+	Total     int64   `json:"total,omitempty"`
+	WireBytes int64   `json:"wire_bytes,omitempty"`
+	Rate      float64 `json:"rate_bytes_per_s,omitempty"`
+	ETAms     int64   `json:"eta_ms,omitempty"`
+}
+
+// remoteEmit prints remote events: JSON lines, or steps and a progress
+// line (at most once a second) on stderr.
+func (c *cli) remoteEmit() func(remote.Event) {
+	var mu sync.Mutex
+	var lastProgress time.Time
+	return func(ev remote.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c.json {
+			j := remoteEventJSON{Time: time.Now()}
+			switch ev := ev.(type) {
+			case remote.Step:
+				j.Type, j.Time, j.Name, j.Done, j.Error = "step", ev.Time, ev.Name, ev.Done, errString(ev.Err)
+			case remote.Progress:
+				j.Type, j.Sent, j.Total, j.WireBytes, j.Rate, j.ETAms = "progress", ev.Sent, ev.Total, ev.WireBytes, ev.Rate, ev.ETA.Milliseconds()
+			case remote.Output:
+				j.Type, j.Time, j.Text, j.Stream = "output", ev.Time, ev.Text, "stdout"
+				if ev.Stderr {
+					j.Stream = "stderr"
+				}
+			default:
+				return
+			}
+			c.printJSON(j)
+			return
+		}
+		switch ev := ev.(type) {
+		case remote.Step:
+			switch {
+			case ev.Err != nil:
+				fmt.Fprintf(c.stderr, "%-8s failed\n", ev.Name)
+			case ev.Done:
+				fmt.Fprintf(c.stderr, "%-8s ok\n", ev.Name)
+			}
+		case remote.Progress:
+			now := time.Now()
+			if ev.Sent != ev.Total && now.Sub(lastProgress) < time.Second {
+				return
+			}
+			lastProgress = now
+			pct := 100.0
+			if ev.Total > 0 {
+				pct = 100 * float64(ev.Sent) / float64(ev.Total)
+			}
+			fmt.Fprintf(c.stderr, "upload   %3.0f%%  %s / %s  %s/s  %s on the wire  ETA %s\n", pct,
+				humanBytes(ev.Sent), humanBytes(ev.Total), humanBytes(int64(ev.Rate)), humanBytes(ev.WireBytes), ev.ETA.Round(100*time.Millisecond))
+		case remote.Output:
+			if ev.Stderr {
+				fmt.Fprintln(c.stderr, ev.Text)
+			} else {
+				fmt.Fprintln(c.stdout, ev.Text)
+			}
+		}
+	}
+}
+
+type deployResultJSON struct {
+	Type       string `json:"type"` // result
+	OK         bool   `json:"ok"`
+	Target     string `json:"target"`
+	Profile    string `json:"profile"`
+	Name       string `json:"name"`
+	Path       string `json:"path,omitempty"`
+	SHA256     string `json:"sha256,omitempty"`
+	Size       int64  `json:"size,omitempty"`
+	Skipped    bool   `json:"skipped"`
+	Previous   string `json:"previous,omitempty"`
+	DurationMS int64  `json:"duration_ms"`
+	WireBytes  int64  `json:"wire_bytes"`
+	Error      string `json:"error,omitempty"`
+}
+
 func cmdDeploy(ctx context.Context, c *cli, args []string) error {
-	return errors.New("deploy: not built yet")
+	var rf remoteFlags
+	fs := c.remoteFlagSet("deploy", &rf)
+	noBuild := fs.Bool("no-build", false, "deploy the existing artifact without running go build first")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("deploy: unexpected argument %q", fs.Arg(0))
+	}
+	plan, err := c.onePlan(rf, profiles.ModeBinary)
+	if err != nil {
+		return err
+	}
+	name := deployName(plan)
+	res := deployResultJSON{Type: "result", Target: plan.Target.Name, Profile: plan.Profile.Name, Name: name}
+	fail := func(err error) error {
+		if c.json {
+			res.Error = err.Error()
+			c.printJSON(res)
+		}
+		return err
+	}
+
+	art, err := c.artifact(ctx, plan, *noBuild)
+	if err != nil {
+		return fail(err)
+	}
+	res.Size = art.Size
+	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
+	if err != nil {
+		return fail(connectHint(plan.Target, err))
+	}
+	defer dev.Close()
+	inst, err := dev.Deploy(ctx, remote.File{Path: art.Path, SHA256: art.SHA256, Size: art.Size}, name, c.remoteEmit())
+	if err != nil {
+		return fail(err)
+	}
+	res.OK, res.Path, res.SHA256, res.Skipped, res.Previous = true, inst.Path, inst.SHA256, inst.Skipped, inst.Previous
+	res.DurationMS, res.WireBytes = inst.Duration.Milliseconds(), inst.WireBytes
+	if c.json {
+		c.printJSON(res)
+		return nil
+	}
+	if inst.Skipped {
+		fmt.Fprintf(c.stdout, "unchanged: %s already has sha256 %s (%s)\n", inst.Path, short(inst.SHA256), inst.Duration.Round(time.Millisecond))
+		return nil
+	}
+	prev := ""
+	if inst.Previous != "" {
+		prev = ", previous kept as " + filepath.Base(inst.Previous)
+	}
+	fmt.Fprintf(c.stdout, "installed %s: %s, sha256 %s verified on the device, %s on the wire in %s%s\n",
+		inst.Path, humanBytes(art.Size), short(inst.SHA256), humanBytes(inst.WireBytes), inst.Duration.Round(time.Millisecond), prev)
+	return nil
 }
+
+func short(sum string) string {
+	if len(sum) > 12 {
+		return sum[:12]
+	}
+	return sum
+}
+
+// artifact builds the plan (the go command's cache makes an unchanged
+// rebuild cheap) or, with noBuild, verifies the artifact already there.
+func (c *cli) artifact(ctx context.Context, plan profiles.Plan, noBuild bool) (*build.Artifact, error) {
+	if noBuild {
+		a, err := build.Verify(plan.Output, plan)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %w (build it first: armbench build --target %s --profile %s)", plan.Target.Name, plan.Profile.Name, err, plan.Target.Name, plan.Profile.Name)
+		}
+		return a, nil
+	}
+	var mu sync.Mutex
+	r := build.Run(ctx, plan, func(ev build.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case build.Started:
+			if c.json {
+				c.printJSON(remoteEventJSON{Type: "build", Time: ev.Time, Text: ev.Command})
+			} else {
+				fmt.Fprintf(c.stderr, "$ %s\n", ev.Command)
+			}
+		case build.Line:
+			if c.json {
+				stream := "stdout"
+				if ev.Stderr {
+					stream = "stderr"
+				}
+				c.printJSON(remoteEventJSON{Type: "build", Time: ev.Time, Text: ev.Text, Stream: stream})
+			} else {
+				fmt.Fprintln(c.stderr, ev.Text)
+			}
+		}
+	})
+	if r.Err != nil {
+		return nil, fmt.Errorf("build %s/%s: %w (log: %s)", plan.Target.Name, plan.Profile.Name, r.Err, r.LogPath)
+	}
+	if r.Artifact == nil {
+		return nil, fmt.Errorf("build %s/%s: no artifact (log: %s)", plan.Target.Name, plan.Profile.Name, r.LogPath)
+	}
+	return r.Artifact, nil
+}
+
+type trustResultJSON struct {
+	Type        string `json:"type"` // result
+	Target      string `json:"target"`
+	Host        string `json:"host"`
+	KeyType     string `json:"key_type"`
+	Fingerprint string `json:"fingerprint"`
+	Key         string `json:"key"` // authorized_keys form
+	File        string `json:"known_hosts"`
+	Known       bool   `json:"known"` // already in known_hosts before this run
+	Added       bool   `json:"added"`
+}
+
 func cmdTrust(ctx context.Context, c *cli, args []string) error {
-	return errors.New("trust: not built yet")
+	fs := c.flags("trust")
+	target := fs.String("target", "", "target name (or give it as the argument)")
+	yes := fs.Bool("yes", false, "accept the key without asking")
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	name := *target
+	switch {
+	case len(positional) == 1 && name == "":
+		name = positional[0]
+	case len(positional) > 1 || len(positional) == 1 && name != "":
+		return usagef("trust takes one target: armbench trust TARGET [--yes] [--json]")
+	}
+	w, err := c.load()
+	if err != nil {
+		return err
+	}
+	t, err := w.target(name)
+	if err != nil {
+		return err
+	}
+	if t.IsLocal() {
+		return usagef("trust: target %s is local: there is no host key to trust", t.Name)
+	}
+	o := c.remoteOptions()
+	key, err := remote.ScanHostKey(ctx, t, o)
+	var ue *remote.UnknownHostError
+	res := trustResultJSON{Type: "result", Target: t.Name, Host: key.Host, KeyType: key.KeyType, Fingerprint: key.Fingerprint, File: key.File}
+	if key.Key != nil {
+		res.Key = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key.Key)))
+	}
+	switch {
+	case err == nil:
+		res.Known = true
+		if c.json {
+			c.printJSON(res)
+		} else {
+			fmt.Fprintf(c.stdout, "%s (%s) is already trusted: %s key %s\n", t.Name, key.Host, key.KeyType, key.Fingerprint)
+		}
+		return nil
+	case !errors.As(err, &ue):
+		return connectHint(t, err)
+	}
+	accept := *yes
+	if !accept && !c.json {
+		accept = c.confirmHostKey(key)
+	}
+	if accept {
+		added, err := remote.TrustKey(t, o, ue)
+		if err != nil {
+			return fmt.Errorf("trust %s: %w", t.Name, err)
+		}
+		res.Added, res.File = true, added.File
+	}
+	if c.json {
+		c.printJSON(res)
+		return nil
+	}
+	if !res.Added {
+		return fmt.Errorf("trust %s: %w: %s key %s not added", t.Name, remote.ErrNotTrusted, key.KeyType, key.Fingerprint)
+	}
+	fmt.Fprintf(c.stdout, "added %s key %s for %s to %s\n", key.KeyType, key.Fingerprint, key.Host, res.File)
+	return nil
 }
+
 func cmdRollback(ctx context.Context, c *cli, args []string) error {
-	return errors.New("rollback: not built yet")
+	var rf remoteFlags
+	fs := c.remoteFlagSet("rollback", &rf)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("rollback: unexpected argument %q", fs.Arg(0))
+	}
+	plan, err := c.onePlan(rf, profiles.ModeBinary)
+	if err != nil {
+		return err
+	}
+	name := deployName(plan)
+	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
+	if err != nil {
+		return connectHint(plan.Target, err)
+	}
+	defer dev.Close()
+	err = dev.Rollback(ctx, name)
+	path := strings.TrimSuffix(dev.DeployDir(), "/") + "/" + name
+	if c.json {
+		c.printJSON(struct {
+			Type     string `json:"type"`
+			OK       bool   `json:"ok"`
+			Target   string `json:"target"`
+			Profile  string `json:"profile"`
+			Path     string `json:"path"`
+			Previous string `json:"previous"`
+			Error    string `json:"error,omitempty"`
+		}{"result", err == nil, plan.Target.Name, plan.Profile.Name, path, path + ".prev", errString(err)})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "rolled back %s: the previous binary is installed again; the one it replaced is now %s.prev (rollback again to undo)\n", path, name)
+	return nil
 }
+
+// exitStatusError carries a remote program's exit status out as
+// armbench's own.
+type exitStatusError struct {
+	code   int
+	signal string
+}
+
+func (e *exitStatusError) Error() string {
+	if e.signal != "" {
+		return "the program was killed by SIG" + e.signal
+	}
+	return fmt.Sprintf("the program exited with status %d", e.code)
+}
+
+func (e *exitStatusError) ExitCode() int { return e.code }
+
 func cmdRun(ctx context.Context, c *cli, args []string) error {
-	return errors.New("run: not built yet")
+	var rf remoteFlags
+	fs := c.remoteFlagSet("run", &rf)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	plan, err := c.onePlan(rf, profiles.ModeBinary)
+	if err != nil {
+		return err
+	}
+	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
+	if err != nil {
+		return connectHint(plan.Target, err)
+	}
+	defer dev.Close()
+	cmd := remote.Command{Path: deployName(plan), Args: fs.Args(), Env: plan.RunEnvStrings()}
+	st, err := dev.Run(ctx, cmd, c.remoteEmit())
+	if c.json {
+		c.printJSON(struct {
+			Type       string   `json:"type"`
+			Target     string   `json:"target"`
+			Profile    string   `json:"profile"`
+			Path       string   `json:"path"`
+			Env        []string `json:"env"`
+			ExitCode   int      `json:"exit_code"`
+			Signal     string   `json:"signal,omitempty"`
+			DurationMS int64    `json:"duration_ms"`
+			Error      string   `json:"error,omitempty"`
+		}{"result", plan.Target.Name, plan.Profile.Name, cmd.Path, cmd.Env, st.Code, st.Signal, st.Duration.Milliseconds(), errString(err)})
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.Signal != "":
+		// As a shell reports a signalled child.
+		return &exitStatusError{code: 128 + signalNumber(st.Signal), signal: st.Signal}
+	case st.Code == 127:
+		return fmt.Errorf("%s: not found on the device (deploy it first: armbench deploy --target %s --profile %s)", cmd.Path, plan.Target.Name, plan.Profile.Name)
+	case st.Code != 0:
+		return &exitStatusError{code: st.Code}
+	}
+	return nil
+}
+
+func signalNumber(name string) int {
+	n := map[string]int{"HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "ABRT": 6, "BUS": 7, "KILL": 9, "SEGV": 11, "PIPE": 13, "ALRM": 14, "TERM": 15}[strings.TrimPrefix(name, "SIG")]
+	if n == 0 {
+		return 1
+	}
+	return n
 }
