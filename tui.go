@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"os"
 
+	"armbench/profiles"
+	"armbench/targets"
 	"armbench/ui"
 )
 
@@ -12,5 +15,24 @@ func runTUI(ctx context.Context, c *cli) error {
 	if err != nil {
 		return err
 	}
-	return ui.Run(ctx, ui.Options{Config: w.cfg, Profiles: w.profiles, Pkg: w.pkg, Dir: c.dir, LogFile: ".armbench/armbench.log"})
+	return ui.Run(ctx, ui.Options{
+		Config:   w.cfg,
+		Profiles: w.profiles,
+		Pkg:      w.pkg,
+		Dir:      c.dir,
+		LogFile:  ".armbench/armbench.log",
+		// A target added from the TUI appears after the same load the
+		// headless commands do (--config, $ARMBENCH_CONFIG, ./targets.toml).
+		Reload: func() (*targets.Config, []profiles.Profile, error) {
+			w, err := c.load()
+			if err != nil {
+				return nil, nil, err
+			}
+			return w.cfg, w.profiles, nil
+		},
+		Embedded: defaultTargets,
+		// The TUI has no bench flags; ARMBENCH_BENCHTIME shortens each
+		// round (e.g. 100ms) for a quick look.
+		Bench: ui.BenchOptions{Benchtime: os.Getenv("ARMBENCH_BENCHTIME")},
+	})
 }

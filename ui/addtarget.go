@@ -65,6 +65,8 @@ type AddTargetOptions struct {
 	// TrustKey records the exact key a user was shown for an unknown
 	// host (never a key fetched again later); nil means remote.TrustKey.
 	TrustKey func(t targets.Target, o remote.Options, e *remote.UnknownHostError) (remote.HostKey, error)
+	// Append writes the confirmed target; nil means detect.AppendTarget.
+	Append func(path string, t targets.Target, reasons ...detect.Reason) error
 }
 
 // TargetAddedMsg says a target was appended to Path; the root reloads the
@@ -110,6 +112,9 @@ func NewAddTarget(o AddTargetOptions) *AddTarget {
 	}
 	if o.TrustKey == nil {
 		o.TrustKey = remote.TrustKey
+	}
+	if o.Append == nil {
+		o.Append = detect.AppendTarget
 	}
 	if o.ConfigPath == "" {
 		o.ConfigPath = "targets.toml"
@@ -335,7 +340,7 @@ func (a *AddTarget) submitted() tea.Cmd {
 		}
 		t := a.result.Target
 		t.Name = strings.TrimSpace(a.name)
-		if err := detect.AppendTarget(a.opts.ConfigPath, t, a.result.Reasons...); err != nil {
+		if err := a.opts.Append(a.opts.ConfigPath, t, a.result.Reasons...); err != nil {
 			a.fail(err)
 			return nil
 		}

@@ -4,31 +4,47 @@ import "charm.land/bubbles/v2/key"
 
 // GlobalKeys work in every pane (unless a text input has the keyboard).
 type GlobalKeys struct {
-	Next   key.Binding
-	Prev   key.Binding
-	Build  key.Binding
-	Cancel key.Binding
-	Help   key.Binding
-	Quit   key.Binding
+	Next      key.Binding
+	Prev      key.Binding
+	Build     key.Binding
+	Deploy    key.Binding
+	Bench     key.Binding
+	AddTarget key.Binding
+	Cancel    key.Binding
+	ShowLog   key.Binding // 1–4 choose what the main area shows
+	ShowDep   key.Binding
+	ShowBench key.Binding
+	ShowCmp   key.Binding
+	Help      key.Binding
+	Quit      key.Binding
 }
 
 func newGlobalKeys() GlobalKeys {
 	return GlobalKeys{
-		Next:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
-		Prev:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev pane")),
-		Build:  key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "build")),
-		Cancel: key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build"), key.WithDisabled()),
-		Help:   key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:   key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Next:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
+		Prev:      key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev pane")),
+		Build:     key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "build")),
+		Deploy:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deploy")),
+		Bench:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "bench"), key.WithDisabled()),
+		AddTarget: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add target")),
+		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build"), key.WithDisabled()),
+		ShowLog:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1-4", "log/deploy/bench/compare")),
+		ShowDep:   key.NewBinding(key.WithKeys("2")),
+		ShowBench: key.NewBinding(key.WithKeys("3")),
+		ShowCmp:   key.NewBinding(key.WithKeys("4")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
 
 func (k GlobalKeys) bindings() []key.Binding {
-	return []key.Binding{k.Next, k.Build, k.Cancel, k.Help, k.Quit}
+	// tab is left to the full help: at 80 columns the action keys and ?
+	// must stay in view.
+	return []key.Binding{k.Build, k.Deploy, k.Bench, k.Cancel, k.Help, k.Quit}
 }
 
 func (k GlobalKeys) full() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Build, k.Cancel, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Prev, k.Build, k.Deploy, k.Bench, k.AddTarget, k.Cancel, k.ShowLog, k.Help, k.Quit}
 }
 
 // ListKeys move a cursor in the targets and profiles lists.
@@ -53,7 +69,7 @@ func newProfileKeys() ListKeys {
 		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		Select: key.NewBinding(key.WithKeys("enter"), key.WithDisabled()),
-		Toggle: key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "toggle profile")),
+		Toggle: key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "tick")),
 	}
 }
 

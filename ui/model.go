@@ -1,6 +1,7 @@
 // Package ui is armbench's terminal workbench: a root model composing one
-// model per pane (targets, profiles, plan, build log, status), over the
-// same engine packages the headless commands use.
+// model per pane (targets, profiles, plan, and in the main area the build
+// log, deploy, bench and compare panes), over the same engine packages the
+// headless commands use.
 package ui
 
 import (
@@ -22,6 +23,7 @@ import (
 
 	"armbench/build"
 	"armbench/profiles"
+	"armbench/remote"
 	"armbench/targets"
 )
 
@@ -36,6 +38,19 @@ type Options struct {
 	// LogFile receives debug logging. The TUI owns the terminal, so
 	// nothing may go to stdout or stderr while it runs.
 	LogFile string
+
+	// Remote configures connections to devices (known_hosts, ssh_config,
+	// timeouts). Passphrase, when nil, asks in the TUI.
+	Remote remote.Options
+	// Bench sets the bench session (count, benchtime, …).
+	Bench BenchOptions
+	// Reload reads the configuration again after a target was added; nil
+	// re-reads the file the target was added to.
+	Reload func() (*targets.Config, []profiles.Profile, error)
+	// Embedded is the default targets.toml compiled into armbench. When
+	// the workspace runs on it and a target is added, targets.toml is
+	// started from it, so the default targets stay.
+	Embedded []byte
 }
 
 // Common is the read-only context every pane shares: configuration, styles
@@ -105,6 +120,31 @@ type Model struct {
 	quitting bool
 	lay      layout
 	outRoot  string // "" = profiles.DefaultOutRoot; tests build into a temp dir
+
+	// Deploy, bench and compare.
+	deployPane  *deployFrame
+	benchPane   *benchFrame
+	comparePane *compareFrame
+	main        paneID // what the main area shows
+	act         *activity
+	waits       []chan struct{} // done channels of activities that may still run
+	statusAct   bool            // the status bar shows act rather than job
+	afterBuild  func(*job) tea.Cmd
+	deploy      *deployRecord
+	retry       retry // starts the last deploy/bench again (after trusting a host key)
+	runDir      string
+	pool        *remote.Pool
+	remoteOpts  remote.Options
+	asker       *passphraseAsker
+	benchOpts   BenchOptions
+	reload      func() (*targets.Config, []profiles.Profile, error)
+	embedded    []byte
+
+	// Overlays, topmost first.
+	pass        *passphrasePrompt
+	hostChanged *remote.HostKeyChangedError
+	hostKey     *hostKeyAsk
+	addTarget   *AddTarget
 }
 
 // New builds the root model. It does not touch the terminal.
@@ -147,12 +187,27 @@ func New(opts Options) *Model {
 	m.plan = NewPlanPane(c)
 	m.log = NewBuildLog(c, DefaultLogLines)
 	m.status = NewStatusBar(c)
+	m.deployPane = newDeployFrame(c, m)
+	m.benchPane = newBenchFrame(c)
+	m.comparePane = newCompareFrame(c)
+	m.main = paneLog
 	m.panes = []registered{
 		{paneTargets, m.targets},
 		{paneProfiles, m.profiles},
 		{panePlan, m.plan},
 		{paneLog, m.log},
+		{paneDeploy, m.deployPane},
+		{paneBench, m.benchPane},
+		{paneCompare, m.comparePane},
 	}
+	m.asker = newPassphraseAsker()
+	m.remoteOpts = opts.Remote
+	if m.remoteOpts.Passphrase == nil {
+		m.remoteOpts.Passphrase = m.asker.ask
+	}
+	m.pool = remote.NewPool(m.remoteOpts)
+	m.benchOpts = opts.Bench
+	m.reload, m.embedded = opts.Reload, opts.Embedded
 	m.panes[0].pane.Focus()
 	m.refreshPlan()
 	return m
@@ -188,14 +243,21 @@ func noColor(env []string) bool {
 }
 
 func (m *Model) close() {
+	m.asker.close()
+	m.pool.Close()
 	if m.logOut != nil {
 		m.logOut.Close()
 	}
 }
 
-// shutdown cancels every build and waits (bounded) for its go commands.
+// shutdown cancels every build, deploy and bench and waits (bounded) for
+// their goroutines, so no go command or remote process outlives the TUI.
 func (m *Model) shutdown() {
 	deadline := time.After(quitGrace)
+	m.asker.close() // a goroutine waiting for a passphrase gives up
+	if m.act != nil {
+		m.act.cancel()
+	}
 	for _, j := range m.pending {
 		j.cancel()
 		select {
@@ -204,9 +266,37 @@ func (m *Model) shutdown() {
 			return
 		}
 	}
+	for _, done := range m.waits {
+		select {
+		case <-done:
+		case <-deadline:
+			return
+		}
+	}
 }
 
-func (m *Model) Init() tea.Cmd { return nil }
+// Init starts listening for passphrase requests from the SSH engine.
+func (m *Model) Init() tea.Cmd { return m.asker.listen() }
+
+// addPending remembers a new activity's done channel for shutdown; the
+// status bar follows the activity from now on.
+func (m *Model) addPending(done chan struct{}) {
+	m.waits = append(liveWaits(m.waits), done)
+	m.statusAct = true
+}
+
+// liveWaits drops done channels that are closed.
+func liveWaits(ws []chan struct{}) []chan struct{} {
+	var out []chan struct{}
+	for _, d := range ws {
+		select {
+		case <-d:
+		default:
+			out = append(out, d)
+		}
+	}
+	return out
+}
 
 func (m *Model) focused() registered { return m.panes[m.focus] }
 
@@ -221,13 +311,23 @@ func (m *Model) setFocus(id paneID) {
 	}
 }
 
+// cycleFocus moves through the panes on screen: the main-area panes not
+// shown are skipped.
 func (m *Model) cycleFocus(delta int) {
 	n := len(m.panes)
-	m.setFocus(m.panes[(m.focus+delta+n)%n].id)
+	i := m.focus
+	for range n {
+		i = (i + delta + n) % n
+		if id := m.panes[i].id; !isMain(id) || id == m.main {
+			break
+		}
+	}
+	m.setFocus(m.panes[i].id)
 }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
+	m.refreshKeys()
 	m.layout()
 	return m, cmd
 }
@@ -239,20 +339,49 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case jobBatchMsg:
 		return m.onBatch(msg)
+	case activityMsg:
+		return m.onActivity(msg)
 	case spinner.TickMsg:
-		if !m.job.running() {
-			return nil // stop ticking between builds
+		var cmds []tea.Cmd
+		if m.addTarget != nil {
+			cmds = append(cmds, m.addTarget.Update(msg))
 		}
-		var cmd tea.Cmd
-		m.spinner, cmd = m.spinner.Update(msg)
-		return cmd
+		if msg.ID == m.spinner.ID() && m.busy() { // stop ticking when idle
+			var cmd tea.Cmd
+			m.spinner, cmd = m.spinner.Update(msg)
+			cmds = append(cmds, cmd)
+		}
+		return tea.Batch(cmds...)
 	case selectionChangedMsg:
 		m.refreshPlan()
+		return nil
+	case passphraseRequestMsg:
+		if m.quitting {
+			msg.req.reply <- passphraseReply{err: errPassphraseDeclined}
+			return nil
+		}
+		p, cmd := newPassphrasePrompt(msg.req)
+		m.pass = p
+		m.logger.Printf("passphrase asked for %s", msg.req.keyPath)
+		return cmd
+	case hostTrustedMsg:
+		return m.onHostTrusted(msg)
+	case TargetAddedMsg:
+		return m.targetAdded(msg)
+	case AddTargetClosedMsg:
+		m.addTarget = nil
 		return nil
 	case tea.InterruptMsg:
 		return m.quit()
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
+	}
+	if m.pass != nil {
+		cmd, _ := m.pass.update(msg)
+		return cmd
+	}
+	if m.addTarget != nil {
+		return m.addTarget.Update(msg)
 	}
 	return m.focused().pane.Update(msg)
 }
@@ -269,6 +398,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
+	if cmd, ok := m.overlayKey(msg); ok {
+		return cmd
+	}
 	if m.capturing() {
 		return m.log.Update(msg)
 	}
@@ -284,8 +416,25 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.cycleFocus(-1)
 	case key.Matches(msg, m.keys.Build):
 		return m.startBuild()
+	case key.Matches(msg, m.keys.Deploy):
+		return m.startDeploy()
+	case key.Matches(msg, m.keys.Bench):
+		return m.startBench()
+	case key.Matches(msg, m.keys.AddTarget):
+		return m.openAddTarget()
 	case key.Matches(msg, m.keys.Cancel):
 		m.cancelBuild()
+		m.cancelActivity()
+	case key.Matches(msg, m.keys.ShowLog):
+		m.showMain(paneLog)
+	case key.Matches(msg, m.keys.ShowDep):
+		m.showMain(paneDeploy)
+	case key.Matches(msg, m.keys.ShowBench):
+		m.showMain(paneBench)
+	case key.Matches(msg, m.keys.ShowCmp):
+		m.showMain(paneCompare)
+	case msg.String() == "b" || msg.String() == "d" || msg.String() == "r":
+		m.notice = m.whyDisabled(msg.String())
 	default:
 		return m.focused().pane.Update(msg)
 	}
@@ -317,8 +466,8 @@ func (m *Model) refreshPlan() {
 }
 
 func (m *Model) startBuild() tea.Cmd {
-	if m.job.running() {
-		m.notice = "a build is running: x cancels it"
+	if m.busy() {
+		m.notice = "a " + m.busyWhat() + " is running: x cancels it"
 		return nil
 	}
 	t, ok := m.targets.Chosen()
@@ -339,6 +488,13 @@ func (m *Model) startBuild() tea.Cmd {
 		}
 		plans = append(plans, e.Plan)
 	}
+	return m.startBuildPlans(t, plans)
+}
+
+// startBuildPlans starts the build job; a deploy then sets afterBuild.
+func (m *Model) startBuildPlans(t targets.Target, plans []profiles.Plan) tea.Cmd {
+	m.afterBuild = nil
+	m.statusAct = false
 	m.lastID++
 	ctx, cancel := context.WithCancel(m.ctx)
 	j := newJob(m.lastID, t.Name, plans, m.now())
@@ -347,8 +503,7 @@ func (m *Model) startBuild() tea.Cmd {
 	m.pending = append(m.pending[:0], livePending(m.pending)...)
 	m.pending = append(m.pending, j)
 	m.log.Reset(j.profiles)
-	m.setFocus(paneLog)
-	m.keys.Cancel.SetEnabled(true)
+	m.showMain(paneLog)
 	m.logger.Printf("build %d: %s × %s", j.id, j.target, strings.Join(j.profiles, ","))
 	j.run(m.eng.runAll)
 	return tea.Batch(j.waitCmd(), m.spinner.Tick)
@@ -374,13 +529,13 @@ func (m *Model) cancelBuild() {
 	}
 	j.cancel()
 	j.cancelled, j.live, j.end = true, false, m.now()
+	m.afterBuild = nil
 	for i, s := range j.states {
 		if s == stateRunning {
 			j.states[i] = stateCancelled
 			m.log.setState(i, stateCancelled)
 		}
 	}
-	m.keys.Cancel.SetEnabled(false)
 	m.logger.Printf("build %d: cancelled after %s", j.id, j.end.Sub(j.start))
 }
 
@@ -431,7 +586,10 @@ func (m *Model) onBatch(msg jobBatchMsg) tea.Cmd {
 			m.log.setState(i, stateFailed)
 		}
 	}
-	m.keys.Cancel.SetEnabled(false)
+	if then := m.afterBuild; then != nil {
+		m.afterBuild = nil
+		return then(j)
+	}
 	return nil
 }
 
@@ -441,11 +599,14 @@ func (m *Model) quit() tea.Cmd {
 	}
 	m.quitting = true
 	m.cancelBuild()
+	m.cancelActivity()
+	m.asker.close()
 	m.pending = livePending(m.pending)
-	if len(m.pending) == 0 {
+	waits := liveWaits(m.waits)
+	if len(m.pending) == 0 && len(waits) == 0 {
 		return tea.Quit
 	}
-	m.notice = "stopping builds…"
+	m.notice = "stopping…"
 	pending := m.pending
 	return func() tea.Msg {
 		deadline := time.After(quitGrace)
@@ -453,6 +614,13 @@ func (m *Model) quit() tea.Cmd {
 			j.cancel()
 			select {
 			case <-j.done:
+			case <-deadline:
+				return tea.QuitMsg{}
+			}
+		}
+		for _, done := range waits {
+			select {
+			case <-done:
 			case <-deadline:
 				return tea.QuitMsg{}
 			}
@@ -487,6 +655,9 @@ const (
 )
 
 func (m *Model) statusHeight() int {
+	if m.statusAct && m.act != nil {
+		return m.activityHeight()
+	}
 	if m.job == nil {
 		return 1
 	}
@@ -499,6 +670,9 @@ func (m *Model) statusHeight() int {
 
 func (m *Model) helpView() string {
 	m.help.SetWidth(m.common.Width)
+	if km, ok := m.overlayKeyMap(); ok {
+		return m.help.View(km)
+	}
 	return m.help.View(helpKeys{pane: m.focused().pane.KeyMap(), global: m.keys})
 }
 
@@ -522,7 +696,7 @@ func (m *Model) layout() {
 		m.targets.SetSize(l.leftW, l.targetH)
 		m.profiles.SetSize(l.leftW, body-l.targetH)
 		m.plan.SetSize(w-l.leftW, l.planH)
-		m.log.SetSize(w-l.leftW, body-l.planH)
+		m.sizeMain(w-l.leftW, body-l.planH)
 	default:
 		l.mode = layoutNarrow
 		l.leftW = w - w*2/5 // targets rows are wider than profile rows
@@ -535,8 +709,9 @@ func (m *Model) layout() {
 		m.targets.SetSize(l.leftW, l.topH)
 		m.profiles.SetSize(w-l.leftW, l.topH)
 		m.plan.SetSize(w, body-l.topH)
-		m.log.SetSize(w, body)
+		m.sizeMain(w, body)
 	}
+	m.sizeOverlays(w, body)
 	m.lay = l
 }
 
@@ -557,20 +732,26 @@ func (m *Model) render() string {
 	}
 	var blocks []string
 	blocks = append(blocks, m.header())
-	switch m.lay.mode {
-	case layoutWide:
+	switch {
+	case m.overlayOpen():
+		blocks = append(blocks, m.overlayView(w, m.lay.bodyH))
+	case m.lay.mode == layoutWide:
 		left := m.targets.View() + "\n" + m.profiles.View()
-		right := m.plan.View() + "\n" + m.log.View()
+		right := m.plan.View() + "\n" + m.mainPane().View()
 		blocks = append(blocks, beside(left, right))
-	case layoutNarrow:
-		if m.focused().id == paneLog {
-			blocks = append(blocks, m.log.View())
+	case m.lay.mode == layoutNarrow:
+		if isMain(m.focused().id) {
+			blocks = append(blocks, m.mainPane().View())
 		} else {
 			top := beside(m.targets.View(), m.profiles.View())
 			blocks = append(blocks, top, m.plan.View())
 		}
 	}
-	blocks = append(blocks, m.status.Lines(m.job, m.now(), m.spinner.View(), m.notice, m.idleHint())...)
+	if m.statusAct && m.act != nil {
+		blocks = append(blocks, m.activityLines()...)
+	} else {
+		blocks = append(blocks, m.status.Lines(m.job, m.now(), m.spinner.View(), m.notice, m.idleHint())...)
+	}
 	for _, l := range strings.Split(m.lay.help, "\n") {
 		blocks = append(blocks, fit(l, w))
 	}
@@ -597,13 +778,17 @@ func (m *Model) idleHint() string {
 	case !ok:
 		return "no target"
 	case len(sel) == 0:
-		return "tick profiles with space, then b builds"
+		return "tick profiles with space, then b builds, d deploys, r benches"
 	}
 	names := make([]string, len(sel))
 	for i, p := range sel {
 		names[i] = p.Name
 	}
-	return fmt.Sprintf("ready: b builds %s × %s", t.Name, strings.Join(names, ","))
+	hint := fmt.Sprintf("ready: b builds %s × %s", t.Name, strings.Join(names, ","))
+	if len(sel) >= 2 {
+		return hint + " · d deploys · r compares"
+	}
+	return hint + " · d deploys · r benches"
 }
 
 // beside puts two blocks of equal height side by side. Every pane draws

@@ -1,0 +1,548 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"armbench/bench"
+	"armbench/build"
+	"armbench/profiles"
+	"armbench/remote"
+	"armbench/targets"
+)
+
+// BenchOptions are the TUI's bench session settings; zero values take the
+// same defaults as `armbench bench`.
+type BenchOptions struct {
+	Count     int    // rounds that count (default bench.DefaultCount)
+	Warmup    int    // rounds run first and discarded (<0 = none; 0 = bench.DefaultWarmup)
+	Bench     string // -test.bench regexp (default ".")
+	Benchtime string // -test.benchtime ("" = the go default)
+	RunsDir   string // where runs are stored ("" = .armbench/runs in the module root)
+}
+
+// deployItem is one profile's artifact on its way to the device.
+type deployItem struct {
+	profile string
+	name    string // file name in deploy_dir: <base of pkg>-<profile>
+	file    remote.File
+}
+
+// Events of a deploy activity, sent by its goroutine.
+type (
+	deployEvent struct {
+		i  int
+		ev remote.Event
+	}
+	deployDoneEvent struct {
+		i    int
+		inst remote.Installed
+		err  error
+	}
+	// connectFailed is pool.Get failing: unknown or changed host key,
+	// unreachable, authentication.
+	connectFailed struct{ err error }
+	// benchResult is the comparison table of a finished session.
+	benchResult struct {
+		run *bench.Run
+		tab *bench.Table
+		err error
+	}
+)
+
+// deployRecord is what the root keeps of a deploy, for the status bar and
+// for retrying after a host key was trusted.
+type deployRecord struct {
+	target targets.Target
+	items  []deployItem
+	inst   []*remote.Installed
+	errs   []error
+	step   []string // current step per profile
+}
+
+// retry is what to start again once a host key was trusted.
+type retry func() tea.Cmd
+
+// remoteOptions are the options every connection of this TUI uses: the
+// configured ones, with the passphrase asked through the model.
+func (m *Model) remoteOptions() remote.Options {
+	return m.remoteOpts
+}
+
+// deployPlans are the plans a deploy acts on: the ticked profiles, or the
+// one under the cursor.
+func (m *Model) deployPlans() ([]profiles.Plan, error) {
+	entries, _ := m.plans()
+	if len(entries) == 0 {
+		return nil, errors.New("no profile to deploy: tick one with space")
+	}
+	var plans []profiles.Plan
+	for _, e := range entries {
+		if e.Err != nil {
+			return nil, fmt.Errorf("plan %s: %w", e.Profile, e.Err)
+		}
+		plans = append(plans, e.Plan)
+	}
+	return plans, nil
+}
+
+// startDeploy builds (the go command's cache makes an unchanged rebuild a
+// no-op link) and, when every build succeeded, deploys.
+func (m *Model) startDeploy() tea.Cmd {
+	if m.busy() {
+		m.notice = "busy: x cancels the running " + m.busyWhat()
+		return nil
+	}
+	t, ok := m.targets.Chosen()
+	if !ok {
+		m.notice = "no target: add one with a"
+		return nil
+	}
+	plans, err := m.deployPlans()
+	if err != nil {
+		m.notice = err.Error()
+		return nil
+	}
+	cmd := m.startBuildPlans(t, plans)
+	if cmd == nil {
+		return nil
+	}
+	m.afterBuild = func(j *job) tea.Cmd { return m.deployBuilt(t, j) }
+	return cmd
+}
+
+// deployBuilt starts the deploy of a finished build's artifacts.
+func (m *Model) deployBuilt(t targets.Target, j *job) tea.Cmd {
+	var items []deployItem
+	for i, r := range j.results {
+		if r == nil || r.Artifact == nil || j.states[i] != stateOK {
+			m.notice = fmt.Sprintf("not deployed: the build of %s failed (1 shows the log)", j.profiles[i])
+			return nil
+		}
+		a := r.Artifact
+		items = append(items, deployItem{
+			profile: j.profiles[i],
+			name:    bench.DeployName(j.plans[i]),
+			file:    remote.File{Path: a.Path, SHA256: a.SHA256, Size: a.Size},
+		})
+	}
+	return m.runDeploy(t, items)
+}
+
+// runDeploy deploys items over the pool's connection to t.
+func (m *Model) runDeploy(t targets.Target, items []deployItem) tea.Cmd {
+	names := make([]string, len(items))
+	for i, it := range items {
+		names[i] = it.profile
+	}
+	m.lastID++
+	a := newActivity(m.ctx, m.lastID, actDeploy, t.Name, names, m.now())
+	m.act = a
+	m.addPending(a.done)
+	m.deploy = &deployRecord{target: t, items: items, inst: make([]*remote.Installed, len(items)),
+		errs: make([]error, len(items)), step: make([]string, len(items))}
+	m.retry = func() tea.Cmd { return m.runDeploy(t, items) }
+	m.deployPane.start(t, items)
+	m.showMain(paneDeploy)
+	m.logger.Printf("deploy %d: %s × %s", a.id, t.Name, strings.Join(names, ","))
+	pool := m.pool
+	a.run(func(ctx context.Context, emit func(any)) {
+		dev, err := pool.Get(ctx, t)
+		if err != nil {
+			emit(connectFailed{err: err})
+			return
+		}
+		for i, it := range items {
+			inst, err := dev.Deploy(ctx, it.file, it.name, func(ev remote.Event) { emit(deployEvent{i, ev}) })
+			emit(deployDoneEvent{i: i, inst: inst, err: err})
+			if err != nil {
+				return
+			}
+		}
+	})
+	return tea.Batch(a.waitCmd(), m.spinner.Tick)
+}
+
+// startBench runs a bench session over the ticked profiles with the
+// same Spec `armbench bench` builds.
+func (m *Model) startBench() tea.Cmd {
+	if m.busy() {
+		m.notice = "busy: x cancels the running " + m.busyWhat()
+		return nil
+	}
+	t, ok := m.targets.Chosen()
+	if !ok {
+		m.notice = "no target: add one with a"
+		return nil
+	}
+	sel := m.profiles.Selected()
+	if len(sel) == 0 {
+		m.notice = "no profile ticked: space ticks one (two or more to compare)"
+		return nil
+	}
+	var plans []profiles.Plan
+	for _, p := range sel {
+		plan, err := m.eng.resolve(t, p, profiles.Options{Pkg: m.common.Pkg, Dir: m.common.Dir, OutRoot: m.outRoot, Mode: profiles.ModeTest})
+		if err != nil {
+			m.notice = fmt.Sprintf("plan %s: %v", p.Name, err)
+			return nil
+		}
+		plans = append(plans, plan)
+	}
+	o := m.benchOpts
+	spec := bench.Spec{
+		Target:    t,
+		Plans:     plans,
+		Bench:     o.Bench,
+		Benchtime: o.Benchtime,
+		Count:     o.Count,
+		Warmup:    o.Warmup,
+		Interval:  bench.DefaultInterval,
+		RunsDir:   o.RunsDir,
+		OutRoot:   m.outRoot,
+	}
+	if spec.Bench == "" {
+		spec.Bench = "."
+	}
+	if spec.Count == 0 {
+		spec.Count = bench.DefaultCount
+	}
+	switch {
+	case spec.Warmup == 0:
+		spec.Warmup = bench.DefaultWarmup
+	case spec.Warmup < 0:
+		spec.Warmup = 0
+	}
+	if len(plans) == 1 {
+		m.notice = "one profile: a comparison needs two or more ticked"
+	}
+	return m.runBench(spec)
+}
+
+func (m *Model) runBench(spec bench.Spec) tea.Cmd {
+	names := make([]string, len(spec.Plans))
+	for i, p := range spec.Plans {
+		names[i] = p.Profile.Name
+	}
+	m.lastID++
+	a := newActivity(m.ctx, m.lastID, actBench, spec.Target.Name, names, m.now())
+	m.act = a
+	m.addPending(a.done)
+	m.retry = func() tea.Cmd { return m.runBench(spec) }
+	m.benchPane.p.Reset(names)
+	m.benchPane.footer = ""
+	m.log.Reset(names)
+	m.showMain(paneBench)
+	m.logger.Printf("bench %d: %s × %s, count %d", a.id, spec.Target.Name, strings.Join(names, ","), spec.Count)
+	pool := m.pool
+	a.run(func(ctx context.Context, emit func(any)) {
+		dev, err := pool.Get(ctx, spec.Target)
+		if err != nil {
+			emit(connectFailed{err: err})
+			return
+		}
+		run, err := bench.Execute(ctx, spec, dev, func(ev bench.Event) { emit(ev) })
+		if err != nil {
+			return // Finished carried the error
+		}
+		tab, err := bench.Compare(run)
+		emit(benchResult{run: run, tab: tab, err: err})
+	})
+	return tea.Batch(a.waitCmd(), m.spinner.Tick)
+}
+
+// onActivity applies a batch of an activity's events.
+func (m *Model) onActivity(msg activityMsg) tea.Cmd {
+	a := m.act
+	if a == nil || msg.id != a.id || !a.live {
+		return nil // cancelled or superseded: its goroutine ends on its own
+	}
+	for _, ev := range msg.events {
+		m.applyActivity(a, ev)
+	}
+	if !msg.closed {
+		return a.waitCmd()
+	}
+	a.live = false
+	if a.end.IsZero() {
+		a.end = m.now()
+	}
+	a.cancel()
+	if a.kind == actDeploy && a.err == nil && !m.hostPromptOpen() {
+		m.deploySummary(a)
+	}
+	return nil
+}
+
+func (m *Model) applyActivity(a *activity, ev any) {
+	switch ev := ev.(type) {
+	case connectFailed:
+		m.connectFailed(a, ev.err)
+	case deployEvent:
+		if s, ok := ev.ev.(remote.Step); ok && m.deploy != nil {
+			m.deploy.step[ev.i] = s.Name
+		}
+		m.deployPane.push(ev.i, ev.ev)
+	case deployDoneEvent:
+		if m.deploy == nil {
+			return
+		}
+		if ev.err != nil {
+			m.deploy.errs[ev.i] = ev.err
+			a.err = ev.err
+			a.end = m.now()
+			m.logger.Printf("deploy %d: %s: %v", a.id, m.deploy.items[ev.i].profile, ev.err)
+		} else {
+			inst := ev.inst
+			m.deploy.inst[ev.i] = &inst
+			m.logger.Printf("deploy %d: %s installed %s (skipped %v)", a.id, m.deploy.items[ev.i].profile, inst.Path, inst.Skipped)
+		}
+		m.deployPane.done(ev.i, ev.inst, ev.err)
+	case bench.Event:
+		m.benchPane.p.Push(ev)
+		switch ev := ev.(type) {
+		case bench.Building:
+			if ev.Index >= 0 {
+				switch b := ev.Event.(type) {
+				case build.Started:
+					m.log.Append(ev.Index, "$ "+b.Command)
+				case build.Line:
+					m.log.Append(ev.Index, b.Text)
+				case build.Finished:
+					if b.Result.Err != nil {
+						m.log.Append(ev.Index, "armbench: "+b.Result.Err.Error())
+					}
+				}
+			}
+		case bench.Finished:
+			a.end = m.now()
+			if ev.Err != nil {
+				a.err = ev.Err
+				if !errors.Is(ev.Err, context.Canceled) {
+					a.summary = "bench failed: " + firstLine(ev.Err.Error())
+				}
+				m.logger.Printf("bench %d: %v", a.id, ev.Err)
+			} else if ev.Run != nil && ev.Run.Dir != "" {
+				m.runDir = ev.Run.Dir
+				m.benchPane.footer = "stored in " + m.relPath(ev.Run.Dir)
+			}
+		}
+	case benchResult:
+		if ev.err != nil {
+			a.err = ev.err
+			a.summary = "compare: " + firstLine(ev.err.Error())
+			return
+		}
+		m.comparePane.p.SetTable(ev.tab)
+		where := "kept in memory"
+		if ev.run.Dir != "" {
+			where = "stored in " + m.relPath(ev.run.Dir)
+		}
+		m.comparePane.footer = "run " + ev.run.ID + " · " + where
+		a.summary = fmt.Sprintf("benched %s × %s in %s · %s", a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)), where)
+		m.logger.Printf("bench %d: %s", a.id, where)
+		m.showMain(paneCompare)
+	}
+}
+
+// connectFailed turns a failed connection into the host-key prompt, the
+// changed-key screen, or a plain error.
+func (m *Model) connectFailed(a *activity, err error) {
+	a.end = m.now()
+	var unknown *remote.UnknownHostError
+	var changed *remote.HostKeyChangedError
+	switch {
+	case errors.As(err, &unknown):
+		m.logger.Printf("%s %d: unknown host %s (%s %s)", a.kind, a.id, unknown.Host, unknown.KeyType, unknown.Fingerprint)
+		a.err = err
+		a.summary = "waiting: host key of " + unknown.Host + " not trusted yet"
+		t, _ := m.common.Config.Lookup(a.target)
+		m.openHostKey(t, unknown)
+		return
+	case errors.As(err, &changed):
+		m.logger.Printf("%s %d: host key of %s changed", a.kind, a.id, changed.Host)
+		a.err = err
+		a.summary = "host key verification failed for " + changed.Host
+		m.hostChanged = changed
+		return
+	}
+	a.err = err
+	a.summary = fmt.Sprintf("%s failed: %s", a.kind, connectErrorText(err))
+	m.logger.Printf("%s %d: connect: %v", a.kind, a.id, err)
+	if a.kind == actDeploy {
+		m.deployPane.connectFailed(err)
+	} else {
+		m.benchPane.p.Push(bench.Finished{Err: err})
+	}
+}
+
+// connectErrorText says what went wrong in a user's words first, then the
+// engine's full error (host and step).
+func connectErrorText(err error) string {
+	what := ""
+	switch {
+	case errors.Is(err, remote.ErrAuth):
+		what = "authentication failed (check user, identity and ssh-agent)"
+	case errors.Is(err, remote.ErrTimeout):
+		what = "timed out"
+	case errors.Is(err, remote.ErrUnreachable):
+		what = "host unreachable"
+	case errors.Is(err, remote.ErrDiskFull):
+		what = "no space left on the device"
+	case errors.Is(err, remote.ErrPermission):
+		what = "permission denied (check deploy_dir)"
+	case errors.Is(err, remote.ErrDisconnected):
+		what = "connection lost"
+	case errors.Is(err, errPassphraseDeclined):
+		what = "no passphrase given for the key"
+	}
+	msg := firstLine(err.Error())
+	if what == "" {
+		return msg
+	}
+	return what + ": " + msg
+}
+
+// deploySummary is the status line of a finished deploy.
+func (m *Model) deploySummary(a *activity) {
+	d := m.deploy
+	if d == nil {
+		return
+	}
+	n, skipped := 0, 0
+	for _, in := range d.inst {
+		if in != nil {
+			n++
+			if in.Skipped {
+				skipped++
+			}
+		}
+	}
+	a.summary = fmt.Sprintf("deployed %s × %s in %s", a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)))
+	if skipped > 0 {
+		a.summary += fmt.Sprintf(" (%d unchanged)", skipped)
+	}
+}
+
+// relPath shows p relative to the working directory when it is inside it.
+func (m *Model) relPath(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+// busy reports whether a build, deploy or bench is running.
+func (m *Model) busy() bool { return m.job.running() || m.act.running() }
+
+func (m *Model) busyWhat() string {
+	if m.act.running() {
+		return string(m.act.kind)
+	}
+	return "build"
+}
+
+// cancelActivity stops the running deploy or bench; its late messages
+// are dropped by id.
+func (m *Model) cancelActivity() {
+	a := m.act
+	if !a.running() {
+		return
+	}
+	a.cancel()
+	a.cancelled, a.live, a.end = true, false, m.now()
+	a.summary = fmt.Sprintf("cancelled %s of %s × %s after %s", a.kind, a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)))
+	if m.pass != nil {
+		m.pass.answer(nil, errPassphraseDeclined)
+		m.pass = nil
+	}
+	m.logger.Printf("%s %d: cancelled", a.kind, a.id)
+}
+
+// activityLines is the status of the latest deploy or bench.
+func (m *Model) activityLines() []string {
+	a := m.act
+	st := m.common.Styles
+	what := a.target + " × " + strings.Join(a.profiles, ",")
+	var out []string
+	add := func(l string) { out = append(out, fit(l, m.common.Width)) }
+	verb := map[activityKind]string{actDeploy: "deploying ", actBench: "benching "}[a.kind]
+	switch {
+	case a.running():
+		extra := ""
+		if a.kind == actBench && m.benchPane.p.phase != "" {
+			extra = " · " + m.benchPane.p.phase
+		}
+		add(st.Running.Render(m.spinner.View()+" "+verb+what) + st.Dim.Render(extra+" · "+seconds(m.now().Sub(a.start))+" · x cancels"))
+	case a.cancelled:
+		add(st.Cancelled.Render(a.summary))
+	case a.err != nil:
+		add(st.Fail.Render(firstLine(a.summary)))
+	default:
+		add(st.OK.Render(a.summary))
+	}
+	if m.notice != "" {
+		out[0] = fit(out[0]+st.Error.Render("  "+m.notice), m.common.Width)
+	}
+	if a.kind == actDeploy && m.deploy != nil {
+		d := m.deploy
+		nameW := 0
+		for _, it := range d.items {
+			nameW = max(nameW, len(it.profile))
+		}
+		for i, it := range d.items {
+			if i == maxStatusProfiles {
+				add(st.Dim.Render(fmt.Sprintf("  … %d more: 2 shows the deploy pane", len(d.items)-i)))
+				break
+			}
+			add("  " + pad(it.profile, nameW) + "  " + m.deployLine(i))
+		}
+	}
+	return out
+}
+
+func (m *Model) deployLine(i int) string {
+	st := m.common.Styles
+	d := m.deploy
+	switch {
+	case d.errs[i] != nil:
+		return st.Fail.Render("FAILED") + " " + connectErrorText(d.errs[i])
+	case d.inst[i] != nil:
+		in := d.inst[i]
+		verb := "installed"
+		if in.Skipped {
+			verb = "unchanged"
+		}
+		return fmt.Sprintf("%s %s  sha256 %s  %s", st.OK.Render(verb), in.Path, shortSum(in.SHA256), seconds(in.Duration))
+	case d.step[i] != "":
+		return st.Running.Render(d.step[i] + "…")
+	case m.act.running():
+		return st.Dim.Render("waiting")
+	}
+	return st.Dim.Render("not deployed")
+}
+
+func shortSum(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+// activityHeight is how many status lines activityLines draws.
+func (m *Model) activityHeight() int {
+	if m.act.kind == actDeploy && m.deploy != nil {
+		return 1 + min(len(m.deploy.items), maxStatusProfiles+1)
+	}
+	return 1
+}

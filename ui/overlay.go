@@ -1,0 +1,280 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"armbench/detect"
+	"armbench/profiles"
+	"armbench/remote"
+	"armbench/targets"
+)
+
+// Overlays take the keyboard and the body of the screen until answered:
+// the passphrase prompt, the changed-host-key screen, the unknown-host
+// prompt and the add-target form, in that order of precedence.
+
+func (m *Model) overlayOpen() bool {
+	return m.pass != nil || m.hostChanged != nil || m.hostKey != nil || m.addTarget != nil
+}
+
+func (m *Model) hostPromptOpen() bool { return m.hostKey != nil }
+
+// overlayKey gives a key to the topmost overlay; ok is false when none is
+// open.
+func (m *Model) overlayKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	switch {
+	case m.pass != nil:
+		cmd, done := m.pass.update(msg)
+		if done {
+			m.pass = nil
+			return tea.Batch(cmd, m.asker.listen()), true
+		}
+		return cmd, true
+	case m.hostChanged != nil:
+		switch msg.String() {
+		case "esc", "enter":
+			m.hostChanged = nil
+		}
+		return nil, true
+	case m.hostKey != nil:
+		return m.hostKey.key(m, msg), true
+	case m.addTarget != nil:
+		return m.addTarget.Update(msg), true
+	}
+	return nil, false
+}
+
+type overlayKeys []key.Binding
+
+func (k overlayKeys) ShortHelp() []key.Binding  { return k }
+func (k overlayKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k} }
+
+func (m *Model) overlayKeyMap() (help.KeyMap, bool) {
+	switch {
+	case m.pass != nil:
+		return overlayKeys{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "unlock")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "skip key")),
+		}, true
+	case m.hostChanged != nil:
+		return overlayKeys{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close"))}, true
+	case m.hostKey != nil:
+		return overlayKeys{
+			key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "trust and connect")),
+			key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "abort")),
+		}, true
+	case m.addTarget != nil:
+		return m.addTarget.KeyMap(), true
+	}
+	return nil, false
+}
+
+func (m *Model) overlayView(w, h int) string {
+	st := m.common.Styles
+	switch {
+	case m.pass != nil:
+		return m.pass.view(st, w, h)
+	case m.hostChanged != nil:
+		return hostChangedView(st, m.hostChanged, w, h)
+	case m.hostKey != nil:
+		return m.hostKey.view(st, w, h)
+	case m.addTarget != nil:
+		return overlayBox(st, "Add target", strings.Split(m.addTarget.View(), "\n"), w, h)
+	}
+	return ""
+}
+
+func (m *Model) sizeOverlays(w, h int) {
+	if m.addTarget != nil {
+		m.addTarget.SetSize(max(w-3, 0), max(h-2, 0))
+	}
+}
+
+func (m *Model) sizeMain(w, h int) {
+	m.log.SetSize(w, h)
+	m.deployPane.SetSize(w, h)
+	m.benchPane.SetSize(w, h)
+	m.comparePane.SetSize(w, h)
+}
+
+// refreshKeys enables each global key only when pressing it would do
+// something, so help lists exactly what is usable now.
+func (m *Model) refreshKeys() {
+	busy := m.busy()
+	_, hasTarget := m.targets.Chosen()
+	ticked := len(m.profiles.Selected())
+	_, focused := m.profiles.Focused()
+	m.keys.Build.SetEnabled(!busy)
+	m.keys.Deploy.SetEnabled(!busy && hasTarget && (ticked > 0 || focused))
+	m.keys.Bench.SetEnabled(!busy && hasTarget && ticked > 0)
+	m.keys.Cancel.SetEnabled(busy)
+	if busy {
+		m.keys.Cancel.SetHelp("x", "cancel "+m.busyWhat())
+	}
+}
+
+// whyDisabled explains a disabled b, d or r.
+func (m *Model) whyDisabled(k string) string {
+	if m.busy() {
+		return "a " + m.busyWhat() + " is running: x cancels it"
+	}
+	if _, ok := m.targets.Chosen(); !ok {
+		return "no target: a adds one"
+	}
+	if k == "r" {
+		return "bench: tick one or more profiles with space (two or more to compare)"
+	}
+	return "no profile: tick one with space"
+}
+
+// hostKeyAsk is an unknown host's key waiting for the user's yes or no;
+// the activity that met it starts again after a yes.
+type hostKeyAsk struct {
+	target targets.Target
+	err    *remote.UnknownHostError
+	kind   activityKind
+}
+
+// hostTrustedMsg is the result of appending the key to known_hosts.
+type hostTrustedMsg struct {
+	key remote.HostKey
+	err error
+}
+
+func (m *Model) openHostKey(t targets.Target, e *remote.UnknownHostError) {
+	m.hostKey = &hostKeyAsk{target: t, err: e, kind: m.act.kind}
+}
+
+func (h *hostKeyAsk) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "y", "Y":
+		t, e, o := h.target, h.err, m.remoteOptions()
+		m.hostKey = nil
+		m.logger.Printf("trusting %s key %s for %s", e.KeyType, e.Fingerprint, e.Host)
+		// The exact key the user was shown is appended, never one
+		// fetched again: a key swapped in between would be refused.
+		return func() tea.Msg {
+			k, err := remote.TrustKey(t, o, e)
+			return hostTrustedMsg{key: k, err: err}
+		}
+	case "n", "N", "esc":
+		m.hostKey = nil
+		if a := m.act; a != nil {
+			a.summary = fmt.Sprintf("%s aborted: host key %s of %s not trusted", a.kind, h.err.Fingerprint, h.err.Host)
+			if a.kind == actDeploy {
+				m.deployPane.connectFailed(fmt.Errorf("%w: %s", remote.ErrNotTrusted, h.err.Fingerprint))
+			}
+		}
+		m.notice = "not trusted: nothing was changed"
+	}
+	return nil
+}
+
+func (m *Model) onHostTrusted(msg hostTrustedMsg) tea.Cmd {
+	if msg.err != nil {
+		if m.act != nil {
+			m.act.summary = "trust failed: " + firstLine(msg.err.Error())
+		}
+		return nil
+	}
+	m.notice = fmt.Sprintf("added %s to %s", msg.key.Fingerprint, msg.key.File)
+	if m.retry == nil || m.busy() {
+		return nil
+	}
+	return m.retry()
+}
+
+func (h *hostKeyAsk) view(st *Styles, w, height int) string {
+	e := h.err
+	lines := []string{
+		st.TitleFocus.Render("Unknown host"),
+		"",
+		fmt.Sprintf("The authenticity of host %s (target %s) can't be established.", e.Host, h.target.Name),
+		"Key type:    " + e.KeyType,
+		"Fingerprint: " + e.Fingerprint,
+		"",
+		"Compare the fingerprint with the device's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub).",
+		"Trusting adds the key to " + e.File + ".",
+		"",
+		st.Dim.Render("y trust and connect · n abort"),
+	}
+	return overlayBox(st, "Host key", lines, w, height)
+}
+
+func hostChangedView(st *Styles, e *remote.HostKeyChangedError, w, h int) string {
+	lines := []string{}
+	for _, l := range strings.Split(e.Warning(), "\n") {
+		lines = append(lines, st.Error.Render(l))
+	}
+	lines = append(lines, "", "Remove the old key only if you know why it changed:",
+		"  ssh-keygen -R "+e.Host+" -f "+e.File, "", st.Dim.Render("esc close"))
+	return overlayBox(st, "Host key changed", lines, w, h)
+}
+
+// openAddTarget shows the add-target form.
+func (m *Model) openAddTarget() tea.Cmd {
+	path := ""
+	if c := m.common.Config; c != nil && c.Path != targets.EmbeddedName {
+		path = c.Path
+	}
+	path = detect.AddPath(path)
+	embedded := m.embedded
+	onEmbedded := m.common.Config == nil || m.common.Config.Path == targets.EmbeddedName
+	m.addTarget = NewAddTarget(AddTargetOptions{
+		ConfigPath: path,
+		Existing:   m.common.Config,
+		Remote:     m.remoteOptions(),
+		Append: func(path string, t targets.Target, reasons ...detect.Reason) error {
+			// Start targets.toml from the embedded default, so the
+			// targets the user had stay in the list.
+			if onEmbedded && len(embedded) > 0 {
+				if _, err := os.Stat(path); os.IsNotExist(err) {
+					if err := os.WriteFile(path, embedded, 0o644); err != nil {
+						return fmt.Errorf("add target: %w", err)
+					}
+				}
+			}
+			return detect.AppendTarget(path, t, reasons...)
+		},
+	})
+	m.sizeOverlays(m.common.Width, m.lay.bodyH)
+	return m.addTarget.Init()
+}
+
+// targetAdded reloads the configuration so the new target is in the list,
+// chosen, without a restart.
+func (m *Model) targetAdded(msg TargetAddedMsg) tea.Cmd {
+	m.addTarget = nil
+	reload := m.reload
+	if reload == nil {
+		reload = func() (*targets.Config, []profiles.Profile, error) {
+			cfg, err := targets.Open(msg.Path, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			ps, err := profiles.Load(cfg)
+			return cfg, ps, err
+		}
+	}
+	cfg, ps, err := reload()
+	if err != nil {
+		m.notice = "reload after adding " + msg.Target.Name + ": " + firstLine(err.Error())
+		m.logger.Printf("reload: %v", err)
+		return nil
+	}
+	m.common.Config, m.common.Profiles = cfg, ps
+	if !m.targets.Choose(msg.Target.Name) {
+		m.notice = fmt.Sprintf("added %s to %s, but the reloaded configuration (%s) does not have it", msg.Target.Name, msg.Path, cfg.Path)
+	} else {
+		m.notice = fmt.Sprintf("added %s (%s) to %s", msg.Target.Name, msg.Target.Arch(), msg.Path)
+	}
+	m.logger.Printf("target %s added to %s", msg.Target.Name, msg.Path)
+	m.refreshPlan()
+	return nil
+}

@@ -1,0 +1,142 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+)
+
+// errPassphraseDeclined is the answer when the user closes the prompt, or
+// when the TUI stops while the engine still waits.
+var errPassphraseDeclined = errors.New("passphrase not given")
+
+// passphraseAsker bridges remote.Options.Passphrase, a blocking callback
+// the SSH engine calls from its own goroutine, to the model: the request
+// travels as a message, the answer comes back on a channel. The engine
+// goroutine waits; Update never does.
+type passphraseAsker struct {
+	reqs chan passphraseRequest
+	quit chan struct{} // closed when the TUI stops: waiting callbacks give up
+}
+
+type passphraseRequest struct {
+	keyPath string
+	reply   chan passphraseReply // buffered: answering never blocks Update
+}
+
+type passphraseReply struct {
+	pass []byte
+	err  error
+}
+
+// passphraseRequestMsg asks the model to prompt for a key's passphrase.
+type passphraseRequestMsg struct{ req passphraseRequest }
+
+func newPassphraseAsker() *passphraseAsker {
+	return &passphraseAsker{reqs: make(chan passphraseRequest), quit: make(chan struct{})}
+}
+
+// ask is the remote.Options.Passphrase callback.
+func (a *passphraseAsker) ask(keyPath string) ([]byte, error) {
+	req := passphraseRequest{keyPath: keyPath, reply: make(chan passphraseReply, 1)}
+	select {
+	case a.reqs <- req:
+	case <-a.quit:
+		return nil, errPassphraseDeclined
+	}
+	select {
+	case r := <-req.reply:
+		return r.pass, r.err
+	case <-a.quit:
+		return nil, errPassphraseDeclined
+	}
+}
+
+// listen waits (off the Update loop) for the next request. The model
+// starts it once in Init and again after each request.
+func (a *passphraseAsker) listen() tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case r := <-a.reqs:
+			return passphraseRequestMsg{req: r}
+		case <-a.quit:
+			return nil
+		}
+	}
+}
+
+func (a *passphraseAsker) close() {
+	select {
+	case <-a.quit:
+	default:
+		close(a.quit)
+	}
+}
+
+// passphrasePrompt is the masked input shown for one request. The typed
+// text lives only in the input and in the reply; it is never logged.
+type passphrasePrompt struct {
+	req   passphraseRequest
+	input textinput.Model
+}
+
+func newPassphrasePrompt(req passphraseRequest) (*passphrasePrompt, tea.Cmd) {
+	in := textinput.New()
+	in.EchoMode = textinput.EchoPassword
+	in.Prompt = "passphrase: "
+	in.SetWidth(40)
+	cmd := in.Focus()
+	return &passphrasePrompt{req: req, input: in}, cmd
+}
+
+// answer replies once and wipes the input.
+func (p *passphrasePrompt) answer(pass []byte, err error) {
+	p.req.reply <- passphraseReply{pass: pass, err: err}
+	p.input.SetValue("")
+}
+
+// update handles a key; done reports that the prompt was answered.
+func (p *passphrasePrompt) update(msg tea.Msg) (cmd tea.Cmd, done bool) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "enter":
+			p.answer([]byte(p.input.Value()), nil)
+			return nil, true
+		case "esc":
+			p.answer(nil, errPassphraseDeclined)
+			return nil, true
+		}
+	}
+	p.input, cmd = p.input.Update(msg)
+	return cmd, false
+}
+
+func (p *passphrasePrompt) view(st *Styles, w, h int) string {
+	lines := []string{
+		st.TitleFocus.Render("SSH key passphrase"),
+		"",
+		"The private key " + p.req.keyPath + " is encrypted.",
+		"Enter its passphrase to connect (it is not stored or logged).",
+		"",
+		p.input.View(),
+		"",
+		st.Dim.Render("enter unlock · esc skip this key"),
+	}
+	return overlayBox(st, "Passphrase", lines, w, h)
+}
+
+// overlayBox draws lines in a focused frame filling w×h.
+func overlayBox(st *Styles, title string, lines []string, w, h int) string {
+	inner := max(w-2, 0)
+	var out []string
+	for _, l := range lines {
+		for _, part := range strings.Split(l, "\n") {
+			out = append(out, fit(" "+part, inner))
+		}
+	}
+	var b strings.Builder
+	st.box(&b, title, "", out, w, h, true)
+	return b.String()
+}
