@@ -14,16 +14,25 @@ import (
 // warmup and a round each, samples with temperature and frequency.
 func feedSession(p *BenchPane) {
 	p.Reset([]string{"default", "single-core"})
-	p.Push(bench.Phase{Name: "bench"})
+	for _, ev := range sessionEvents() {
+		p.Push(ev)
+	}
+}
+
+// sessionEvents are feedSession's events, for feeding the root model too.
+func sessionEvents() []bench.Event {
+	var evs []bench.Event
+	push := func(ev bench.Event) { evs = append(evs, ev) }
+	push(bench.Phase{Name: "bench"})
 	for round := 0; round < 2; round++ {
 		for i, name := range []string{"default", "single-core"} {
-			p.Push(bench.RunStarted{Profile: name, Index: i, Round: round, Rounds: 7, Warmup: round == 0})
+			push(bench.RunStarted{Profile: name, Index: i, Round: round, Rounds: 7, Warmup: round == 0})
 			for k := 0; k < 12; k++ {
 				procs := 2 - i
-				p.Push(bench.Sched{Profile: name, Index: i, Round: round, Sample: bench.SchedSample{
+				push(bench.Sched{Profile: name, Index: i, Round: round, Sample: bench.SchedSample{
 					GOMAXPROCS: procs, IdleProcs: k % procs, Threads: 3 + k%3 + (1 - i), RunQueue: k % 4, LocalRunQueues: []int{k % 2},
 				}})
-				p.Push(bench.Proc{Profile: name, Index: i, Round: round, Sample: bench.ProcSample{
+				push(bench.Proc{Profile: name, Index: i, Round: round, Sample: bench.ProcSample{
 					CPU: float64(90 + 10*k*(procs)), RSS: int64(20+k) << 20, Threads: 4,
 					TempMilli: []int64{50000 + int64(k)*500}, FreqKHz: []int64{1500000, 1500000 - int64(k%2)*900000},
 				}})
@@ -32,10 +41,11 @@ func feedSession(p *BenchPane) {
 			if name == "single-core" && round == 1 {
 				stats.Flag = "CPU frequency changed (600–1500 MHz)"
 			}
-			p.Push(bench.RunDone{Profile: name, Index: i, Round: round, Stats: stats})
+			push(bench.RunDone{Profile: name, Index: i, Round: round, Stats: stats})
 		}
 	}
-	p.Push(bench.RunStarted{Profile: "default", Round: 2, Rounds: 7})
+	push(bench.RunStarted{Profile: "default", Round: 2, Rounds: 7})
+	return evs
 }
 
 func TestBenchPaneGolden(t *testing.T) {

@@ -33,11 +33,13 @@ type ComparePane struct {
 // ComparePaneKeys scroll the table.
 type ComparePaneKeys struct {
 	Up, Down, PageUp, PageDown, Left, Right, Home key.Binding
+	Sideways                                      key.Binding // help only: ←/→
 }
 
 // ShortHelp implements help.KeyMap.
 func (k ComparePaneKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Left, k.Right}
+	// One entry for ←/→ keeps ? in view at 80 columns.
+	return []key.Binding{k.Up, k.Down, k.Sideways}
 }
 
 // FullHelp implements help.KeyMap.
@@ -60,6 +62,7 @@ func NewComparePane() *ComparePane {
 			Left:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/h", "profiles left")),
 			Right:    key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "profiles right")),
 			Home:     key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "top left")),
+			Sideways: key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "profiles")),
 		},
 		// Colour always comes with an attribute, so NO_COLOR terminals
 		// still tell better from worse (bold vs underline).

@@ -151,9 +151,9 @@ func (m *Model) runDeploy(t targets.Target, items []deployItem) tea.Cmd {
 	m.deployPane.start(t, items)
 	m.showMain(paneDeploy)
 	m.logger.Printf("deploy %d: %s × %s", a.id, t.Name, strings.Join(names, ","))
-	pool := m.pool
+	device := m.device
 	a.run(func(ctx context.Context, emit func(any)) {
-		dev, err := pool.Get(ctx, t)
+		dev, err := device(ctx, t)
 		if err != nil {
 			emit(connectFailed{err: err})
 			return
@@ -240,9 +240,9 @@ func (m *Model) runBench(spec bench.Spec) tea.Cmd {
 	m.log.Reset(names)
 	m.showMain(paneBench)
 	m.logger.Printf("bench %d: %s × %s, count %d", a.id, spec.Target.Name, strings.Join(names, ","), spec.Count)
-	pool := m.pool
+	device := m.device
 	a.run(func(ctx context.Context, emit func(any)) {
-		dev, err := pool.Get(ctx, spec.Target)
+		dev, err := device(ctx, spec.Target)
 		if err != nil {
 			emit(connectFailed{err: err})
 			return
@@ -344,8 +344,9 @@ func (m *Model) applyActivity(a *activity, ev any) {
 		if ev.run.Dir != "" {
 			where = "stored in " + m.relPath(ev.run.Dir)
 		}
-		m.comparePane.footer = "run " + ev.run.ID + " · " + where
-		a.summary = fmt.Sprintf("benched %s × %s in %s · %s", a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)), where)
+		// The path first: at 80 columns the rest may be cut.
+		m.comparePane.footer = where
+		a.summary = fmt.Sprintf("bench %s · %s × %s in %s", where, a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)))
 		m.logger.Printf("bench %d: %s", a.id, where)
 		m.showMain(paneCompare)
 	}

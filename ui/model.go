@@ -134,6 +134,7 @@ type Model struct {
 	retry       retry // starts the last deploy/bench again (after trusting a host key)
 	runDir      string
 	pool        *remote.Pool
+	device      func(context.Context, targets.Target) (remote.Device, error) // pool.Get; tests stub it
 	remoteOpts  remote.Options
 	asker       *passphraseAsker
 	benchOpts   BenchOptions
@@ -206,6 +207,7 @@ func New(opts Options) *Model {
 		m.remoteOpts.Passphrase = m.asker.ask
 	}
 	m.pool = remote.NewPool(m.remoteOpts)
+	m.device = m.pool.Get
 	m.benchOpts = opts.Bench
 	m.reload, m.embedded = opts.Reload, opts.Embedded
 	m.panes[0].pane.Focus()

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"armbench/detect"
+	"armbench/internal/shell"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -213,7 +214,7 @@ func hostChangedView(st *Styles, e *remote.HostKeyChangedError, w, h int) string
 		lines = append(lines, st.Error.Render(l))
 	}
 	lines = append(lines, "", "Remove the old key only if you know why it changed:",
-		"  ssh-keygen -R "+e.Host+" -f "+e.File, "", st.Dim.Render("esc close"))
+		"  ssh-keygen -R "+shell.Quote(e.Host)+" -f "+shell.Quote(e.File), "", st.Dim.Render("esc close"))
 	return overlayBox(st, "Host key changed", lines, w, h)
 }
 
