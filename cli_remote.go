@@ -215,16 +215,30 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 
+	// Connect while building: the SSH handshake costs a few hundred ms
+	// on a real device, hashing the artifact tens.
+	type opened struct {
+		dev remote.Device
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
+		ch <- opened{dev, err}
+	}()
 	art, err := c.artifact(ctx, plan, *noBuild)
+	o := <-ch
+	if o.err == nil {
+		defer o.dev.Close()
+	}
 	if err != nil {
 		return fail(err)
 	}
 	res.Size = art.Size
-	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
-	if err != nil {
-		return fail(connectHint(plan.Target, err))
+	if o.err != nil {
+		return fail(connectHint(plan.Target, o.err))
 	}
-	defer dev.Close()
+	dev := o.dev
 	inst, err := dev.Deploy(ctx, remote.File{Path: art.Path, SHA256: art.SHA256, Size: art.Size}, name, c.remoteEmit())
 	if err != nil {
 		return fail(err)

@@ -641,6 +641,17 @@ func (p *progress) add(file, wire int64) {
 	}
 }
 
+// set records absolute counts (the adaptive compressor knows them).
+func (p *progress) set(sent, wire int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sent, p.wire = sent, wire
+	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
+		p.last = now
+		p.emit(p.event(now))
+	}
+}
+
 func (p *progress) setWire(wire int64) {
 	p.mu.Lock()
 	p.wire = wire

@@ -39,6 +39,8 @@ type Options struct {
 	// ConfirmHostKey is asked by Trust before an unknown key is appended;
 	// nil accepts (the caller already showed the fingerprint).
 	ConfirmHostKey func(HostKey) bool
+	// traceLevel sees the adaptive compressor's level changes (tests).
+	traceLevel func(level int, in int64)
 	// Dial replaces net.Dialer for the TCP connection (tests that cut links).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
