@@ -94,9 +94,6 @@ func moduleRoot(t *testing.T) string {
 // local-arm64 and the built-in profiles, building pkg into a temp dir.
 func realModel(t *testing.T, pkg string) (*Model, string) {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatalf("the go command is needed to build: %v", err)
-	}
 	cfg, err := targets.Parse("targets.toml", []byte(`
 [[target]]
 name = "local-arm64"
@@ -108,12 +105,23 @@ goarm64 = "v8.0"
 	if err != nil {
 		t.Fatal(err)
 	}
+	return realModelWith(t, pkg, cfg, Options{})
+}
+
+// realModelWith is realModel on cfg, with o's remote and bench settings.
+func realModelWith(t *testing.T, pkg string, cfg *targets.Config, o Options) (*Model, string) {
+	t.Helper()
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Fatalf("the go command is needed to build: %v", err)
+	}
 	ps, err := profiles.Load(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	m := New(Options{Config: cfg, Profiles: ps, Pkg: pkg, Dir: moduleRoot(t)})
+	o.Config, o.Profiles, o.Pkg, o.Dir = cfg, ps, pkg, moduleRoot(t)
+	m := New(o)
+	t.Cleanup(m.close)
 	m.outRoot = out
 	m.refreshPlan()
 	return m, out

@@ -67,6 +67,25 @@ func TestTmuxEndToEnd(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(out, "out", "local-arm64", "release", "hello")); err != nil {
 				t.Errorf("artifact: %v", err)
 			}
+
+			// Deploy: local-arm64 installs into .armbench/device/local-arm64.
+			tm.keys(t, "d")
+			scr = tm.wait(t, buildTimeout, "deployed local-arm64 × release")
+			installed := filepath.Join(out, "device", "local-arm64", "hello-release")
+			sum := fileSum(t, filepath.Join(out, "out", "local-arm64", "release", "hello"))
+			// The status line shows the path, cut to the width at 80.
+			if !strings.Contains(scr, "installed ") || !strings.Contains(scr, "Deploy") {
+				t.Errorf("no Installed summary on screen:\n%s", scr)
+			}
+			if sz.w >= 200 && !strings.Contains(scr, "installed "+installed) {
+				t.Errorf("screen lacks the installed path %s:\n%s", installed, scr)
+			}
+			if sz.w >= 200 && !strings.Contains(scr, "sha256 "+sum[:12]) {
+				t.Errorf("screen lacks sha256 %s:\n%s", sum[:12], scr)
+			}
+			if got := fileSum(t, installed); got != sum {
+				t.Errorf("deployed sha256 %s, artifact %s", got, sum)
+			}
 			tm.keys(t, "q")
 			tm.waitExit(t, 10*time.Second)
 		})

@@ -1,0 +1,129 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/teatest/v2"
+	"golang.org/x/crypto/ssh"
+
+	"armbench/internal/testdevice"
+	"armbench/remote"
+	"armbench/targets"
+)
+
+// fileSum is the sha256 of a file, hex.
+func fileSum(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// TestProgramDeployLocal builds hello for local-arm64 and deploys it for
+// real into a temporary deploy_dir, then reads the Installed summary off
+// the screen and checks the file on "the device" by its sha256.
+func TestProgramDeployLocal(t *testing.T) {
+	deployDir := t.TempDir()
+	cfg, err := targets.Parse("targets.toml", []byte(`
+[[target]]
+name = "local-arm64"
+description = "this machine, arm64"
+host = "local"
+goarch = "arm64"
+goarm64 = "v8.0"
+deploy_dir = "`+deployDir+`"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, out := realModelWith(t, "./ui/testdata/hello", cfg, Options{})
+	tm, term := startProgram(t, m, 160, 40)
+	term.waitText(5*time.Second, "local-arm64")
+	tick(t, tm, m, "release")
+	term.waitText(5*time.Second, "[x] release")
+	tm.Send(press("d"))
+	installed := filepath.Join(deployDir, "hello-release")
+	scr := term.waitFor("the deploy to finish", buildTimeout, func(s string) bool {
+		return strings.Contains(s, "deployed local-arm64") || strings.Contains(s, "FAILED")
+	})
+	sum := fileSum(t, filepath.Join(out, "local-arm64", "release", "hello"))
+	for _, want := range []string{"deployed local-arm64 × release", "installed " + installed, "sha256 " + sum[:12]} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks %q:\n%s", want, scr)
+		}
+	}
+	if got := fileSum(t, installed); got != sum {
+		t.Errorf("deployed file sha256 %s, artifact %s", got, sum)
+	}
+
+	// Again: the device has this exact file, so nothing is copied.
+	tm.Send(press("d"))
+	scr = term.waitText(buildTimeout, "(1 unchanged)")
+	if !strings.Contains(scr, "unchanged "+installed) {
+		t.Errorf("redeploy does not say unchanged:\n%s", scr)
+	}
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
+
+// TestProgramDeployUnknownHost deploys to OpenSSH's sshd on loopback whose
+// host key is not in known_hosts: the prompt shows the key's SHA256
+// fingerprint, y records it and the deploy goes through.
+func TestProgramDeployUnknownHost(t *testing.T) {
+	d := testdevice.Start(t)
+	dir := t.TempDir()
+	knownHosts := filepath.Join(dir, "known_hosts")
+	sshConfig := filepath.Join(dir, "ssh_config")
+	writeFile(t, knownHosts, "")
+	writeFile(t, sshConfig, "")
+	tg := d.Target
+	tg.KnownHosts = knownHosts
+	cfg := &targets.Config{Path: "targets.toml", Targets: []targets.Target{tg}}
+	m, out := realModelWith(t, "./ui/testdata/hello", cfg, Options{
+		Remote: remote.Options{SSHConfig: sshConfig, NoAgent: true, NoDefaultKeys: true, ConnectTimeout: 20 * time.Second},
+	})
+	tm, term := startProgram(t, m, 160, 40)
+	term.waitText(5*time.Second, tg.Name)
+	tick(t, tm, m, "release")
+	term.waitText(5*time.Second, "[x] release")
+	tm.Send(press("d"))
+
+	fp := ssh.FingerprintSHA256(d.HostKey)
+	scr := term.waitText(buildTimeout, "Unknown host", fp)
+	for _, want := range []string{"ssh-ed25519", "y trust and connect"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("prompt lacks %q:\n%s", want, scr)
+		}
+	}
+	if b, _ := os.ReadFile(knownHosts); len(b) != 0 {
+		t.Fatalf("known_hosts written before the answer: %q", b)
+	}
+	tm.Send(press("y"))
+	installed := filepath.Join(tg.DeployDir, "hello-release")
+	scr = term.waitFor("the deploy to finish", time.Minute, func(s string) bool {
+		return strings.Contains(s, "deployed "+tg.Name) || strings.Contains(s, "FAILED")
+	})
+	sum := fileSum(t, filepath.Join(out, tg.Name, "release", "hello"))
+	for _, want := range []string{"installed " + installed, "sha256 " + sum[:12]} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks %q:\n%s\nsshd log:\n%s", want, scr, d.Log())
+		}
+	}
+	if got := fileSum(t, installed); got != sum {
+		t.Errorf("deployed file sha256 %s, artifact %s", got, sum)
+	}
+	if b, _ := os.ReadFile(knownHosts); !strings.Contains(string(b), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(d.HostKey)))) {
+		t.Errorf("known_hosts after y: %q", b)
+	}
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
