@@ -155,7 +155,7 @@ func (c *cli) remoteEmit() func(remote.Event) {
 			}
 		case remote.Progress:
 			now := time.Now()
-			if ev.Sent != ev.Total && now.Sub(lastProgress) < time.Second {
+			if ev.Sent == 0 || ev.Sent != ev.Total && now.Sub(lastProgress) < time.Second {
 				return
 			}
 			lastProgress = now

@@ -13,6 +13,13 @@ import (
 // the size, at roughly 300, 200, 60 and 17 MB/s on one core.
 var zstdLadder = []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression, zstd.SpeedBestCompression}
 
+// ladderSpeed and ladderRatio are those speeds (relative) and sizes: a
+// level is worth climbing to only if it still outruns the link.
+var (
+	ladderSpeed = []float64{300, 200, 60, 17}
+	ladderRatio = []float64{0.56, 0.54, 0.53, 0.51}
+)
+
 // adaptStep is how much input is compressed between two decisions.
 const adaptStep = 1 << 20
 
@@ -56,6 +63,7 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 	var sinceDecision int
 	lastDecision := time.Now()
 	downSince, downBlocked := lastDecision, time.Duration(0)
+	var lastWire int64
 	for {
 		n, rerr := r.Read(buf)
 		if n > 0 {
@@ -83,11 +91,12 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 		now := time.Now()
 		blocked, _, wire := q.stats()
 		el := now.Sub(lastDecision)
-		sinceDecision, lastDecision = 0, now
+		stepIn, stepWire := sinceDecision, wire-lastWire
+		sinceDecision, lastDecision, lastWire = 0, now, wire
 		downBlocked += blocked
 		next := level
 		switch {
-		case blocked > el/5 && level < len(zstdLadder)-1:
+		case blocked > el/5 && level < len(zstdLadder)-1 && outrunsLink(level, stepIn, stepWire, el, blocked):
 			next = level + 1 // link-bound: spend CPU on ratio
 		case now.Sub(downSince) < downWindow || wire <= sshWindow:
 			// Too early to call the compressor the bottleneck: OpenSSH
@@ -118,6 +127,22 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 		return err
 	}
 	return q.close()
+}
+
+// outrunsLink reports whether the next level would still produce output
+// faster than the link took it in the last step: the compressor's speed
+// while not waiting, scaled by the ladder's relative speeds. A receiver
+// that is slow for other reasons (sharing a CPU with the sender, say)
+// must not push the level to where compression becomes the bottleneck.
+func outrunsLink(level, in int, wire int64, el, blocked time.Duration) bool {
+	busy := (el - blocked).Seconds()
+	if busy <= 0 || el <= 0 {
+		return true
+	}
+	next := level + 1
+	inSpeed := float64(in) / busy * ladderSpeed[next] / ladderSpeed[level]
+	drain := float64(wire) / el.Seconds()
+	return inSpeed*ladderRatio[next] > 1.25*drain
 }
 
 func newZstd(w io.Writer, l zstd.EncoderLevel) (*zstd.Encoder, error) {
