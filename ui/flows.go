@@ -132,7 +132,9 @@ func (m *Model) deployBuilt(t targets.Target, j *job) tea.Cmd {
 			file:    remote.File{Path: a.Path, SHA256: a.SHA256, Size: a.Size},
 		})
 	}
-	return m.runDeploy(t, items)
+	cmd := m.runDeploy(t, items)
+	m.act.start = j.start // "deployed … in" counts the build the user waited for too
+	return cmd
 }
 
 // runDeploy deploys items over the pool's connection to t.

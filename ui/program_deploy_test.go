@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,6 +126,61 @@ func TestProgramDeployUnknownHost(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(knownHosts); !strings.Contains(string(b), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(d.HostKey)))) {
 		t.Errorf("known_hosts after y: %q", b)
+	}
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
+
+// TestProgramPassphrase deploys over sshd with an encrypted key: the
+// engine's blocking passphrase callback becomes a masked prompt in the
+// TUI, and the typed passphrase unlocks the key.
+func TestProgramPassphrase(t *testing.T) {
+	d := testdevice.Start(t)
+	dir := t.TempDir()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pass = "correct horse"
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "armbench test", []byte(pass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(dir, "id_encrypted")
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Authorize the encrypted key on the device, in place of the harness's.
+	writeFile(t, filepath.Join(d.Dir, "authorized_keys"), string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+	sshConfig := filepath.Join(dir, "ssh_config")
+	writeFile(t, sshConfig, "")
+	tg := d.Target
+	tg.Identity = keyPath
+	cfg := &targets.Config{Path: "targets.toml", Targets: []targets.Target{tg}}
+	m, _ := realModelWith(t, "./ui/testdata/hello", cfg, Options{
+		Remote: remote.Options{SSHConfig: sshConfig, NoAgent: true, NoDefaultKeys: true, ConnectTimeout: 20 * time.Second},
+	})
+	tm, term := startProgram(t, m, 160, 40)
+	term.waitText(5*time.Second, tg.Name)
+	tick(t, tm, m, "release")
+	term.waitText(5*time.Second, "[x] release")
+	tm.Send(press("d"))
+	term.waitText(buildTimeout, "SSH key passphrase", keyPath)
+	tm.Type(pass)
+	scr := term.waitText(5*time.Second, "passphrase: "+strings.Repeat("*", len(pass)))
+	if strings.Contains(scr, pass) {
+		t.Fatalf("passphrase shown in clear:\n%s", scr)
+	}
+	tm.Send(press("enter"))
+	scr = term.waitFor("the deploy to finish", time.Minute, func(s string) bool {
+		return strings.Contains(s, "deployed "+tg.Name) || strings.Contains(s, "FAILED")
+	})
+	if !strings.Contains(scr, "installed "+filepath.Join(tg.DeployDir, "hello-release")) {
+		t.Errorf("deploy with the unlocked key failed:\n%s\nsshd log:\n%s", scr, d.Log())
 	}
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
