@@ -428,7 +428,8 @@ func TestTargetAddedReloads(t *testing.T) {
 	}
 	fmt.Fprint(f, "\n[[target]]\nname = \"pi4\"\nhost = \"raspberrypi.local\"\nuser = \"pi\"\ngoarch = \"arm64\"\n")
 	f.Close()
-	send(m, TargetAddedMsg{Target: targets.Target{Name: "pi4", GOARCH: "arm64", GOARM64: "v8.0"}, Path: path})
+	reload := send(m, TargetAddedMsg{Target: targets.Target{Name: "pi4", GOARCH: "arm64", GOARM64: "v8.0"}, Path: path})
+	send(m, reload())
 	if m.addTarget != nil {
 		t.Error("form still open")
 	}
@@ -464,7 +465,7 @@ func TestAddTargetSeedsFromEmbedded(t *testing.T) {
 	if err := m.addTarget.opts.Append("targets.toml", pi); err != nil {
 		t.Fatal(err)
 	}
-	send(m, TargetAddedMsg{Target: pi, Path: "targets.toml"})
+	send(m, send(m, TargetAddedMsg{Target: pi, Path: "targets.toml"})())
 	names := []string{}
 	for _, tg := range m.common.Config.Targets {
 		names = append(names, tg.Name)

@@ -370,6 +370,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onHostTrusted(msg)
 	case TargetAddedMsg:
 		return m.targetAdded(msg)
+	case configReloadedMsg:
+		m.configReloaded(msg)
+		return nil
 	case AddTargetClosedMsg:
 		m.addTarget = nil
 		return nil

@@ -248,8 +248,18 @@ func (m *Model) openAddTarget() tea.Cmd {
 	return m.addTarget.Init()
 }
 
-// targetAdded reloads the configuration so the new target is in the list,
-// chosen, without a restart.
+// configReloadedMsg is the configuration read again after a target was
+// added.
+type configReloadedMsg struct {
+	added targets.Target
+	path  string
+	cfg   *targets.Config
+	ps    []profiles.Profile
+	err   error
+}
+
+// targetAdded reloads the configuration (off the Update loop) so the new
+// target is in the list, chosen, without a restart.
 func (m *Model) targetAdded(msg TargetAddedMsg) tea.Cmd {
 	m.addTarget = nil
 	reload := m.reload
@@ -263,19 +273,24 @@ func (m *Model) targetAdded(msg TargetAddedMsg) tea.Cmd {
 			return cfg, ps, err
 		}
 	}
-	cfg, ps, err := reload()
-	if err != nil {
-		m.notice = "reload after adding " + msg.Target.Name + ": " + firstLine(err.Error())
-		m.logger.Printf("reload: %v", err)
-		return nil
+	return func() tea.Msg {
+		cfg, ps, err := reload()
+		return configReloadedMsg{added: msg.Target, path: msg.Path, cfg: cfg, ps: ps, err: err}
 	}
-	m.common.Config, m.common.Profiles = cfg, ps
-	if !m.targets.Choose(msg.Target.Name) {
-		m.notice = fmt.Sprintf("added %s to %s, but the reloaded configuration (%s) does not have it", msg.Target.Name, msg.Path, cfg.Path)
+}
+
+func (m *Model) configReloaded(msg configReloadedMsg) {
+	if msg.err != nil {
+		m.notice = "reload after adding " + msg.added.Name + ": " + firstLine(msg.err.Error())
+		m.logger.Printf("reload: %v", msg.err)
+		return
+	}
+	m.common.Config, m.common.Profiles = msg.cfg, msg.ps
+	if !m.targets.Choose(msg.added.Name) {
+		m.notice = fmt.Sprintf("added %s to %s, but the reloaded configuration (%s) does not have it", msg.added.Name, msg.path, msg.cfg.Path)
 	} else {
-		m.notice = fmt.Sprintf("added %s (%s) to %s", msg.Target.Name, msg.Target.Arch(), msg.Path)
+		m.notice = fmt.Sprintf("added %s (%s) to %s", msg.added.Name, msg.added.Arch(), msg.path)
 	}
-	m.logger.Printf("target %s added to %s", msg.Target.Name, msg.Path)
+	m.logger.Printf("target %s added to %s", msg.added.Name, msg.path)
 	m.refreshPlan()
-	return nil
 }
