@@ -474,3 +474,24 @@ func TestAddTargetSeedsFromEmbedded(t *testing.T) {
 		t.Errorf("targets after adding: %v", names)
 	}
 }
+
+// TestDeployFocusedProfile: with nothing ticked, d deploys the profile
+// under the cursor, as the plan pane previews it.
+func TestDeployFocusedProfile(t *testing.T) {
+	m := newFlowModel(t, 100, 30)
+	keys(m, "tab", "down")
+	if !m.keys.Deploy.Enabled() {
+		t.Fatal("d not offered for the focused profile")
+	}
+	keys(m, "d")
+	if m.job == nil || strings.Join(m.job.profiles, ",") != "release" {
+		t.Fatalf("d built %v, want the focused release", m.job)
+	}
+	if m.afterBuild == nil {
+		t.Error("no deploy queued after the build")
+	}
+	keys(m, "x")
+	if m.afterBuild != nil || m.job.running() {
+		t.Error("x left the build or its deploy pending")
+	}
+}

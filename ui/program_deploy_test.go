@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/pem"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,4 +185,68 @@ func TestProgramPassphrase(t *testing.T) {
 	}
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
+
+// TestProgramDeployErrors shows real connection failures in the user's
+// words: a key the device does not accept, and a port nobody listens on.
+func TestProgramDeployErrors(t *testing.T) {
+	d := testdevice.Start(t)
+	dir := t.TempDir()
+	sshConfig := filepath.Join(dir, "ssh_config")
+	writeFile(t, sshConfig, "")
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "not authorized")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := filepath.Join(dir, "id_stranger")
+	if err := os.WriteFile(stranger, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wrongKey := d.Target
+	wrongKey.Identity = stranger
+	closed := d.Target
+	closed.Name, closed.Port = "closed-port", freeLoopbackPort(t)
+
+	for _, c := range []struct {
+		name string
+		tg   targets.Target
+		want string
+	}{
+		{"auth", wrongKey, "authentication failed"},
+		{"unreachable", closed, "host unreachable"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := &targets.Config{Path: "targets.toml", Targets: []targets.Target{c.tg}}
+			m, _ := realModelWith(t, "./ui/testdata/hello", cfg, Options{
+				Remote: remote.Options{SSHConfig: sshConfig, NoAgent: true, NoDefaultKeys: true, ConnectTimeout: 10 * time.Second},
+			})
+			tm, term := startProgram(t, m, 200, 40)
+			term.waitText(5*time.Second, c.tg.Name)
+			tick(t, tm, m, "release")
+			term.waitText(5*time.Second, "[x] release")
+			tm.Send(press("d"))
+			scr := term.waitText(buildTimeout, "deploy failed: "+c.want)
+			if !strings.Contains(scr, c.tg.Name) || strings.Contains(scr, "deployed "+c.tg.Name) {
+				t.Errorf("failure screen:\n%s", scr)
+			}
+			tm.Send(press("q"))
+			tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+		})
+	}
+}
+
+// freeLoopbackPort is a port on 127.0.0.1 with nothing listening.
+func freeLoopbackPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
 }
