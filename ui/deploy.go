@@ -1,0 +1,439 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/progress"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"armbench/remote"
+	"armbench/targets"
+)
+
+// DeployPane shows deploys to one target, one block per binary (profile):
+// the four steps (connect → upload → verify → install), a progress bar
+// with rate, ETA and bytes on the wire while uploading, and the outcome —
+// the installed path and checksum, "unchanged" for a skipped upload, or
+// the error with what it means for the device.
+//
+// It is self-contained: Start a deploy, feed it remote events (Push, or
+// Update with DeployEventMsg / DeployDoneMsg), draw it with View at the
+// size SetSize gave. The progress bar is drawn from the last Progress
+// event (no animation), so the pane never schedules frames of its own.
+type DeployPane struct {
+	w, h   int
+	target string
+	addr   string
+	items  []*deployBlock
+	notice string // a failure before any binary started (connect, trust)
+	scroll int
+	keys   DeployPaneKeys
+	st     deployStyles
+	bar    progress.Model
+}
+
+// DeployPaneKeys scroll the pane when the blocks do not fit.
+type DeployPaneKeys struct {
+	Up   key.Binding
+	Down key.Binding
+}
+
+// ShortHelp implements help.KeyMap.
+func (k DeployPaneKeys) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down} }
+
+// FullHelp implements help.KeyMap.
+func (k DeployPaneKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// DeployEventMsg carries one remote event of binary Index.
+type DeployEventMsg struct {
+	Index int
+	Event remote.Event
+}
+
+// DeployDoneMsg ends binary Index's deploy.
+type DeployDoneMsg struct {
+	Index     int
+	Installed remote.Installed
+	Err       error
+}
+
+// deploySteps are the steps in the order a deploy goes through them.
+var deploySteps = []string{"connect", "upload", "verify", "install"}
+
+type stepState int
+
+const (
+	stepPending stepState = iota
+	stepRunning
+	stepDone
+	stepFailed
+	stepSkipped
+)
+
+type deployBlock struct {
+	name     string
+	steps    [4]stepState
+	prog     remote.Progress
+	uploaded bool // a Progress event arrived
+	done     bool
+	inst     remote.Installed
+	err      error
+}
+
+type deployStyles struct {
+	name, dim, ok, fail, run lipgloss.Style
+}
+
+// NewDeployPane returns an empty pane.
+func NewDeployPane() *DeployPane {
+	return &DeployPane{
+		keys: DeployPaneKeys{
+			Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
+			Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
+		},
+		st: deployStyles{
+			name: lipgloss.NewStyle().Bold(true),
+			dim:  lipgloss.NewStyle().Faint(true),
+			ok:   lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#3FB950")),
+			fail: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#F85149")),
+			run:  lipgloss.NewStyle().Foreground(lipgloss.Color("#D29922")),
+		},
+		bar: progress.New(progress.WithColors(lipgloss.Color("#7D56F4")), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░')),
+	}
+}
+
+// Keys returns the pane's bindings, for bubbles/help.
+func (p *DeployPane) Keys() DeployPaneKeys { return p.keys }
+
+// SetSize sets the size View draws.
+func (p *DeployPane) SetSize(w, h int) { p.w, p.h = max(w, 0), max(h, 0) }
+
+// Start begins a deploy of names (deployed binary names, or profiles) to t.
+func (p *DeployPane) Start(t targets.Target, names []string) {
+	p.target, p.addr, p.notice, p.scroll = t.Name, targetAddr(t), "", 0
+	p.items = p.items[:0]
+	for _, n := range names {
+		p.items = append(p.items, &deployBlock{name: n})
+	}
+}
+
+// targetAddr is how the header names the device.
+func targetAddr(t targets.Target) string {
+	if t.IsLocal() {
+		return "this machine, " + t.DeployDir
+	}
+	s := t.Host
+	if t.User != "" {
+		s = t.User + "@" + s
+	}
+	if t.Port != 0 && t.Port != 22 {
+		s += ":" + strconv.Itoa(t.Port)
+	}
+	if t.DeployDir != "" {
+		s += ", " + t.DeployDir
+	}
+	return s
+}
+
+// Update takes DeployEventMsg, DeployDoneMsg or a key press.
+func (p *DeployPane) Update(msg tea.Msg) (*DeployPane, tea.Cmd) {
+	switch msg := msg.(type) {
+	case DeployEventMsg:
+		p.Push(msg.Index, msg.Event)
+	case DeployDoneMsg:
+		p.Done(msg.Index, msg.Installed, msg.Err)
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, p.keys.Up):
+			p.scroll = max(0, p.scroll-1)
+		case key.Matches(msg, p.keys.Down):
+			p.scroll++ // clamped in View
+		}
+	}
+	return p, nil
+}
+
+func (p *DeployPane) item(i int) *deployBlock {
+	if i < 0 {
+		return nil
+	}
+	for len(p.items) <= i {
+		p.items = append(p.items, &deployBlock{name: fmt.Sprintf("#%d", len(p.items)+1)})
+	}
+	return p.items[i]
+}
+
+func stepIndex(name string) int {
+	for i, s := range deploySteps {
+		if s == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Push records one remote event of binary i.
+func (p *DeployPane) Push(i int, ev remote.Event) {
+	b := p.item(i)
+	if b == nil || b.done {
+		return
+	}
+	switch ev := ev.(type) {
+	case remote.Step:
+		k := stepIndex(ev.Name)
+		if k < 0 {
+			return
+		}
+		switch {
+		case ev.Err != nil:
+			b.steps[k] = stepFailed
+		case ev.Done:
+			b.steps[k] = stepDone
+		default:
+			b.steps[k] = stepRunning
+			for j := 0; j < k; j++ {
+				if b.steps[j] == stepPending || b.steps[j] == stepRunning {
+					b.steps[j] = stepDone
+				}
+			}
+		}
+	case remote.Progress:
+		b.prog, b.uploaded = ev, true
+	}
+}
+
+// Done ends binary i with its result.
+func (p *DeployPane) Done(i int, inst remote.Installed, err error) {
+	b := p.item(i)
+	if b == nil {
+		return
+	}
+	b.done, b.inst, b.err = true, inst, err
+	for k := range b.steps {
+		switch {
+		case err == nil && inst.Skipped && k > 0:
+			b.steps[k] = stepSkipped
+		case err == nil:
+			b.steps[k] = stepDone
+		case b.steps[k] == stepRunning:
+			b.steps[k] = stepFailed
+		}
+	}
+	if err != nil && !failedAny(b.steps) {
+		b.steps[0] = stepFailed // failed before any step began: connecting
+	}
+}
+
+func failedAny(s [4]stepState) bool {
+	for _, x := range s {
+		if x == stepFailed {
+			return true
+		}
+	}
+	return false
+}
+
+// ConnectFailed ends every unfinished binary with err (the connection, or
+// the host key, failed before any deploy could start).
+func (p *DeployPane) ConnectFailed(err error) {
+	p.notice = DeployErrorText(err)
+	for i, b := range p.items {
+		if !b.done {
+			p.Done(i, remote.Installed{}, err)
+		}
+	}
+}
+
+// Running reports whether some binary is still being deployed.
+func (p *DeployPane) Running() bool {
+	for _, b := range p.items {
+		if !b.done {
+			return true
+		}
+	}
+	return false
+}
+
+// DeployErrorText says what a deploy error means for the user, then the
+// error itself: the kind first (auth, unreachable, disk full…), since the
+// full text can be long.
+func DeployErrorText(err error) string {
+	var ue *remote.UnknownHostError
+	var ce *remote.HostKeyChangedError
+	what := ""
+	switch {
+	case errors.As(err, &ue):
+		what = "unknown host key " + ue.Fingerprint
+	case errors.As(err, &ce):
+		what = "HOST KEY CHANGED (possible man-in-the-middle)"
+	case errors.Is(err, context.Canceled):
+		what = "cancelled: the device keeps its previous binary"
+	case errors.Is(err, remote.ErrAuth):
+		what = "authentication failed"
+	case errors.Is(err, remote.ErrTimeout):
+		what = "timed out"
+	case errors.Is(err, remote.ErrUnreachable):
+		what = "unreachable"
+	case errors.Is(err, remote.ErrDiskFull):
+		what = "disk full on the device"
+	case errors.Is(err, remote.ErrPermission):
+		what = "permission denied on the device"
+	case errors.Is(err, remote.ErrDisconnected):
+		what = "connection lost: the device keeps its previous binary"
+	case errors.Is(err, remote.ErrNotTrusted):
+		what = "host key not trusted"
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	if what == "" {
+		return msg
+	}
+	return what + " — " + msg
+}
+
+// View draws the pane at exactly the size SetSize gave.
+func (p *DeployPane) View() string {
+	if p.w == 0 || p.h == 0 {
+		return ""
+	}
+	var lines []string
+	add := func(s string) { lines = append(lines, benchFit(s, p.w)) }
+	if p.target == "" {
+		add(p.st.dim.Render("nothing deployed yet"))
+	} else {
+		add(p.st.name.Render("deploy to "+p.target) + p.st.dim.Render("  ("+p.addr+")"))
+	}
+	if p.notice != "" {
+		add(p.st.fail.Render(p.notice))
+	}
+	nameW := 0
+	for _, b := range p.items {
+		nameW = max(nameW, lipgloss.Width(b.name))
+	}
+	nameW = min(nameW, max(8, p.w/3))
+	indent := strings.Repeat(" ", nameW+2)
+	for _, b := range p.items {
+		add("")
+		add(p.st.name.Render(benchFit(b.name, nameW)) + "  " + p.stepsLine(b, p.w-nameW-2))
+		for _, l := range p.detail(b, p.w-nameW-2) {
+			add(indent + l)
+		}
+	}
+	maxScroll := max(0, len(lines)-p.h)
+	p.scroll = min(p.scroll, maxScroll)
+	lines = lines[p.scroll:]
+	if len(lines) > p.h {
+		lines = lines[:p.h]
+	}
+	for len(lines) < p.h {
+		lines = append(lines, strings.Repeat(" ", p.w))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *DeployPane) stepsLine(b *deployBlock, w int) string {
+	var parts []string
+	for k, name := range deploySteps {
+		var s string
+		switch b.steps[k] {
+		case stepPending:
+			s = p.st.dim.Render("· " + name)
+		case stepRunning:
+			s = p.st.run.Render("› " + name)
+		case stepDone:
+			s = p.st.ok.Render("✓") + " " + name
+		case stepFailed:
+			s = p.st.fail.Render("✗ " + name)
+		case stepSkipped:
+			s = p.st.dim.Render("- " + name)
+		}
+		parts = append(parts, s)
+	}
+	sep := " → "
+	if w < 52 {
+		sep = " " // the four steps still fit in 40 columns
+	}
+	return strings.Join(parts, p.st.dim.Render(sep))
+}
+
+// detail is the lines under a block's steps: the bar while uploading,
+// the outcome when done.
+func (p *DeployPane) detail(b *deployBlock, w int) []string {
+	switch {
+	case b.done && b.err != nil:
+		// The error says host and step, so it is worth three lines.
+		text := ansi.Wordwrap("FAILED "+DeployErrorText(b.err), max(w, 20), " /")
+		lines := strings.Split(text, "\n")
+		if len(lines) > 3 {
+			lines = append(lines[:2], lines[2]+"…")
+			lines = lines[:3]
+		}
+		lines[0] = p.st.fail.Render("FAILED") + strings.TrimPrefix(lines[0], "FAILED")
+		return lines
+	case b.done && b.inst.Skipped:
+		return []string{p.st.ok.Render("unchanged") + " " + b.inst.Path + p.st.dim.Render("  sha256 "+shortSum(b.inst.SHA256)+" already on the device, nothing sent")}
+	case b.done:
+		s := p.st.ok.Render("installed") + " " + b.inst.Path + p.st.dim.Render(fmt.Sprintf("  sha256 %s  %s", shortSum(b.inst.SHA256), b.inst.Duration.Round(10*time.Millisecond)))
+		lines := []string{s}
+		var more []string
+		if b.inst.WireBytes > 0 && b.prog.Total > 0 {
+			more = append(more, fmt.Sprintf("%s sent for %s", humanSize(b.inst.WireBytes), humanSize(b.prog.Total)))
+		}
+		if b.inst.Previous != "" {
+			more = append(more, "previous kept as "+lastElem(b.inst.Previous))
+		}
+		if len(more) > 0 {
+			lines = append(lines, p.st.dim.Render(strings.Join(more, " · ")))
+		}
+		return lines
+	case b.uploaded:
+		pg := b.prog
+		frac := 0.0
+		if pg.Total > 0 {
+			frac = float64(pg.Sent) / float64(pg.Total)
+		}
+		pct := fmt.Sprintf(" %3.0f%%", 100*frac)
+		p.bar.SetWidth(max(10, min(60, w-len(pct))))
+		lines := []string{p.bar.ViewAs(frac) + pct}
+		info := fmt.Sprintf("%s / %s", humanSize(pg.Sent), humanSize(pg.Total))
+		if pg.Rate > 0 {
+			info += fmt.Sprintf(" · %s/s", humanSize(int64(pg.Rate)))
+		}
+		if pg.ETA > 0 && pg.Sent < pg.Total {
+			info += " · ETA " + pg.ETA.Round(100*time.Millisecond).String()
+		}
+		if pg.WireBytes > 0 {
+			info += fmt.Sprintf(" · %s on the wire", humanSize(pg.WireBytes))
+		}
+		return append(lines, p.st.dim.Render(info))
+	}
+	return nil
+}
+
+func lastElem(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+// humanSize is n in B, KiB, MiB…
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

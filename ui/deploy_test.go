@@ -1,0 +1,181 @@
+package ui
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"armbench/remote"
+	"armbench/targets"
+)
+
+var deployT0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// feedDeploy drives a pane through three binaries: one installed, one
+// halfway through its upload, one failed on a full disk.
+func feedDeploy(p *DeployPane) {
+	tg := targets.Target{Name: "pi4", Host: "raspberrypi.local", User: "pi", DeployDir: "~/armbench"}
+	p.Start(tg, []string{"workload-release", "workload-speed", "workload-lowmem"})
+	step := func(i int, name string, done bool) {
+		p.Push(i, remote.Step{Name: name, Done: done, Time: deployT0})
+	}
+	for i := range 3 {
+		step(i, "connect", false)
+		step(i, "connect", true)
+		step(i, "upload", false)
+	}
+	p.Push(0, remote.Progress{Sent: 18 << 20, Total: 18 << 20, WireBytes: 9 << 20, Rate: 3 << 20})
+	for _, s := range []string{"upload", "verify"} {
+		step(0, s, true)
+	}
+	step(0, "install", false)
+	p.Done(0, remote.Installed{Path: "/home/pi/armbench/workload-release", SHA256: strings.Repeat("ab", 32),
+		Previous: "/home/pi/armbench/workload-release.prev", Duration: 3412 * time.Millisecond, WireBytes: 9 << 20}, nil)
+	p.Push(1, remote.Progress{Sent: 7 << 20, Total: 18 << 20, WireBytes: 3 << 20, Rate: 2900 << 10, ETA: 3800 * time.Millisecond})
+	p.Push(2, remote.Progress{Sent: 1 << 20, Total: 18 << 20, WireBytes: 1 << 19})
+	err := &remote.OpError{Op: "deploy", Target: "pi4", Addr: "pi@raspberrypi.local:22", Step: "upload",
+		Err: fmt.Errorf("%w: zstd: error 70 : Write error : No space left on device", remote.ErrDiskFull)}
+	p.Push(2, remote.Step{Name: "upload", Done: true, Err: err})
+	p.Done(2, remote.Installed{}, err)
+}
+
+func TestDeployPaneGolden(t *testing.T) {
+	for _, size := range [][2]int{{100, 16}, {60, 12}} {
+		p := NewDeployPane()
+		p.SetSize(size[0], size[1])
+		feedDeploy(p)
+		out := p.View()
+		assertSize(t, out, size[0], size[1])
+		golden(t, fmt.Sprintf("deploypane_%dx%d", size[0], size[1]), out)
+	}
+}
+
+func TestDeployPaneStates(t *testing.T) {
+	p := NewDeployPane()
+	p.SetSize(120, 20)
+	if s := plain(p.View()); !strings.Contains(s, "nothing deployed yet") {
+		t.Errorf("empty pane:\n%s", s)
+	}
+	feedDeploy(p)
+	s := plain(p.View())
+	for _, w := range []string{
+		"deploy to pi4", "pi@raspberrypi.local, ~/armbench",
+		"✓ connect → ✓ upload → ✓ verify → ✓ install", "installed /home/pi/armbench/workload-release", "sha256 abababababab",
+		"9.0 MiB sent for 18.0 MiB", "previous kept as workload-release.prev",
+		"✓ connect → › upload → · verify → · install", " 39%", "7.0 MiB / 18.0 MiB · 2.8 MiB/s · ETA 3.8s · 3.0 MiB on the wire",
+		"✓ connect → ✗ upload → · verify → · install", "FAILED disk full on the device — deploy pi4 (pi@raspberrypi.local:22): upload:",
+	} {
+		if !strings.Contains(s, w) {
+			t.Errorf("pane lacks %q:\n%s", w, s)
+		}
+	}
+	if !p.Running() {
+		t.Error("workload-speed is still uploading")
+	}
+
+	// Update takes the same through messages; late events of a finished
+	// binary are ignored.
+	p.Update(DeployEventMsg{Index: 1, Event: remote.Step{Name: "verify"}})
+	p.Update(DeployDoneMsg{Index: 1, Installed: remote.Installed{Path: "/x/workload-speed", SHA256: strings.Repeat("cd", 32), Skipped: true}})
+	p.Update(DeployEventMsg{Index: 1, Event: remote.Step{Name: "upload"}})
+	s = plain(p.View())
+	if !strings.Contains(s, "✓ connect → - upload → - verify → - install") || !strings.Contains(s, "unchanged /x/workload-speed") {
+		t.Errorf("skipped deploy:\n%s", s)
+	}
+	if p.Running() {
+		t.Error("all three are done")
+	}
+}
+
+func TestDeployPaneConnectFailedAndErrors(t *testing.T) {
+	p := NewDeployPane()
+	p.SetSize(140, 10)
+	p.Start(targets.Target{Name: "pi5", Host: "pi5.local", Port: 2222}, []string{"a", "b"})
+	ue := &remote.UnknownHostError{Host: "[pi5.local]:2222", KeyType: "ssh-ed25519", Fingerprint: "SHA256:abc"}
+	p.ConnectFailed(&remote.OpError{Op: "connect", Target: "pi5", Err: ue})
+	s := plain(p.View())
+	if !strings.Contains(s, "unknown host key SHA256:abc") || strings.Count(s, "✗ connect") != 2 || !strings.Contains(s, "pi5.local:2222") {
+		t.Errorf("connect failure:\n%s", s)
+	}
+	for err, want := range map[error]string{
+		fmt.Errorf("x: %w", remote.ErrAuth):         "authentication failed",
+		fmt.Errorf("x: %w", remote.ErrUnreachable):  "unreachable",
+		fmt.Errorf("x: %w", remote.ErrTimeout):      "timed out",
+		fmt.Errorf("x: %w", remote.ErrPermission):   "permission denied on the device",
+		fmt.Errorf("x: %w", remote.ErrDisconnected): "connection lost: the device keeps its previous binary",
+		fmt.Errorf("x: %w", context.Canceled):       "cancelled: the device keeps its previous binary",
+		&remote.HostKeyChangedError{Host: "h"}:      "HOST KEY CHANGED",
+	} {
+		if got := DeployErrorText(err); !strings.HasPrefix(got, want) {
+			t.Errorf("DeployErrorText(%v) = %q, want prefix %q", err, got, want)
+		}
+	}
+}
+
+func TestDeployPaneScroll(t *testing.T) {
+	p := NewDeployPane()
+	p.SetSize(80, 4)
+	feedDeploy(p)
+	top := p.View()
+	p.Update(press("down"))
+	p.Update(press("down"))
+	if p.View() == top {
+		t.Error("down did not scroll")
+	}
+	for range 50 {
+		p.Update(press("down"))
+	}
+	assertSize(t, p.View(), 80, 4)
+	for range 60 {
+		p.Update(press("up"))
+	}
+	if p.View() != top {
+		t.Error("up did not return to the top")
+	}
+}
+
+// A real deploy to the local target feeds the pane.
+func TestDeployPaneFromRealDeploy(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(t.TempDir(), "bin")
+	content := strings.Repeat("armbench deploy pane\n", 200000)
+	if err := os.WriteFile(bin, []byte(content), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(content))
+	tg := targets.Target{Name: "local", Host: targets.LocalHost, DeployDir: dir}
+	dev, err := remote.Open(context.Background(), tg, remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	p := NewDeployPane()
+	p.SetSize(120, 8)
+	p.Start(tg, []string{"bin-default"})
+	var progress int
+	inst, err := dev.Deploy(context.Background(), remote.File{Path: bin}, "bin-default", func(ev remote.Event) {
+		if _, ok := ev.(remote.Progress); ok {
+			progress++
+		}
+		p.Update(DeployEventMsg{Index: 0, Event: ev})
+	})
+	p.Update(DeployDoneMsg{Index: 0, Installed: inst, Err: err})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := plain(p.View())
+	for _, w := range []string{"✓ connect → ✓ upload → ✓ verify → ✓ install", "installed " + filepath.Join(dir, "bin-default"), "sha256 " + hex.EncodeToString(sum[:])[:12]} {
+		if !strings.Contains(s, w) {
+			t.Errorf("lacks %q:\n%s", w, s)
+		}
+	}
+	if progress == 0 {
+		t.Error("no progress events")
+	}
+}
