@@ -367,7 +367,11 @@ func (e endpoint) connect(ctx context.Context, o Options, hk *hostKeys, via *ssh
 
 func classifyDial(ctx context.Context, err error, timeout time.Duration) error {
 	var ne net.Error
+	var ue *UnknownHostError
+	var ce *HostKeyChangedError
 	switch {
+	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, ErrAuth), errors.Is(err, ErrTimeout), errors.Is(err, ErrUnreachable):
+		return err // already classified (a jump host's failure)
 	case errors.Is(ctx.Err(), context.Canceled):
 		return ctx.Err()
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():

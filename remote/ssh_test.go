@@ -587,3 +587,49 @@ func TestSSHDeviceErrorKinds(t *testing.T) {
 		t.Errorf("error does not name the target: %v", err)
 	}
 }
+
+func TestSSHProxyJump(t *testing.T) {
+	jump := testdevice.Start(t)
+	dst := testdevice.Start(t)
+	cfg := filepath.Join(t.TempDir(), "config")
+	writeFile(t, cfg, fmt.Sprintf(`Host device
+  HostName 127.0.0.1
+  Port %d
+  User %s
+  ProxyJump bastion
+Host bastion
+  HostName 127.0.0.1
+  Port %d
+  User %s
+  IdentityFile %s
+`, dst.Port, dst.User, jump.Port, jump.User, jump.KeyPath), 0o600)
+	// Both host keys in the file every hop is checked against.
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	j, _ := os.ReadFile(jump.KnownHosts)
+	d, _ := os.ReadFile(dst.KnownHosts)
+	writeFile(t, kh, string(j)+string(d), 0o600)
+	o := testOpts
+	o.SSHConfig, o.KnownHosts = cfg, kh
+	tg := targets.Target{Name: "behind", Host: "device", Identity: dst.KeyPath, DeployDir: filepath.Join(dst.Dir, "jumped")}
+	dev := openT(t, tg, o)
+	bin := writeFile(t, filepath.Join(t.TempDir(), "b"), "#!/bin/sh\necho through the bastion\n", 0o755)
+	inst, err := dev.Deploy(context.Background(), File{Path: bin}, "b", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha(t, inst.Path) != sha(t, bin) {
+		t.Fatal("content")
+	}
+	// The device saw the connection come from the bastion's sshd, not
+	// from us directly: both logs show a login.
+	if !strings.Contains(jump.Log(), "Accepted publickey") || !strings.Contains(dst.Log(), "Accepted publickey") {
+		t.Errorf("jump log:\n%s\ndevice log:\n%s", jump.Log(), dst.Log())
+	}
+	// An unknown jump host is refused like any other.
+	writeFile(t, kh, string(d), 0o600)
+	_, err = Open(context.Background(), tg, o)
+	var ue *UnknownHostError
+	if !errors.As(err, &ue) || ue.Fingerprint != ssh.FingerprintSHA256(jump.HostKey) {
+		t.Errorf("unknown bastion: %v", err)
+	}
+}
