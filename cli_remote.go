@@ -139,6 +139,8 @@ func (c *cli) remoteEmit() func(remote.Event) {
 				if ev.Stderr {
 					j.Stream = "stderr"
 				}
+			case remote.Reconnected:
+				j.Type, j.Time, j.Error = "reconnected", ev.Time, errString(ev.Cause)
 			default:
 				return
 			}
@@ -171,6 +173,8 @@ func (c *cli) remoteEmit() func(remote.Event) {
 			} else {
 				fmt.Fprintln(c.stdout, ev.Text)
 			}
+		case remote.Reconnected:
+			fmt.Fprintf(c.stderr, "reconnected (%v)\n", ev.Cause)
 		}
 	}
 }

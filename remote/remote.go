@@ -33,9 +33,17 @@ type Output struct {
 	Text   string
 }
 
-func (Step) remoteEvent()     {}
-func (Progress) remoteEvent() {}
-func (Output) remoteEvent()   {}
+// Reconnected says the connection had dropped since the last action
+// (keepalives failed, the device rebooted…) and was opened again.
+type Reconnected struct {
+	Time  time.Time
+	Cause error
+}
+
+func (Step) remoteEvent()        {}
+func (Progress) remoteEvent()    {}
+func (Output) remoteEvent()      {}
+func (Reconnected) remoteEvent() {}
 
 // File is a local artifact to deploy.
 type File struct {

@@ -466,15 +466,30 @@ func openSSH(ctx context.Context, t targets.Target, o Options) (Device, error) {
 // Addr is user@host:port, as errors name the device.
 func (d *sshDevice) Addr() string { return d.ep.display() }
 
-// get returns the live connection, connecting when there is none.
+// get returns the live connection, connecting when there is none; a
+// reconnection after a drop is reported to emit (when not nil).
 func (d *sshDevice) get(ctx context.Context) (*sshConn, error) {
+	return d.getEmit(ctx, nil)
+}
+
+func (d *sshDevice) getEmit(ctx context.Context, emit func(Event)) (*sshConn, error) {
+	c, dropped, err := d.connect(ctx)
+	if err == nil && dropped != nil && emit != nil {
+		emit(Reconnected{Time: time.Now(), Cause: dropped})
+	}
+	return c, err
+}
+
+// connect returns the live connection, or opens one and says why the
+// previous one ended (nil for the first).
+func (d *sshDevice) connect(ctx context.Context) (*sshConn, error, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return nil, d.ep.opErr("connect", "", errors.New("device closed"))
+		return nil, nil, d.ep.opErr("connect", "", errors.New("device closed"))
 	}
 	if d.conn != nil && d.conn.alive() {
-		return d.conn, nil
+		return d.conn, nil, nil
 	}
 	if d.conn != nil {
 		d.lastDrop = d.conn.err
@@ -482,11 +497,11 @@ func (d *sshDevice) get(ctx context.Context) (*sshConn, error) {
 	}
 	hk, err := loadHostKeys(d.t, d.o)
 	if err != nil {
-		return nil, d.ep.opErr("connect", "known_hosts", err)
+		return nil, nil, d.ep.opErr("connect", "known_hosts", err)
 	}
 	client, err := d.ep.connect(ctx, d.o, hk, nil)
 	if err != nil {
-		return nil, d.ep.opErr("connect", "", err)
+		return nil, nil, d.ep.opErr("connect", "", err)
 	}
 	c := &sshConn{client: client, done: make(chan struct{})}
 	// A login shell whose rc files hang would otherwise hang every action.
@@ -497,11 +512,13 @@ func (d *sshDevice) get(ctx context.Context) (*sshConn, error) {
 			err = fmt.Errorf("%w: the device accepted the login but a shell command did not finish (slow or blocking shell startup files?)", ErrTimeout)
 		}
 		client.Close()
-		return nil, d.ep.opErr("connect", "probe", err)
+		return nil, nil, d.ep.opErr("connect", "probe", err)
 	}
 	go d.watch(c)
 	d.conn = c
-	return c, nil
+	dropped := d.lastDrop
+	d.lastDrop = nil
+	return c, dropped, nil
 }
 
 // watch marks the connection dead when it ends, and sends keepalives so a

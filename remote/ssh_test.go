@@ -551,8 +551,19 @@ func TestSSHPoolReuseAndReconnect(t *testing.T) {
 	if err != nil && !errors.Is(err, ErrDisconnected) {
 		t.Fatalf("first action after the drop: %v", err)
 	}
-	if _, err := a.Exec(context.Background(), "true"); err != nil {
-		t.Fatalf("no reconnect: %v", err)
+	var rec recorder
+	st, err := a.Run(context.Background(), Command{Path: "/bin/echo", Args: []string{"back"}}, rec.emit)
+	if err != nil || st.Code != 0 || !slices.Contains(rec.lines(), "out: back") {
+		t.Fatalf("no reconnect: %v %+v %q", err, st, rec.lines())
+	}
+	var re *Reconnected
+	for _, e := range rec.events {
+		if r, ok := e.(Reconnected); ok {
+			re = &r
+		}
+	}
+	if re == nil || !errors.Is(re.Cause, ErrDisconnected) {
+		t.Errorf("the reconnection was not reported: %+v", rec.events)
 	}
 }
 

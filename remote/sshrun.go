@@ -99,7 +99,7 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 	if cmd.Path == "" {
 		return fail("", errors.New("no program to run"))
 	}
-	c, err := d.get(ctx)
+	c, err := d.getEmit(ctx, emit)
 	if err != nil {
 		return ExitStatus{Code: -1}, err
 	}
