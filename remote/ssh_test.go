@@ -644,3 +644,35 @@ Host bastion
 		t.Errorf("unknown bastion: %v", err)
 	}
 }
+
+// A link that silently stops carrying packets (a pulled cable: no RST, no
+// FIN) is noticed by keepalives, and the next action reconnects.
+func TestSSHKeepaliveNoticesDeadLink(t *testing.T) {
+	td := testdevice.Start(t, testdevice.WithProxy())
+	o := testOpts
+	o.KeepAlive = 100 * time.Millisecond
+	dev := openT(t, td.Target, o)
+	c, _ := dev.get(context.Background())
+	td.SetRate(1) // one byte a second: nothing gets through in time
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a dead link went unnoticed for 10s with 100ms keepalives")
+	}
+	if !errors.Is(c.err, ErrDisconnected) {
+		t.Errorf("drop reported as %v", c.err)
+	}
+	td.SetRate(0)
+	var rec recorder
+	if _, err := dev.Deploy(context.Background(), File{Path: writeFile(t, filepath.Join(t.TempDir(), "f"), "x", 0o755)}, "f", rec.emit); err != nil {
+		t.Fatalf("after the link came back: %v", err)
+	}
+	found := false
+	for _, e := range rec.events {
+		_, ok := e.(Reconnected)
+		found = found || ok
+	}
+	if !found {
+		t.Error("reconnection not reported")
+	}
+}
