@@ -147,8 +147,14 @@ func outrunsLink(level, in int, wire int64, el, blocked time.Duration) bool {
 
 func newZstd(w io.Writer, l zstd.EncoderLevel) (*zstd.Encoder, error) {
 	// One goroutine per frame keeps the output in order and leaves the
-	// other core to ssh's encryption.
-	return zstd.NewWriter(w, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(8<<20))
+	// other core to ssh's encryption. The best level, used only on slow
+	// links, also looks further back: a 32 MiB window takes cmd/go from
+	// 0.511 to 0.507 of its size, and zstd -d accepts up to 128 MiB.
+	window := 8 << 20
+	if l == zstd.SpeedBestCompression {
+		window = 32 << 20
+	}
+	return zstd.NewWriter(w, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(window))
 }
 
 // sendQueue decouples compressing from sending, and measures which of the
