@@ -14,23 +14,17 @@ import (
 	"github.com/charmbracelet/x/term"
 	"golang.org/x/crypto/ssh"
 
+	"armbench/bench"
 	"armbench/build"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
 )
 
-// deployName is what a plan's binary is called on the device: the
-// artifact's base name and the profile, e.g. workload-release, so several
-// profiles sit side by side in deploy_dir.
-func deployName(p profiles.Plan) string {
-	base := filepath.Base(p.Output)
-	if p.Mode == profiles.ModeTest {
-		base = strings.TrimSuffix(base, ".test")
-		return base + "-" + p.Profile.Name + ".test"
-	}
-	return base + "-" + p.Profile.Name
-}
+// deployName is what a plan's binary is called on the device, shared
+// with bench and the TUI: e.g. workload-release, so several profiles sit
+// side by side in deploy_dir.
+func deployName(p profiles.Plan) string { return bench.DeployName(p) }
 
 // remoteOptions are the options of every headless command that connects:
 // an encrypted key asks for its passphrase on the terminal.
