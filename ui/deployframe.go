@@ -2,7 +2,6 @@ package ui
 
 import (
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"armbench/remote"
@@ -13,47 +12,41 @@ import (
 // it the events of the root's deploy activity.
 type deployFrame struct {
 	*framed
-	m *Model
+	p *DeployPane
 }
 
-func newDeployFrame(c *Common, m *Model) *deployFrame {
-	f := &deployFrame{m: m}
+func newDeployFrame(c *Common) *deployFrame {
+	p := NewDeployPane()
+	f := &deployFrame{p: p}
 	f.framed = &framed{
 		common:  c,
 		title:   "Deploy",
-		setSize: func(w, h int) {},
-		update:  func(tea.Msg) tea.Cmd { return nil },
-		view:    f.render,
-		keyMap:  func() help.KeyMap { return emptyKeys{} },
+		setSize: p.SetSize,
+		update:  func(msg tea.Msg) tea.Cmd { _, cmd := p.Update(msg); return cmd },
+		view: func() string {
+			if p.target == "" {
+				return c.Styles.Dim.Render("nothing deployed yet: d builds and deploys the ticked profiles (or the one under the cursor)")
+			}
+			return p.View()
+		},
+		keyMap: func() help.KeyMap { return p.Keys() },
 	}
 	return f
 }
 
-func (f *deployFrame) start(t targets.Target, items []deployItem) {}
-
-func (f *deployFrame) push(i int, ev remote.Event) {}
-
-func (f *deployFrame) done(i int, inst remote.Installed, err error) {}
-
-func (f *deployFrame) connectFailed(err error) {}
-
-func (f *deployFrame) render() string {
-	m := f.m
-	if m.deploy == nil {
-		return m.common.Styles.Dim.Render("nothing deployed yet: d builds and deploys the ticked profiles")
+func (f *deployFrame) start(t targets.Target, items []deployItem) {
+	names := make([]string, len(items))
+	for i, it := range items {
+		names[i] = it.profile
 	}
-	var s string
-	for i, it := range m.deploy.items {
-		if i > 0 {
-			s += "\n"
-		}
-		s += it.profile + "  " + m.deployLine(i)
+	if t.IsLocal() && t.DeployDir == "" {
+		t.DeployDir = remote.DefaultLocalDeployDir(t.Name) // what the local device will use
 	}
-	return s
+	f.p.Start(t, names)
 }
 
-// emptyKeys is a help.KeyMap with no bindings.
-type emptyKeys struct{}
+func (f *deployFrame) push(i int, ev remote.Event) { f.p.Push(i, ev) }
 
-func (emptyKeys) ShortHelp() []key.Binding  { return nil }
-func (emptyKeys) FullHelp() [][]key.Binding { return nil }
+func (f *deployFrame) done(i int, inst remote.Installed, err error) { f.p.Done(i, inst, err) }
+
+func (f *deployFrame) connectFailed(err error) { f.p.ConnectFailed(err) }

@@ -63,7 +63,6 @@ type deployRecord struct {
 	items  []deployItem
 	inst   []*remote.Installed
 	errs   []error
-	step   []string // current step per profile
 }
 
 // retry is what to start again once a host key was trusted.
@@ -148,7 +147,7 @@ func (m *Model) runDeploy(t targets.Target, items []deployItem) tea.Cmd {
 	m.act = a
 	m.addPending(a.done)
 	m.deploy = &deployRecord{target: t, items: items, inst: make([]*remote.Installed, len(items)),
-		errs: make([]error, len(items)), step: make([]string, len(items))}
+		errs: make([]error, len(items))}
 	m.retry = func() tea.Cmd { return m.runDeploy(t, items) }
 	m.deployPane.start(t, items)
 	m.showMain(paneDeploy)
@@ -287,9 +286,6 @@ func (m *Model) applyActivity(a *activity, ev any) {
 	case connectFailed:
 		m.connectFailed(a, ev.err)
 	case deployEvent:
-		if s, ok := ev.ev.(remote.Step); ok && m.deploy != nil {
-			m.deploy.step[ev.i] = s.Name
-		}
 		m.deployPane.push(ev.i, ev.ev)
 	case deployDoneEvent:
 		if m.deploy == nil {
@@ -299,6 +295,7 @@ func (m *Model) applyActivity(a *activity, ev any) {
 			m.deploy.errs[ev.i] = ev.err
 			a.err = ev.err
 			a.end = m.now()
+			a.summary = fmt.Sprintf("deploy failed: %s: %s", m.deploy.items[ev.i].profile, connectErrorText(ev.err))
 			m.logger.Printf("deploy %d: %s: %v", a.id, m.deploy.items[ev.i].profile, ev.err)
 		} else {
 			inst := ev.inst
@@ -412,23 +409,32 @@ func connectErrorText(err error) string {
 	return what + ": " + msg
 }
 
-// deploySummary is the status line of a finished deploy.
+// deploySummary is the status line of a finished deploy: with one
+// binary, where it went; with several, how many changed. The deploy pane
+// has the details.
 func (m *Model) deploySummary(a *activity) {
 	d := m.deploy
 	if d == nil {
 		return
 	}
 	n, skipped := 0, 0
+	var last *remote.Installed
 	for _, in := range d.inst {
 		if in != nil {
 			n++
+			last = in
 			if in.Skipped {
 				skipped++
 			}
 		}
 	}
 	a.summary = fmt.Sprintf("deployed %s × %s in %s", a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)))
-	if skipped > 0 {
+	switch {
+	case n == 1 && last.Skipped:
+		a.summary += ": unchanged " + last.Path
+	case n == 1:
+		a.summary += ": " + last.Path + " sha256 " + shortSum(last.SHA256)
+	case skipped > 0:
 		a.summary += fmt.Sprintf(" (%d unchanged)", skipped)
 	}
 }
@@ -497,42 +503,7 @@ func (m *Model) activityLines() []string {
 	if m.notice != "" {
 		out[0] = fit(out[0]+st.Error.Render("  "+m.notice), m.common.Width)
 	}
-	if a.kind == actDeploy && m.deploy != nil {
-		d := m.deploy
-		nameW := 0
-		for _, it := range d.items {
-			nameW = max(nameW, len(it.profile))
-		}
-		for i, it := range d.items {
-			if i == maxStatusProfiles {
-				add(st.Dim.Render(fmt.Sprintf("  … %d more: 2 shows the deploy pane", len(d.items)-i)))
-				break
-			}
-			add("  " + pad(it.profile, nameW) + "  " + m.deployLine(i))
-		}
-	}
 	return out
-}
-
-func (m *Model) deployLine(i int) string {
-	st := m.common.Styles
-	d := m.deploy
-	switch {
-	case d.errs[i] != nil:
-		return st.Fail.Render("FAILED") + " " + connectErrorText(d.errs[i])
-	case d.inst[i] != nil:
-		in := d.inst[i]
-		verb := "installed"
-		if in.Skipped {
-			verb = "unchanged"
-		}
-		return fmt.Sprintf("%s %s  sha256 %s  %s", st.OK.Render(verb), in.Path, shortSum(in.SHA256), seconds(in.Duration))
-	case d.step[i] != "":
-		return st.Running.Render(d.step[i] + "…")
-	case m.act.running():
-		return st.Dim.Render("waiting")
-	}
-	return st.Dim.Render("not deployed")
 }
 
 func shortSum(s string) string {
@@ -543,9 +514,4 @@ func shortSum(s string) string {
 }
 
 // activityHeight is how many status lines activityLines draws.
-func (m *Model) activityHeight() int {
-	if m.act.kind == actDeploy && m.deploy != nil {
-		return 1 + min(len(m.deploy.items), maxStatusProfiles+1)
-	}
-	return 1
-}
+func (m *Model) activityHeight() int { return 1 }

@@ -104,7 +104,8 @@ func TestDeployUnchanged(t *testing.T) {
 	builtRelease(t, m)
 	send(m, activityMsg{id: m.act.id, events: []any{deployDoneEvent{i: 0, inst: remote.Installed{
 		Path: "/home/pi/armbench/workload-release", SHA256: sum, Skipped: true, Duration: 40 * time.Millisecond}}}, closed: true})
-	if s := plain(screen(m)); !strings.Contains(s, "(1 unchanged)") || !strings.Contains(s, "unchanged /home/pi/armbench/workload-release") {
+	if s := plain(screen(m)); !strings.Contains(s, "deployed local-arm64 × release in 0.0s: unchanged /home/pi/armbench/workload-release") ||
+		!strings.Contains(s, "already on the device") {
 		t.Errorf("a skipped deploy does not say so:\n%s", s)
 	}
 }
@@ -212,8 +213,15 @@ func TestHostKeyDeclined(t *testing.T) {
 	builtRelease(t, m)
 	unknown := &remote.UnknownHostError{Host: "pi5.local", KeyType: "ssh-ed25519", Fingerprint: "SHA256:abc", File: filepath.Join(t.TempDir(), "kh")}
 	send(m, activityMsg{id: m.act.id, events: []any{connectFailed{err: unknown}}, closed: true})
-	if cmd := send(m, press("n")); cmd != nil {
+	cmd := send(m, press("n"))
+	if cmd == nil {
+		t.Fatal("n did not answer the prompt")
+	}
+	if next := send(m, cmd()); next != nil {
 		t.Error("n started something")
+	}
+	if m.hostKey != nil {
+		t.Error("prompt still open after n")
 	}
 	s := plain(screen(m))
 	if !strings.Contains(s, "deploy aborted: host key SHA256:abc of pi5.local not trusted") {

@@ -144,7 +144,7 @@ type Model struct {
 	// Overlays, topmost first.
 	pass        *passphrasePrompt
 	hostChanged *remote.HostKeyChangedError
-	hostKey     *hostKeyAsk
+	hostKey     *HostKeyPrompt
 	addTarget   *AddTarget
 }
 
@@ -188,7 +188,7 @@ func New(opts Options) *Model {
 	m.plan = NewPlanPane(c)
 	m.log = NewBuildLog(c, DefaultLogLines)
 	m.status = NewStatusBar(c)
-	m.deployPane = newDeployFrame(c, m)
+	m.deployPane = newDeployFrame(c)
 	m.benchPane = newBenchFrame(c)
 	m.comparePane = newCompareFrame(c)
 	m.main = paneLog
@@ -366,8 +366,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.pass = p
 		m.logger.Printf("passphrase asked for %s", msg.req.keyPath)
 		return cmd
-	case hostTrustedMsg:
+	case HostKeyTrustedMsg:
 		return m.onHostTrusted(msg)
+	case HostKeyDeclinedMsg:
+		m.onHostDeclined(msg)
+		return nil
 	case TargetAddedMsg:
 		return m.targetAdded(msg)
 	case configReloadedMsg:

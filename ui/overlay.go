@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"armbench/bench"
 	"armbench/detect"
 	"armbench/internal/shell"
 	"armbench/profiles"
@@ -44,7 +45,12 @@ func (m *Model) overlayKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		return nil, true
 	case m.hostKey != nil:
-		return m.hostKey.key(m, msg), true
+		_, cmd := m.hostKey.Update(msg)
+		if cmd != nil { // answered: one yes appends one line
+			m.logger.Printf("host key %s of %s answered %q", m.hostKey.err.Fingerprint, m.hostKey.err.Host, msg.String())
+			m.hostKey = nil
+		}
+		return cmd, true
 	case m.addTarget != nil:
 		return m.addTarget.Update(msg), true
 	}
@@ -66,10 +72,7 @@ func (m *Model) overlayKeyMap() (help.KeyMap, bool) {
 	case m.hostChanged != nil:
 		return overlayKeys{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close"))}, true
 	case m.hostKey != nil:
-		return overlayKeys{
-			key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "trust and connect")),
-			key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "abort")),
-		}, true
+		return m.hostKey.Keys(), true
 	case m.addTarget != nil:
 		return m.addTarget.KeyMap(), true
 	}
@@ -84,7 +87,7 @@ func (m *Model) overlayView(w, h int) string {
 	case m.hostChanged != nil:
 		return hostChangedView(st, m.hostChanged, w, h)
 	case m.hostKey != nil:
-		return m.hostKey.view(st, w, h)
+		return overlayBox(st, "Host key", strings.Split(m.hostKey.View(), "\n"), w, h)
 	case m.addTarget != nil:
 		return overlayBox(st, "Add target", strings.Split(m.addTarget.View(), "\n"), w, h)
 	}
@@ -92,6 +95,9 @@ func (m *Model) overlayView(w, h int) string {
 }
 
 func (m *Model) sizeOverlays(w, h int) {
+	if m.hostKey != nil {
+		m.hostKey.SetSize(max(w-3, 0), max(h-2, 0))
+	}
 	if m.addTarget != nil {
 		m.addTarget.SetSize(max(w-3, 0), max(h-2, 0))
 	}
@@ -134,78 +140,38 @@ func (m *Model) whyDisabled(k string) string {
 	return "no profile: tick one with space"
 }
 
-// hostKeyAsk is an unknown host's key waiting for the user's yes or no;
-// the activity that met it starts again after a yes.
-type hostKeyAsk struct {
-	target targets.Target
-	err    *remote.UnknownHostError
-	kind   activityKind
-}
-
-// hostTrustedMsg is the result of appending the key to known_hosts.
-type hostTrustedMsg struct {
-	key remote.HostKey
-	err error
-}
-
 func (m *Model) openHostKey(t targets.Target, e *remote.UnknownHostError) {
-	m.hostKey = &hostKeyAsk{target: t, err: e, kind: m.act.kind}
+	m.hostKey = NewHostKeyPrompt(t, e, m.remoteOptions())
 }
 
-func (h *hostKeyAsk) key(m *Model, msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "y", "Y":
-		t, e, o := h.target, h.err, m.remoteOptions()
-		m.hostKey = nil
-		m.logger.Printf("trusting %s key %s for %s", e.KeyType, e.Fingerprint, e.Host)
-		// The exact key the user was shown is appended, never one
-		// fetched again: a key swapped in between would be refused.
-		return func() tea.Msg {
-			k, err := remote.TrustKey(t, o, e)
-			return hostTrustedMsg{key: k, err: err}
-		}
-	case "n", "N", "esc":
-		m.hostKey = nil
-		if a := m.act; a != nil {
-			a.summary = fmt.Sprintf("%s aborted: host key %s of %s not trusted", a.kind, h.err.Fingerprint, h.err.Host)
-			if a.kind == actDeploy {
-				m.deployPane.connectFailed(fmt.Errorf("%w: %s", remote.ErrNotTrusted, h.err.Fingerprint))
-			}
-		}
-		m.notice = "not trusted: nothing was changed"
-	}
-	return nil
-}
-
-func (m *Model) onHostTrusted(msg hostTrustedMsg) tea.Cmd {
-	if msg.err != nil {
+// onHostTrusted starts the deploy or bench that met the unknown key again.
+func (m *Model) onHostTrusted(msg HostKeyTrustedMsg) tea.Cmd {
+	if msg.Err != nil {
 		if m.act != nil {
-			m.act.summary = "trust failed: " + firstLine(msg.err.Error())
+			m.act.summary = "trust failed: " + firstLine(msg.Err.Error())
 		}
+		m.logger.Printf("trust %s: %v", msg.Target.Name, msg.Err)
 		return nil
 	}
-	m.notice = fmt.Sprintf("added %s to %s", msg.key.Fingerprint, msg.key.File)
+	m.notice = fmt.Sprintf("added %s to %s", msg.Key.Fingerprint, msg.Key.File)
+	m.logger.Printf("trusted %s key %s of %s (%s)", msg.Key.KeyType, msg.Key.Fingerprint, msg.Key.Host, msg.Key.File)
 	if m.retry == nil || m.busy() {
 		return nil
 	}
 	return m.retry()
 }
 
-func (h *hostKeyAsk) view(st *Styles, w, height int) string {
-	e := h.err
-	lines := []string{
-		st.TitleFocus.Render("Unknown host"),
-		"",
-		fmt.Sprintf("The authenticity of host %s (target %s) can't be established.", e.Host, h.target.Name),
-		"Key type:    " + e.KeyType,
-		"Fingerprint: " + e.Fingerprint,
-		"",
-		"Compare the fingerprint with the device's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub).",
-		"Trusting adds the key to " + e.File + ".",
-		"",
-		st.Dim.Render("y trust and connect · n abort"),
+// onHostDeclined ends the deploy or bench: nothing was written.
+func (m *Model) onHostDeclined(msg HostKeyDeclinedMsg) {
+	if a := m.act; a != nil && !a.running() {
+		a.summary = fmt.Sprintf("%s aborted: host key %s of %s not trusted", a.kind, msg.Key.Fingerprint, msg.Key.Host)
+		if a.kind == actDeploy {
+			m.deployPane.connectFailed(fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint))
+		} else {
+			m.benchPane.p.Push(bench.Finished{Err: fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint)})
+		}
 	}
-	return overlayBox(st, "Host key", lines, w, height)
+	m.notice = "not trusted: known_hosts unchanged"
 }
 
 func hostChangedView(st *Styles, e *remote.HostKeyChangedError, w, h int) string {

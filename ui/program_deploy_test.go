@@ -71,8 +71,8 @@ deploy_dir = "`+deployDir+`"
 
 	// Again: the device has this exact file, so nothing is copied.
 	tm.Send(press("d"))
-	scr = term.waitText(buildTimeout, "(1 unchanged)")
-	if !strings.Contains(scr, "unchanged "+installed) {
+	scr = term.waitText(buildTimeout, "deployed local-arm64 × release in", ": unchanged "+installed)
+	if !strings.Contains(scr, "already on the device") {
 		t.Errorf("redeploy does not say unchanged:\n%s", scr)
 	}
 	tm.Send(press("q"))
