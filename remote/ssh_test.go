@@ -676,3 +676,59 @@ func TestSSHKeepaliveNoticesDeadLink(t *testing.T) {
 		t.Error("reconnection not reported")
 	}
 }
+
+// mountTmpfs mounts a small tmpfs for the test (root only: a real full
+// disk, not a simulated error).
+func mountTmpfs(t *testing.T, opts string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", opts, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+func TestSSHDiskFull(t *testing.T) {
+	td := testdevice.Start(t)
+	t.Run("smaller than the binary", func(t *testing.T) {
+		tg := td.Target
+		tg.DeployDir = filepath.Join(mountTmpfs(t, "size=1m"), "deploy")
+		dev := openT(t, tg, testOpts)
+		_, err := dev.Deploy(context.Background(), File{Path: randomFile(t, 2<<20)}, "app", nil)
+		if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "KiB free") {
+			t.Errorf("deploy of 2 MiB into 1 MiB: %v", err)
+		}
+	})
+	t.Run("no inode for the temporary file", func(t *testing.T) {
+		// Inodes for the root, deploy_dir, a binary and one more file
+		// (the checksum): the second deploy's temporary file hits ENOSPC
+		// on the device mid-protocol.
+		mnt := mountTmpfs(t, "size=8m,nr_inodes=4")
+		tg := td.Target
+		tg.DeployDir = filepath.Join(mnt, "deploy")
+		dev := openT(t, tg, testOpts)
+		old := writeFile(t, filepath.Join(t.TempDir(), "old"), "#!/bin/sh\necho old\n", 0o755)
+		if _, err := dev.Deploy(context.Background(), File{Path: old}, "app", nil); err != nil {
+			t.Fatalf("first deploy: %v", err)
+		}
+		var rec recorder
+		_, err := dev.Deploy(context.Background(), File{Path: randomFile(t, 1<<20)}, "app", rec.emit)
+		if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "deploy testdevice (") {
+			t.Fatalf("deploy with no inode left: %v", err)
+		}
+		if !slices.Contains(rec.steps(), "upload done failed") || !strings.Contains(err.Error(), ": upload: ") {
+			t.Errorf("steps %v, error %v: the upload step should fail", rec.steps(), err)
+		}
+		if out, err := dev.Exec(context.Background(), "./app"); err != nil || string(out) != "old\n" {
+			t.Errorf("old binary after a full disk: %q %v", out, err)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,8 +73,10 @@ const hashStdin = `hs() {
 // A streamed file is hashed on the device as tee writes it, while the
 // device would otherwise wait for the network: reading 20 MB back costs a
 // Pi about 0.1 s after the transfer. Every write error (tee's, the
-// decompressor's on a truncated stream) fails the deploy.
-func installScript(dir, name, tmp, recv, sum string) string {
+// decompressor's on a truncated stream) fails the deploy, and so does a
+// file of the wrong size, in case the shell could not even record the
+// failure (no inode left for the marker file).
+func installScript(dir, name, tmp, recv, sum string, size int64) string {
 	q := shell.Quote
 	var b strings.Builder
 	b.WriteString("set -e\n" + hashFunc + hashStdin)
@@ -83,6 +86,8 @@ func installScript(dir, name, tmp, recv, sum string) string {
 	if recv != "" {
 		b.WriteString(`{ ` + recv + ` || echo "receive failed" > "$t.fail"; } | { tee -- "$t" || echo "write failed" > "$t.fail"; } | hs > "$t.sum"
 if [ -e "$t.fail" ]; then cat "$t.fail" >&2; exit 1; fi
+n=$(wc -c < "$t")
+if [ $((n)) -ne ` + strconv.FormatInt(size, 10) + ` ]; then echo "received $((n)) of ` + strconv.FormatInt(size, 10) + ` bytes" >&2; exit 1; fi
 got=$(cat "$t.sum")
 `)
 	}
@@ -239,7 +244,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	var wire int64
 	var markers []string
 	if recv != "" {
-		markers, wire, stderr, err = d.streamInstall(ctx, c, src, pr, enc, installScript(c.dir, name, tmp, recv, f.SHA256), emit)
+		markers, wire, stderr, err = d.streamInstall(ctx, c, src, pr, enc, installScript(c.dir, name, tmp, recv, f.SHA256, f.Size), emit)
 		step = failedStep(markers, "upload")
 	} else {
 		wire, err = d.sftpUpload(ctx, c, src, pr, c.dir+"/"+tmp)
@@ -248,7 +253,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 			emit(Step{Name: "upload", Done: true, Time: time.Now()})
 			step = "verify"
 			emit(Step{Name: "verify", Time: time.Now()})
-			markers, _, stderr, err = d.streamInstall(ctx, c, nil, nil, "", installScript(c.dir, name, tmp, "", f.SHA256), emit)
+			markers, _, stderr, err = d.streamInstall(ctx, c, nil, nil, "", installScript(c.dir, name, tmp, "", f.SHA256, f.Size), emit)
 			step = failedStep(markers, "verify")
 		}
 	}
