@@ -732,3 +732,14 @@ func TestSSHDiskFull(t *testing.T) {
 		}
 	})
 }
+
+func TestSSHReadOnlyDeployDir(t *testing.T) {
+	td := testdevice.Start(t)
+	tg := td.Target
+	tg.DeployDir = filepath.Join(mountTmpfs(t, "size=1m,ro"), "deploy")
+	dev := openT(t, tg, testOpts)
+	_, err := dev.Deploy(context.Background(), File{Path: writeFile(t, filepath.Join(t.TempDir(), "f"), "x", 0o755)}, "app", nil)
+	if !errors.Is(err, ErrPermission) || !strings.Contains(err.Error(), "Read-only file system") {
+		t.Errorf("deploy into a read-only filesystem: %v", err)
+	}
+}
