@@ -431,9 +431,10 @@ func (m *Model) deploySummary(a *activity) {
 	a.summary = fmt.Sprintf("deployed %s × %s in %s", a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)))
 	switch {
 	case n == 1 && last.Skipped:
-		a.summary += ": unchanged " + last.Path
+		a.summary += ": unchanged " + m.relPath(last.Path)
 	case n == 1:
-		a.summary += ": " + last.Path + " sha256 " + shortSum(last.SHA256)
+		// The checksum before the path: at 80 columns the path is cut.
+		a.summary += ": sha256 " + shortSum(last.SHA256) + " " + m.relPath(last.Path)
 	case skipped > 0:
 		a.summary += fmt.Sprintf(" (%d unchanged)", skipped)
 	}
