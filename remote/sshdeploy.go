@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/melbahja/goph"
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
@@ -439,7 +440,7 @@ func compress(w io.Writer, r io.Reader, enc string) error {
 // with many writes in flight, not goph's one-32KiB-round-trip-at-a-time
 // Upload.
 func (d *sshDevice) sftpUpload(ctx context.Context, c *sshConn, src io.Reader, pr *progress, path string) (int64, error) {
-	client, err := sftp.NewClient(c.client, sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
+	client, err := goph.Client{Client: c.client}.NewSftp(sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
 	if err != nil {
 		return 0, d.connErr(c, fmt.Errorf("sftp: %w", err))
 	}
