@@ -219,6 +219,14 @@ func (p *BenchPane) Push(ev bench.Event) {
 	}
 }
 
+// Cancel marks the session stopped by the user: no round is running.
+func (p *BenchPane) Cancel() {
+	p.phase = "cancelled"
+	for _, bp := range p.profiles {
+		bp.running = false
+	}
+}
+
 func benchFirstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first

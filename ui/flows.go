@@ -472,6 +472,11 @@ func (m *Model) cancelActivity() {
 	a.cancel()
 	a.cancelled, a.live, a.end = true, false, m.now()
 	a.summary = fmt.Sprintf("cancelled %s of %s × %s after %s", a.kind, a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)))
+	if a.kind == actBench {
+		m.benchPane.p.Cancel()
+	} else {
+		m.deployPane.connectFailed(context.Canceled) // unfinished binaries: the device keeps its previous one
+	}
 	if m.pass != nil {
 		m.pass.answer(nil, errPassphraseDeclined)
 		m.pass = nil

@@ -383,6 +383,9 @@ func TestCancelBenchDropsLateEvents(t *testing.T) {
 	if after := plain(screen(m)); after != before {
 		t.Errorf("a cancelled bench's late event changed the screen")
 	}
+	if !strings.Contains(before, "bench: cancelled") {
+		t.Errorf("bench pane after x:\n%s", before)
+	}
 	if !strings.Contains(before, "cancelled bench of local-arm64 × default,single-core") {
 		t.Errorf("status after x:\n%s", before)
 	}
@@ -501,5 +504,26 @@ func TestDeployFocusedProfile(t *testing.T) {
 	keys(m, "x")
 	if m.afterBuild != nil || m.job.running() {
 		t.Error("x left the build or its deploy pending")
+	}
+}
+
+func TestCancelDeploy(t *testing.T) {
+	m := newFlowModel(t, 120, 30)
+	builtRelease(t, m)
+	a := m.act
+	send(m, activityMsg{id: a.id, events: deployEvents("connect")})
+	keys(m, "x")
+	if a.running() {
+		t.Fatal("x did not cancel the deploy")
+	}
+	send(m, activityMsg{id: a.id, events: []any{deployDoneEvent{i: 0, inst: remote.Installed{Path: "/late"}}}, closed: true})
+	s := plain(screen(m))
+	for _, w := range []string{"cancelled deploy of local-arm64 × release", "the device keeps its previous binary"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("screen lacks %q:\n%s", w, s)
+		}
+	}
+	if strings.Contains(s, "/late") {
+		t.Error("a cancelled deploy's late result was drawn")
 	}
 }
