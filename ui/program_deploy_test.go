@@ -250,3 +250,55 @@ func freeLoopbackPort(t *testing.T) int {
 	l.Close()
 	return port
 }
+
+// TestProgramBenchCompare benches two profiles for real on local-arm64
+// (qemu-user unless the machine is arm64): r shows the bench pane, and
+// the run ends in the compare pane with the stored run's path.
+func TestProgramBenchCompare(t *testing.T) {
+	cfg, err := targets.Parse("targets.toml", []byte(`
+[[target]]
+name = "local-arm64"
+description = "this machine, arm64"
+host = "local"
+goarch = "arm64"
+goarm64 = "v8.0"
+deploy_dir = "`+t.TempDir()+`"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	m, _ := realModelWith(t, "./ui/testdata/benchme", cfg, Options{
+		Bench: BenchOptions{Benchtime: "100x", RunsDir: runs},
+	})
+	tm, term := startProgram(t, m, 200, 50)
+	term.waitText(5*time.Second, "local-arm64")
+	tick(t, tm, m, "release")
+	term.waitText(5*time.Second, "[x] release")
+	// single-core is further down the same list: tick it too.
+	idx := map[string]int{}
+	for i, p := range m.common.Profiles {
+		idx[p.Name] = i
+	}
+	for i := idx["release"]; i < idx["single-core"]; i++ {
+		tm.Send(press("down"))
+	}
+	tm.Send(press("space"))
+	term.waitText(5*time.Second, "[x] single-core", "r compares")
+	tm.Send(press("r"))
+	term.waitText(buildTimeout, "Bench", "round ")
+	scr := term.waitFor("the bench to finish", 3*buildTimeout, func(s string) bool {
+		return strings.Contains(s, "bench stored in") || strings.Contains(s, "bench failed")
+	})
+	for _, want := range []string{"Compare", "release (base)", "single-core", "Sum", "sec/op", "bench stored in " + runs} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks %q:\n%s", want, scr)
+		}
+	}
+	entries, err := os.ReadDir(runs)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("stored runs: %v, %v", entries, err)
+	}
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
