@@ -62,7 +62,6 @@ type deployRecord struct {
 	target targets.Target
 	items  []deployItem
 	inst   []*remote.Installed
-	errs   []error
 }
 
 // retry is what to start again once a host key was trusted.
@@ -146,8 +145,7 @@ func (m *Model) runDeploy(t targets.Target, items []deployItem) tea.Cmd {
 	a := newActivity(m.ctx, m.lastID, actDeploy, t.Name, names, m.now())
 	m.act = a
 	m.addPending(a.done)
-	m.deploy = &deployRecord{target: t, items: items, inst: make([]*remote.Installed, len(items)),
-		errs: make([]error, len(items))}
+	m.deploy = &deployRecord{target: t, items: items, inst: make([]*remote.Installed, len(items))}
 	m.retry = func() tea.Cmd { return m.runDeploy(t, items) }
 	m.deployPane.start(t, items)
 	m.showMain(paneDeploy)
@@ -292,7 +290,6 @@ func (m *Model) applyActivity(a *activity, ev any) {
 			return
 		}
 		if ev.err != nil {
-			m.deploy.errs[ev.i] = ev.err
 			a.err = ev.err
 			a.end = m.now()
 			a.summary = fmt.Sprintf("deploy failed: %s: %s", m.deploy.items[ev.i].profile, connectErrorText(ev.err))
@@ -328,7 +325,6 @@ func (m *Model) applyActivity(a *activity, ev any) {
 				}
 				m.logger.Printf("bench %d: %v", a.id, ev.Err)
 			} else if ev.Run != nil && ev.Run.Dir != "" {
-				m.runDir = ev.Run.Dir
 				m.benchPane.footer = "stored in " + m.relPath(ev.Run.Dir)
 			}
 		}

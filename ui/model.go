@@ -132,7 +132,6 @@ type Model struct {
 	afterBuild  func(*job) tea.Cmd
 	deploy      *deployRecord
 	retry       retry // starts the last deploy/bench again (after trusting a host key)
-	runDir      string
 	pool        *remote.Pool
 	device      func(context.Context, targets.Target) (remote.Device, error) // pool.Get; tests stub it
 	remoteOpts  remote.Options
