@@ -380,8 +380,13 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 	case b.done && b.inst.Skipped:
 		return []string{p.st.ok.Render("unchanged") + " " + b.inst.Path + p.st.dim.Render("  sha256 "+shortSum(b.inst.SHA256)+" already on the device, nothing sent")}
 	case b.done:
-		s := p.st.ok.Render("installed") + " " + b.inst.Path + p.st.dim.Render(fmt.Sprintf("  sha256 %s  %s", shortSum(b.inst.SHA256), b.inst.Duration.Round(10*time.Millisecond)))
-		lines := []string{s}
+		head := p.st.ok.Render("installed") + " " + b.inst.Path
+		sum := fmt.Sprintf("sha256 %s  %s", shortSum(b.inst.SHA256), b.inst.Duration.Round(10*time.Millisecond))
+		lines := []string{head + p.st.dim.Render("  "+sum)}
+		if ansi.StringWidth(lines[0]) > w {
+			// A long path (a local deploy_dir) would cut the checksum: give it a line.
+			lines = []string{head, p.st.dim.Render(sum)}
+		}
 		var more []string
 		if b.inst.WireBytes > 0 && b.prog.Total > 0 {
 			more = append(more, fmt.Sprintf("%s sent for %s", humanSize(b.inst.WireBytes), humanSize(b.prog.Total)))
