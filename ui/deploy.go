@@ -378,7 +378,12 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 		lines[0] = p.st.fail.Render("FAILED") + strings.TrimPrefix(lines[0], "FAILED")
 		return lines
 	case b.done && b.inst.Skipped:
-		return []string{p.st.ok.Render("unchanged") + " " + b.inst.Path + p.st.dim.Render("  sha256 "+shortSum(b.inst.SHA256)+" already on the device, nothing sent")}
+		head := p.st.ok.Render("unchanged") + " " + b.inst.Path
+		sum := "sha256 " + shortSum(b.inst.SHA256) + " already on the device, nothing sent"
+		if ansi.StringWidth(head)+2+len(sum) > w {
+			return []string{head, p.st.dim.Render(sum)}
+		}
+		return []string{head + p.st.dim.Render("  "+sum)}
 	case b.done:
 		head := p.st.ok.Render("installed") + " " + b.inst.Path
 		sum := fmt.Sprintf("sha256 %s  %s", shortSum(b.inst.SHA256), b.inst.Duration.Round(10*time.Millisecond))
