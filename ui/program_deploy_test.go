@@ -9,12 +9,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"armbench/internal/testdevice"
 	"armbench/remote"
@@ -298,6 +300,52 @@ deploy_dir = "`+t.TempDir()+`"
 	entries, err := os.ReadDir(runs)
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("stored runs: %v, %v", entries, err)
+	}
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
+
+// TestProgramHostKeyChanged: known_hosts has another key for the device,
+// as after a reinstall or a man-in-the-middle. The TUI refuses with
+// OpenSSH's warning and offers no way to accept.
+func TestProgramHostKeyChanged(t *testing.T) {
+	d := testdevice.Start(t)
+	dir := t.TempDir()
+	sshConfig := filepath.Join(dir, "ssh_config")
+	writeFile(t, sshConfig, "")
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	knownHosts := filepath.Join(dir, "known_hosts")
+	writeFile(t, knownHosts, knownhosts.Line([]string{knownhosts.Normalize(net.JoinHostPort(d.Host, strconv.Itoa(d.Port)))}, other)+"\n")
+	tg := d.Target
+	tg.KnownHosts = knownHosts
+	cfg := &targets.Config{Path: "targets.toml", Targets: []targets.Target{tg}}
+	m, _ := realModelWith(t, "./ui/testdata/hello", cfg, Options{
+		Remote: remote.Options{SSHConfig: sshConfig, NoAgent: true, NoDefaultKeys: true, ConnectTimeout: 20 * time.Second},
+	})
+	tm, term := startProgram(t, m, 120, 40)
+	term.waitText(5*time.Second, tg.Name)
+	tick(t, tm, m, "release")
+	term.waitText(5*time.Second, "[x] release")
+	tm.Send(press("d"))
+	scr := term.waitText(buildTimeout, "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!", ssh.FingerprintSHA256(d.HostKey))
+	if !strings.Contains(scr, "Offending key in "+knownHosts+":1") || strings.Contains(scr, "trust and connect") {
+		t.Errorf("changed-key screen:\n%s", scr)
+	}
+	tm.Send(press("y")) // must not trust anything
+	tm.Send(press("esc"))
+	term.waitText(5*time.Second, "host key verification failed for")
+	if b, _ := os.ReadFile(knownHosts); strings.Contains(string(b), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(d.HostKey)))) {
+		t.Errorf("the device's new key was written to known_hosts: %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(tg.DeployDir, "hello-release")); !os.IsNotExist(err) {
+		t.Errorf("deployed despite the changed key: %v", err)
 	}
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
