@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
 	"armbench/profiles"
 	"armbench/targets"
+	"armbench/ui"
 )
 
 // Exit codes of every headless command.
@@ -89,16 +91,33 @@ func exitCode(err error) int {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, dir: "."}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		// No sub-command: the TUI, with the shared flags.
+		// No sub-command: the TUI, with the shared flags and the settings
+		// of the bench sessions it starts with r.
 		fs := c.flags("armbench")
+		var bo ui.BenchOptions
+		fs.IntVar(&bo.Count, "count", 0, "bench rounds per profile in the TUI (default 6)")
+		fs.StringVar(&bo.Bench, "bench", "", "benchmarks to run in the TUI, a -test.bench regexp (default all)")
+		fs.StringVar(&bo.Benchtime, "benchtime", os.Getenv("ARMBENCH_BENCHTIME"), "-test.benchtime of each bench round in the TUI (default $ARMBENCH_BENCHTIME or go's 1s)")
+		fs.Usage = func() {
+			c.usage(stderr)
+			fmt.Fprintln(stderr, "\nflags of the workbench:")
+			fs.PrintDefaults()
+		}
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
 			return exitUsage
 		}
 		if fs.NArg() > 0 {
 			fmt.Fprintf(stderr, "armbench: unknown command %q\n", fs.Arg(0))
 			return exitUsage
 		}
-		return c.finish(runTUI(ctx, c))
+		if bo.Count < 0 {
+			fmt.Fprintln(stderr, "armbench: --count must be at least 1")
+			return exitUsage
+		}
+		return c.finish(runTUI(ctx, c, bo))
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
@@ -127,7 +146,8 @@ func (c *cli) finish(err error) int {
 }
 
 func (c *cli) usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: armbench [--config FILE] [--pkg PKG]            open the workbench (TUI)")
+	fmt.Fprintln(w, "usage: armbench [--config FILE] [--pkg PKG] [--count N] [--bench RE] [--benchtime D]")
+	fmt.Fprintln(w, "                                                       open the workbench (TUI)")
 	fmt.Fprintln(w, "       armbench COMMAND [flags] [--json]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, cmd := range commands() {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"armbench/profiles"
 	"armbench/targets"
@@ -10,7 +9,7 @@ import (
 )
 
 // runTUI opens the workbench on the loaded workspace.
-func runTUI(ctx context.Context, c *cli) error {
+func runTUI(ctx context.Context, c *cli, bench ui.BenchOptions) error {
 	w, err := c.load()
 	if err != nil {
 		return err
@@ -31,8 +30,6 @@ func runTUI(ctx context.Context, c *cli) error {
 			return w.cfg, w.profiles, nil
 		},
 		Embedded: defaultTargets,
-		// The TUI has no bench flags; ARMBENCH_BENCHTIME shortens each
-		// round (e.g. 100ms) for a quick look.
-		Bench: ui.BenchOptions{Benchtime: os.Getenv("ARMBENCH_BENCHTIME")},
+		Bench:    bench,
 	})
 }
