@@ -78,7 +78,7 @@ func (m *Model) remoteOptions() remote.Options {
 func (m *Model) deployPlans() ([]profiles.Plan, error) {
 	entries, _ := m.plans()
 	if len(entries) == 0 {
-		return nil, errors.New("no profile to deploy: tick one with space")
+		return nil, errors.New("no profile: tick one with space")
 	}
 	var plans []profiles.Plan
 	for _, e := range entries {

@@ -482,18 +482,12 @@ func (m *Model) startBuild() tea.Cmd {
 		m.notice = "no target: add one to " + m.targets.configPath()
 		return nil
 	}
-	if len(m.profiles.Selected()) == 0 {
-		m.notice = "no profile ticked: space in Profiles ticks one"
+	// With nothing ticked, b builds the profile the plan pane previews,
+	// as d deploys it: what is on screen is what runs.
+	plans, err := m.deployPlans()
+	if err != nil {
+		m.notice = err.Error()
 		return nil
-	}
-	entries, _ := m.plans()
-	plans := make([]profiles.Plan, 0, len(entries))
-	for _, e := range entries {
-		if e.Err != nil {
-			m.notice = fmt.Sprintf("plan %s: %v", e.Profile, e.Err)
-			return nil
-		}
-		plans = append(plans, e.Plan)
 	}
 	return m.startBuildPlans(t, plans)
 }

@@ -327,3 +327,21 @@ func TestEmptyWorkspace(t *testing.T) {
 		t.Fatal("b started a build with no target")
 	}
 }
+
+// With nothing ticked, b builds the profile the plan pane previews, the
+// same rule d follows, so the key never answers with a chore.
+func TestBuildWithoutTickBuildsThePreviewedProfile(t *testing.T) {
+	m := newTestModel(t, 100, 30)
+	keys(m, "tab", "down")
+	focused, ok := m.profiles.Focused()
+	if !ok {
+		t.Fatal("no focused profile")
+	}
+	if n := len(m.profiles.Selected()); n != 0 {
+		t.Fatalf("%d profiles ticked, want none", n)
+	}
+	j := startBuild(t, m)
+	if len(j.profiles) != 1 || j.profiles[0] != focused.Name {
+		t.Fatalf("b built %v, want [%s]", j.profiles, focused.Name)
+	}
+}
