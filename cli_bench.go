@@ -92,7 +92,7 @@ func cmdBench(ctx context.Context, c *cli, args []string) error {
 	if *count < bench.DefaultCount && !c.json {
 		fmt.Fprintf(c.stderr, "armbench: --count %d < %d: benchmath cannot give a 95%% confidence interval with fewer samples\n", *count, bench.DefaultCount)
 	}
-	dev, err := remote.Open(ctx, t, remote.Options{})
+	dev, err := remote.Open(ctx, t, c.remoteOptions())
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}

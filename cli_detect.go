@@ -47,7 +47,7 @@ func cmdDetect(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 
-	o := remote.Options{}
+	o := c.remoteOptions()
 	if *trust {
 		o.ConfirmHostKey = func(k remote.HostKey) bool { return c.confirmHostKey(k) }
 		k, err := remote.Trust(ctx, t, o)
