@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"armbench/build"
 	"armbench/profiles"
 )
@@ -302,7 +304,7 @@ func (c *cli) reportBuilds(results []build.Result) error {
 					passed++
 				}
 			}
-			fmt.Fprintf(tw, "%s\tok\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", r.Profile, r.Duration.Round(time.Millisecond), humanBytes(a.Size), a.SHA256[:12], link, passed, len(a.Checks), a.Path)
+			fmt.Fprintf(tw, "%s\tok\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", r.Profile, r.Duration.Round(time.Millisecond), humanize.IBytes(uint64(a.Size)), a.SHA256[:12], link, passed, len(a.Checks), a.Path)
 		}
 		tw.Flush()
 		for _, r := range results {
@@ -315,17 +317,4 @@ func (c *cli) reportBuilds(results []build.Result) error {
 		return fmt.Errorf("%d of %d builds failed", failed, len(results))
 	}
 	return nil
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

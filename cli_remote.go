@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/term"
+	"github.com/dustin/go-humanize"
 	"golang.org/x/crypto/ssh"
 
 	"armbench/bench"
@@ -160,7 +161,7 @@ func (c *cli) remoteEmit() func(remote.Event) {
 				pct = 100 * float64(ev.Sent) / float64(ev.Total)
 			}
 			fmt.Fprintf(c.stderr, "upload   %3.0f%%  %s / %s  %s/s  %s on the wire  ETA %s\n", pct,
-				humanBytes(ev.Sent), humanBytes(ev.Total), humanBytes(int64(ev.Rate)), humanBytes(ev.WireBytes), ev.ETA.Round(100*time.Millisecond))
+				humanize.IBytes(uint64(ev.Sent)), humanize.IBytes(uint64(ev.Total)), humanize.IBytes(uint64(int64(ev.Rate))), humanize.IBytes(uint64(ev.WireBytes)), ev.ETA.Round(100*time.Millisecond))
 		case remote.Output:
 			if ev.Stderr {
 				fmt.Fprintln(c.stderr, ev.Text)
@@ -256,7 +257,7 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 		prev = ", previous kept as " + filepath.Base(inst.Previous)
 	}
 	fmt.Fprintf(c.stdout, "installed %s: %s, sha256 %s verified on the device, %s on the wire in %s%s\n",
-		inst.Path, humanBytes(art.Size), short(inst.SHA256), humanBytes(inst.WireBytes), inst.Duration.Round(time.Millisecond), prev)
+		inst.Path, humanize.IBytes(uint64(art.Size)), short(inst.SHA256), humanize.IBytes(uint64(inst.WireBytes)), inst.Duration.Round(time.Millisecond), prev)
 	return nil
 }
 

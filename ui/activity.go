@@ -80,30 +80,9 @@ func (a *activity) waitCmd() tea.Cmd {
 	return func() tea.Msg { return a.next() }
 }
 
-// next blocks for one event, then gathers what else arrives within
-// batchWindow: a bench streams samples at 10 Hz per metric, a deploy its
-// progress, and one render per batch is plenty.
+// next returns the activity's next batch of events.
 func (a *activity) next() tea.Msg {
 	msg := activityMsg{id: a.id}
-	ev, ok := <-a.events
-	if !ok {
-		msg.closed = true
-		return msg
-	}
-	msg.events = append(msg.events, ev)
-	timer := time.NewTimer(batchWindow)
-	defer timer.Stop()
-	for len(msg.events) < maxBatch {
-		select {
-		case ev, ok := <-a.events:
-			if !ok {
-				msg.closed = true
-				return msg
-			}
-			msg.events = append(msg.events, ev)
-		case <-timer.C:
-			return msg
-		}
-	}
+	msg.events, msg.closed = gather(a.events)
 	return msg
 }

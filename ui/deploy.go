@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dustin/go-humanize"
 
 	"armbench/remote"
 	"armbench/targets"
@@ -394,7 +395,7 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 		}
 		var more []string
 		if b.inst.WireBytes > 0 && b.prog.Total > 0 {
-			more = append(more, fmt.Sprintf("%s sent for %s", humanSize(b.inst.WireBytes), humanSize(b.prog.Total)))
+			more = append(more, fmt.Sprintf("%s sent for %s", humanize.IBytes(uint64(b.inst.WireBytes)), humanize.IBytes(uint64(b.prog.Total))))
 		}
 		if b.inst.Previous != "" {
 			more = append(more, "previous kept as "+lastElem(b.inst.Previous))
@@ -412,15 +413,15 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 		pct := fmt.Sprintf(" %3.0f%%", 100*frac)
 		p.bar.SetWidth(max(10, min(60, w-len(pct))))
 		lines := []string{p.bar.ViewAs(frac) + pct}
-		info := fmt.Sprintf("%s / %s", humanSize(pg.Sent), humanSize(pg.Total))
+		info := fmt.Sprintf("%s / %s", humanize.IBytes(uint64(pg.Sent)), humanize.IBytes(uint64(pg.Total)))
 		if pg.Rate > 0 {
-			info += fmt.Sprintf(" · %s/s", humanSize(int64(pg.Rate)))
+			info += fmt.Sprintf(" · %s/s", humanize.IBytes(uint64(int64(pg.Rate))))
 		}
 		if pg.ETA > 0 && pg.Sent < pg.Total {
 			info += " · ETA " + pg.ETA.Round(100*time.Millisecond).String()
 		}
 		if pg.WireBytes > 0 {
-			info += fmt.Sprintf(" · %s on the wire", humanSize(pg.WireBytes))
+			info += fmt.Sprintf(" · %s on the wire", humanize.IBytes(uint64(pg.WireBytes)))
 		}
 		return append(lines, p.st.dim.Render(info))
 	}
@@ -432,18 +433,4 @@ func lastElem(path string) string {
 		return path[i+1:]
 	}
 	return path
-}
-
-// humanSize is n in B, KiB, MiB…
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -67,8 +67,8 @@ func TestDeployPaneStates(t *testing.T) {
 	for _, w := range []string{
 		"deploy to pi4", "pi@raspberrypi.local, ~/armbench",
 		"✓ connect → ✓ upload → ✓ verify → ✓ install", "installed /home/pi/armbench/workload-release", "sha256 abababababab",
-		"9.0 MiB sent for 18.0 MiB", "previous kept as workload-release.prev",
-		"✓ connect → › upload → · verify → · install", " 39%", "7.0 MiB / 18.0 MiB · 2.8 MiB/s · ETA 3.8s · 3.0 MiB on the wire",
+		"9.0 MiB sent for 18 MiB", "previous kept as workload-release.prev",
+		"✓ connect → › upload → · verify → · install", " 39%", "7.0 MiB / 18 MiB · 2.8 MiB/s · ETA 3.8s · 3.0 MiB on the wire",
 		"✓ connect → ✗ upload → · verify → · install", "FAILED disk full on the device — deploy pi4 (pi@raspberrypi.local:22): upload:",
 	} {
 		if !strings.Contains(s, w) {

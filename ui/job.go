@@ -102,30 +102,10 @@ func (j *job) waitCmd() tea.Cmd {
 	return func() tea.Msg { return j.next() }
 }
 
-// next blocks for one event, then gathers what else arrives within
-// batchWindow (up to maxBatch events).
+// next returns the job's next batch of events.
 func (j *job) next() tea.Msg {
 	msg := jobBatchMsg{id: j.id}
-	ev, ok := <-j.events
-	if !ok {
-		msg.closed = true
-		return msg
-	}
-	msg.events = append(msg.events, ev)
-	timer := time.NewTimer(batchWindow)
-	defer timer.Stop()
-	for len(msg.events) < maxBatch {
-		select {
-		case ev, ok := <-j.events:
-			if !ok {
-				msg.closed = true
-				return msg
-			}
-			msg.events = append(msg.events, ev)
-		case <-timer.C:
-			return msg
-		}
-	}
+	msg.events, msg.closed = gather(j.events)
 	return msg
 }
 
