@@ -49,7 +49,7 @@ func commands() []command {
 		{"profiles", "", "list the optimization profiles", cmdProfiles},
 		{"plan", "--target T --profile P[,P2…]", "print the exact build commands", cmdPlan},
 		{"build", "--target T --profile P[,P2…] [--test]", "cross-compile, verify the artifacts", cmdBuild},
-		{"deploy", "--target T --profile P", "build and install on the device, atomically", cmdDeploy},
+		{"deploy", "--target T --profile P[,P2…]", "build and install on the device, atomically", cmdDeploy},
 		{"trust", "TARGET", "accept a device's host key after showing its fingerprint", cmdTrust},
 		{"rollback", "--target T --profile P", "restore the previously deployed binary", cmdRollback},
 		{"run", "--target T [--profile P] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},

@@ -200,17 +200,14 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("deploy: unexpected argument %q", fs.Arg(0))
 	}
-	plan, err := c.onePlan(rf, profiles.ModeBinary)
+	w, err := c.load()
 	if err != nil {
 		return err
 	}
-	name := deployName(plan)
-	res := deployResultJSON{Type: "result", Target: plan.Target.Name, Profile: plan.Profile.Name, Name: name}
-	fail := func(err error) error {
-		if c.json {
-			res.Error = err.Error()
-			c.printJSON(res)
-		}
+	// Several profiles deploy side by side (each has its own name on the
+	// device), over one connection.
+	plans, err := c.plans(w, rf.target, rf.profile, profiles.ModeBinary)
+	if err != nil {
 		return err
 	}
 
@@ -222,22 +219,60 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 	}
 	ch := make(chan opened, 1)
 	go func() {
-		dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
+		dev, err := remote.Open(ctx, plans[0].Target, c.remoteOptions())
 		ch <- opened{dev, err}
 	}()
-	art, err := c.artifact(ctx, plan, *noBuild)
-	o := <-ch
-	if o.err == nil {
-		defer o.dev.Close()
+	var dev remote.Device
+	var connectErr error
+	connected := false
+	failed := 0
+	for _, plan := range plans {
+		art, err := c.artifact(ctx, plan, *noBuild)
+		if !connected {
+			o := <-ch
+			connected, dev, connectErr = true, o.dev, o.err
+			if connectErr == nil {
+				defer dev.Close()
+			} else {
+				connectErr = connectHint(plan.Target, connectErr)
+			}
+		}
+		if connectErr != nil {
+			return c.deployOne(ctx, dev, plan, art, connectErr) // nothing can go further
+		}
+		if err := c.deployOne(ctx, dev, plan, art, err); err != nil {
+			failed++
+			if len(plans) == 1 {
+				return err
+			}
+			fmt.Fprintf(c.stderr, "armbench: %v\n", err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
-	if err != nil {
-		return fail(err)
+	if failed > 0 {
+		return fmt.Errorf("%d of %d deploys failed", failed, len(plans))
+	}
+	return nil
+}
+
+// deployOne installs one plan's artifact and reports the result; prior is
+// an error from building or connecting that already decided the outcome.
+func (c *cli) deployOne(ctx context.Context, dev remote.Device, plan profiles.Plan, art *build.Artifact, prior error) error {
+	name := deployName(plan)
+	res := deployResultJSON{Type: "result", Target: plan.Target.Name, Profile: plan.Profile.Name, Name: name}
+	fail := func(err error) error {
+		if c.json {
+			res.Error = err.Error()
+			c.printJSON(res)
+		}
+		return err
+	}
+	if prior != nil {
+		return fail(prior)
 	}
 	res.Size = art.Size
-	if o.err != nil {
-		return fail(connectHint(plan.Target, o.err))
-	}
-	dev := o.dev
 	inst, err := dev.Deploy(ctx, remote.File{Path: art.Path, SHA256: art.SHA256, Size: art.Size}, name, c.remoteEmit())
 	if err != nil {
 		return fail(err)

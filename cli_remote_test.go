@@ -229,3 +229,44 @@ func TestCLIRunLocalTarget(t *testing.T) {
 		t.Errorf("run local: %d %q %q", code, stdout, stderr)
 	}
 }
+
+// Several profiles deploy over one connection, each under its own name, and
+// --json gives one result per profile.
+func TestCLIDeploySeveralProfiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles the sample workload")
+	}
+	chdirRepoCopy(t)
+	d := testdevice.Start(t)
+	cfg := deviceConfig(t, d, d.KnownHosts)
+
+	code, stdout, stderr := runCLI(t, "deploy", "--config", cfg, "--target", "dev", "--profile", "release,debug", "--json")
+	if code != exitOK {
+		t.Fatalf("deploy: exit %d\n%s", code, stderr)
+	}
+	var results []map[string]any
+	for _, l := range jsonLines(t, stdout) {
+		if l["type"] == "result" {
+			results = append(results, l)
+		}
+	}
+	if len(results) != 2 {
+		t.Fatalf("%d results, want 2: %v", len(results), results)
+	}
+	for i, name := range []string{"workload-release", "workload-debug"} {
+		r := results[i]
+		if r["ok"] != true || r["name"] != name {
+			t.Errorf("result %d: %v", i, r)
+			continue
+		}
+		if got := sha256Of(t, r["path"].(string)); got != r["sha256"] {
+			t.Errorf("%s on the device has sha256 %s, result says %v", name, got, r["sha256"])
+		}
+	}
+	if results[0]["sha256"] == results[1]["sha256"] {
+		t.Error("release and debug builds should differ")
+	}
+	if n := strings.Count(stderr+stdout, "reconnected"); n != 0 {
+		t.Errorf("one connection expected, saw %d reconnections", n)
+	}
+}
