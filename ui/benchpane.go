@@ -155,7 +155,7 @@ func (p *BenchPane) Push(ev bench.Event) {
 		case ev.Done:
 			p.phase = ev.Name + " done"
 		default:
-			p.phase = ev.Name + "…"
+			p.phase = benchPhaseDoing(ev.Name)
 		}
 	case bench.RunStarted:
 		bp := p.profile(ev.Profile)
@@ -342,6 +342,21 @@ func (p *BenchPane) block(bp *benchProfile, width int, metrics []benchMetric) []
 		lines = append(lines, benchFit(line, width))
 	}
 	return lines
+}
+
+// benchPhaseDoing says what a session is doing in a phase, in words.
+func benchPhaseDoing(name string) string {
+	switch name {
+	case "build":
+		return "building…"
+	case "deploy":
+		return "deploying…"
+	case "device":
+		return "probing device…"
+	case "bench":
+		return "measuring…"
+	}
+	return name + "…"
 }
 
 // View draws the pane at exactly the size SetSize gave.
