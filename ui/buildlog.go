@@ -186,6 +186,12 @@ type BuildLog struct {
 	input     textinput.Model
 	query     string
 	notice    string // one-shot feedback, e.g. "no match"
+
+	// The run pane is this same component over a program's output; these
+	// say what it shows instead of a build.
+	title      string
+	empty      string
+	stateLabel func(buildState) string
 }
 
 // NewBuildLog returns an empty log pane whose tabs keep capacity lines each.
@@ -196,7 +202,11 @@ func NewBuildLog(c *Common, capacity int) *BuildLog {
 	in := textinput.New()
 	in.Prompt = "/"
 	in.Placeholder = "search"
-	return &BuildLog{common: c, keys: newLogKeys(), capacity: capacity, input: in}
+	return &BuildLog{common: c, keys: newLogKeys(), capacity: capacity, input: in,
+		title:      "Build log",
+		empty:      "No build yet: choose a target (enter), tick profiles (space), press b.",
+		stateLabel: buildState.String,
+	}
 }
 
 func (p *BuildLog) SetSize(w, h int) {
@@ -206,7 +216,7 @@ func (p *BuildLog) SetSize(w, h int) {
 
 func (p *BuildLog) Focus()               { p.focused = true }
 func (p *BuildLog) Blur()                { p.focused = false; p.stopSearch() }
-func (p *BuildLog) Title() string        { return "Build log" }
+func (p *BuildLog) Title() string        { return p.title }
 func (p *BuildLog) KeyMap() helpKeyMap   { return p.keys }
 func (p *BuildLog) Capturing() bool      { return p.searching }
 func (p *BuildLog) bodyHeight() int      { return max(p.height-2, 0) }
@@ -385,8 +395,7 @@ func (p *BuildLog) render(b *strings.Builder) {
 	lines := make([]string, 0, h)
 	v := p.activeView()
 	if v == nil {
-		lines = append(lines, fit(p.common.Styles.Dim.Render(
-			"No build yet: choose a target (enter), tick profiles (space), press b."), inner))
+		lines = append(lines, fit(p.common.Styles.Dim.Render(p.empty), inner))
 	} else {
 		var lb strings.Builder
 		top := v.visibleTop(h)
@@ -475,7 +484,7 @@ func (p *BuildLog) tabs(width int) string {
 	var b strings.Builder
 	b.WriteString(p.Title())
 	for i, v := range p.views {
-		label := v.name + " " + v.state.String()
+		label := v.name + " " + p.stateLabel(v.state)
 		b.WriteString("  ")
 		if i == p.active && len(p.views) > 1 {
 			b.WriteString(st.TabActive.Render("[" + label + "]"))

@@ -285,6 +285,12 @@ func (m *Model) applyActivity(a *activity, ev any) {
 		m.connectFailed(a, ev.err)
 	case deployEvent:
 		m.deployPane.push(ev.i, ev.ev)
+	case runOutput:
+		m.runLog.Append(0, ev.out.Text)
+	case runDone:
+		m.runFinished(a, ev)
+	case rollbackDone:
+		m.rollbackFinished(a, ev)
 	case deployDoneEvent:
 		if m.deploy == nil {
 			return
@@ -371,9 +377,12 @@ func (m *Model) connectFailed(a *activity, err error) {
 	a.err = err
 	a.summary = fmt.Sprintf("%s failed: %s", a.kind, connectErrorText(err))
 	m.logger.Printf("%s %d: connect: %v", a.kind, a.id, err)
-	if a.kind == actDeploy {
+	switch a.kind {
+	case actRun, actRollback:
+		m.connectFailedRun(a, err)
+	case actDeploy:
 		m.deployPane.connectFailed(err)
-	} else {
+	default:
 		m.benchPane.p.Push(bench.Finished{Err: err})
 	}
 }
@@ -468,9 +477,16 @@ func (m *Model) cancelActivity() {
 	a.cancel()
 	a.cancelled, a.live, a.end = true, false, m.now()
 	a.summary = fmt.Sprintf("cancelled %s of %s × %s after %s", a.kind, a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)))
-	if a.kind == actBench {
+	switch a.kind {
+	case actBench:
 		m.benchPane.p.Cancel()
-	} else {
+	case actRun:
+		// The engine stops the process on the device once ctx is done.
+		m.runLog.Append(0, "armbench: cancelled: the process on the device is stopped")
+		m.runLog.setState(0, stateCancelled)
+	case actRollback:
+		// The rename on the device is one step: it happened or not.
+	default:
 		m.deployPane.connectFailed(context.Canceled) // unfinished binaries: the device keeps its previous one
 	}
 	if m.pass != nil {
@@ -487,7 +503,7 @@ func (m *Model) activityLines() []string {
 	what := a.target + " × " + strings.Join(a.profiles, ",")
 	var out []string
 	add := func(l string) { out = append(out, fit(l, m.common.Width)) }
-	verb := map[activityKind]string{actDeploy: "deploying ", actBench: "benching "}[a.kind]
+	verb := map[activityKind]string{actDeploy: "deploying ", actBench: "benching ", actRun: "running ", actRollback: "rolling back "}[a.kind]
 	switch {
 	case a.running():
 		extra := ""

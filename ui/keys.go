@@ -9,12 +9,15 @@ type GlobalKeys struct {
 	Build     key.Binding
 	Deploy    key.Binding
 	Bench     key.Binding
+	Run       key.Binding // g: run the deployed binary on the device
+	Rollback  key.Binding // u: restore the previous deployed binary
 	AddTarget key.Binding
 	Cancel    key.Binding
 	ShowLog   key.Binding // 1–4 choose what the main area shows
 	ShowDep   key.Binding
 	ShowBench key.Binding
 	ShowCmp   key.Binding
+	ShowRun   key.Binding
 	Help      key.Binding
 	Quit      key.Binding
 }
@@ -26,12 +29,15 @@ func newGlobalKeys() GlobalKeys {
 		Build:     key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "build")),
 		Deploy:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deploy")),
 		Bench:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "bench"), key.WithDisabled()),
+		Run:       key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "run on device"), key.WithDisabled()),
+		Rollback:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "roll back deploy"), key.WithDisabled()),
 		AddTarget: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add target")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build"), key.WithDisabled()),
-		ShowLog:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1-4", "log/deploy/bench/compare")),
+		ShowLog:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1-5", "log/deploy/bench/compare/run")),
 		ShowDep:   key.NewBinding(key.WithKeys("2")),
 		ShowBench: key.NewBinding(key.WithKeys("3")),
 		ShowCmp:   key.NewBinding(key.WithKeys("4")),
+		ShowRun:   key.NewBinding(key.WithKeys("5")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -44,7 +50,7 @@ func (k GlobalKeys) bindings() []key.Binding {
 }
 
 func (k GlobalKeys) full() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Build, k.Deploy, k.Bench, k.AddTarget, k.Cancel, k.ShowLog, k.Help, k.Quit}
+	return []key.Binding{k.Next, k.Prev, k.Build, k.Deploy, k.Bench, k.Run, k.Rollback, k.AddTarget, k.Cancel, k.ShowLog, k.Help, k.Quit}
 }
 
 // ListKeys move a cursor in the targets and profiles lists.
@@ -120,17 +126,19 @@ func newLogKeys() LogKeys {
 		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
 		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "space"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom+follow")),
-		Left:     key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "scroll sideways")),
-		Right:    key.NewBinding(key.WithKeys("right", "l")),
-		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
-		Next:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match")),
-		PrevHit:  key.NewBinding(key.WithKeys("N")),
-		Error:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "first/next error")),
-		Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
-		PrevTab:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "prev/next profile")),
-		NextTab:  key.NewBinding(key.WithKeys("]")),
+		// g is also the global run key, which the root sees first; home
+		// always works.
+		Top:     key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("home", "top")),
+		Bottom:  key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom+follow")),
+		Left:    key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "scroll sideways")),
+		Right:   key.NewBinding(key.WithKeys("right", "l")),
+		Search:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		Next:    key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match")),
+		PrevHit: key.NewBinding(key.WithKeys("N")),
+		Error:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "first/next error")),
+		Clear:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search")),
+		PrevTab: key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "prev/next profile")),
+		NextTab: key.NewBinding(key.WithKeys("]")),
 	}
 }
 

@@ -16,8 +16,8 @@ const (
 	paneCompare paneID = "compare"
 )
 
-// mainIDs are the main-area panes in key order (1–4).
-var mainIDs = []paneID{paneLog, paneDeploy, paneBench, paneCompare}
+// mainIDs are the main-area panes in key order (1–5).
+var mainIDs = []paneID{paneLog, paneDeploy, paneBench, paneCompare, paneRun}
 
 func isMain(id paneID) bool {
 	for _, m := range mainIDs {

@@ -125,7 +125,10 @@ type Model struct {
 	deployPane  *deployFrame
 	benchPane   *benchFrame
 	comparePane *compareFrame
-	main        paneID // what the main area shows
+	runLog      *BuildLog  // the Run pane: output of g
+	run         *runChoice // what the last g or u acted on
+	runArgs     string     // the argument line g offers next
+	main        paneID     // what the main area shows
 	act         *activity
 	waits       []chan struct{} // done channels of activities that may still run
 	statusAct   bool            // the status bar shows act rather than job
@@ -145,6 +148,8 @@ type Model struct {
 	hostChanged *remote.HostKeyChangedError
 	hostKey     *HostKeyPrompt
 	addTarget   *AddTarget
+	runPrompt   *runPrompt
+	confirm     *rollbackConfirm
 }
 
 // New builds the root model. It does not touch the terminal.
@@ -190,6 +195,8 @@ func New(opts Options) *Model {
 	m.deployPane = newDeployFrame(c)
 	m.benchPane = newBenchFrame(c)
 	m.comparePane = newCompareFrame(c)
+	m.runLog = newRunLog(c)
+	m.runArgs = defaultRunArgs
 	m.main = paneLog
 	m.panes = []registered{
 		{paneTargets, m.targets},
@@ -199,6 +206,7 @@ func New(opts Options) *Model {
 		{paneDeploy, m.deployPane},
 		{paneBench, m.benchPane},
 		{paneCompare, m.comparePane},
+		{paneRun, m.runLog},
 	}
 	m.asker = newPassphraseAsker()
 	m.remoteOpts = opts.Remote
@@ -390,12 +398,23 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	if m.addTarget != nil {
 		return m.addTarget.Update(msg)
 	}
+	if m.runPrompt != nil { // the cursor's blink
+		var cmd tea.Cmd
+		m.runPrompt.input, cmd = m.runPrompt.input.Update(msg)
+		return cmd
+	}
 	return m.focused().pane.Update(msg)
 }
 
 // capturing reports whether the focused pane takes every key as text.
 func (m *Model) capturing() bool {
-	return m.focused().id == paneLog && m.log.Capturing()
+	switch m.focused().id {
+	case paneLog:
+		return m.log.Capturing()
+	case paneRun:
+		return m.runLog.Capturing()
+	}
+	return false
 }
 
 func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -409,7 +428,7 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return cmd
 	}
 	if m.capturing() {
-		return m.log.Update(msg)
+		return m.focused().pane.Update(msg)
 	}
 	m.notice = ""
 	switch {
@@ -427,6 +446,10 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.startDeploy()
 	case key.Matches(msg, m.keys.Bench):
 		return m.startBench()
+	case key.Matches(msg, m.keys.Run):
+		return m.openRunPrompt()
+	case key.Matches(msg, m.keys.Rollback):
+		m.openRollback()
 	case key.Matches(msg, m.keys.AddTarget):
 		return m.openAddTarget()
 	case key.Matches(msg, m.keys.Cancel):
@@ -440,7 +463,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.showMain(paneBench)
 	case key.Matches(msg, m.keys.ShowCmp):
 		m.showMain(paneCompare)
-	case msg.String() == "b" || msg.String() == "d" || msg.String() == "r":
+	case key.Matches(msg, m.keys.ShowRun):
+		m.showMain(paneRun)
+	case strings.Contains("bdrgu", msg.String()) && len(msg.String()) == 1:
 		m.notice = m.whyDisabled(msg.String())
 	default:
 		return m.focused().pane.Update(msg)

@@ -22,7 +22,8 @@ import (
 // prompt and the add-target form, in that order of precedence.
 
 func (m *Model) overlayOpen() bool {
-	return m.pass != nil || m.hostChanged != nil || m.hostKey != nil || m.addTarget != nil
+	return m.pass != nil || m.hostChanged != nil || m.hostKey != nil || m.addTarget != nil ||
+		m.runPrompt != nil || m.confirm != nil
 }
 
 func (m *Model) hostPromptOpen() bool { return m.hostKey != nil }
@@ -53,6 +54,10 @@ func (m *Model) overlayKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return cmd, true
 	case m.addTarget != nil:
 		return m.addTarget.Update(msg), true
+	case m.runPrompt != nil:
+		return m.runPromptKey(msg), true
+	case m.confirm != nil:
+		return m.confirmKey(msg), true
 	}
 	return nil, false
 }
@@ -76,7 +81,7 @@ func (m *Model) overlayKeyMap() (help.KeyMap, bool) {
 	case m.addTarget != nil:
 		return m.addTarget.KeyMap(), true
 	}
-	return nil, false
+	return m.runOverlayKeyMap()
 }
 
 func (m *Model) overlayView(w, h int) string {
@@ -90,6 +95,10 @@ func (m *Model) overlayView(w, h int) string {
 		return overlayBox(st, "Host key", strings.Split(m.hostKey.View(), "\n"), w, h)
 	case m.addTarget != nil:
 		return overlayBox(st, "Add target", strings.Split(m.addTarget.View(), "\n"), w, h)
+	case m.runPrompt != nil:
+		return m.runPrompt.view(st, w, h)
+	case m.confirm != nil:
+		return m.confirm.view(st, w, h)
 	}
 	return ""
 }
@@ -108,6 +117,7 @@ func (m *Model) sizeMain(w, h int) {
 	m.deployPane.SetSize(w, h)
 	m.benchPane.SetSize(w, h)
 	m.comparePane.SetSize(w, h)
+	m.runLog.SetSize(w, h)
 }
 
 // refreshKeys enables each global key only when pressing it would do
@@ -120,6 +130,8 @@ func (m *Model) refreshKeys() {
 	m.keys.Build.SetEnabled(!busy)
 	m.keys.Deploy.SetEnabled(!busy && hasTarget && (ticked > 0 || focused))
 	m.keys.Bench.SetEnabled(!busy && hasTarget && ticked > 0)
+	m.keys.Run.SetEnabled(!busy && hasTarget && (ticked > 0 || focused))
+	m.keys.Rollback.SetEnabled(!busy && hasTarget && (ticked > 0 || focused))
 	m.keys.Cancel.SetEnabled(busy)
 	if busy {
 		m.keys.Cancel.SetHelp("x", "cancel "+m.busyWhat())
@@ -165,9 +177,12 @@ func (m *Model) onHostTrusted(msg HostKeyTrustedMsg) tea.Cmd {
 func (m *Model) onHostDeclined(msg HostKeyDeclinedMsg) {
 	if a := m.act; a != nil && !a.running() {
 		a.summary = fmt.Sprintf("%s aborted: host key %s of %s not trusted", a.kind, msg.Key.Fingerprint, msg.Key.Host)
-		if a.kind == actDeploy {
+		switch a.kind {
+		case actRun, actRollback:
+			m.connectFailedRun(a, fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint))
+		case actDeploy:
 			m.deployPane.connectFailed(fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint))
-		} else {
+		default:
 			m.benchPane.p.Push(bench.Finished{Err: fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint)})
 		}
 	}
