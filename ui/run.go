@@ -108,6 +108,7 @@ func (m *Model) runChoice(verb string) (runChoice, bool) {
 type runPrompt struct {
 	choice runChoice
 	input  textinput.Model
+	err    string // why the line cannot be split
 }
 
 func (m *Model) openRunPrompt() tea.Cmd {
@@ -134,6 +135,9 @@ func (p *runPrompt) view(st *Styles, w, h int) string {
 		lines = append(lines, st.Dim.Render("env "+strings.Join(env, " ")))
 	}
 	lines = append(lines, p.input.View(), "")
+	if p.err != "" {
+		lines = append(lines, st.Error.Render(p.err), "")
+	}
 	if c.note != "" {
 		lines = append(lines, c.note, "")
 	}
@@ -146,9 +150,15 @@ func (m *Model) runPromptKey(msg tea.KeyPressMsg) tea.Cmd {
 	p := m.runPrompt
 	switch msg.String() {
 	case "enter":
+		line := strings.TrimSpace(p.input.Value())
+		args, err := splitArgs(line)
+		if err != nil {
+			p.err = err.Error() // the prompt stays open to fix the line
+			return nil
+		}
 		m.runPrompt = nil
-		m.runArgs = strings.TrimSpace(p.input.Value())
-		cmd := m.runOnDevice(p.choice, strings.Fields(m.runArgs))
+		m.runArgs = line
+		cmd := m.runOnDevice(p.choice, args)
 		m.notice = p.choice.note
 		return cmd
 	case "esc":
@@ -156,6 +166,7 @@ func (m *Model) runPromptKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.notice = "run aborted"
 		return nil
 	}
+	p.err = ""
 	var cmd tea.Cmd
 	p.input, cmd = p.input.Update(msg)
 	return cmd
@@ -333,4 +344,60 @@ func (m *Model) runOverlayKeyMap() (help.KeyMap, bool) {
 		}, true
 	}
 	return nil, false
+}
+
+// splitArgs splits the argument line as sh would split a simple command's
+// words: blanks separate, '…' and "…" quote, a backslash escapes the next
+// character (inside "…" only before " \ $ `). The words are sent quoted,
+// so what the user typed is what the program gets; no expansion happens.
+func splitArgs(line string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '\'':
+			j := strings.IndexByte(line[i+1:], '\'')
+			if j < 0 {
+				return nil, fmt.Errorf("args: unterminated ' at column %d", i+1)
+			}
+			cur.WriteString(line[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == '"':
+			start := i
+			i++
+			for ; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' && i+1 < len(line) && strings.IndexByte("\"\\$`", line[i+1]) >= 0 {
+					i++
+				}
+				cur.WriteByte(line[i])
+			}
+			if i >= len(line) {
+				return nil, fmt.Errorf("args: unterminated \" at column %d", start+1)
+			}
+			inWord = true
+		case c == '\\':
+			if i+1 >= len(line) {
+				return nil, fmt.Errorf("args: \\ at the end of the line escapes nothing")
+			}
+			i++
+			cur.WriteByte(line[i])
+			inWord = true
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"armbench/internal/shell"
 	"armbench/remote"
 )
 
@@ -263,5 +264,71 @@ func TestRunConnectFailed(t *testing.T) {
 	send(m, HostKeyTrustedMsg{Target: m.run.target})
 	if m.act == a || m.act == nil || m.act.kind != actRun || !m.act.running() {
 		t.Errorf("trusting the key did not run again")
+	}
+}
+
+func TestSplitArgs(t *testing.T) {
+	for line, want := range map[string][]string{
+		"":                               nil,
+		"  -duration 2s  -mode parallel": {"-duration", "2s", "-mode", "parallel"},
+		`-name 'a b' -x "c \"d\" \$e"`:   {"-name", "a b", "-x", `c "d" $e`},
+		`a\ b ''  "" x'y'"z"`:            {"a b", "", "", "xyz"},
+		`"\n"`:                           {`\n`},
+	} {
+		got, err := splitArgs(line)
+		if err != nil || strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
+			t.Errorf("splitArgs(%q) = %q, %v; want %q", line, got, err, want)
+		}
+	}
+	for _, bad := range []string{`'a`, `"a`, `a\`, `"a\"`} {
+		if got, err := splitArgs(bad); err == nil {
+			t.Errorf("splitArgs(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+// FuzzSplitArgs: whatever splits, quoted again with the shell package
+// (as the device gets it), splits back into the same words.
+func FuzzSplitArgs(f *testing.F) {
+	for _, s := range []string{"-duration 2s", `a 'b c' "d\"e" f\ g`, `''`, "\t\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		words, err := splitArgs(line)
+		if err != nil {
+			return
+		}
+		again, err := splitArgs(shell.Join(words...))
+		if err != nil {
+			t.Fatalf("splitArgs(Join(%q)): %v", words, err)
+		}
+		if len(again) != len(words) {
+			t.Fatalf("%q → %q → %q", line, words, again)
+		}
+		for i := range words {
+			if again[i] != words[i] {
+				t.Fatalf("%q → %q → %q", line, words, again)
+			}
+		}
+	})
+}
+
+func TestRunArgsPromptRejectsUnterminatedQuote(t *testing.T) {
+	m := newFlowModel(t, 100, 30)
+	openRun(t, m)
+	keys(m, "space", "'", "a")
+	keys(m, "enter")
+	if m.runPrompt == nil || m.act != nil {
+		t.Fatal("a line with an open quote ran")
+	}
+	if s := plain(screen(m)); !strings.Contains(s, "args: unterminated ' at column 14") {
+		t.Errorf("no reason shown:\n%s", s)
+	}
+	keys(m, "'", "enter")
+	if m.act == nil || m.run == nil {
+		t.Fatal("the fixed line did not run")
+	}
+	if !strings.Contains(plain(m.runLog.View()), "$ workload-release -duration 2s a") {
+		t.Errorf("run pane:\n%s", plain(m.runLog.View()))
 	}
 }

@@ -86,6 +86,17 @@ func TestTmuxEndToEnd(t *testing.T) {
 			if got := fileSum(t, installed); got != sum {
 				t.Errorf("deployed sha256 %s, artifact %s", got, sum)
 			}
+
+			// g runs it (hello ignores the prompt's default line); after
+			// a first deploy, u finds nothing to roll back to.
+			tm.keys(t, "g")
+			tm.wait(t, 5*time.Second, "args: -duration 2s")
+			tm.keys(t, "Enter")
+			tm.wait(t, time.Minute, "ran hello-release on local-arm64: exit 0", "Run")
+			tm.keys(t, "u")
+			tm.wait(t, 5*time.Second, "roll back hello-release on local-arm64 to the previous binary? y/N")
+			tm.keys(t, "y")
+			tm.wait(t, 30*time.Second, "nothing to roll back to")
 			tm.keys(t, "q")
 			tm.waitExit(t, 10*time.Second)
 		})
