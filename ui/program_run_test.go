@@ -84,6 +84,28 @@ func TestProgramRunLocal(t *testing.T) {
 	if strings.Contains(scr, "alloc ") {
 		t.Errorf("-mode parallel ran other parts too:\n%s", scr)
 	}
+
+	// x stops a long run, and the process with it.
+	installed := filepath.Join(deployDir, "workload-release")
+	tm.Send(press("g"))
+	term.waitText(5*time.Second, "args: -duration 200ms -mode parallel")
+	tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl})
+	tm.Type("-duration 10m -mode hash")
+	term.waitText(5*time.Second, "args: -duration 10m -mode hash")
+	tm.Send(press("enter"))
+	term.waitText(time.Minute, "workload linux/arm64", "running local-arm64 × release")
+	if len(processesRunning(t, installed)) == 0 {
+		t.Fatalf("no process runs %s", installed)
+	}
+	tm.Send(press("x"))
+	term.waitText(10*time.Second, "cancelled run of local-arm64 × release", "workload-release cancelled")
+	deadline := time.Now().Add(10 * time.Second)
+	for pids := processesRunning(t, installed); len(pids) > 0; pids = processesRunning(t, installed) {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %v still run %s after x", pids, installed)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 }
@@ -167,4 +189,31 @@ func TestProgramRollbackLocal(t *testing.T) {
 	}
 	tm.Send(press("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+}
+
+// processesRunning lists the processes whose command line names path
+// (directly, or as the program a qemu runner runs).
+func processesRunning(t *testing.T, path string) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("list processes: %v", err)
+	}
+	var pids []string
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		for _, arg := range strings.Split(string(b), "\x00") {
+			if arg == path {
+				pids = append(pids, e.Name())
+				break
+			}
+		}
+	}
+	return pids
 }
