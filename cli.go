@@ -47,8 +47,8 @@ func commands() []command {
 	return []command{
 		{"targets", "", "list the targets of targets.toml", cmdTargets},
 		{"profiles", "", "list the optimization profiles", cmdProfiles},
-		{"plan", "--target T --profile P[,P2…]", "print the exact build commands", cmdPlan},
-		{"build", "--target T --profile P[,P2…] [--test]", "cross-compile, verify the artifacts", cmdBuild},
+		{"plan", "--target T[,T2…] --profile P[,P2…]", "print the exact build commands", cmdPlan},
+		{"build", "--target T[,T2…] --profile P[,P2…] [--test]", "cross-compile, verify the artifacts", cmdBuild},
 		{"deploy", "--target T --profile P[,P2…]", "build and install on the device, atomically", cmdDeploy},
 		{"trust", "TARGET", "accept a device's host key after showing its fingerprint", cmdTrust},
 		{"rollback", "--target T --profile P", "restore the previously deployed binary", cmdRollback},
@@ -255,8 +255,32 @@ func (w *workspace) profileList(list string) ([]profiles.Profile, error) {
 	return out, nil
 }
 
-// plans resolves target × profiles into build plans.
+// matrixPlans resolves targets × profiles (both comma-separated) into
+// build plans, target by target: `armbench build --target pi3,pi5
+// --profile release,speed` builds four binaries sharing one build cache.
+func (c *cli) matrixPlans(w *workspace, targetList, profileList string, mode profiles.Mode) ([]profiles.Plan, error) {
+	var all []profiles.Plan
+	seen := map[string]bool{}
+	for _, name := range strings.Split(targetList, ",") {
+		name = strings.TrimSpace(name)
+		if seen[name] || (name == "" && targetList != "") {
+			continue
+		}
+		seen[name] = true
+		plans, err := c.plans(w, name, profileList, mode)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, plans...)
+	}
+	return all, nil
+}
+
+// plans resolves one target × profiles into build plans.
 func (c *cli) plans(w *workspace, targetName, profileList string, mode profiles.Mode) ([]profiles.Plan, error) {
+	if strings.Contains(targetName, ",") {
+		return nil, usagef("--target takes one target here, not %q", targetName)
+	}
 	t, err := w.target(targetName)
 	if err != nil {
 		return nil, err

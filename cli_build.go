@@ -109,7 +109,7 @@ type planFlags struct {
 
 func (c *cli) planFlagSet(name string, pf *planFlags) func([]string) error {
 	fs := c.flags(name)
-	fs.StringVar(&pf.target, "target", "", "target name from targets.toml")
+	fs.StringVar(&pf.target, "target", "", "target name from targets.toml, or comma-separated targets")
 	fs.StringVar(&pf.profile, "profile", "default", "profile or comma-separated profiles")
 	fs.BoolVar(&pf.test, "test", false, "build the package's test binary (go test -c), as benchmarks need")
 	fs.IntVar(&pf.parallel, "parallel", 0, "builds at once (default: up to 2, sharing the Go build cache)")
@@ -140,7 +140,7 @@ func cmdPlan(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	plans, err := c.plans(w, pf.target, pf.profile, pf.mode())
+	plans, err := c.matrixPlans(w, pf.target, pf.profile, pf.mode())
 	if err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	plans, err := c.plans(w, pf.target, pf.profile, pf.mode())
+	plans, err := c.matrixPlans(w, pf.target, pf.profile, pf.mode())
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ func (c *cli) buildPlans(ctx context.Context, plans []profiles.Plan, parallel in
 		}
 		prefix := ""
 		if many {
-			prefix = "[" + p.Profile.Name + "] "
+			prefix = "[" + p.Target.Name + "/" + p.Profile.Name + "] "
 		}
 		switch ev := ev.(type) {
 		case build.Started:
@@ -284,10 +284,10 @@ func (c *cli) reportBuilds(results []build.Result) error {
 		}
 	} else {
 		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "PROFILE\tRESULT\tTIME\tSIZE\tSHA256\tLINKING\tCHECKS\tOUTPUT")
+		fmt.Fprintln(tw, "TARGET\tPROFILE\tRESULT\tTIME\tSIZE\tSHA256\tLINKING\tCHECKS\tOUTPUT")
 		for _, r := range results {
 			if r.Err != nil || r.Artifact == nil {
-				fmt.Fprintf(tw, "%s\tFAILED\t%s\t\t\t\t\t%s\n", r.Profile, r.Duration.Round(time.Millisecond), r.LogPath)
+				fmt.Fprintf(tw, "%s\t%s\tFAILED\t%s\t\t\t\t\t%s\n", r.Target, r.Profile, r.Duration.Round(time.Millisecond), r.LogPath)
 				continue
 			}
 			a := r.Artifact
@@ -304,7 +304,7 @@ func (c *cli) reportBuilds(results []build.Result) error {
 					passed++
 				}
 			}
-			fmt.Fprintf(tw, "%s\tok\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", r.Profile, r.Duration.Round(time.Millisecond), humanize.IBytes(uint64(a.Size)), a.SHA256[:12], link, passed, len(a.Checks), a.Path)
+			fmt.Fprintf(tw, "%s\t%s\tok\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", r.Target, r.Profile, r.Duration.Round(time.Millisecond), humanize.IBytes(uint64(a.Size)), a.SHA256[:12], link, passed, len(a.Checks), a.Path)
 		}
 		tw.Flush()
 		for _, r := range results {

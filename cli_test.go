@@ -217,3 +217,55 @@ func TestPlanPrintsPasteableCommand(t *testing.T) {
 		}
 	}
 }
+
+// A matrix of targets × profiles builds every pair and reports each.
+func TestBuildMatrixOfTargetsAndProfiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles the sample workload")
+	}
+	chdirRepoCopy(t)
+	code, out, errOut := runCLI(t, "build", "--target", "local-arm64,local-armv7", "--profile", "release,single-core", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	got := map[string]elf.Machine{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var ev struct {
+			Type, Target, Profile, Output string
+			OK                            bool
+		}
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type != "result" {
+			continue
+		}
+		if !ev.OK {
+			t.Errorf("%s/%s failed", ev.Target, ev.Profile)
+			continue
+		}
+		f, err := elf.Open(ev.Output)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[ev.Target+"/"+ev.Profile] = f.Machine
+		f.Close()
+	}
+	want := map[string]elf.Machine{
+		"local-arm64/release": elf.EM_AARCH64, "local-arm64/single-core": elf.EM_AARCH64,
+		"local-armv7/release": elf.EM_ARM, "local-armv7/single-core": elf.EM_ARM,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("results %v, want %v", got, want)
+	}
+	for k, m := range want {
+		if got[k] != m {
+			t.Errorf("%s: ELF machine %v, want %v", k, got[k], m)
+		}
+	}
+	// Commands that act on one device refuse a list of targets.
+	if code, _, errOut := runCLI(t, "deploy", "--target", "local-arm64,local-armv7"); code != exitUsage || !strings.Contains(errOut, "one target") {
+		t.Errorf("deploy with two targets: exit %d, %s", code, errOut)
+	}
+}
