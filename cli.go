@@ -136,13 +136,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // finish reports err and turns it into an exit code.
 func (c *cli) finish(err error) int {
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(c.stderr, "armbench: %v\n", err)
-	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitUsage
 	}
-	return exitCode(err)
+	code := exitCode(err)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "armbench: %v\n", err)
+		if c.json {
+			// Scripts reading --json always get a last line that says how
+			// the command ended, whatever failed (flags, config, the work).
+			c.printJSON(struct {
+				Type     string `json:"type"`
+				Error    string `json:"error"`
+				ExitCode int    `json:"exit_code"`
+			}{"error", err.Error(), code})
+		}
+	}
+	return code
 }
 
 func (c *cli) usage(w io.Writer) {

@@ -71,8 +71,14 @@ func TestDetectHarnessIsNotARM(t *testing.T) {
 		Target  *json.RawMessage
 		Reasons []struct{ Why string }
 	}
-	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+	// JSON Lines: the detection result, then the error object every
+	// failing --json command ends with.
+	first, rest, _ := strings.Cut(stdout, "\n")
+	if err := json.Unmarshal([]byte(first), &out); err != nil {
 		t.Fatalf("json %q: %v", stdout, err)
+	}
+	if !strings.HasPrefix(rest, `{"type":"error"`) {
+		t.Errorf("no error object after the result: %q", rest)
 	}
 	if out.OK || out.Target != nil || out.Error != "x86_64: not an ARM device; armbench targets arm and arm64" ||
 		len(out.Reasons) != 1 || !strings.Contains(out.Reasons[0].Why, "the device reports x86_64 (Linux ") {

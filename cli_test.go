@@ -269,3 +269,36 @@ func TestBuildMatrixOfTargetsAndProfiles(t *testing.T) {
 		t.Errorf("deploy with two targets: exit %d, %s", code, errOut)
 	}
 }
+
+// With --json every failure ends with an error object on stdout, so a
+// script never has to scrape stderr.
+func TestJSONFailuresEndWithAnErrorObject(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "targets.toml")
+	os.WriteFile(cfg, []byte("[[target]]\nname = \"x\"\nhost = \"local\"\ngoarch = \"mips\"\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"targets", "--json", "--config", cfg}, exitUsage},
+		{[]string{"plan", "--json", "--target", "no-such-target"}, exitUsage},
+		{[]string{"run", "--json", "--target", "local-arm64", "--profile", "no-such-profile"}, exitUsage},
+	} {
+		code, out, _ := runCLI(t, tc.args...)
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d", tc.args, code, tc.code)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		var last struct {
+			Type     string `json:"type"`
+			Error    string `json:"error"`
+			ExitCode int    `json:"exit_code"`
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+			t.Errorf("%v: last stdout line is not JSON: %q", tc.args, out)
+			continue
+		}
+		if last.Type != "error" || last.Error == "" || last.ExitCode != tc.code {
+			t.Errorf("%v: last line %+v", tc.args, last)
+		}
+	}
+}
