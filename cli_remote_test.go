@@ -119,8 +119,7 @@ func TestCLIDeployRunRollbackOverSSH(t *testing.T) {
 		t.Errorf("rollback without .prev: exit %d, %q", code, stderr)
 	}
 	// An "older version" under the same name, then the real one over it.
-	older := filepath.Join(t.TempDir(), "older")
-	os.WriteFile(older, []byte("#!/bin/sh\necho older\n"), 0o755)
+	older := armProgram(t, `println("older")`)
 	dev, err := remote.Open(context.Background(), d.Target, remote.Options{NoAgent: true})
 	if err != nil {
 		t.Fatal(err)
@@ -139,8 +138,8 @@ func TestCLIDeployRunRollbackOverSSH(t *testing.T) {
 	if sha256Of(t, path) != sha256Of(t, older) || sha256Of(t, path+".prev") != sha256Of(t, local) {
 		t.Error("rollback did not swap the binaries")
 	}
-	code, stdout, _ = runCLI(t, "run", "--config", cfg, "--target", "dev", "--profile", "release")
-	if code != exitOK || stdout != "older\n" {
+	code, stdout, stderr = runCLI(t, "run", "--config", cfg, "--target", "dev", "--profile", "release")
+	if code != exitOK || !strings.Contains(stdout+stderr, "older") {
 		t.Errorf("after rollback: %d %q", code, stdout)
 	}
 }
@@ -269,4 +268,22 @@ func TestCLIDeploySeveralProfiles(t *testing.T) {
 	if n := strings.Count(stderr+stdout, "reconnected"); n != 0 {
 		t.Errorf("one connection expected, saw %d reconnections", n)
 	}
+}
+
+// armProgram builds a tiny arm64 program whose main body is body, so a
+// test can deploy "another version" that runs like the real one (directly
+// through binfmt_misc or through the target's qemu runner).
+func armProgram(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module older\ngo 1.26\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { "+body+" }\n"), 0o644)
+	out := filepath.Join(dir, "older")
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=-mod=mod")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build arm64 program: %v\n%s", err, b)
+	}
+	return out
 }

@@ -260,7 +260,7 @@ func TestProbeUnderQemu(t *testing.T) {
 		t.Fatalf("build workload: %v\n%s", err, out)
 	}
 	argv := []string{probe, "-interval", "100ms", "-env", "GODEBUG=schedtrace=100", "--", workload}
-	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil {
+	if b, err := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil || !strings.HasPrefix(string(b), "enabled") {
 		argv = append([]string{"qemu-aarch64-static"}, argv...)
 	}
 	out, err := exec.Command(argv[0], argv[1:]...).Output()
