@@ -24,31 +24,12 @@ func cmdTargets(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if c.json {
-		type jsonTarget struct {
-			Name        string   `json:"name"`
-			Description string   `json:"description,omitempty"`
-			Host        string   `json:"host"`
-			User        string   `json:"user,omitempty"`
-			Port        int      `json:"port,omitempty"`
-			GOOS        string   `json:"goos"`
-			GOARCH      string   `json:"goarch"`
-			GOARM       string   `json:"goarm,omitempty"`
-			GOARM64     string   `json:"goarm64,omitempty"`
-			CPU         string   `json:"cpu,omitempty"`
-			Cores       int      `json:"cores,omitempty"`
-			Memory      int64    `json:"memory_bytes,omitempty"`
-			DeployDir   string   `json:"deploy_dir"`
-			Runner      string   `json:"runner,omitempty"`
-			CC          string   `json:"cc,omitempty"`
-			Tags        []string `json:"tags,omitempty"`
-			Defined     string   `json:"defined_at"`
-		}
 		out := struct {
 			Config  string       `json:"config"`
 			Targets []jsonTarget `json:"targets"`
 		}{Config: w.cfg.Path}
 		for _, t := range w.cfg.Targets {
-			out.Targets = append(out.Targets, jsonTarget{t.Name, t.Description, t.Host, t.User, t.Port, t.GOOS, t.GOARCH, t.GOARM, t.GOARM64, t.CPU, t.Cores, t.Memory, t.DeployDir, t.Runner, t.CC, t.Tags, t.Pos.String()})
+			out.Targets = append(out.Targets, newJSONTarget(t))
 		}
 		c.printJSON(out)
 		return nil

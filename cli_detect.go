@@ -178,28 +178,44 @@ type detectOut struct {
 	Spec    string          `json:"spec"`
 	OK      bool            `json:"ok"`
 	Board   string          `json:"board,omitempty"`
-	Target  *detectTarget   `json:"target,omitempty"`
+	Target  *jsonTarget     `json:"target,omitempty"`
 	Reasons []detect.Reason `json:"reasons"`
 	TOML    string          `json:"toml,omitempty"`
 	Added   string          `json:"added_to,omitempty"`
 	Error   string          `json:"error,omitempty"`
 }
 
-type detectTarget struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-	Host        string `json:"host"`
-	User        string `json:"user,omitempty"`
-	Port        int    `json:"port,omitempty"`
-	GOOS        string `json:"goos"`
-	GOARCH      string `json:"goarch"`
-	GOARM       string `json:"goarm,omitempty"`
-	GOARM64     string `json:"goarm64,omitempty"`
-	CPU         string `json:"cpu,omitempty"`
-	Cores       int    `json:"cores,omitempty"`
-	Memory      int64  `json:"memory_bytes,omitempty"`
-	MemoryText  string `json:"memory,omitempty"`
-	CC          string `json:"cc,omitempty"`
+// jsonTarget is a target as every --json command prints it (targets,
+// detect), so scripts read one shape. Fields a detected target does not
+// have yet (defined_at) are left out rather than printed empty.
+type jsonTarget struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Host        string   `json:"host"`
+	User        string   `json:"user,omitempty"`
+	Port        int      `json:"port,omitempty"`
+	GOOS        string   `json:"goos"`
+	GOARCH      string   `json:"goarch"`
+	GOARM       string   `json:"goarm,omitempty"`
+	GOARM64     string   `json:"goarm64,omitempty"`
+	CPU         string   `json:"cpu,omitempty"`
+	Cores       int      `json:"cores,omitempty"`
+	Memory      int64    `json:"memory_bytes,omitempty"`
+	MemoryText  string   `json:"memory,omitempty"`
+	DeployDir   string   `json:"deploy_dir,omitempty"`
+	Runner      string   `json:"runner,omitempty"`
+	CC          string   `json:"cc,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Defined     string   `json:"defined_at,omitempty"`
+}
+
+func newJSONTarget(t targets.Target) jsonTarget {
+	return jsonTarget{
+		Name: t.Name, Description: t.Description, Host: t.Host, User: t.User, Port: t.Port,
+		GOOS: t.GOOS, GOARCH: t.GOARCH, GOARM: t.GOARM, GOARM64: t.GOARM64,
+		CPU: t.CPU, Cores: t.Cores, Memory: t.Memory, MemoryText: t.MemoryText,
+		DeployDir: t.DeployDir, Runner: t.Runner, CC: t.CC, Tags: t.Tags, Defined: t.Pos.String(),
+	}
 }
 
 func detectJSON(spec string, r detect.Result, block, added string) detectOut {
@@ -208,8 +224,8 @@ func detectJSON(spec string, r detect.Result, block, added string) detectOut {
 		out.Reasons = []detect.Reason{}
 	}
 	if r.OK() {
-		t := r.Target
-		out.Target = &detectTarget{t.Name, t.Description, t.Host, t.User, t.Port, t.GOOS, t.GOARCH, t.GOARM, t.GOARM64, t.CPU, t.Cores, t.Memory, t.MemoryText, t.CC}
+		t := newJSONTarget(r.Target)
+		out.Target = &t
 	}
 	return out
 }
