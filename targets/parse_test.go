@@ -182,6 +182,9 @@ func TestParseErrors(t *testing.T) {
 		{"profile problems", "[[target]]\nname='a'\nhost='local'\ngoarch='arm64'\n[[profile]]\ndescription='x'\nbuild.ldflag='-s'\nrun.gomaxprocs=0\n[[profile]]\nname='p'\n[[profile]]\nname='p'\n", []string{
 			"5:1: name: missing; every [[profile]]", `7:7: build.ldflag: unknown key in [profile.build] (did you mean "build.ldflags"?)`,
 			"8:16: run.gomaxprocs: 0 is out of range", `12:6: name: duplicate profile name "p" (first defined at line 10)`}},
+		{"profile settings", "[[target]]\nname='a'\nhost='local'\ngoarch='arm64'\n[[profile]]\nname='p'\nbuild.ldflags=\"-s\\n-w\"\nbuild.pgo=''\nrun.gogc=1.5\nrun.godebug='x'\n", []string{
+			`7:15: build.ldflags: "-s\n-w" must be one line`, `8:11: build.pgo: "" is not allowed; write "auto"`,
+			"9:10: run.gogc: must be a percentage such as 200 or \"off\", got float", `10:13: run.godebug: "x" is not allowed`}},
 		{"goarm hint", "[[target]]\nname='a'\nhost='local'\ngoarch='arm'\ngoarm='v7'\n", []string{`5:7: goarm: "v7" is not allowed (did you mean "7"?)`}},
 		{"quoted keys", "[[target]]\n\"name\" = 'a'\nhost='local'\ngoarch='arm64'\n'gorach' = 1\n", []string{`5:1: gorach: unknown key`}},
 		{"project", "[project]\npkg = ''\npackage = 'x'\n[[target]]\nname='a'\nhost='local'\ngoarch='arm64'\n", []string{

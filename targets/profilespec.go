@@ -117,14 +117,11 @@ func (c *checker) buildSpec(b *BuildSpec, m map[string]any, path []string) {
 			}
 		case "ldflags", "gcflags":
 			if v, ok := c.str(e); ok {
-				if strings.ContainsAny(v, "\x00\n\r") {
-					c.add(e.vpos, e.key, "must be one line")
-					continue
-				}
+				p := c.checked(e, v, !strings.ContainsAny(v, "\x00\n\r"), "%q must be one line")
 				if k == "ldflags" {
-					b.Ldflags = &v
+					b.Ldflags = p
 				} else {
-					b.Gcflags = &v
+					b.Gcflags = p
 				}
 			}
 		case "tags":
@@ -136,11 +133,8 @@ func (c *checker) buildSpec(b *BuildSpec, m map[string]any, path []string) {
 			}
 		case "pgo":
 			if v, ok := c.str(e); ok {
-				if v == "" || strings.ContainsAny(v, "\x00\n\r") {
-					c.add(e.vpos, e.key, `%q is not allowed; write "auto" (use default.pgo when the package has one), "off", or the path of a .pgo profile`, v)
-					continue
-				}
-				b.PGO = &v
+				b.PGO = c.checked(e, v, v != "" && !strings.ContainsAny(v, "\x00\n\r"),
+					`%q is not allowed; write "auto" (use default.pgo when the package has one), "off", or the path of a .pgo profile`)
 			}
 		case "env":
 			if v, ok := c.env(e, kp, reservedBuildEnv); ok {
@@ -168,44 +162,18 @@ func (c *checker) runSpec(r *RunSpec, m map[string]any, path []string) {
 				r.GOMAXPROCS = &v
 			}
 		case "gogc":
-			var s string
-			switch x := e.val.(type) {
-			case int64:
-				s = strconv.FormatInt(x, 10)
-			case string:
-				s = x
-			default:
-				c.add(e.vpos, e.key, `must be a percentage such as 200 or "off", got %s`, describe(e.val))
-				continue
+			if v, ok := c.intOrStr(e, `a percentage such as 200 or "off"`); ok {
+				r.GOGC = c.checked(e, v, gogcRE.MatchString(v), `%q is not allowed; write a percentage such as 200 or "off"`)
 			}
-			if !gogcRE.MatchString(s) {
-				c.add(e.vpos, e.key, `%q is not allowed; write a percentage such as 200 or "off"`, s)
-				continue
-			}
-			r.GOGC = &s
 		case "gomemlimit":
-			var s string
-			switch x := e.val.(type) {
-			case int64:
-				s = strconv.FormatInt(x, 10)
-			case string:
-				s = x
-			default:
-				c.add(e.vpos, e.key, `must be a size such as "512MiB", "auto" or "off", got %s`, describe(e.val))
-				continue
+			if v, ok := c.intOrStr(e, `a size such as "512MiB", "auto" or "off"`); ok {
+				r.GOMEMLIMIT = c.checked(e, v, gomemlimitRE.MatchString(v),
+					`%q is not allowed; write "off", "auto" (half of the target's memory) or an integer with B, KiB, MiB, GiB or TiB, e.g. "512MiB"`)
 			}
-			if !gomemlimitRE.MatchString(s) {
-				c.add(e.vpos, e.key, `%q is not allowed; write "off", "auto" (half of the target's memory) or an integer with B, KiB, MiB, GiB or TiB, e.g. "512MiB"`, s)
-				continue
-			}
-			r.GOMEMLIMIT = &s
 		case "godebug":
-			if s, ok := c.str(e); ok {
-				if s != "" && !godebugRE.MatchString(s) {
-					c.add(e.vpos, e.key, `%q is not allowed; write comma-separated name=value pairs, e.g. "gctrace=1,madvdontneed=1"`, s)
-					continue
-				}
-				r.GODEBUG = &s
+			if v, ok := c.str(e); ok {
+				r.GODEBUG = c.checked(e, v, v == "" || godebugRE.MatchString(v),
+					`%q is not allowed; write comma-separated name=value pairs, e.g. "gctrace=1,madvdontneed=1"`)
 			}
 		case "env":
 			if v, ok := c.env(e, kp, reservedRunEnv); ok {
@@ -215,6 +183,29 @@ func (c *checker) runSpec(r *RunSpec, m map[string]any, path []string) {
 			c.unknown(e.pos, e.key, prefixed("run.", runKeys), "[profile.run]")
 		}
 	}
+}
+
+// checked is &v when valid, else nil with msg (formatted with v) reported
+// at the value: the one shape of every free-form profile setting.
+func (c *checker) checked(e entry, v string, valid bool, msg string) *string {
+	if !valid {
+		c.add(e.vpos, e.key, msg, v)
+		return nil
+	}
+	return &v
+}
+
+// intOrStr reads a setting that may be written bare (gogc = 200) or
+// quoted (gogc = "off"), as the environment variable's text.
+func (c *checker) intOrStr(e entry, what string) (string, bool) {
+	switch x := e.val.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case string:
+		return x, true
+	}
+	c.add(e.vpos, e.key, "must be %s, got %s", what, describe(e.val))
+	return "", false
 }
 
 func prefixed(p string, keys []string) []string {
