@@ -44,12 +44,7 @@ func (c *checker) profile(m map[string]any, idx string) (ProfileSpec, bool) {
 		e := c.entry(k, m[k], append(slices.Clone(base), k)...)
 		switch k {
 		case "name":
-			if s, ok := c.str(e); ok {
-				if !nameRE.MatchString(s) || len(s) > 64 {
-					c.add(e.vpos, k, "%q is not a valid name: use %s (at most 64)", s, nameRule)
-				}
-				p.Name = s
-			}
+			p.Name = c.name(e)
 		case "description":
 			p.Description, _ = c.str(e)
 		case "extends":

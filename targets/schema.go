@@ -39,6 +39,16 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 const nameRule = "letters, digits, - _ and ., starting with a letter or digit"
 
+// name reads a target or profile name, which becomes a file name and a
+// command-line argument, hence the narrow rule.
+func (c *checker) name(e entry) string {
+	s, ok := c.str(e)
+	if ok && (!nameRE.MatchString(s) || len(s) > 64) {
+		c.add(e.vpos, e.key, "%q is not a valid name: use %s (at most 64)", s, nameRule)
+	}
+	return s
+}
+
 var (
 	goarmRE   = regexp.MustCompile(`^[567](,softfloat|,hardfloat)?$`)
 	goarm64RE = regexp.MustCompile(`^v(8\.[0-9]|9\.[0-5])((,lse)|(,crypto))*$`)
@@ -94,12 +104,7 @@ func (c *checker) target(m map[string]any, idx string, defaults map[string]entry
 		kpath := append(slices.Clone(base), k)
 		switch k {
 		case "name":
-			if s, ok := c.str(e); ok {
-				if !nameRE.MatchString(s) || len(s) > 64 {
-					c.add(e.vpos, k, "%q is not a valid name: use %s (at most 64)", s, nameRule)
-				}
-				t.Name = s
-			}
+			t.Name = c.name(e)
 		case "description":
 			t.Description, _ = c.str(e)
 		case "host":
