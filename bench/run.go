@@ -303,7 +303,12 @@ func LoadRun(root, ref string) (*Run, error) {
 		}
 	}
 	// A unique prefix of an ID.
-	ids, _ := ListRuns(root)
+	ids, err := ListRuns(root)
+	if err != nil {
+		// Unreadable, not empty: "no such run" would send the user looking
+		// for a typo.
+		return nil, fmt.Errorf("run %q: %w", ref, err)
+	}
 	var match []string
 	for _, id := range ids {
 		if strings.HasPrefix(id, ref) {

@@ -92,6 +92,14 @@ func TestSaveLoadCompare(t *testing.T) {
 	if _, err := LoadRun(root, "nope"); err == nil || !strings.Contains(err.Error(), "no such run") {
 		t.Errorf("unknown: %v", err)
 	}
+	// A runs folder that cannot be read is reported as such, not as a typo.
+	notDir := filepath.Join(t.TempDir(), "runs")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadRun(notDir, "nope"); err == nil || strings.Contains(err.Error(), "no such run") || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("LoadRun in a file: %v", err)
+	}
 
 	back, _ := LoadRun(root, r1.ID)
 	tab, err := Compare(back)
