@@ -29,21 +29,9 @@ type BenchPane struct {
 	phase    string
 	log      []string // finished rounds, newest last
 	scroll   int
-	keys     BenchPaneKeys
+	keys     ScrollKeys
 	styles   benchPaneStyles
 }
-
-// BenchPaneKeys scroll the pane.
-type BenchPaneKeys struct {
-	Up   key.Binding
-	Down key.Binding
-}
-
-// ShortHelp implements help.KeyMap.
-func (k BenchPaneKeys) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down} }
-
-// FullHelp implements help.KeyMap.
-func (k BenchPaneKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 type benchPaneStyles struct {
 	name, dim, warn, fail, ok, spark lipgloss.Style
@@ -90,10 +78,7 @@ func (p *benchProfile) add(m benchMetric, v float64) {
 func NewBenchPane() *BenchPane {
 	return &BenchPane{
 		byName: map[string]*benchProfile{},
-		keys: BenchPaneKeys{
-			Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
-			Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
-		},
+		keys:   newScrollKeys(),
 		styles: benchPaneStyles{
 			name:  lipgloss.NewStyle().Bold(true),
 			dim:   lipgloss.NewStyle().Faint(true),
@@ -106,7 +91,7 @@ func NewBenchPane() *BenchPane {
 }
 
 // Keys returns the pane's bindings, for bubbles/help.
-func (p *BenchPane) Keys() BenchPaneKeys { return p.keys }
+func (p *BenchPane) Keys() ScrollKeys { return p.keys }
 
 // SetSize sets the size View draws.
 func (p *BenchPane) SetSize(w, h int) { p.w, p.h = max(w, 0), max(h, 0) }

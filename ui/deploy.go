@@ -36,22 +36,10 @@ type DeployPane struct {
 	items  []*deployBlock
 	notice string // a failure before any binary started (connect, trust)
 	scroll int
-	keys   DeployPaneKeys
+	keys   ScrollKeys // when the blocks do not fit
 	st     deployStyles
 	bar    progress.Model
 }
-
-// DeployPaneKeys scroll the pane when the blocks do not fit.
-type DeployPaneKeys struct {
-	Up   key.Binding
-	Down key.Binding
-}
-
-// ShortHelp implements help.KeyMap.
-func (k DeployPaneKeys) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down} }
-
-// FullHelp implements help.KeyMap.
-func (k DeployPaneKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 // DeployEventMsg carries one remote event of binary Index.
 type DeployEventMsg struct {
@@ -96,10 +84,7 @@ type deployStyles struct {
 // NewDeployPane returns an empty pane.
 func NewDeployPane() *DeployPane {
 	return &DeployPane{
-		keys: DeployPaneKeys{
-			Up:   key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
-			Down: key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
-		},
+		keys: newScrollKeys(),
 		st: deployStyles{
 			name: lipgloss.NewStyle().Bold(true),
 			dim:  lipgloss.NewStyle().Faint(true),
@@ -112,7 +97,7 @@ func NewDeployPane() *DeployPane {
 }
 
 // Keys returns the pane's bindings, for bubbles/help.
-func (p *DeployPane) Keys() DeployPaneKeys { return p.keys }
+func (p *DeployPane) Keys() ScrollKeys { return p.keys }
 
 // SetSize sets the size View draws.
 func (p *DeployPane) SetSize(w, h int) { p.w, p.h = max(w, 0), max(h, 0) }

@@ -85,7 +85,7 @@ func (k ListKeys) ShortHelp() []key.Binding {
 
 func (k ListKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
-// ScrollKeys scroll the plan pane.
+// ScrollKeys scroll the plan, deploy and bench panes.
 type ScrollKeys struct {
 	Up   key.Binding
 	Down key.Binding
