@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -195,8 +196,8 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 			st.Code, st.Signal = -1, sig
 		} else if st.Code > 128 && st.Code < 160 && cancelled {
 			// A login shell that forked instead of exec'ing reports the
-			// signal as 128+n.
-			st.Signal = "SIG" + strconv.Itoa(st.Code-128)
+			// signal as 128+n; name it as ssh and the local device do.
+			st.Signal = signalName(syscall.Signal(st.Code - 128))
 		}
 	default:
 		st.Code = -1
