@@ -130,9 +130,13 @@ func (e endpoint) signers(o Options) (func() ([]ssh.Signer, error), []string, io
 		seen[p] = true
 		s, err := loadKey(p, o)
 		if err != nil {
-			if f == e.identities[0] && !errors.Is(err, os.ErrNotExist) {
+			// A default key that is absent is noise, but one that exists
+			// and cannot be used (encrypted, corrupt) is why a login
+			// fails: name it in the error.
+			switch {
+			case !errors.Is(err, os.ErrNotExist):
 				tried = append(tried, p+" ("+err.Error()+")")
-			} else if f == e.identities[0] {
+			case f == e.identities[0]:
 				tried = append(tried, p+" (missing)")
 			}
 			continue
