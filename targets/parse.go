@@ -414,7 +414,7 @@ func suggest(key string, allowed []string) string {
 	best, bestD := "", 1<<30
 	lk := strings.ToLower(strings.ReplaceAll(key, "-", "_"))
 	for _, a := range allowed {
-		d := editDistance(lk, a)
+		d := EditDistance(lk, a)
 		if d < bestD {
 			best, bestD = a, d
 		}
@@ -429,9 +429,10 @@ func suggest(key string, allowed []string) string {
 	return ""
 }
 
-// editDistance is the optimal string alignment distance: like Levenshtein,
-// but a swap of two neighbours (gorach → goarch) costs one edit.
-func editDistance(a, b string) int {
+// EditDistance is the optimal string alignment distance: like Levenshtein,
+// but a swap of two neighbours (gorach → goarch) costs one edit. It ranks
+// "did you mean" suggestions for keys here and for profile names.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	d := make([][]int, len(ra)+1)
 	for i := range d {
