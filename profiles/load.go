@@ -18,10 +18,8 @@ func Load(cfg *targets.Config) ([]Profile, error) {
 		return ps, nil
 	}
 	builtin := map[string]Profile{}
-	var builtinNames []string
 	for _, p := range ps {
 		builtin[p.Name] = p
-		builtinNames = append(builtinNames, p.Name)
 	}
 
 	r := &loader{
@@ -44,7 +42,7 @@ func Load(cfg *targets.Config) ([]Profile, error) {
 		r.specs[s.Name] = s
 		order = append(order, s.Name)
 	}
-	r.known = append(builtinNames, order...)
+	r.known = append(Names(ps), order...)
 	for _, name := range order {
 		if p, ok := r.resolve(name, nil); ok {
 			ps = append(ps, p)
@@ -149,9 +147,7 @@ func (r *loader) resolve(name string, chain []string) (Profile, bool) {
 		}
 		p, ok := r.resolve(s.Extends, append(slices.Clone(chain), name))
 		if !ok {
-			if r.state[name] != failed {
-				r.state[name] = failed
-			}
+			r.state[name] = failed
 			return Profile{}, false
 		}
 		parent = p
@@ -179,46 +175,33 @@ func apply(parent Profile, s targets.ProfileSpec) Profile {
 		}
 	}
 	b := s.Build
-	if b.CGO != nil {
-		p.Build.CGO = *b.CGO
-	}
-	if b.Trimpath != nil {
-		p.Build.Trimpath = *b.Trimpath
-	}
-	if b.Ldflags != nil {
-		p.Build.Ldflags = *b.Ldflags
-	}
-	if b.Gcflags != nil {
-		p.Build.Gcflags = *b.Gcflags
-	}
+	set(&p.Build.CGO, b.CGO)
+	set(&p.Build.Trimpath, b.Trimpath)
+	set(&p.Build.Ldflags, b.Ldflags)
+	set(&p.Build.Gcflags, b.Gcflags)
+	set(&p.Build.PGO, b.PGO)
+	set(&p.Build.Static, b.Static)
 	if b.Tags != nil {
 		p.Build.Tags = slices.Clone(b.Tags)
 	} else {
 		p.Build.Tags = slices.Clone(parent.Build.Tags)
 	}
-	if b.PGO != nil {
-		p.Build.PGO = *b.PGO
-	}
-	if b.Static != nil {
-		p.Build.Static = *b.Static
-	}
 	p.Build.Env = mergeEnv(parent.Build.Env, b.Env)
 
 	u := s.Run
-	if u.GOMAXPROCS != nil {
-		p.Run.GOMAXPROCS = *u.GOMAXPROCS
-	}
-	if u.GOGC != nil {
-		p.Run.GOGC = *u.GOGC
-	}
-	if u.GOMEMLIMIT != nil {
-		p.Run.GOMEMLIMIT = *u.GOMEMLIMIT
-	}
-	if u.GODEBUG != nil {
-		p.Run.GODEBUG = *u.GODEBUG
-	}
+	set(&p.Run.GOMAXPROCS, u.GOMAXPROCS)
+	set(&p.Run.GOGC, u.GOGC)
+	set(&p.Run.GOMEMLIMIT, u.GOMEMLIMIT)
+	set(&p.Run.GODEBUG, u.GODEBUG)
 	p.Run.Env = mergeEnv(parent.Run.Env, u.Env)
 	return p
+}
+
+// set overrides *dst with what the spec wrote; nil means inherit.
+func set[T any](dst *T, spec *T) {
+	if spec != nil {
+		*dst = *spec
+	}
 }
 
 // mergeEnv returns base overlaid with over, sorted by key.
