@@ -4,16 +4,15 @@ import (
 	"context"
 	"fmt"
 
-	"armbench/internal/shell"
 	"armbench/remote"
 )
 
 // Gather asks a connected device about itself with one remote command (one
 // round trip, so detection over a slow link stays quick) and parses the
-// answers. The probe runs under sh -c so a non-POSIX login shell (fish,
-// csh) does not break it.
+// answers. Exec already runs its snippet under sh -c on every device, so
+// a non-POSIX login shell (fish, csh) cannot break the probe.
 func Gather(ctx context.Context, dev remote.Device) (Facts, error) {
-	out, err := dev.Exec(ctx, "sh -c "+shell.Quote(gatherScript))
+	out, err := dev.Exec(ctx, gatherScript)
 	if err != nil {
 		return Facts{}, fmt.Errorf("detect: probe: %w", err)
 	}
