@@ -262,12 +262,18 @@ func (m *Model) close() {
 // shutdown cancels every build, deploy and bench and waits (bounded) for
 // their goroutines, so no go command or remote process outlives the TUI.
 func (m *Model) shutdown() {
-	deadline := time.After(quitGrace)
 	m.asker.close() // a goroutine waiting for a passphrase gives up
 	if m.act != nil {
 		m.act.cancel()
 	}
-	for _, j := range m.pending {
+	stopAll(m.pending, m.waits)
+}
+
+// stopAll cancels the build jobs and waits for them and for the other
+// activities' done channels, quitGrace at most in all.
+func stopAll(pending []*job, waits []chan struct{}) {
+	deadline := time.After(quitGrace)
+	for _, j := range pending {
 		j.cancel()
 		select {
 		case <-j.done:
@@ -275,7 +281,7 @@ func (m *Model) shutdown() {
 			return
 		}
 	}
-	for _, done := range m.waits {
+	for _, done := range waits {
 		select {
 		case <-done:
 		case <-deadline:
@@ -635,22 +641,7 @@ func (m *Model) quit() tea.Cmd {
 	m.notice = "stopping…"
 	pending := m.pending
 	return func() tea.Msg {
-		deadline := time.After(quitGrace)
-		for _, j := range pending {
-			j.cancel()
-			select {
-			case <-j.done:
-			case <-deadline:
-				return tea.QuitMsg{}
-			}
-		}
-		for _, done := range waits {
-			select {
-			case <-done:
-			case <-deadline:
-				return tea.QuitMsg{}
-			}
-		}
+		stopAll(pending, waits)
 		return tea.QuitMsg{}
 	}
 }
