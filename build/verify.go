@@ -87,9 +87,7 @@ func verify(path string, plan profiles.Plan, sum fileSum) (*Artifact, error) {
 	if err != nil {
 		return art, fmt.Errorf("verify %s: not an ELF file: %w", path, err)
 	}
-	art.Machine = strings.TrimPrefix(ef.Machine.String(), "EM_")
-	art.Class = strings.TrimPrefix(ef.Class.String(), "ELFCLASS")
-	art.Class = "ELF" + art.Class
+	art.Machine, art.Class = machineName(ef.Machine), className(ef.Class)
 	art.Static = true
 	for _, p := range ef.Progs {
 		if p.Type == elf.PT_INTERP {
@@ -107,8 +105,8 @@ func verify(path string, plan profiles.Plan, sum fileSum) (*Artifact, error) {
 		if !known {
 			art.add("ELF machine", "a known GOARCH", goarch)
 		} else {
-			art.add("ELF machine", strings.TrimPrefix(want.machine.String(), "EM_"), art.Machine)
-			art.add("ELF class", "ELF"+strings.TrimPrefix(want.class.String(), "ELFCLASS"), art.Class)
+			art.add("ELF machine", machineName(want.machine), art.Machine)
+			art.add("ELF class", className(want.class), art.Class)
 		}
 	}
 	if plan.Profile.Build.Static {
@@ -168,6 +166,12 @@ func verify(path string, plan profiles.Plan, sum fileSum) (*Artifact, error) {
 func (a *Artifact) add(name, want, got string) {
 	a.Checks = append(a.Checks, Check{Name: name, Want: want, Got: got, OK: want == got})
 }
+
+// machineName and className word the ELF header ("AARCH64", "ELF64") the
+// same way for what the file has and what the plan wants, so they compare.
+func machineName(m elf.Machine) string { return strings.TrimPrefix(m.String(), "EM_") }
+
+func className(c elf.Class) string { return "ELF" + strings.TrimPrefix(c.String(), "ELFCLASS") }
 
 func linking(static bool) string {
 	if static {
