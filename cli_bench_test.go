@@ -1,10 +1,10 @@
 package main
 
 import (
+	"armbench/internal/testenv"
 	"bufio"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,17 +35,8 @@ func TestBenchCLIUsageErrors(t *testing.T) {
 // TestBenchCLIEndToEnd runs `armbench bench --json` on the shipped local
 // arm64 target (qemu-user), then compares the stored run by ID.
 func TestBenchCLIEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs benchmarks under qemu")
-	}
-	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil {
-		if _, err := exec.LookPath("qemu-aarch64-static"); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("qemu-user is not installed (qemu-user-static)")
-			}
-			t.Skip("no qemu-user for arm64")
-		}
-	}
+	testenv.Slow(t, "builds and runs benchmarks under qemu")
+	testenv.Qemu(t, "arm64")
 	dir := chdirRepoCopy(t)
 	runs := filepath.Join(dir, "runs")
 	code, stdout, stderr := runCLI(t, "bench", "--target", "local-arm64", "--profile", "release,lowmem",

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"armbench/internal/testdevice"
+	"armbench/internal/testenv"
 )
 
 func TestDetectUsageErrors(t *testing.T) {
@@ -54,7 +55,7 @@ func runCLIInput(t *testing.T, stdin string, args ...string) (int, string, strin
 // the device is not ARM, exit 1, and write nothing with --add.
 func TestDetectHarnessIsNotARM(t *testing.T) {
 	if m, _ := exec.Command("uname", "-m").Output(); strings.TrimSpace(string(m)) != "x86_64" {
-		t.Skip("the harness is this machine; the test expects an x86-64 one")
+		testenv.Missing(t, "the harness is this machine; the test expects an x86-64 one")
 	}
 	d := testdevice.Start(t)
 	spec := fmt.Sprintf("%s@%s:%d", d.User, d.Host, d.Port)

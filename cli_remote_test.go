@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"armbench/internal/testdevice"
+	"armbench/internal/testenv"
 	"armbench/remote"
 )
 
@@ -59,9 +60,7 @@ func jsonLines(t *testing.T, s string) []map[string]any {
 }
 
 func TestCLIDeployRunRollbackOverSSH(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-compiles the sample workload")
-	}
+	testenv.Slow(t, "cross-compiles the sample workload")
 	chdirRepoCopy(t)
 	d := testdevice.Start(t)
 	cfg := deviceConfig(t, d, d.KnownHosts)
@@ -212,9 +211,7 @@ func TestCLITrust(t *testing.T) {
 }
 
 func TestCLIRunLocalTarget(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-compiles the sample workload")
-	}
+	testenv.Slow(t, "cross-compiles the sample workload")
 	chdirRepoCopy(t)
 	code, stdout, stderr := runCLI(t, "deploy", "--target", "local-arm64", "--profile", "default")
 	if code != exitOK || !strings.HasPrefix(stdout, "installed ") {
@@ -232,9 +229,7 @@ func TestCLIRunLocalTarget(t *testing.T) {
 // Several profiles deploy over one connection, each under its own name, and
 // --json gives one result per profile.
 func TestCLIDeploySeveralProfiles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-compiles the sample workload")
-	}
+	testenv.Slow(t, "cross-compiles the sample workload")
 	chdirRepoCopy(t)
 	d := testdevice.Start(t)
 	cfg := deviceConfig(t, d, d.KnownHosts)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"armbench/internal/testenv"
 	"bufio"
 	"bytes"
 	"context"
@@ -48,9 +49,7 @@ func chdirRepoCopy(t *testing.T) string {
 }
 
 func TestBuildShippedTargetsGiveTheRightARMBinaries(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-compiles the sample workload")
-	}
+	testenv.Slow(t, "cross-compiles the sample workload")
 	dir := chdirRepoCopy(t)
 	// A GOARM 6 and a v8.2 target beside the shipped ones.
 	extra := `
@@ -220,9 +219,7 @@ func TestPlanPrintsPasteableCommand(t *testing.T) {
 
 // A matrix of targets × profiles builds every pair and reports each.
 func TestBuildMatrixOfTargetsAndProfiles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-compiles the sample workload")
-	}
+	testenv.Slow(t, "cross-compiles the sample workload")
 	chdirRepoCopy(t)
 	code, out, errOut := runCLI(t, "build", "--target", "local-arm64,local-armv7", "--profile", "release,single-core", "--json")
 	if code != exitOK {

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"armbench/internal/testdevice"
+	"armbench/internal/testenv"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -21,16 +21,7 @@ import (
 // here.
 func needQemu(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err == nil {
-		return
-	}
-	if _, err := exec.LookPath("qemu-aarch64-static"); err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("qemu-user is not installed: install qemu-user-static")
-	}
-	t.Skip("no qemu-user here to run arm64 binaries")
+	testenv.Qemu(t, "arm64")
 }
 
 func moduleRoot(t *testing.T) string {
@@ -231,19 +222,14 @@ func singleCoreSlower(t *testing.T, dev remote.Device, tgt targets.Target, ps []
 		busy = append(busy, fmt.Sprintf("%.0f%%", least))
 	}
 	msg := fmt.Sprintf("the machine was too busy to show parallel speed-up: in every attempt some default round got less than %d%% CPU (lowest: %s)", minCPU, strings.Join(busy, ", "))
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testenv.Missing(t, "%s", msg)
 	return nil
 }
 
 // TestE2ELocalSingleCore: on the parallel benchmark, single-core
 // (GOMAXPROCS=1) is slower than default with p < 0.05.
 func TestE2ELocalSingleCore(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end under qemu")
-	}
+	testenv.Slow(t, "end to end under qemu")
 	needQemu(t)
 	tgt, ps := localTarget(t)
 	run := singleCoreSlower(t, openLocal(t, tgt), tgt, ps)
@@ -259,9 +245,7 @@ func TestE2ELocalSingleCore(t *testing.T) {
 // TestE2ELocalLowmemGC: on the allocation benchmark, lowmem (GOGC=50,
 // GOMEMLIMIT) runs more GC cycles than release.
 func TestE2ELocalLowmemGC(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end under qemu")
-	}
+	testenv.Slow(t, "end to end under qemu")
 	needQemu(t)
 	tgt, ps := localTarget(t)
 	plans := plansFor(t, tgt, ps, t.TempDir(), "release", "lowmem")
@@ -276,9 +260,7 @@ func TestE2ELocalLowmemGC(t *testing.T) {
 // TestE2ESSH runs both comparisons on a real OpenSSH sshd on loopback
 // playing an arm64 device (qemu-user runs the binaries).
 func TestE2ESSH(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end over ssh under qemu")
-	}
+	testenv.Slow(t, "end to end over ssh under qemu")
 	needQemu(t)
 	td := testdevice.Start(t)
 	tgt := td.Target
@@ -310,9 +292,7 @@ func TestE2ESSH(t *testing.T) {
 // TestE2ELocalCommand times the program itself (hyperfine-like): wall,
 // user, sys and peak RSS measured on the device, as benchmark units.
 func TestE2ELocalCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end to end under qemu")
-	}
+	testenv.Slow(t, "end to end under qemu")
 	needQemu(t)
 	tgt, ps := localTarget(t)
 	out := t.TempDir()

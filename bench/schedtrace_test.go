@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"armbench/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,9 +193,7 @@ func TestParseSchedtraceFiles(t *testing.T) {
 // TestSchedtraceLive runs a program built by this Go with schedtrace and
 // scheddetail, so a change of the runtime's format shows up here first.
 func TestSchedtraceLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs a program")
-	}
+	testenv.Slow(t, "builds and runs a program")
 	dir := t.TempDir()
 	src := `package main
 import ("sync"; "time")

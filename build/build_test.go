@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"armbench/internal/testenv"
 	"armbench/profiles"
 )
 
@@ -90,10 +91,7 @@ func TestBuildARMAndRun(t *testing.T) {
 				t.Errorf("workload output does not show a linux/%s hash run:\n%s", s.goarch, out)
 			}
 			// The runner a target names when binfmt_misc is not set up.
-			q := map[string]string{"arm": "qemu-arm-static", "arm64": "qemu-aarch64-static"}[s.goarch]
-			if _, err := exec.LookPath(q); err != nil {
-				missing(t, q+" is not installed (package qemu-user-static)")
-			}
+			q := testenv.Tool(t, map[string]string{"arm": "qemu-arm-static", "arm64": "qemu-aarch64-static"}[s.goarch], "qemu-user-static")
 			if out, err := exec.Command(q, a.Path, "-duration", "50ms", "-mode", "chan").CombinedOutput(); err != nil || !strings.Contains(string(out), "\nchan ") {
 				t.Errorf("%s %s: %v\n%s", q, a.Path, err, out)
 			}

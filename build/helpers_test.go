@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"armbench/internal/testenv"
 	"armbench/profiles"
 	"armbench/targets"
 )
@@ -141,30 +142,10 @@ func (r *recorder) checkShape(t *testing.T) Result {
 // Missing qemu is a skip outside CI and a failure under CI=true.
 func armRunner(t *testing.T, goarch string) []string {
 	t.Helper()
-	q := map[string]string{"arm": "qemu-arm", "arm64": "qemu-aarch64"}[goarch]
-	if q == "" {
-		t.Fatalf("no qemu for GOARCH %q", goarch)
+	if r := testenv.Qemu(t, goarch); r != "" {
+		return []string{r}
 	}
-	if b, err := os.ReadFile("/proc/sys/fs/binfmt_misc/" + q); err == nil && strings.HasPrefix(string(b), "enabled") {
-		return nil
-	}
-	for _, name := range []string{q + "-static", q} {
-		if p, err := exec.LookPath(name); err == nil {
-			return []string{p}
-		}
-	}
-	missing(t, q+"-static (package qemu-user-static) is not installed and binfmt_misc has no "+q+" entry")
 	return nil
-}
-
-// missing reports a tool the test needs: a failure under CI=true, where
-// the environment promises every tool, and a skip elsewhere.
-func missing(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
 }
 
 // runArtifact runs an ARM binary with args and returns its combined output.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"armbench/internal/testenv"
 	"armbench/profiles"
 	"armbench/targets"
 )
@@ -108,9 +109,7 @@ func TestResolvedTestBinary(t *testing.T) {
 // compiler and its Debian package.
 func TestResolvedCgoStatic(t *testing.T) {
 	t.Run("arm64", func(t *testing.T) {
-		if _, err := exec.LookPath("aarch64-linux-gnu-gcc"); err != nil {
-			missing(t, "aarch64-linux-gnu-gcc is not installed (Debian package gcc-aarch64-linux-gnu)")
-		}
+		testenv.Tool(t, "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu")
 		plan := resolved(t, pi4, "cgo-static", profiles.ModeBinary)
 		res := Run(context.Background(), plan, nil)
 		if res.Err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"armbench/internal/testenv"
 	"armbench/profiles"
 	"armbench/targets"
 )
@@ -39,7 +40,7 @@ func TestVerifyHostBinary(t *testing.T) {
 	}
 	a, err := Verify(self, plan)
 	if _, known := elfMachines[runtime.GOARCH]; !known {
-		t.Skipf("no ELF machine known for %s", runtime.GOARCH)
+		testenv.Missing(t, "no ELF machine known for %s", runtime.GOARCH)
 	}
 	if err != nil {
 		t.Fatalf("Verify(test binary): %v", err)
@@ -91,7 +92,7 @@ func TestVerifyHostBinary(t *testing.T) {
 func TestVerifyNotGo(t *testing.T) {
 	path, err := exec.LookPath("true")
 	if err != nil {
-		t.Skip("no true(1) to read")
+		testenv.Missing(t, "no true(1) to read (coreutils)")
 	}
 	plan := profiles.Plan{Profile: profiles.Profile{Build: profiles.Build{Static: true}}}
 	a, err := Verify(path, plan)
@@ -100,7 +101,7 @@ func TestVerifyNotGo(t *testing.T) {
 		t.Fatalf("Verify(%s): %v, want a *VerifyError", path, err)
 	}
 	if a.Static {
-		t.Skipf("%s is statically linked here; cannot test the dynamic case with it", path)
+		testenv.Missing(t, "%s is statically linked here; the test needs a dynamic one", path)
 	}
 	if !strings.Contains(err.Error(), "static: want static, got dynamic") || !strings.Contains(err.Error(), "Go build info: want present") {
 		t.Errorf("error %q does not report dynamic linking and missing build info", err)
@@ -174,9 +175,7 @@ func TestHasLinkFlag(t *testing.T) {
 func cgoPlan(t *testing.T, ldflags string, static bool) profiles.Plan {
 	t.Helper()
 	cc := "aarch64-linux-gnu-gcc"
-	if _, err := exec.LookPath(cc); err != nil {
-		missing(t, cc+" is not installed (Debian package gcc-aarch64-linux-gnu)")
-	}
+	testenv.Tool(t, cc, "gcc-aarch64-linux-gnu")
 	out := filepath.Join(t.TempDir(), "out", "cgo", "cgo-static", "cgo")
 	return profiles.Plan{
 		Target:   targets.Target{Name: "cgo", GOOS: "linux", GOARCH: "arm64", GOARM64: "v8.0", CC: cc},

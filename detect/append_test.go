@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"armbench/internal/testenv"
 	"armbench/targets"
 )
 
@@ -133,7 +134,7 @@ func TestAppendTargetThroughSymlink(t *testing.T) {
 	os.WriteFile(real, []byte("# mine\n"), 0o600)
 	link := filepath.Join(dir, "targets.toml")
 	if err := os.Symlink(real, link); err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "symlinks: %v", err)
 	}
 	tg := FromFacts(loadBoard(t, "pi4-64bit")).Target
 	tg.Host = "pi4.local"

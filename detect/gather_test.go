@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"armbench/internal/testenv"
 	"armbench/remote"
 )
 
@@ -27,7 +28,7 @@ func (d shDevice) Exec(ctx context.Context, script string) ([]byte, error) {
 
 func TestGatherLocalShell(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("the probe reads /proc: Linux only")
+		testenv.Missing(t, "the probe reads /proc: Linux only")
 	}
 	f, err := Gather(context.Background(), shDevice{env: os.Environ()})
 	if err != nil {
@@ -56,7 +57,7 @@ func TestGatherLocalShell(t *testing.T) {
 // finish and report what it could.
 func TestGatherMissingTools(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("the probe reads /proc: Linux only")
+		testenv.Missing(t, "the probe reads /proc: Linux only")
 	}
 	bin := t.TempDir()
 	for _, tool := range []string{"sh", "uname", "cat", "tr", "head", "printf"} {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"armbench/internal/testenv"
 	"armbench/targets"
 )
 
@@ -95,9 +96,7 @@ func readNUL(t *testing.T, name string) []string {
 // checks that the artifact's build info says exactly what Expect predicts,
 // the check build.Verify relies on.
 func TestExpectMatchesBuildInfo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-compiles several binaries")
-	}
+	testenv.Slow(t, "cross-compiles several binaries")
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatal("the go command is needed: ", err)
@@ -155,12 +154,7 @@ build.tags = ["x"]
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.needs != "" {
-				if _, err := exec.LookPath(tc.needs); err != nil {
-					if os.Getenv("CI") == "true" {
-						t.Fatalf("%s is missing (Debian package gcc-aarch64-linux-gnu)", tc.needs)
-					}
-					t.Skipf("%s is not installed (Debian package gcc-aarch64-linux-gnu)", tc.needs)
-				}
+				testenv.Tool(t, tc.needs, "gcc-aarch64-linux-gnu")
 			}
 			plan, err := Resolve(tc.target, mustFind(t, ps, tc.profile), Options{Dir: dir, Pkg: tc.pkg, Mode: tc.mode})
 			if err != nil {

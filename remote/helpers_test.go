@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"armbench/internal/testenv"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -135,15 +136,11 @@ func (r *recorder) lastProgress() (Progress, int) {
 	return last, n
 }
 
-// requireTool fails under CI (where .ci/run installs it) and skips elsewhere.
+// requireTool is the path of a tool the test needs (see testenv.Missing).
 func requireTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found; CI must have it", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
+	return testenv.Tool(t, name, debianPackage[name])
 }
+
+// debianPackage names the package of each tool the remote tests run.
+var debianPackage = map[string]string{"zstd": "zstd", "qemu-aarch64-static": "qemu-user-static"}

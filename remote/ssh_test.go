@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"armbench/internal/testdevice"
+	"armbench/internal/testenv"
 	"armbench/targets"
 )
 
@@ -690,11 +691,11 @@ func TestSSHKeepaliveNoticesDeadLink(t *testing.T) {
 func mountTmpfs(t *testing.T, opts string) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
+		testenv.Missing(t, "mounting a small tmpfs needs root")
 	}
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", opts, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount tmpfs here: %v %s", err, out)
+		testenv.Missing(t, "cannot mount tmpfs here: %v %s", err, out)
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"armbench/internal/testenv"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,15 +15,8 @@ import (
 // (tmux, on a private socket), picks a target and a profile with the keys
 // a user would press, builds, and reads the result off the screen.
 func TestTmuxEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the armbench binary; skipped with -short")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tmux is required under CI: %v", err)
-		}
-		t.Skipf("tmux not installed: %v", err)
-	}
+	testenv.Slow(t, "builds the armbench binary")
+	testenv.Tool(t, "tmux", "tmux")
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "armbench")
 	build := exec.Command("go", "build", "-o", bin, ".")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"armbench/bench/probe/wire"
+	"armbench/internal/testenv"
 )
 
 // TestMain lets the test binary act as the probe itself when re-executed
@@ -229,17 +230,8 @@ func TestKilledProbeTakesWorkloadAlong(t *testing.T) {
 // TestProbeUnderQemu runs the arm64 probe on an arm64 Go workload through
 // qemu-user: /proc/<pid> of the emulated child must still be readable.
 func TestProbeUnderQemu(t *testing.T) {
-	if testing.Short() {
-		t.Skip("cross-builds and runs under qemu")
-	}
-	if _, err := os.Stat("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil {
-		if _, err := exec.LookPath("qemu-aarch64-static"); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("qemu-user is not installed (qemu-user-static)")
-			}
-			t.Skip("no qemu-user for arm64 here")
-		}
-	}
+	testenv.Slow(t, "cross-builds and runs under qemu")
+	runner := testenv.Qemu(t, "arm64")
 	dir := t.TempDir()
 	probe := filepath.Join(dir, "probe")
 	build := exec.Command("go", "build", "-o", probe, ".")
@@ -260,8 +252,8 @@ func TestProbeUnderQemu(t *testing.T) {
 		t.Fatalf("build workload: %v\n%s", err, out)
 	}
 	argv := []string{probe, "-interval", "100ms", "-env", "GODEBUG=schedtrace=100", "--", workload}
-	if b, err := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-aarch64"); err != nil || !strings.HasPrefix(string(b), "enabled") {
-		argv = append([]string{"qemu-aarch64-static"}, argv...)
+	if runner != "" {
+		argv = append([]string{runner}, argv...)
 	}
 	out, err := exec.Command(argv[0], argv[1:]...).Output()
 	if err != nil {

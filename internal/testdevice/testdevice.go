@@ -26,6 +26,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"armbench/internal/testenv"
 	"armbench/targets"
 )
 
@@ -96,16 +97,6 @@ func FindSSHD() (string, error) {
 	return "", errors.New("sshd not found (install openssh-server)")
 }
 
-// Missing fails the test under CI (which installs every tool) and skips it
-// elsewhere, saying what is missing.
-func Missing(t testing.TB, what string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s; CI must have it", what)
-	}
-	t.Skip(what)
-}
-
 // Start starts sshd for the duration of the test.
 func Start(t testing.TB, opts ...Option) *Device {
 	t.Helper()
@@ -115,7 +106,7 @@ func Start(t testing.TB, opts ...Option) *Device {
 	}
 	sshd, err := FindSSHD()
 	if err != nil {
-		Missing(t, err.Error())
+		testenv.Missing(t, "%v", err)
 	}
 	u, err := user.Current()
 	if err != nil {
