@@ -26,15 +26,17 @@ type Options struct {
 	Mode    Mode
 }
 
-// DefaultCC is the conventional Debian cross compiler for a GOARCH, used
-// by cgo profiles when the target names none.
-var defaultCC = map[string]string{
-	"arm64": "aarch64-linux-gnu-gcc",
-	"arm":   "arm-linux-gnueabihf-gcc",
+// DefaultCC is the conventional Debian cross compiler for goarch, used by
+// cgo profiles when the target names none ("" if there is none).
+func DefaultCC(goarch string) string {
+	switch goarch {
+	case "arm64":
+		return "aarch64-linux-gnu-gcc"
+	case "arm":
+		return "arm-linux-gnueabihf-gcc"
+	}
+	return ""
 }
-
-// DefaultCC returns the Debian cross compiler name for goarch ("" if none).
-func DefaultCC(goarch string) string { return defaultCC[goarch] }
 
 // Go's defaults when GOARM / GOARM64 are unset; Resolve writes them out so
 // a build never depends on the caller's environment.
