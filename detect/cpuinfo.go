@@ -161,10 +161,6 @@ func (c CPUInfo) Cores() []Core {
 // Model is the board name Raspberry Pi kernels add to /proc/cpuinfo.
 func (c CPUInfo) Model() string { v, _ := c.Global.Get("Model"); return v }
 
-// Hardware is the "Hardware" line (on a Raspberry Pi always BCM2835,
-// whatever the SoC: it names the family).
-func (c CPUInfo) Hardware() string { v, _ := c.Global.Get("Hardware"); return v }
-
 func fieldsSet(s string) []string {
 	seen := map[string]bool{}
 	var out []string
