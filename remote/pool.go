@@ -72,18 +72,6 @@ func sameTarget(a, b targets.Target) bool {
 		a.Identity == b.Identity && a.KnownHosts == b.KnownHosts && a.Runner == b.Runner
 }
 
-// Forget closes and drops the device of target name (after a host key was
-// trusted, say).
-func (p *Pool) Forget(name string) {
-	p.mu.Lock()
-	e, ok := p.devices[name]
-	delete(p.devices, name)
-	p.mu.Unlock()
-	if ok {
-		e.dev.Close()
-	}
-}
-
 // Close closes every device.
 func (p *Pool) Close() error {
 	p.mu.Lock()
