@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -105,6 +104,19 @@ func (c *cli) planFlagSet(name string, pf *planFlags) func([]string) error {
 	}
 }
 
+// parsePlans parses the flags of plan and build and resolves the matrix of
+// targets × profiles they name.
+func (c *cli) parsePlans(name string, pf *planFlags, args []string) ([]profiles.Plan, error) {
+	if err := c.planFlagSet(name, pf)(args); err != nil {
+		return nil, err
+	}
+	w, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	return c.matrixPlans(w, pf.target, pf.profile, pf.mode())
+}
+
 func (pf planFlags) mode() profiles.Mode {
 	if pf.test {
 		return profiles.ModeTest
@@ -114,14 +126,7 @@ func (pf planFlags) mode() profiles.Mode {
 
 func cmdPlan(ctx context.Context, c *cli, args []string) error {
 	var pf planFlags
-	if err := c.planFlagSet("plan", &pf)(args); err != nil {
-		return err
-	}
-	w, err := c.load()
-	if err != nil {
-		return err
-	}
-	plans, err := c.matrixPlans(w, pf.target, pf.profile, pf.mode())
+	plans, err := c.parsePlans("plan", &pf, args)
 	if err != nil {
 		return err
 	}
@@ -198,14 +203,7 @@ func toResultJSON(r build.Result) *resultJSON {
 
 func cmdBuild(ctx context.Context, c *cli, args []string) error {
 	var pf planFlags
-	if err := c.planFlagSet("build", &pf)(args); err != nil {
-		return err
-	}
-	w, err := c.load()
-	if err != nil {
-		return err
-	}
-	plans, err := c.matrixPlans(w, pf.target, pf.profile, pf.mode())
+	plans, err := c.parsePlans("build", &pf, args)
 	if err != nil {
 		return err
 	}
@@ -216,11 +214,10 @@ func cmdBuild(ctx context.Context, c *cli, args []string) error {
 // buildPlans builds every plan, printing events live (prefixed by profile
 // when several build at once), and returns the results in plan order.
 func (c *cli) buildPlans(ctx context.Context, plans []profiles.Plan, parallel int) []build.Result {
-	var mu sync.Mutex // events of parallel builds arrive from several goroutines
 	many := len(plans) > 1
+	// RunAll never calls emit concurrently, so lines of parallel builds
+	// cannot interleave mid-line here.
 	emit := func(i int, ev build.Event) {
-		mu.Lock()
-		defer mu.Unlock()
 		p := plans[i]
 		if c.json {
 			j := buildEventJSON{Target: p.Target.Name, Profile: p.Profile.Name}
