@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/exp/teatest/v2"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
@@ -38,24 +37,9 @@ func fileSum(t *testing.T, path string) string {
 // real into a temporary deploy_dir, then reads the Installed summary off
 // the screen and checks the file on "the device" by its sha256.
 func TestProgramDeployLocal(t *testing.T) {
-	deployDir := t.TempDir()
-	cfg, err := targets.Parse("targets.toml", []byte(`
-[[target]]
-name = "local-arm64"
-description = "this machine, arm64"
-host = "local"
-goarch = "arm64"
-goarm64 = "v8.0"
-deploy_dir = "`+deployDir+`"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, deployDir := localArm64(t)
 	m, out := realModelWith(t, "./ui/testdata/hello", cfg, Options{})
-	tm, term := startProgram(t, m, 160, 40)
-	term.waitText(5*time.Second, "local-arm64")
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release")
+	tm, term := startTicked(t, m, 160, 40, "local-arm64", "release")
 	tm.Send(press("d"))
 	installed := filepath.Join(deployDir, "hello-release")
 	scr := term.waitFor("the deploy to finish", buildTimeout, func(s string) bool {
@@ -77,8 +61,7 @@ deploy_dir = "`+deployDir+`"
 	if !strings.Contains(scr, "already on the device") {
 		t.Errorf("redeploy does not say unchanged:\n%s", scr)
 	}
-	tm.Send(press("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	quitProgram(t, tm)
 }
 
 // TestProgramDeployUnknownHost deploys to OpenSSH's sshd on loopback whose
@@ -88,19 +71,12 @@ func TestProgramDeployUnknownHost(t *testing.T) {
 	d := testdevice.Start(t)
 	dir := t.TempDir()
 	knownHosts := filepath.Join(dir, "known_hosts")
-	sshConfig := filepath.Join(dir, "ssh_config")
 	writeFile(t, knownHosts, "")
-	writeFile(t, sshConfig, "")
 	tg := d.Target
 	tg.KnownHosts = knownHosts
 	cfg := &targets.Config{Path: "targets.toml", Targets: []targets.Target{tg}}
-	m, out := realModelWith(t, "./ui/testdata/hello", cfg, Options{
-		Remote: remote.Options{SSHConfig: sshConfig, NoAgent: true, NoDefaultKeys: true, ConnectTimeout: 20 * time.Second},
-	})
-	tm, term := startProgram(t, m, 160, 40)
-	term.waitText(5*time.Second, tg.Name)
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release")
+	m, out := realModelWith(t, "./ui/testdata/hello", cfg, sshOnly(t, 20*time.Second))
+	tm, term := startTicked(t, m, 160, 40, tg.Name, "release")
 	tm.Send(press("d"))
 
 	fp := ssh.FingerprintSHA256(d.HostKey)
@@ -130,8 +106,7 @@ func TestProgramDeployUnknownHost(t *testing.T) {
 	if b, _ := os.ReadFile(knownHosts); !strings.Contains(string(b), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(d.HostKey)))) {
 		t.Errorf("known_hosts after y: %q", b)
 	}
-	tm.Send(press("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	quitProgram(t, tm)
 }
 
 // TestProgramPassphrase deploys over sshd with an encrypted key: the
@@ -140,37 +115,16 @@ func TestProgramDeployUnknownHost(t *testing.T) {
 func TestProgramPassphrase(t *testing.T) {
 	d := testdevice.Start(t)
 	dir := t.TempDir()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const pass = "correct horse"
-	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "armbench test", []byte(pass))
-	if err != nil {
-		t.Fatal(err)
-	}
 	keyPath := filepath.Join(dir, "id_encrypted")
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := writeKey(t, keyPath, pass)
 	// Authorize the encrypted key on the device, in place of the harness's.
-	writeFile(t, filepath.Join(d.Dir, "authorized_keys"), string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
-	sshConfig := filepath.Join(dir, "ssh_config")
-	writeFile(t, sshConfig, "")
+	writeFile(t, filepath.Join(d.Dir, "authorized_keys"), string(ssh.MarshalAuthorizedKey(pub)))
 	tg := d.Target
 	tg.Identity = keyPath
 	cfg := &targets.Config{Path: "targets.toml", Targets: []targets.Target{tg}}
-	m, _ := realModelWith(t, "./ui/testdata/hello", cfg, Options{
-		Remote: remote.Options{SSHConfig: sshConfig, NoAgent: true, NoDefaultKeys: true, ConnectTimeout: 20 * time.Second},
-	})
-	tm, term := startProgram(t, m, 160, 40)
-	term.waitText(5*time.Second, tg.Name)
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release")
+	m, _ := realModelWith(t, "./ui/testdata/hello", cfg, sshOnly(t, 20*time.Second))
+	tm, term := startTicked(t, m, 160, 40, tg.Name, "release")
 	tm.Send(press("d"))
 	term.waitText(buildTimeout, "SSH key passphrase", keyPath)
 	tm.Type(pass)
@@ -185,8 +139,7 @@ func TestProgramPassphrase(t *testing.T) {
 	if !strings.Contains(scr, "installed "+filepath.Join(tg.DeployDir, "hello-release")) {
 		t.Errorf("deploy with the unlocked key failed:\n%s\nsshd log:\n%s", scr, d.Log())
 	}
-	tm.Send(press("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	quitProgram(t, tm)
 }
 
 // TestProgramDeployErrors shows real connection failures in the user's
@@ -194,20 +147,8 @@ func TestProgramPassphrase(t *testing.T) {
 func TestProgramDeployErrors(t *testing.T) {
 	d := testdevice.Start(t)
 	dir := t.TempDir()
-	sshConfig := filepath.Join(dir, "ssh_config")
-	writeFile(t, sshConfig, "")
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "not authorized")
-	if err != nil {
-		t.Fatal(err)
-	}
 	stranger := filepath.Join(dir, "id_stranger")
-	if err := os.WriteFile(stranger, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeKey(t, stranger, "") // a key the device does not know
 	wrongKey := d.Target
 	wrongKey.Identity = stranger
 	closed := d.Target
@@ -223,22 +164,52 @@ func TestProgramDeployErrors(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := &targets.Config{Path: "targets.toml", Targets: []targets.Target{c.tg}}
-			m, _ := realModelWith(t, "./ui/testdata/hello", cfg, Options{
-				Remote: remote.Options{SSHConfig: sshConfig, NoAgent: true, NoDefaultKeys: true, ConnectTimeout: 10 * time.Second},
-			})
-			tm, term := startProgram(t, m, 200, 40)
-			term.waitText(5*time.Second, c.tg.Name)
-			tick(t, tm, m, "release")
-			term.waitText(5*time.Second, "[x] release")
+			m, _ := realModelWith(t, "./ui/testdata/hello", cfg, sshOnly(t, 10*time.Second))
+			tm, term := startTicked(t, m, 200, 40, c.tg.Name, "release")
 			tm.Send(press("d"))
 			scr := term.waitText(buildTimeout, "deploy failed: "+c.want)
 			if !strings.Contains(scr, c.tg.Name) || strings.Contains(scr, "deployed "+c.tg.Name) {
 				t.Errorf("failure screen:\n%s", scr)
 			}
-			tm.Send(press("q"))
-			tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+			quitProgram(t, tm)
 		})
 	}
+}
+
+// sshOnly keeps the SSH engine to what a test sets up: no ssh_config,
+// agent or default keys of the user running the tests.
+func sshOnly(t *testing.T, timeout time.Duration) Options {
+	t.Helper()
+	sshConfig := filepath.Join(t.TempDir(), "ssh_config")
+	writeFile(t, sshConfig, "")
+	return Options{Remote: remote.Options{SSHConfig: sshConfig, NoAgent: true, NoDefaultKeys: true, ConnectTimeout: timeout}}
+}
+
+// writeKey writes a new ed25519 private key to path, encrypted with
+// passphrase unless it is "", and returns its public half.
+func writeKey(t *testing.T, path, passphrase string) ssh.PublicKey {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var block *pem.Block
+	if passphrase == "" {
+		block, err = ssh.MarshalPrivateKey(priv, "armbench test")
+	} else {
+		block, err = ssh.MarshalPrivateKeyWithPassphrase(priv, "armbench test", []byte(passphrase))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer.PublicKey()
 }
 
 // freeLoopbackPort is a port on 127.0.0.1 with nothing listening.
@@ -257,26 +228,12 @@ func freeLoopbackPort(t *testing.T) int {
 // (qemu-user unless the machine is arm64): r shows the bench pane, and
 // the run ends in the compare pane with the stored run's path.
 func TestProgramBenchCompare(t *testing.T) {
-	cfg, err := targets.Parse("targets.toml", []byte(`
-[[target]]
-name = "local-arm64"
-description = "this machine, arm64"
-host = "local"
-goarch = "arm64"
-goarm64 = "v8.0"
-deploy_dir = "`+t.TempDir()+`"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, _ := localArm64(t)
 	runs := t.TempDir()
 	m, _ := realModelWith(t, "./ui/testdata/benchme", cfg, Options{
 		Bench: BenchOptions{Benchtime: "100x", RunsDir: runs},
 	})
-	tm, term := startProgram(t, m, 200, 50)
-	term.waitText(5*time.Second, "local-arm64")
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release")
+	tm, term := startTicked(t, m, 200, 50, "local-arm64", "release")
 	// single-core is further down the same list: tick it too.
 	idx := map[string]int{}
 	for i, p := range m.common.Profiles {
@@ -301,8 +258,7 @@ deploy_dir = "`+t.TempDir()+`"
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("stored runs: %v, %v", entries, err)
 	}
-	tm.Send(press("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	quitProgram(t, tm)
 }
 
 // TestProgramHostKeyChanged: known_hosts has another key for the device,
@@ -311,8 +267,6 @@ deploy_dir = "`+t.TempDir()+`"
 func TestProgramHostKeyChanged(t *testing.T) {
 	d := testdevice.Start(t)
 	dir := t.TempDir()
-	sshConfig := filepath.Join(dir, "ssh_config")
-	writeFile(t, sshConfig, "")
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -326,13 +280,8 @@ func TestProgramHostKeyChanged(t *testing.T) {
 	tg := d.Target
 	tg.KnownHosts = knownHosts
 	cfg := &targets.Config{Path: "targets.toml", Targets: []targets.Target{tg}}
-	m, _ := realModelWith(t, "./ui/testdata/hello", cfg, Options{
-		Remote: remote.Options{SSHConfig: sshConfig, NoAgent: true, NoDefaultKeys: true, ConnectTimeout: 20 * time.Second},
-	})
-	tm, term := startProgram(t, m, 120, 40)
-	term.waitText(5*time.Second, tg.Name)
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release")
+	m, _ := realModelWith(t, "./ui/testdata/hello", cfg, sshOnly(t, 20*time.Second))
+	tm, term := startTicked(t, m, 120, 40, tg.Name, "release")
 	tm.Send(press("d"))
 	scr := term.waitText(buildTimeout, "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!", ssh.FingerprintSHA256(d.HostKey))
 	if !strings.Contains(scr, "Offending key in "+knownHosts+":1") || strings.Contains(scr, "trust and connect") {
@@ -347,6 +296,5 @@ func TestProgramHostKeyChanged(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tg.DeployDir, "hello-release")); !os.IsNotExist(err) {
 		t.Errorf("deployed despite the changed key: %v", err)
 	}
-	tm.Send(press("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	quitProgram(t, tm)
 }

@@ -9,29 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/exp/teatest/v2"
-
-	"armbench/targets"
 )
-
-// localArm64 is a local target deploying into a fresh temporary dir.
-func localArm64(t *testing.T) (*targets.Config, string) {
-	t.Helper()
-	deployDir := t.TempDir()
-	cfg, err := targets.Parse("targets.toml", []byte(`
-[[target]]
-name = "local-arm64"
-description = "this machine, arm64"
-host = "local"
-goarch = "arm64"
-goarm64 = "v8.0"
-deploy_dir = "`+deployDir+`"
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg, deployDir
-}
 
 // TestProgramRunLocal deploys the example workload to the local target,
 // runs it with g under qemu-user, and reads its output line and exit
@@ -39,10 +17,7 @@ deploy_dir = "`+deployDir+`"
 func TestProgramRunLocal(t *testing.T) {
 	cfg, deployDir := localArm64(t)
 	m, _ := realModelWith(t, "./examples/workload", cfg, Options{})
-	tm, term := startProgram(t, m, 160, 40)
-	term.waitText(5*time.Second, "local-arm64")
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release")
+	tm, term := startTicked(t, m, 160, 40, "local-arm64", "release")
 
 	// Before the deploy, g finds nothing to run.
 	tm.Send(press("g"))
@@ -106,8 +81,7 @@ func TestProgramRunLocal(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	tm.Send(press("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	quitProgram(t, tm)
 }
 
 // TestProgramRollbackLocal deploys two different builds of one program,
@@ -130,10 +104,7 @@ func TestProgramRollbackLocal(t *testing.T) {
 	artifact := filepath.Join(out, "local-arm64", "release", "hello")
 	installed := filepath.Join(deployDir, "hello-release")
 
-	tm, term := startProgram(t, m, 160, 40)
-	term.waitText(5*time.Second, "local-arm64")
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release")
+	tm, term := startTicked(t, m, 160, 40, "local-arm64", "release")
 
 	// Nothing deployed yet: nothing to roll back to.
 	tm.Send(press("u"))
@@ -187,8 +158,7 @@ func TestProgramRollbackLocal(t *testing.T) {
 	if got := fileSum(t, installed+".prev"); got != second {
 		t.Errorf("after rollback .prev is %s, want the second build %s", got, second)
 	}
-	tm.Send(press("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	quitProgram(t, tm)
 }
 
 // processesRunning lists the processes whose command line names path

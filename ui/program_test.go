@@ -90,10 +90,10 @@ func moduleRoot(t *testing.T) string {
 	return dir
 }
 
-// realModel is the TUI on the real engines: the shipped target list's
-// local-arm64 and the built-in profiles, building pkg into a temp dir.
-func realModel(t *testing.T, pkg string) (*Model, string) {
+// localArm64 is a local target deploying into a fresh temporary dir.
+func localArm64(t *testing.T) (*targets.Config, string) {
 	t.Helper()
+	deployDir := t.TempDir()
 	cfg, err := targets.Parse("targets.toml", []byte(`
 [[target]]
 name = "local-arm64"
@@ -101,10 +101,19 @@ description = "this machine, arm64"
 host = "local"
 goarch = "arm64"
 goarm64 = "v8.0"
+deploy_dir = "`+deployDir+`"
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg, deployDir
+}
+
+// realModel is the TUI on the real engines: the shipped target list's
+// local-arm64 and the built-in profiles, building pkg into a temp dir.
+func realModel(t *testing.T, pkg string) (*Model, string) {
+	t.Helper()
+	cfg, _ := localArm64(t)
 	return realModelWith(t, pkg, cfg, Options{})
 }
 
@@ -133,6 +142,24 @@ func startProgram(t *testing.T, m *Model, w, h int) (*teatest.TestModel, *vterm)
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
 	t.Cleanup(func() { tm.Quit() })
 	return tm, newVterm(t, tm, w, h)
+}
+
+// startTicked starts the program on m and ticks profile once target is
+// on screen.
+func startTicked(t *testing.T, m *Model, w, h int, target, profile string) (*teatest.TestModel, *vterm) {
+	t.Helper()
+	tm, term := startProgram(t, m, w, h)
+	term.waitText(5*time.Second, target)
+	tick(t, tm, m, profile)
+	term.waitText(5*time.Second, "[x] "+profile)
+	return tm, term
+}
+
+// quitProgram presses q and waits for the program to end.
+func quitProgram(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 }
 
 // tick selects the profile named name in the profiles pane (focused by one
@@ -187,16 +214,12 @@ func TestProgramRealBuild(t *testing.T) {
 		}
 	}
 
-	tm.Send(press("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	quitProgram(t, tm)
 }
 
 func TestProgramCompileErrorJump(t *testing.T) {
 	m, _ := realModel(t, "./ui/testdata/broken")
-	tm, term := startProgram(t, m, 100, 30)
-	term.waitText(5*time.Second, "local-arm64")
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release")
+	tm, term := startTicked(t, m, 100, 30, "local-arm64", "release")
 	tm.Send(press("b"))
 	scr := term.waitText(buildTimeout, "failed local-arm64")
 	const errLine = "ui/testdata/broken/main.go:8:14: undefined: notDefined"
@@ -208,6 +231,5 @@ func TestProgramCompileErrorJump(t *testing.T) {
 	if !strings.Contains(scr, "FAILED") {
 		t.Errorf("status does not say the build failed:\n%s", scr)
 	}
-	tm.Send(press("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	quitProgram(t, tm)
 }
