@@ -44,8 +44,8 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 	res = Result{
 		Target:   plan.Target.Name,
 		Profile:  plan.Profile.Name,
-		Output:   resolve(plan.Dir, plan.Output),
-		LogPath:  resolve(plan.Dir, plan.LogPath),
+		Output:   plan.OutputPath(),
+		LogPath:  plan.LogFile(),
 		Start:    time.Now(),
 		ExitCode: -1,
 	}
@@ -196,15 +196,6 @@ func reapGroup(pgid int) {
 // Command is the printable form of plan, the exact shell command a user
 // could paste: what Started carries and the log begins with.
 func Command(plan profiles.Plan) string { return plan.Shell() }
-
-// resolve interprets p as the go command does: relative to the plan's
-// working directory.
-func resolve(dir, p string) string {
-	if p == "" || filepath.IsAbs(p) || dir == "" {
-		return p
-	}
-	return filepath.Join(dir, p)
-}
 
 // lookupEnv returns the last value of key in env, as exec.Cmd resolves
 // duplicates.

@@ -311,8 +311,10 @@ func (p Plan) OutputPath() string { return p.fromDir(p.Output) }
 // LogFile is LogPath as a path from the current directory.
 func (p Plan) LogFile() string { return p.fromDir(p.LogPath) }
 
+// fromDir resolves f as the go command does, relative to Dir; "" (no
+// log, say) stays "".
 func (p Plan) fromDir(f string) string {
-	if filepath.IsAbs(f) || p.Dir == "" || p.Dir == "." {
+	if f == "" || filepath.IsAbs(f) || p.Dir == "" || p.Dir == "." {
 		return f
 	}
 	return filepath.Join(p.Dir, f)

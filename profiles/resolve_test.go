@@ -280,4 +280,8 @@ func TestPlanPaths(t *testing.T) {
 	if p.OutputPath() != "/abs/w" {
 		t.Errorf("%s", p.OutputPath())
 	}
+	p.LogPath = ""
+	if p.LogFile() != "" {
+		t.Errorf("no log: LogFile() = %q, want \"\"", p.LogFile())
+	}
 }
