@@ -516,19 +516,15 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	switch {
 	case st.Signal != "":
 		// As a shell reports a signalled child.
-		return &exitStatusError{code: 128 + signalNumber(st.Signal), signal: st.Signal}
+		n := remote.SignalNumber(st.Signal)
+		if n == 0 {
+			n = 1 // unknown: still a failure
+		}
+		return &exitStatusError{code: 128 + n, signal: st.Signal}
 	case st.Code == 127:
 		return fmt.Errorf("%s: not found on the device (deploy it first: armbench deploy --target %s --profile %s)", cmd.Path, plan.Target.Name, plan.Profile.Name)
 	case st.Code != 0:
 		return &exitStatusError{code: st.Code}
 	}
 	return nil
-}
-
-func signalNumber(name string) int {
-	n := map[string]int{"HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "ABRT": 6, "BUS": 7, "KILL": 9, "SEGV": 11, "PIPE": 13, "ALRM": 14, "TERM": 15}[strings.TrimPrefix(name, "SIG")]
-	if n == 0 {
-		return 1
-	}
-	return n
 }

@@ -514,7 +514,7 @@ func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (Exi
 		switch {
 		case ws.Signaled():
 			st.Code = -1
-			st.Signal = signalName(ws.Signal())
+			st.Signal = signalName(int(ws.Signal()))
 		default:
 			st.Code = ws.ExitStatus()
 		}
@@ -527,33 +527,6 @@ func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (Exi
 		return st, d.opErr("run", "", werr)
 	}
 	return st, nil
-}
-
-// signalName is the signal as ssh reports it: "TERM", "KILL", …
-func signalName(s syscall.Signal) string {
-	switch s {
-	case syscall.SIGTERM:
-		return "TERM"
-	case syscall.SIGKILL:
-		return "KILL"
-	case syscall.SIGINT:
-		return "INT"
-	case syscall.SIGHUP:
-		return "HUP"
-	case syscall.SIGSEGV:
-		return "SEGV"
-	case syscall.SIGABRT:
-		return "ABRT"
-	case syscall.SIGQUIT:
-		return "QUIT"
-	case syscall.SIGPIPE:
-		return "PIPE"
-	case syscall.SIGBUS:
-		return "BUS"
-	case syscall.SIGILL:
-		return "ILL"
-	}
-	return fmt.Sprintf("SIG%d", int(s))
 }
 
 // maxLine caps one Output event; longer lines arrive in pieces rather than

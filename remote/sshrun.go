@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -197,7 +196,7 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 		} else if st.Code > 128 && st.Code < 160 && cancelled {
 			// A login shell that forked instead of exec'ing reports the
 			// signal as 128+n; name it as ssh and the local device do.
-			st.Signal = signalName(syscall.Signal(st.Code - 128))
+			st.Signal = signalName(st.Code - 128)
 		}
 	default:
 		st.Code = -1
