@@ -594,7 +594,7 @@ for t in zstd gzip; do if command -v "$t" >/dev/null 2>&1; then printf 'tool %s\
 func dirWord(dir string) string {
 	switch {
 	case dir == "":
-		dir = "~/armbench"
+		dir = targets.DefaultDeployDir
 	case dir == "~" || strings.HasPrefix(dir, "~/") || strings.HasPrefix(dir, "/"):
 	default:
 		dir = "~/" + dir
