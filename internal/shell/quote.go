@@ -23,7 +23,7 @@ func safe(s string) bool {
 
 // Quote returns s as one sh word. Plain words are left as they are so
 // printed commands stay readable; everything else is single-quoted, with
-// embedded single quotes written as '\”.
+// embedded single quotes written as '\''.
 func Quote(s string) string {
 	if safe(s) {
 		return s
