@@ -22,8 +22,9 @@ func safe(s string) bool {
 }
 
 // Quote returns s as one sh word. Plain words are left as they are so
-// printed commands stay readable; everything else is single-quoted, with
-// embedded single quotes written as '\''.
+// printed commands stay readable; everything else is single-quoted. An
+// embedded single quote ends the quoted part, is written as \', and a
+// new quoted part starts.
 func Quote(s string) string {
 	if safe(s) {
 		return s
