@@ -14,11 +14,11 @@ import (
 func Gather(ctx context.Context, dev remote.Device) (Facts, error) {
 	out, err := dev.Exec(ctx, gatherScript)
 	if err != nil {
-		return Facts{}, fmt.Errorf("detect: probe: %w", err)
+		return Facts{}, fmt.Errorf("probe: %w", err)
 	}
 	f, err := ParseReport(out)
 	if err != nil {
-		return Facts{}, fmt.Errorf("detect: probe: %w", err)
+		return Facts{}, fmt.Errorf("probe: %w", err)
 	}
 	return f, nil
 }
