@@ -93,13 +93,8 @@ func (m *Model) deployPlans() ([]profiles.Plan, error) {
 // startDeploy builds (the go command's cache makes an unchanged rebuild a
 // no-op link) and, when every build succeeded, deploys.
 func (m *Model) startDeploy() tea.Cmd {
-	if m.busy() {
-		m.notice = "busy: x cancels the running " + m.busyWhat()
-		return nil
-	}
-	t, ok := m.targets.Chosen()
+	t, ok := m.idleTarget()
 	if !ok {
-		m.notice = "no target: add one with a"
 		return nil
 	}
 	plans, err := m.deployPlans()
@@ -171,18 +166,13 @@ func (m *Model) runDeploy(t targets.Target, items []deployItem) tea.Cmd {
 // startBench runs a bench session over the ticked profiles with the
 // same Spec `armbench bench` builds.
 func (m *Model) startBench() tea.Cmd {
-	if m.busy() {
-		m.notice = "busy: x cancels the running " + m.busyWhat()
-		return nil
-	}
-	t, ok := m.targets.Chosen()
+	t, ok := m.idleTarget()
 	if !ok {
-		m.notice = "no target: add one with a"
 		return nil
 	}
 	sel := m.profiles.Selected()
 	if len(sel) == 0 {
-		m.notice = "no profile ticked: space ticks one (two or more to compare)"
+		m.notice = m.whyDisabled("r")
 		return nil
 	}
 	var plans []profiles.Plan

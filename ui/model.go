@@ -504,13 +504,8 @@ func (m *Model) refreshPlan() {
 }
 
 func (m *Model) startBuild() tea.Cmd {
-	if m.busy() {
-		m.notice = "a " + m.busyWhat() + " is running: x cancels it"
-		return nil
-	}
-	t, ok := m.targets.Chosen()
+	t, ok := m.idleTarget()
 	if !ok {
-		m.notice = "no target: add one to " + m.targets.configPath()
 		return nil
 	}
 	// With nothing ticked, b builds the profile the plan pane previews,

@@ -138,13 +138,33 @@ func (m *Model) refreshKeys() {
 	}
 }
 
-// whyDisabled explains a disabled b, d or r.
-func (m *Model) whyDisabled(k string) string {
+// blocked says why no build, deploy, bench, run or rollback can start
+// now, or "" when one can: the one wording for the disabled keys and for
+// the actions themselves.
+func (m *Model) blocked() string {
 	if m.busy() {
 		return "a " + m.busyWhat() + " is running: x cancels it"
 	}
 	if _, ok := m.targets.Chosen(); !ok {
-		return "no target: a adds one"
+		return "no target: add one to " + m.targets.configPath() + " or press a"
+	}
+	return ""
+}
+
+// idleTarget is the chosen target when an action can start; otherwise
+// the notice says why not.
+func (m *Model) idleTarget() (targets.Target, bool) {
+	if why := m.blocked(); why != "" {
+		m.notice = why
+		return targets.Target{}, false
+	}
+	return m.targets.Chosen()
+}
+
+// whyDisabled explains a disabled b, d, r, g or u.
+func (m *Model) whyDisabled(k string) string {
+	if why := m.blocked(); why != "" {
+		return why
 	}
 	if k == "r" {
 		return "bench: tick one or more profiles with space (two or more to compare)"

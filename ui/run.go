@@ -83,13 +83,8 @@ func runStateLabel(s buildState) string {
 
 // runChoice resolves the target and plan of g and u with the rule d uses.
 func (m *Model) runChoice(verb string) (runChoice, bool) {
-	if m.busy() {
-		m.notice = "busy: x cancels the running " + m.busyWhat()
-		return runChoice{}, false
-	}
-	t, ok := m.targets.Chosen()
+	t, ok := m.idleTarget()
 	if !ok {
-		m.notice = "no target: add one with a"
 		return runChoice{}, false
 	}
 	plans, err := m.deployPlans()
