@@ -9,6 +9,7 @@ package detect
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -488,7 +489,7 @@ func (d *decider) cpu(t *targets.Target) {
 				continue
 			}
 			p := fmt.Sprintf("%s part %#x", implementerName(c.Implementer), c.Part)
-			if !contains(parts, p) {
+			if !slices.Contains(parts, p) {
 				parts = append(parts, p)
 			}
 		}
@@ -616,12 +617,3 @@ func titles(names []string) []string {
 
 // armv names a GOARM64 level as ARM's architecture: v8.2 → ARMv8.2-A.
 func armv(level string) string { return "ARM" + level + "-A" }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
