@@ -65,10 +65,14 @@ func TestStartExecSFTPAndOpenSSHClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write([]byte("hello"))
-	f.Close()
-	if out, _ := run(t, c, "cat "+d.Dir+"/via-sftp"); out != "hello" {
-		t.Errorf("sftp wrote %q", out)
+	if _, err := f.Write([]byte("hello")); err != nil {
+		t.Fatalf("sftp write: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("sftp close: %v", err)
+	}
+	if out, err := run(t, c, "cat "+d.Dir+"/via-sftp"); err != nil || out != "hello" {
+		t.Errorf("sftp wrote %q (cat: %v)", out, err)
 	}
 	// OpenSSH's own client accepts the same key and known_hosts.
 	if ssh, err := exec.LookPath("ssh"); err == nil {
