@@ -407,7 +407,6 @@ func measure(ctx context.Context, spec Spec, dev remote.Device, run *Run, emit f
 	// Too few rounds is said by Stats, in every table made from the run.
 
 	type state struct {
-		env     []string
 		args    []string
 		config  []string // config lines of the first counted round
 		results []string
@@ -436,7 +435,7 @@ func measure(ctx context.Context, spec Spec, dev remote.Device, run *Run, emit f
 		} else {
 			args = append(args, spec.Args...)
 		}
-		states[i] = &state{env: env, args: args}
+		states[i] = &state{args: args}
 	}
 
 	total := spec.Warmup + count
