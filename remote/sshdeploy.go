@@ -24,15 +24,18 @@ import (
 	"armbench/internal/shell"
 )
 
-// hashFunc is a sh function printing the sha256 of "$1" with whatever the
-// device has; Go picks the 64 hex digits out of its output.
-const hashFunc = `h() {
-	if command -v sha256sum >/dev/null 2>&1; then sha256sum < "$1"
-	elif command -v shasum >/dev/null 2>&1; then shasum -a 256 < "$1"
-	elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 < "$1"
-	elif command -v busybox >/dev/null 2>&1; then busybox sha256sum < "$1"
-	else echo nohash; fi
+// hashFuncs are sh functions printing a sha256 with whatever the device
+// has: hs of stdin (draining it when there is no tool, so the writer is
+// not killed by SIGPIPE), h of the file "$1". Go picks the 64 hex digits
+// out of their output.
+const hashFuncs = `hs() {
+	if command -v sha256sum >/dev/null 2>&1; then sha256sum
+	elif command -v shasum >/dev/null 2>&1; then shasum -a 256
+	elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256
+	elif command -v busybox >/dev/null 2>&1; then busybox sha256sum
+	else cat >/dev/null; echo nohash; fi
 }
+h() { hs < "$1"; }
 `
 
 var hexSHA = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
@@ -42,7 +45,7 @@ var hexSHA = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 // installed binary ("sha -" when there is none) and the free space.
 func prepareScript(dir, name string) string {
 	return `set -e
-` + hashFunc + `mkdir -p -- ` + shell.Quote(dir) + `
+` + hashFuncs + `mkdir -p -- ` + shell.Quote(dir) + `
 cd -- ` + shell.Quote(dir) + `
 for f in ./` + shell.Quote(tmpPrefix(name)) + `*; do
 	if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi
@@ -52,17 +55,6 @@ if [ -e ./` + shell.Quote(name+".prev") + ` ]; then echo prev; fi
 df -Pk . 2>/dev/null | { read -r _ || :; read -r _ _ _ a _ || :; echo "avail ${a:-?}"; }
 `
 }
-
-// hashStdin is hashFunc reading stdin, draining it when there is no tool
-// so the writer is not killed by SIGPIPE.
-const hashStdin = `hs() {
-	if command -v sha256sum >/dev/null 2>&1; then sha256sum
-	elif command -v shasum >/dev/null 2>&1; then shasum -a 256
-	elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256
-	elif command -v busybox >/dev/null 2>&1; then busybox sha256sum
-	else cat >/dev/null; echo nohash; fi
-}
-`
 
 // installScript receives the file (when recv is set: a decompressor
 // reading stdin), then makes it executable, syncs, verifies its sha256 on
@@ -80,7 +72,7 @@ const hashStdin = `hs() {
 func installScript(dir, name, tmp, recv, sum string, size int64) string {
 	q := shell.Quote
 	var b strings.Builder
-	b.WriteString("set -e\n" + hashFunc + hashStdin)
+	b.WriteString("set -e\n" + hashFuncs)
 	b.WriteString("cd -- " + q(dir) + "\n")
 	b.WriteString("t=./" + q(tmp) + "\n")
 	b.WriteString("trap 'rm -f -- \"$t\" \"$t.prev\" \"$t.fail\" \"$t.sum\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n")
