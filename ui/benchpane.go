@@ -356,7 +356,7 @@ func (p *BenchPane) View() string {
 	}
 	lines = append(lines, benchFit(p.styles.name.Render(head), p.w))
 	if len(p.profiles) == 0 {
-		lines = append(lines, benchFit(p.styles.dim.Render("no session yet: pick profiles and start a bench run"), p.w))
+		lines = append(lines, benchFit(p.styles.dim.Render("no session yet: tick profiles and press r to bench them"), p.w))
 	}
 	metrics := p.shown()
 	const minBlock = 50

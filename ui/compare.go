@@ -246,7 +246,7 @@ func (p *ComparePane) View() string {
 		return ""
 	}
 	if p.table == nil || len(p.table.Columns) == 0 {
-		out := []string{benchFit(p.styles.dim.Render("no results yet: run a bench, or armbench compare RUN…"), p.w)}
+		out := []string{benchFit(p.styles.dim.Render("no results yet: tick two or more profiles and press r to bench them"), p.w)}
 		for len(out) < p.h {
 			out = append(out, strings.Repeat(" ", p.w))
 		}

@@ -23,13 +23,8 @@ func newDeployFrame(c *Common) *deployFrame {
 		title:   "Deploy",
 		setSize: p.SetSize,
 		update:  func(msg tea.Msg) tea.Cmd { _, cmd := p.Update(msg); return cmd },
-		view: func() string {
-			if p.target == "" {
-				return c.Styles.Dim.Render("nothing deployed yet: d builds and deploys the ticked profiles (or the one under the cursor)")
-			}
-			return p.View()
-		},
-		keyMap: func() help.KeyMap { return p.Keys() },
+		view:    p.View,
+		keyMap:  func() help.KeyMap { return p.Keys() },
 	}
 	return f
 }

@@ -106,13 +106,8 @@ func newCompareFrame(c *Common) *compareFrame {
 		title:   "Compare",
 		setSize: p.SetSize,
 		update:  func(msg tea.Msg) tea.Cmd { _, cmd := p.Update(msg); return cmd },
-		view: func() string {
-			if p.table == nil {
-				return c.Styles.Dim.Render("no results yet: tick two or more profiles and press r to bench them")
-			}
-			return p.View()
-		},
-		keyMap: func() help.KeyMap { return p.Keys() },
+		view:    p.View,
+		keyMap:  func() help.KeyMap { return p.Keys() },
 	}
 	return f
 }
