@@ -263,50 +263,15 @@ func (l *locator) value(path []string) {
 			l.i++
 		}
 	case l.src[l.i] == '[':
-		l.i++
-		for n := 0; ; {
-			l.skipBlank()
-			if l.eof() {
-				return
-			}
-			start := l.i
-			switch l.src[l.i] {
-			case ']':
-				l.i++
-				return
-			case ',':
-				l.i++
-				continue
-			}
+		n := 0
+		l.items(']', func() {
 			elem := append(append([]string(nil), path...), strconv.Itoa(n))
 			l.record(elem, l.i, true)
 			l.value(elem)
 			n++
-			if l.i == start {
-				l.i++
-			}
-		}
+		})
 	case l.src[l.i] == '{':
-		l.i++
-		for {
-			l.skipBlank()
-			if l.eof() {
-				return
-			}
-			start := l.i
-			switch l.src[l.i] {
-			case '}':
-				l.i++
-				return
-			case ',':
-				l.i++
-				continue
-			}
-			l.keyval(path)
-			if l.i == start {
-				l.i++
-			}
-		}
+		l.items('}', func() { l.keyval(path) })
 	default:
 		l.bare()
 		// A date-time may have a space instead of T: 1979-05-27 07:32:00.
@@ -314,6 +279,31 @@ func (l *locator) value(path []string) {
 			l.peek(0) == ' ' && l.peek(1) >= '0' && l.peek(1) <= '9' {
 			l.i++
 			l.bare()
+		}
+	}
+}
+
+// items reads the comma-separated elements of an array or inline table up
+// to the closing byte, calling item at the start of each one.
+func (l *locator) items(closing byte, item func()) {
+	l.i++
+	for {
+		l.skipBlank()
+		if l.eof() {
+			return
+		}
+		start := l.i
+		switch l.src[l.i] {
+		case closing:
+			l.i++
+			return
+		case ',':
+			l.i++
+			continue
+		}
+		item()
+		if l.i == start {
+			l.i++ // invalid input: never loop in place
 		}
 	}
 }
