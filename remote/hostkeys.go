@@ -162,7 +162,7 @@ func AddKnownHost(file, host string, key ssh.PublicKey) (HostKey, error) {
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return hk, fmt.Errorf("known_hosts: %w", err)
 	}
-	f, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
 		return hk, fmt.Errorf("known_hosts: %w", err)
 	}
@@ -170,11 +170,8 @@ func AddKnownHost(file, host string, key ssh.PublicKey) (HostKey, error) {
 	prefix := ""
 	if st, err := f.Stat(); err == nil && st.Size() > 0 {
 		b := make([]byte, 1)
-		if r, err := os.Open(file); err == nil {
-			if _, err := r.ReadAt(b, st.Size()-1); err == nil && b[0] != '\n' {
-				prefix = "\n"
-			}
-			r.Close()
+		if _, err := f.ReadAt(b, st.Size()-1); err == nil && b[0] != '\n' {
+			prefix = "\n"
 		}
 	}
 	if _, err := f.WriteString(prefix + line + "\n"); err != nil {
