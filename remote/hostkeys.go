@@ -241,7 +241,7 @@ func Trust(ctx context.Context, t targets.Target, o Options) (HostKey, error) {
 	if o.ConfirmHostKey != nil && !o.ConfirmHostKey(key) {
 		return key, &OpError{Op: "trust", Target: t.Name, Addr: key.Host, Err: fmt.Errorf("%w: %s key %s declined", ErrNotTrusted, key.KeyType, key.Fingerprint)}
 	}
-	added, err := AddKnownHost(ue.File, ue.Host, ue.Key)
+	added, err := TrustKey(t, o, ue)
 	if err != nil {
 		return added, &OpError{Op: "trust", Target: t.Name, Addr: key.Host, Err: err}
 	}
