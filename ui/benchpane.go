@@ -386,14 +386,19 @@ func (p *BenchPane) View() string {
 			lines = append(lines, benchFit(p.log[i], p.w))
 		}
 	}
-	maxScroll := max(0, len(lines)-p.h)
-	p.scroll = min(p.scroll, maxScroll)
-	lines = lines[p.scroll:]
-	if len(lines) > p.h {
-		lines = lines[:p.h]
+	return scrollView(lines, &p.scroll, p.w, p.h)
+}
+
+// scrollView is the h lines of lines from *scroll on, padded to w×h;
+// *scroll is clamped first so that the last screen is a full one.
+func scrollView(lines []string, scroll *int, w, h int) string {
+	*scroll = min(*scroll, max(0, len(lines)-h))
+	lines = lines[*scroll:]
+	if len(lines) > h {
+		lines = lines[:h]
 	}
-	for len(lines) < p.h {
-		lines = append(lines, strings.Repeat(" ", p.w))
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -312,16 +312,7 @@ func (p *DeployPane) View() string {
 			add(indent + l)
 		}
 	}
-	maxScroll := max(0, len(lines)-p.h)
-	p.scroll = min(p.scroll, maxScroll)
-	lines = lines[p.scroll:]
-	if len(lines) > p.h {
-		lines = lines[:p.h]
-	}
-	for len(lines) < p.h {
-		lines = append(lines, strings.Repeat(" ", p.w))
-	}
-	return strings.Join(lines, "\n")
+	return scrollView(lines, &p.scroll, p.w, p.h)
 }
 
 func (p *DeployPane) stepsLine(b *deployBlock, w int) string {
