@@ -93,16 +93,7 @@ func (m *Model) deployPlans() ([]profiles.Plan, error) {
 // startDeploy builds (the go command's cache makes an unchanged rebuild a
 // no-op link) and, when every build succeeded, deploys.
 func (m *Model) startDeploy() tea.Cmd {
-	t, ok := m.idleTarget()
-	if !ok {
-		return nil
-	}
-	plans, err := m.deployPlans()
-	if err != nil {
-		m.notice = err.Error()
-		return nil
-	}
-	cmd := m.startBuildPlans(t, plans)
+	t, cmd := m.buildChosen()
 	if cmd == nil {
 		return nil
 	}

@@ -504,18 +504,25 @@ func (m *Model) refreshPlan() {
 }
 
 func (m *Model) startBuild() tea.Cmd {
+	_, cmd := m.buildChosen()
+	return cmd
+}
+
+// buildChosen starts the build of the chosen target and returns it, or
+// puts in the notice why it cannot (and a nil Cmd).
+func (m *Model) buildChosen() (targets.Target, tea.Cmd) {
 	t, ok := m.idleTarget()
 	if !ok {
-		return nil
+		return t, nil
 	}
 	// With nothing ticked, b builds the profile the plan pane previews,
 	// as d deploys it: what is on screen is what runs.
 	plans, err := m.deployPlans()
 	if err != nil {
 		m.notice = err.Error()
-		return nil
+		return t, nil
 	}
-	return m.startBuildPlans(t, plans)
+	return t, m.startBuildPlans(t, plans)
 }
 
 // startBuildPlans starts the build job; a deploy then sets afterBuild.
