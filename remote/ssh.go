@@ -379,7 +379,7 @@ func classifyDial(ctx context.Context, err error, timeout time.Duration) error {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return ctx.Err()
 	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return fmt.Errorf("%w: no answer within %v (%w)", ErrTimeout, timeout, ErrUnreachable)
+		return fmt.Errorf("%w: no answer within %v (%w): is the device on and the host and port right?", ErrTimeout, timeout, ErrUnreachable)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Errorf("%w: connection refused (is sshd running on that port?)", ErrUnreachable)
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
@@ -387,7 +387,7 @@ func classifyDial(ctx context.Context, err error, timeout time.Duration) error {
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return fmt.Errorf("%w: unknown host %s", ErrUnreachable, dnsErr.Name)
+		return fmt.Errorf("%w: unknown host %s: check host in targets.toml (or HostName in ~/.ssh/config)", ErrUnreachable, dnsErr.Name)
 	}
 	return fmt.Errorf("%w: %v", ErrUnreachable, err)
 }
