@@ -173,8 +173,11 @@ func loadKey(path string, o Options) (ssh.Signer, error) {
 				pub, _, _, _, _ = ssh.ParseAuthorizedKey(pb)
 			}
 		}
-		if pub == nil || o.Passphrase == nil {
-			return nil, errors.New("encrypted, and no way to ask for its passphrase")
+		switch {
+		case o.Passphrase == nil:
+			return nil, fmt.Errorf("encrypted, and nothing here can ask for its passphrase: load it into ssh-agent (ssh-add %s)", path)
+		case pub == nil:
+			return nil, fmt.Errorf("encrypted, and no %s.pub to offer before asking for its passphrase: load it into ssh-agent (ssh-add %s)", path, path)
 		}
 		return &lazySigner{path: path, pem: b, pub: pub, ask: o.Passphrase}, nil
 	}
