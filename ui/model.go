@@ -131,7 +131,6 @@ type Model struct {
 	main        paneID     // what the main area shows
 	act         *activity
 	waits       []chan struct{} // done channels of activities that may still run
-	statusAct   bool            // the status bar shows act rather than job
 	afterBuild  func(*job) tea.Cmd
 	deploy      *deployRecord
 	retry       retry // starts the last deploy/bench again (after trusting a host key)
@@ -293,11 +292,16 @@ func stopAll(pending []*job, waits []chan struct{}) {
 // Init starts listening for passphrase requests from the SSH engine.
 func (m *Model) Init() tea.Cmd { return m.asker.listen() }
 
-// addPending remembers a new activity's done channel for shutdown; the
-// status bar follows the activity from now on.
+// addPending remembers a new activity's done channel for shutdown.
 func (m *Model) addPending(done chan struct{}) {
 	m.waits = append(liveWaits(m.waits), done)
-	m.statusAct = true
+}
+
+// statusShowsAct reports whether the status bar follows the activity
+// rather than the build job: whichever of the two started last (they
+// draw their ids from the same counter).
+func (m *Model) statusShowsAct() bool {
+	return m.act != nil && (m.job == nil || m.act.id > m.job.id)
 }
 
 // liveWaits drops done channels that are closed.
@@ -528,7 +532,6 @@ func (m *Model) buildChosen() (targets.Target, tea.Cmd) {
 // startBuildPlans starts the build job; a deploy then sets afterBuild.
 func (m *Model) startBuildPlans(t targets.Target, plans []profiles.Plan) tea.Cmd {
 	m.afterBuild = nil
-	m.statusAct = false
 	m.lastID++
 	ctx, cancel := context.WithCancel(m.ctx)
 	j := newJob(m.lastID, t.Name, plans, m.now())
@@ -674,7 +677,7 @@ const (
 )
 
 func (m *Model) statusHeight() int {
-	if m.statusAct && m.act != nil {
+	if m.statusShowsAct() {
 		return m.activityHeight()
 	}
 	if m.job == nil {
@@ -766,7 +769,7 @@ func (m *Model) render() string {
 			blocks = append(blocks, top, m.plan.View())
 		}
 	}
-	if m.statusAct && m.act != nil {
+	if m.statusShowsAct() {
 		blocks = append(blocks, m.activityLines()...)
 	} else {
 		blocks = append(blocks, m.status.Lines(m.job, m.now(), m.spinner.View(), m.notice, m.idleHint())...)
