@@ -158,7 +158,7 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 		waited <- s.Wait()
 	}()
 
-	var werr error
+	var werr, stopErr error
 	cancelled := false
 	select {
 	case werr = <-waited:
@@ -170,7 +170,7 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 		case <-time.After(time.Second):
 		}
 		if id.pid > 0 {
-			d.kill(c, id.pid, id.pgid)
+			stopErr = d.kill(c, id.pid, id.pgid)
 		}
 		select {
 		case werr = <-waited:
@@ -182,6 +182,9 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 			case werr = <-waited:
 			case <-time.After(2 * time.Second):
 				werr = errors.New("no exit status after kill")
+				if stopErr == nil {
+					stopErr = werr
+				}
 			}
 		}
 	}
@@ -205,14 +208,18 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 		}
 	}
 	if cancelled {
+		if stopErr != nil {
+			return st, d.ep.opErr("run", "stop", fmt.Errorf("%w; the program may still be running on the device (%v)", ctx.Err(), stopErr))
+		}
 		return st, d.ep.opErr("run", "", ctx.Err())
 	}
 	return st, nil
 }
 
 // kill stops a running command on the device over a second session.
-func (d *sshDevice) kill(c *sshConn, pid, pgid int) {
+func (d *sshDevice) kill(c *sshConn, pid, pgid int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), killGrace+10*time.Second)
 	defer cancel()
-	d.execOn(ctx, c, killScript(pid, pgid), nil, io.Discard)
+	_, stderr, err := d.execOn(ctx, c, killScript(pid, pgid), nil, io.Discard)
+	return scriptErr(err, stderr)
 }
