@@ -12,7 +12,10 @@ import (
 // parses survives a round trip through String, and that the detection on
 // top of it never panics either, whatever the file holds.
 func FuzzCPUInfo(f *testing.F) {
-	dirs, _ := filepath.Glob(filepath.Join("testdata", "*", "cpuinfo"))
+	dirs, err := filepath.Glob(filepath.Join("testdata", "*", "cpuinfo"))
+	if err != nil || len(dirs) == 0 {
+		f.Fatalf("no recorded cpuinfo to seed from in testdata/*/cpuinfo (%v)", err)
+	}
 	for _, p := range dirs {
 		b, err := os.ReadFile(p)
 		if err != nil {
