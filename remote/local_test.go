@@ -57,8 +57,8 @@ func TestLocalDeployAtomicSkipRollback(t *testing.T) {
 	if got := sha(t, dst); got != sha(t, v1) {
 		t.Fatalf("device sha %s, want %s", got, sha(t, v1))
 	}
-	if st, _ := os.Stat(dst); st.Mode().Perm() != 0o755 {
-		t.Errorf("mode %v, want 0755", st.Mode())
+	if st, err := os.Stat(dst); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("mode of %s: %v %v, want 0755", dst, st, err)
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale temporary file not swept: %v", err)
@@ -116,7 +116,10 @@ func TestLocalDeployAtomicSkipRollback(t *testing.T) {
 	if err := dev.Rollback(context.Background(), "never-deployed"); !errors.Is(err, ErrNoPrevious) {
 		t.Errorf("rollback of nothing: %v", err)
 	}
-	ents, _ := os.ReadDir(dir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range ents {
 		if strings.Contains(e.Name(), tmpMarker) && !strings.HasPrefix(e.Name(), tmpPrefix("other")) {
 			t.Errorf("left behind %s", e.Name())
@@ -151,7 +154,10 @@ func TestLocalDeployCancelKeepsOld(t *testing.T) {
 	if sha(t, filepath.Join(dir, "app")) != sha(t, v1) {
 		t.Fatal("cancelled deploy replaced the binary")
 	}
-	ents, _ := os.ReadDir(dir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range ents {
 		if strings.Contains(e.Name(), tmpMarker) {
 			t.Errorf("cancelled deploy left %s", e.Name())
