@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -65,8 +66,13 @@ func loadHostKeys(t targets.Target, o Options) (*hostKeys, error) {
 		candidates = append(candidates, "/etc/ssh/ssh_known_hosts")
 	}
 	for _, f := range candidates {
-		if _, err := os.Stat(f); err == nil {
+		_, err := os.Stat(f)
+		switch {
+		case err == nil:
 			hk.files = append(hk.files, f)
+		case !errors.Is(err, fs.ErrNotExist):
+			// Unreadable is not empty: every host would look unknown.
+			return nil, fmt.Errorf("known_hosts: %w", err)
 		}
 	}
 	if len(hk.files) > 0 {
