@@ -357,3 +357,15 @@ func TestRebuildSameOutput(t *testing.T) {
 		t.Errorf("output directory holds %q", names)
 	}
 }
+
+// TestCheckCCUnknownCompiler: a compiler armbench has no package for still
+// gets an error that names it and says what to do.
+func TestCheckCCUnknownCompiler(t *testing.T) {
+	err := checkCC([]string{"CGO_ENABLED=1", "CC=armbench-no-such-gcc -O2"}, "arm64")
+	if err == nil || !strings.Contains(err.Error(), "armbench-no-such-gcc not found") || !strings.Contains(err.Error(), "set cc in the target") {
+		t.Errorf("checkCC = %v, want it to name armbench-no-such-gcc and say to set cc", err)
+	}
+	if err := checkCC([]string{"CGO_ENABLED=0", "CC=armbench-no-such-gcc"}, "arm64"); err != nil {
+		t.Errorf("checkCC without cgo = %v, want nil", err)
+	}
+}

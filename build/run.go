@@ -245,7 +245,7 @@ func checkCC(env []string, goarch string) error {
 			if pkg := CCPackage(f); pkg != "" {
 				return fmt.Errorf("C compiler %s not found on PATH (CGO_ENABLED=1); install it with: apt-get install %s", f, pkg)
 			}
-			return fmt.Errorf("C compiler %s not found on PATH (CGO_ENABLED=1)", f)
+			return fmt.Errorf("C compiler %s not found on PATH (CGO_ENABLED=1): install it, or set cc in the target to a cross compiler that is installed", f)
 		}
 	}
 	return nil
