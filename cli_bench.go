@@ -74,7 +74,7 @@ func cmdBench(ctx context.Context, c *cli, args []string) error {
 	case *warmup < 0:
 		return usagef("bench: --warmup %d must not be negative", *warmup)
 	case *interval < 10*time.Millisecond:
-		return usagef("bench: --interval %v is below 10ms", *interval)
+		return usagef("bench: --interval %v is too short: the probe samples at most every 10ms; use 10ms or more", *interval)
 	}
 	w, err := c.load()
 	if err != nil {
