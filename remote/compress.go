@@ -89,7 +89,7 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 			continue
 		}
 		now := time.Now()
-		blocked, _, wire := q.stats()
+		blocked, wire := q.stats()
 		el := now.Sub(lastDecision)
 		stepIn, stepWire := sinceDecision, wire-lastWire
 		sinceDecision, lastDecision, lastWire = 0, now, wire
@@ -157,8 +157,8 @@ func newZstd(w io.Writer, l zstd.EncoderLevel) (*zstd.Encoder, error) {
 	return zstd.NewWriter(w, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(window))
 }
 
-// sendQueue decouples compressing from sending, and measures which of the
-// two waits for the other.
+// sendQueue decouples compressing from sending, and measures how long the
+// compressor waits for the link (never waiting makes it the bottleneck).
 type sendQueue struct {
 	w      io.Writer
 	max    int
@@ -173,7 +173,6 @@ type sendQueue struct {
 	closed  bool
 	err     error
 	blocked time.Duration // producer waiting for room: the link is slow
-	idle    time.Duration // sender waiting for data: compression is slow
 	done    chan struct{}
 }
 
@@ -225,12 +224,8 @@ func (q *sendQueue) send() {
 	var wire int64
 	for {
 		q.mu.Lock()
-		if len(q.bufs) == 0 && !q.closed && q.err == nil {
-			t := time.Now()
-			for len(q.bufs) == 0 && !q.closed && q.err == nil {
-				q.cond.Wait()
-			}
-			q.idle += time.Since(t)
+		for len(q.bufs) == 0 && !q.closed && q.err == nil {
+			q.cond.Wait()
 		}
 		if q.err != nil || len(q.bufs) == 0 {
 			q.mu.Unlock()
@@ -257,12 +252,13 @@ func (q *sendQueue) send() {
 	}
 }
 
-// stats returns and resets the waiting times, with the bytes sent so far.
-func (q *sendQueue) stats() (blocked, idle time.Duration, wire int64) {
+// stats returns and resets the time the producer waited for the link,
+// with the bytes sent so far.
+func (q *sendQueue) stats() (blocked time.Duration, wire int64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	blocked, idle, wire = q.blocked, q.idle, q.wire
-	q.blocked, q.idle = 0, 0
+	blocked, wire = q.blocked, q.wire
+	q.blocked = 0
 	return
 }
 
