@@ -262,20 +262,12 @@ func DeployErrorText(err error) string {
 		what = "HOST KEY CHANGED (possible man-in-the-middle)"
 	case errors.Is(err, context.Canceled):
 		what = "cancelled: the device keeps its previous binary"
-	case errors.Is(err, remote.ErrAuth):
-		what = "authentication failed"
-	case errors.Is(err, remote.ErrTimeout):
-		what = "timed out"
-	case errors.Is(err, remote.ErrUnreachable):
-		what = "unreachable"
-	case errors.Is(err, remote.ErrDiskFull):
-		what = "disk full on the device"
-	case errors.Is(err, remote.ErrPermission):
-		what = "permission denied on the device"
 	case errors.Is(err, remote.ErrDisconnected):
 		what = "connection lost: the device keeps its previous binary"
 	case errors.Is(err, remote.ErrNotTrusted):
 		what = "host key not trusted"
+	default:
+		what = errorWords(err)
 	}
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	if what == "" {

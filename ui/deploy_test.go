@@ -104,10 +104,10 @@ func TestDeployPaneConnectFailedAndErrors(t *testing.T) {
 		t.Errorf("connect failure:\n%s", s)
 	}
 	for err, want := range map[error]string{
-		fmt.Errorf("x: %w", remote.ErrAuth):         "authentication failed",
-		fmt.Errorf("x: %w", remote.ErrUnreachable):  "unreachable",
+		fmt.Errorf("x: %w", remote.ErrAuth):         "authentication failed (check user, identity and ssh-agent)",
+		fmt.Errorf("x: %w", remote.ErrUnreachable):  "host unreachable",
 		fmt.Errorf("x: %w", remote.ErrTimeout):      "timed out",
-		fmt.Errorf("x: %w", remote.ErrPermission):   "permission denied on the device",
+		fmt.Errorf("x: %w", remote.ErrPermission):   "permission denied on the device (check deploy_dir)",
 		fmt.Errorf("x: %w", remote.ErrDisconnected): "connection lost: the device keeps its previous binary",
 		fmt.Errorf("x: %w", context.Canceled):       "cancelled: the device keeps its previous binary",
 		&remote.HostKeyChangedError{Host: "h"}:      "HOST KEY CHANGED",

@@ -371,28 +371,35 @@ func (m *Model) connectFailed(a *activity, err error) {
 // connectErrorText says what went wrong in a user's words first, then the
 // engine's full error (host and step).
 func connectErrorText(err error) string {
-	what := ""
-	switch {
-	case errors.Is(err, remote.ErrAuth):
-		what = "authentication failed (check user, identity and ssh-agent)"
-	case errors.Is(err, remote.ErrTimeout):
-		what = "timed out"
-	case errors.Is(err, remote.ErrUnreachable):
-		what = "host unreachable"
-	case errors.Is(err, remote.ErrDiskFull):
-		what = "no space left on the device"
-	case errors.Is(err, remote.ErrPermission):
-		what = "permission denied (check deploy_dir)"
-	case errors.Is(err, remote.ErrDisconnected):
-		what = "connection lost"
-	case errors.Is(err, errPassphraseDeclined):
-		what = "no passphrase given for the key"
-	}
+	what := errorWords(err)
 	msg := firstLine(err.Error())
 	if what == "" {
 		return msg
 	}
 	return what + ": " + msg
+}
+
+// errorWords names the kind of a remote error in a user's words, with
+// what to check where that helps; "" for other errors. The status line
+// and the deploy pane both lead with these words.
+func errorWords(err error) string {
+	switch {
+	case errors.Is(err, remote.ErrAuth):
+		return "authentication failed (check user, identity and ssh-agent)"
+	case errors.Is(err, remote.ErrTimeout):
+		return "timed out"
+	case errors.Is(err, remote.ErrUnreachable):
+		return "host unreachable"
+	case errors.Is(err, remote.ErrDiskFull):
+		return "disk full on the device"
+	case errors.Is(err, remote.ErrPermission):
+		return "permission denied on the device (check deploy_dir)"
+	case errors.Is(err, remote.ErrDisconnected):
+		return "connection lost"
+	case errors.Is(err, errPassphraseDeclined):
+		return "no passphrase given for the key"
+	}
+	return ""
 }
 
 // deploySummary is the status line of a finished deploy: with one
