@@ -124,7 +124,7 @@ func TestDeployErrors(t *testing.T) {
 	}{
 		{"auth", true, opErr("connect", fmt.Errorf("%w: no key accepted", remote.ErrAuth)), []string{"authentication failed", "pi@pi5.local:22"}},
 		{"unreachable", true, opErr("connect", fmt.Errorf("%w: connection refused", remote.ErrUnreachable)), []string{"host unreachable", "connection refused"}},
-		{"disk full", false, opErr("upload", remote.ErrDiskFull), []string{"no space left on the device", "upload"}},
+		{"disk full", false, opErr("upload", remote.ErrDiskFull), []string{"disk full on the device", "upload"}},
 		{"permission", false, opErr("install", remote.ErrPermission), []string{"permission denied on the device (check deploy_dir)", "install"}},
 	}
 	for _, c := range cases {
