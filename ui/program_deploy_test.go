@@ -33,6 +33,17 @@ func fileSum(t *testing.T, path string) string {
 	return hex.EncodeToString(s[:])
 }
 
+// readFile is path's content; a file that vanished fails the test rather
+// than reading as empty, which the "nothing was written" checks would pass.
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // TestProgramDeployLocal builds hello for local-arm64 and deploys it for
 // real into a temporary deploy_dir, then reads the Installed summary off
 // the screen and checks the file on "the device" by its sha256.
@@ -86,7 +97,7 @@ func TestProgramDeployUnknownHost(t *testing.T) {
 			t.Errorf("prompt lacks %q:\n%s", want, scr)
 		}
 	}
-	if b, _ := os.ReadFile(knownHosts); len(b) != 0 {
+	if b := readFile(t, knownHosts); len(b) != 0 {
 		t.Fatalf("known_hosts written before the answer: %q", b)
 	}
 	tm.Send(press("y"))
@@ -290,7 +301,7 @@ func TestProgramHostKeyChanged(t *testing.T) {
 	tm.Send(press("y")) // must not trust anything
 	tm.Send(press("esc"))
 	term.waitText(5*time.Second, "host key verification failed for")
-	if b, _ := os.ReadFile(knownHosts); strings.Contains(string(b), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(d.HostKey)))) {
+	if b := readFile(t, knownHosts); strings.Contains(b, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(d.HostKey)))) {
 		t.Errorf("the device's new key was written to known_hosts: %q", b)
 	}
 	if _, err := os.Stat(filepath.Join(tg.DeployDir, "hello-release")); !os.IsNotExist(err) {
