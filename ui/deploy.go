@@ -284,7 +284,7 @@ func (p *DeployPane) View() string {
 	var lines []string
 	add := func(s string) { lines = append(lines, benchFit(s, p.w)) }
 	if p.target == "" {
-		add(p.st.dim.Render("nothing deployed yet: d builds and deploys the ticked profiles (or the one under the cursor)"))
+		add(p.st.dim.Render("nothing deployed yet: d builds and deploys the ticked profiles"))
 	} else {
 		add(p.st.name.Render("deploy to "+p.target) + p.st.dim.Render("  ("+p.addr+")"))
 	}

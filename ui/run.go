@@ -312,7 +312,7 @@ func (m *Model) rollbackFinished(a *activity, ev rollbackDone) {
 		a.err = ev.err
 		a.summary = "rollback failed: " + connectErrorText(ev.err)
 	default:
-		a.summary = fmt.Sprintf("rolled back %s: the previous binary is installed again (u again undoes)", ev.path)
+		a.summary = fmt.Sprintf("rolled back %s (u again swaps back)", ev.path)
 	}
 	m.logger.Printf("rollback %d: %s: %v", a.id, ev.path, ev.err)
 }
