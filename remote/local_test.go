@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"armbench/internal/shell"
 	"armbench/targets"
 )
 
@@ -95,7 +96,7 @@ func TestLocalDeployAtomicSkipRollback(t *testing.T) {
 	if inst.Previous != dst+".prev" || sha(t, dst) != sha(t, v2) || sha(t, dst+".prev") != sha(t, v1) {
 		t.Fatalf("second deploy: %+v", inst)
 	}
-	out, err := dev.Exec(context.Background(), "./"+shellQuote(name))
+	out, err := dev.Exec(context.Background(), "./"+shell.Quote(name))
 	if err != nil || string(out) != "two\n" {
 		t.Fatalf("run deployed: %q %v", out, err)
 	}
@@ -126,8 +127,6 @@ func TestLocalDeployAtomicSkipRollback(t *testing.T) {
 		}
 	}
 }
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func TestLocalDeployCancelKeepsOld(t *testing.T) {
 	dir := t.TempDir()

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"armbench/internal/shell"
 	"armbench/internal/testdevice"
 	"armbench/internal/testenv"
 	"armbench/targets"
@@ -40,7 +41,7 @@ func openT(t *testing.T, tg targets.Target, o Options) *sshDevice {
 
 func devSHA(t *testing.T, dev Device, path string) string {
 	t.Helper()
-	out, err := dev.Exec(context.Background(), "sha256sum < "+shellQuote(path))
+	out, err := dev.Exec(context.Background(), "sha256sum < "+shell.Quote(path))
 	if err != nil {
 		t.Fatalf("sha256 on device: %v", err)
 	}
@@ -174,7 +175,7 @@ func TestSSHDeployFallbacks(t *testing.T) {
 			if got := rec.steps(); !slices.Equal(got, want) {
 				t.Errorf("steps %v", got)
 			}
-			out, err := dev.Exec(context.Background(), "ls -l "+shellQuote(inst.Path))
+			out, err := dev.Exec(context.Background(), "ls -l "+shell.Quote(inst.Path))
 			if err != nil || !strings.HasPrefix(string(out), "-rwxr-xr-x") {
 				t.Errorf("mode: %q %v", out, err)
 			}

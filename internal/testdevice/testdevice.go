@@ -214,26 +214,9 @@ func Start(t testing.TB, opts ...Option) *Device {
 	return d
 }
 
-// Runner is the runner a target of goarch needs on this machine: "" when
-// the kernel runs such binaries (natively or through binfmt_misc), else
-// qemu-user from PATH.
-func Runner(goarch string) string {
-	q := map[string]string{"arm64": "qemu-aarch64", "arm": "qemu-arm"}[goarch]
-	if q == "" {
-		return ""
-	}
-	if st, err := os.ReadFile("/proc/sys/fs/binfmt_misc/status"); err == nil && strings.HasPrefix(string(st), "enabled") {
-		if e, err := os.ReadFile("/proc/sys/fs/binfmt_misc/" + q); err == nil && strings.HasPrefix(string(e), "enabled") {
-			return ""
-		}
-	}
-	for _, name := range []string{q + "-static", q} {
-		if _, err := exec.LookPath(name); err == nil {
-			return name
-		}
-	}
-	return q + "-static"
-}
+// Runner is the runner a target of goarch needs on this machine (see
+// testenv.QemuRunner).
+func Runner(goarch string) string { return testenv.QemuRunner(goarch) }
 
 func newKey(t testing.TB, dir, name string) (ssh.Signer, string) {
 	t.Helper()

@@ -1,6 +1,7 @@
 package testdevice
 
 import (
+	"armbench/internal/testenv"
 	"bufio"
 	"bytes"
 	"io"
@@ -75,7 +76,8 @@ func TestStartExecSFTPAndOpenSSHClient(t *testing.T) {
 		t.Errorf("sftp wrote %q (cat: %v)", out, err)
 	}
 	// OpenSSH's own client accepts the same key and known_hosts.
-	if ssh, err := exec.LookPath("ssh"); err == nil {
+	{
+		ssh := testenv.Tool(t, "ssh", "openssh-client")
 		b, err := exec.Command(ssh, "-F", "none", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
 			"-o", "UserKnownHostsFile="+d.KnownHosts, "-o", "IdentitiesOnly=yes", "-i", d.KeyPath,
 			"-p", strconv.Itoa(d.Port), d.User+"@"+d.Host, "echo", "via-openssh").CombinedOutput()

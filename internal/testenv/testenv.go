@@ -47,19 +47,41 @@ func Tool(t testing.TB, name, debianPackage string) string {
 var goarchQemu = map[string]string{"arm64": "aarch64", "arm": "arm"}
 
 // Binfmt reports whether the kernel runs goarch binaries directly through
-// an enabled binfmt_misc qemu entry.
+// an enabled binfmt_misc qemu entry (binfmt_misc itself enabled too).
 func Binfmt(goarch string) bool {
-	b, err := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-" + goarchQemu[goarch])
-	return err == nil && strings.HasPrefix(string(b), "enabled")
+	enabled := func(name string) bool {
+		b, err := os.ReadFile("/proc/sys/fs/binfmt_misc/" + name)
+		return err == nil && strings.HasPrefix(string(b), "enabled")
+	}
+	q, ok := goarchQemu[goarch]
+	return ok && enabled("status") && enabled("qemu-"+q)
+}
+
+// QemuRunner is the runner a target of goarch needs on this machine: ""
+// when the kernel runs such binaries itself (binfmt_misc) or goarch is not
+// an ARM one, else qemu-user from PATH (qemu-<arch>-static, qemu-<arch>),
+// or the -static name when neither is installed.
+func QemuRunner(goarch string) string {
+	q, ok := goarchQemu[goarch]
+	if !ok || Binfmt(goarch) {
+		return ""
+	}
+	for _, name := range []string{"qemu-" + q + "-static", "qemu-" + q} {
+		if _, err := exec.LookPath(name); err == nil {
+			return name
+		}
+	}
+	return "qemu-" + q + "-static"
 }
 
 // Qemu makes sure goarch binaries can run here and returns the runner to
 // put before them: "" when binfmt_misc runs them directly, else the path
-// of qemu-<arch>-static. Without either it stops the test (see Missing).
+// of qemu-user. Without either it stops the test (see Missing).
 func Qemu(t testing.TB, goarch string) string {
 	t.Helper()
-	if Binfmt(goarch) {
+	r := QemuRunner(goarch)
+	if r == "" {
 		return ""
 	}
-	return Tool(t, "qemu-"+goarchQemu[goarch]+"-static", "qemu-user-static")
+	return Tool(t, r, "qemu-user-static")
 }
