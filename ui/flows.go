@@ -318,7 +318,7 @@ func (m *Model) applyActivity(a *activity, ev any) {
 	case benchResult:
 		if ev.err != nil {
 			a.err = ev.err
-			a.summary = "compare: " + firstLine(ev.err.Error())
+			a.summary = "bench ran, but comparing the results failed: " + firstLine(ev.err.Error())
 			return
 		}
 		m.comparePane.p.SetTable(ev.tab)

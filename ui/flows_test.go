@@ -342,6 +342,29 @@ func TestBenchScreens(t *testing.T) {
 	}
 }
 
+// A bench whose results cannot be compared says so on the status line
+// and leaves the bench pane (with the stored run's path) in view.
+func TestBenchCompareFails(t *testing.T) {
+	m := newFlowModel(t, 100, 30)
+	tickProfiles(t, m, "default", "single-core")
+	keys(m, "r")
+	if m.act == nil || m.act.kind != actBench {
+		t.Fatalf("r did not start a bench; notice %q", m.notice)
+	}
+	run := &bench.Run{ID: "20261127-120000-local-arm64", Dir: ".armbench/runs/20261127-120000-local-arm64"}
+	send(m, activityMsg{id: m.act.id, events: []any{
+		bench.Finished{Run: run},
+		benchResult{run: run, err: errors.New("no results for single-core")},
+	}, closed: true})
+	s := plain(screen(m))
+	if !strings.Contains(s, "bench ran, but comparing the results failed: no results for single-core") {
+		t.Errorf("status does not say the comparison failed:\n%s", s)
+	}
+	if m.main != paneBench || !strings.Contains(s, "stored in .armbench/runs/20261127-120000-local-arm64") {
+		t.Errorf("main area %s, or the stored run's path is not shown:\n%s", m.main, s)
+	}
+}
+
 func TestBenchNeedsTickedProfiles(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
 	if m.keys.Bench.Enabled() {
