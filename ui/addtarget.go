@@ -404,7 +404,7 @@ func (a *AddTarget) View() string {
 		add("")
 		add(a.form.View())
 	case addFailed:
-		add(addError.Render("✗ " + addFirstLine(a.err)))
+		add(addError.Render("✗ " + firstLine(a.err.Error())))
 		for _, l := range strings.Split(a.err.Error(), "\n")[1:] {
 			add("  " + l)
 		}
@@ -419,11 +419,6 @@ func (a *AddTarget) View() string {
 		}
 	}
 	return addFitBlock(lines, a.width, a.height)
-}
-
-func addFirstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
 }
 
 func addAddr(t targets.Target) string {
