@@ -7,7 +7,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"armbench/bench"
 )
@@ -179,7 +178,7 @@ func (p *BenchPane) Push(ev bench.Event) {
 		}
 		if ev.Err != nil {
 			bp.failed = true
-			p.addLog(p.styles.fail.Render(fmt.Sprintf("%s %d %s failed: %s", kind, ev.Round, ev.Profile, benchFirstLine(ev.Err.Error()))))
+			p.addLog(p.styles.fail.Render(fmt.Sprintf("%s %d %s failed: %s", kind, ev.Round, ev.Profile, firstLine(ev.Err.Error()))))
 			return
 		}
 		if !ev.Stats.Warmup {
@@ -197,7 +196,7 @@ func (p *BenchPane) Push(ev bench.Event) {
 		p.addLog(line)
 	case bench.Finished:
 		if ev.Err != nil {
-			p.phase = "failed: " + benchFirstLine(ev.Err.Error())
+			p.phase = "failed: " + firstLine(ev.Err.Error())
 		} else {
 			p.phase = "finished"
 		}
@@ -210,11 +209,6 @@ func (p *BenchPane) Cancel() {
 	for _, bp := range p.profiles {
 		bp.running = false
 	}
-}
-
-func benchFirstLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return first
 }
 
 func (p *BenchPane) addLog(line string) {
@@ -314,7 +308,7 @@ func (p *BenchPane) block(bp *benchProfile, width int, metrics []benchMetric) []
 	if bp.flagged > 0 {
 		status += " " + p.styles.warn.Render(fmt.Sprintf("⚠ %d flagged", bp.flagged))
 	}
-	lines := []string{benchFit(p.styles.name.Render(bp.name)+"  "+status, width)}
+	lines := []string{fit(p.styles.name.Render(bp.name)+"  "+status, width)}
 	sw := max(width-labelW-valueW-2, 1)
 	for _, m := range metrics {
 		lo, hi := p.scale(m)
@@ -324,7 +318,7 @@ func (p *BenchPane) block(bp *benchProfile, width int, metrics []benchMetric) []
 			val = benchMetricValue(m, vs[len(vs)-1])
 		}
 		line := fmt.Sprintf("%-*s", labelW, benchMetricLabel[m]) + p.styles.spark.Render(benchSparkline(vs, sw, lo, hi)) + " " + fmt.Sprintf("%*s", valueW, val)
-		lines = append(lines, benchFit(line, width))
+		lines = append(lines, fit(line, width))
 	}
 	return lines
 }
@@ -354,9 +348,9 @@ func (p *BenchPane) View() string {
 	if p.phase != "" {
 		head += ": " + p.phase
 	}
-	lines = append(lines, benchFit(p.styles.name.Render(head), p.w))
+	lines = append(lines, fit(p.styles.name.Render(head), p.w))
 	if len(p.profiles) == 0 {
-		lines = append(lines, benchFit(p.styles.dim.Render("no session yet: tick profiles and press r to bench them"), p.w))
+		lines = append(lines, fit(p.styles.dim.Render("no session yet: tick profiles and press r to bench them"), p.w))
 	}
 	metrics := p.shown()
 	const minBlock = 50
@@ -375,15 +369,15 @@ func (p *BenchPane) View() string {
 				}
 				row.WriteString(b[r])
 			}
-			lines = append(lines, benchFit(row.String(), p.w))
+			lines = append(lines, fit(row.String(), p.w))
 		}
-		lines = append(lines, benchFit("", p.w))
+		lines = append(lines, fit("", p.w))
 	}
 	if len(p.log) > 0 {
-		lines = append(lines, benchFit(p.styles.dim.Render("finished rounds"), p.w))
+		lines = append(lines, fit(p.styles.dim.Render("finished rounds"), p.w))
 		// Newest first, so the latest result is in view without scrolling.
 		for i := len(p.log) - 1; i >= 0; i-- {
-			lines = append(lines, benchFit(p.log[i], p.w))
+			lines = append(lines, fit(p.log[i], p.w))
 		}
 	}
 	return scrollView(lines, &p.scroll, p.w, p.h)
@@ -401,18 +395,4 @@ func scrollView(lines []string, scroll *int, w, h int) string {
 		lines = append(lines, strings.Repeat(" ", w))
 	}
 	return strings.Join(lines, "\n")
-}
-
-// benchFit truncates or pads a rendered line to exactly w cells.
-func benchFit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if sw := ansi.StringWidth(s); sw > w {
-		s = ansi.Truncate(s, w-1, "") + "…"
-	}
-	if sw := ansi.StringWidth(s); sw < w {
-		s += strings.Repeat(" ", w-sw)
-	}
-	return s
 }

@@ -246,7 +246,7 @@ func (p *ComparePane) View() string {
 		return ""
 	}
 	if p.table == nil || len(p.table.Columns) == 0 {
-		out := []string{benchFit(p.styles.dim.Render("no results yet: tick two or more profiles and press r to bench them"), p.w)}
+		out := []string{fit(p.styles.dim.Render("no results yet: tick two or more profiles and press r to bench them"), p.w)}
 		for len(out) < p.h {
 			out = append(out, strings.Repeat(" ", p.w))
 		}
@@ -283,10 +283,10 @@ func (p *ComparePane) View() string {
 	more := len(cols) > 0 && cols[len(cols)-1] < len(colW)-1
 	render := func(l cmpLine) string {
 		if l.text != "" {
-			return benchFit(l.text, p.w)
+			return fit(l.text, p.w)
 		}
 		var b strings.Builder
-		b.WriteString(benchFit(l.name, nameW))
+		b.WriteString(fit(l.name, nameW))
 		for _, i := range cols {
 			var cell [cmpSubs]string
 			if i < len(l.cols) {
@@ -295,15 +295,15 @@ func (p *ComparePane) View() string {
 			b.WriteString("  ")
 			b.WriteString(renderSubs(cell, subW[i], colW[i]))
 		}
-		return benchFit(b.String(), p.w)
+		return fit(b.String(), p.w)
 	}
 	// The header's profile names sit over their columns, right-aligned.
 	var hb strings.Builder
-	hb.WriteString(benchFit(head.name, nameW))
+	hb.WriteString(fit(head.name, nameW))
 	for _, i := range cols {
 		hb.WriteString("  " + cmpPadLeft(head.cols[i][subCenter], colW[i]))
 	}
-	hl := benchFit(hb.String(), p.w)
+	hl := fit(hb.String(), p.w)
 	if p.left > 0 || more {
 		marks := ""
 		if p.left > 0 {
@@ -312,7 +312,7 @@ func (p *ComparePane) View() string {
 		if more {
 			marks += "→"
 		}
-		hl = benchFit(ansi.Truncate(hl, p.w-len([]rune(marks))-1, "")+" "+p.styles.dim.Render(marks), p.w)
+		hl = fit(ansi.Truncate(hl, p.w-len([]rune(marks))-1, "")+" "+p.styles.dim.Render(marks), p.w)
 	}
 	out := []string{hl}
 	rows := p.h - 1
@@ -379,7 +379,7 @@ func renderSubs(c [cmpSubs]string, subW [cmpSubs]int, w int) string {
 		if cmpRightAligned[k] {
 			b.WriteString(cmpPadLeft(c[k], subW[k]))
 		} else {
-			b.WriteString(benchFit(c[k], subW[k]))
+			b.WriteString(fit(c[k], subW[k]))
 		}
 	}
 	return cmpPadLeft(b.String(), w)

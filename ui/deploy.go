@@ -282,7 +282,7 @@ func (p *DeployPane) View() string {
 		return ""
 	}
 	var lines []string
-	add := func(s string) { lines = append(lines, benchFit(s, p.w)) }
+	add := func(s string) { lines = append(lines, fit(s, p.w)) }
 	if p.target == "" {
 		add(p.st.dim.Render("nothing deployed yet: d builds and deploys the ticked profiles"))
 	} else {
@@ -299,7 +299,7 @@ func (p *DeployPane) View() string {
 	indent := strings.Repeat(" ", nameW+2)
 	for _, b := range p.items {
 		add("")
-		add(p.st.name.Render(benchFit(b.name, nameW)) + "  " + p.stepsLine(b, p.w-nameW-2))
+		add(p.st.name.Render(fit(b.name, nameW)) + "  " + p.stepsLine(b, p.w-nameW-2))
 		for _, l := range p.detail(b, p.w-nameW-2) {
 			add(indent + l)
 		}

@@ -133,7 +133,7 @@ func (p *HostKeyPrompt) View() string {
 		if len(out) == p.h {
 			break
 		}
-		out = append(out, benchFit(l, p.w))
+		out = append(out, fit(l, p.w))
 	}
 	for len(out) < p.h {
 		out = append(out, strings.Repeat(" ", p.w))
