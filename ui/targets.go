@@ -126,7 +126,7 @@ func (p *TargetList) View() string {
 	ts := p.list()
 	var lines []string
 	if len(ts) == 0 {
-		lines = append(lines, fit(st.Error.Render("no targets in "+p.configPath()), inner))
+		lines = append(lines, fit(st.Error.Render("no targets in "+p.configPath()+": a adds one"), inner))
 	}
 	// Keep the cursor in view when the list is taller than the pane.
 	if p.cursor < p.offset {
