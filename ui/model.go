@@ -178,12 +178,11 @@ func New(opts Options) *Model {
 	}
 	m.help.Styles = c.Styles.Help
 	if opts.LogFile != "" {
-		_ = os.MkdirAll(filepath.Dir(opts.LogFile), 0o755)
-		if f, err := os.OpenFile(opts.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+		if f, err := openLog(opts.LogFile); err == nil {
 			m.logger = log.New(f, "", log.LstdFlags|log.Lmicroseconds)
 			m.logOut = f
 		} else {
-			m.notice = fmt.Sprintf("debug log: %v", err)
+			m.notice = fmt.Sprintf("no debug log: %v", err)
 		}
 	}
 	m.targets = NewTargetList(c)
@@ -219,6 +218,15 @@ func New(opts Options) *Model {
 	m.panes[0].pane.Focus()
 	m.refreshPlan()
 	return m
+}
+
+// openLog opens the debug log for appending, making its directory first;
+// the error names the step that failed.
+func openLog(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 }
 
 // Run runs the TUI on the terminal until the user quits or ctx is

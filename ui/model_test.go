@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -343,5 +344,17 @@ func TestBuildWithoutTickBuildsThePreviewedProfile(t *testing.T) {
 	j := startBuild(t, m)
 	if len(j.profiles) != 1 || j.profiles[0] != focused.Name {
 		t.Fatalf("b built %v, want [%s]", j.profiles, focused.Name)
+	}
+}
+
+// A debug log that cannot be created says why on the first screen, with
+// the step and path that failed; the TUI still starts.
+func TestDebugLogUnwritable(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file")
+	writeFile(t, notDir, "")
+	m := New(Options{LogFile: filepath.Join(notDir, "logs", "armbench.log")})
+	t.Cleanup(m.close)
+	if !strings.HasPrefix(m.notice, "no debug log: mkdir "+notDir+":") {
+		t.Errorf("notice %q", m.notice)
 	}
 }
