@@ -1,9 +1,6 @@
 package ui
 
 import (
-	"charm.land/bubbles/v2/help"
-	tea "charm.land/bubbletea/v2"
-
 	"armbench/remote"
 	"armbench/targets"
 )
@@ -17,16 +14,7 @@ type deployFrame struct {
 
 func newDeployFrame(c *Common) *deployFrame {
 	p := NewDeployPane()
-	f := &deployFrame{p: p}
-	f.framed = &framed{
-		common:  c,
-		title:   "Deploy",
-		setSize: p.SetSize,
-		update:  func(msg tea.Msg) tea.Cmd { _, cmd := p.Update(msg); return cmd },
-		view:    p.View,
-		keyMap:  func() help.KeyMap { return p.Keys() },
-	}
-	return f
+	return &deployFrame{framed: frameOf(c, "Deploy", p), p: p}
 }
 
 func (f *deployFrame) start(t targets.Target, items []deployItem) {

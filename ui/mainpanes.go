@@ -72,6 +72,27 @@ func (f *framed) View() string {
 	return b.String()
 }
 
+// component is a main-area pane as its own file defines it: it draws
+// exactly the size it is given, unframed.
+type component[P any, K help.KeyMap] interface {
+	SetSize(w, h int)
+	Update(tea.Msg) (P, tea.Cmd)
+	View() string
+	Keys() K
+}
+
+// frameOf boxes p under title, adapted to the root's pane interface.
+func frameOf[P any, K help.KeyMap](c *Common, title string, p component[P, K]) *framed {
+	return &framed{
+		common:  c,
+		title:   title,
+		setSize: p.SetSize,
+		update:  func(msg tea.Msg) tea.Cmd { _, cmd := p.Update(msg); return cmd },
+		view:    p.View,
+		keyMap:  func() help.KeyMap { return p.Keys() },
+	}
+}
+
 // benchFrame is the bench pane in the main area.
 type benchFrame struct {
 	*framed
@@ -80,16 +101,7 @@ type benchFrame struct {
 
 func newBenchFrame(c *Common) *benchFrame {
 	p := NewBenchPane()
-	f := &benchFrame{p: p}
-	f.framed = &framed{
-		common:  c,
-		title:   "Bench",
-		setSize: p.SetSize,
-		update:  func(msg tea.Msg) tea.Cmd { _, cmd := p.Update(msg); return cmd },
-		view:    p.View,
-		keyMap:  func() help.KeyMap { return p.Keys() },
-	}
-	return f
+	return &benchFrame{framed: frameOf(c, "Bench", p), p: p}
 }
 
 // compareFrame is the compare pane in the main area.
@@ -100,16 +112,7 @@ type compareFrame struct {
 
 func newCompareFrame(c *Common) *compareFrame {
 	p := NewComparePane()
-	f := &compareFrame{p: p}
-	f.framed = &framed{
-		common:  c,
-		title:   "Compare",
-		setSize: p.SetSize,
-		update:  func(msg tea.Msg) tea.Cmd { _, cmd := p.Update(msg); return cmd },
-		view:    p.View,
-		keyMap:  func() help.KeyMap { return p.Keys() },
-	}
-	return f
+	return &compareFrame{framed: frameOf(c, "Compare", p), p: p}
 }
 
 // showMain puts id in the main area and focuses it.
