@@ -127,12 +127,8 @@ func (m *Model) runDeploy(t targets.Target, items []deployItem) tea.Cmd {
 	for i, it := range items {
 		names[i] = it.profile
 	}
-	m.lastID++
-	a := newActivity(m.ctx, m.lastID, actDeploy, t.Name, names, m.now())
-	m.act = a
-	m.addPending(a.done)
+	a := m.beginActivity(actDeploy, t.Name, names, func() tea.Cmd { return m.runDeploy(t, items) })
 	m.deploy = &deployRecord{target: t, items: items, inst: make([]*remote.Installed, len(items))}
-	m.retry = func() tea.Cmd { return m.runDeploy(t, items) }
 	m.deployPane.start(t, items)
 	m.showMain(paneDeploy)
 	m.logger.Printf("deploy %d: %s × %s", a.id, t.Name, strings.Join(names, ","))
@@ -210,11 +206,7 @@ func (m *Model) runBench(spec bench.Spec) tea.Cmd {
 	for i, p := range spec.Plans {
 		names[i] = p.Profile.Name
 	}
-	m.lastID++
-	a := newActivity(m.ctx, m.lastID, actBench, spec.Target.Name, names, m.now())
-	m.act = a
-	m.addPending(a.done)
-	m.retry = func() tea.Cmd { return m.runBench(spec) }
+	a := m.beginActivity(actBench, spec.Target.Name, names, func() tea.Cmd { return m.runBench(spec) })
 	m.benchPane.p.Reset(names)
 	m.benchPane.footer = ""
 	m.log.Reset(names)

@@ -300,9 +300,16 @@ func stopAll(pending []*job, waits []chan struct{}) {
 // Init starts listening for passphrase requests from the SSH engine.
 func (m *Model) Init() tea.Cmd { return m.asker.listen() }
 
-// addPending remembers a new activity's done channel for shutdown.
-func (m *Model) addPending(done chan struct{}) {
-	m.waits = append(liveWaits(m.waits), done)
+// beginActivity makes a new activity the current one, remembers its done
+// channel for shutdown, and sets retry as what starts it again (after a
+// host key is trusted).
+func (m *Model) beginActivity(kind activityKind, target string, profiles []string, retry func() tea.Cmd) *activity {
+	m.lastID++
+	a := newActivity(m.ctx, m.lastID, kind, target, profiles, m.now())
+	m.act = a
+	m.waits = append(liveWaits(m.waits), a.done)
+	m.retry = retry
+	return a
 }
 
 // statusShowsAct reports whether the status bar follows the activity

@@ -170,12 +170,8 @@ func (m *Model) runPromptKey(msg tea.KeyPressMsg) tea.Cmd {
 // runOnDevice runs c's deployed binary with args; x cancels it, which
 // stops the process on the device.
 func (m *Model) runOnDevice(c runChoice, args []string) tea.Cmd {
-	m.lastID++
-	a := newActivity(m.ctx, m.lastID, actRun, c.target.Name, []string{c.plan.Profile.Name}, m.now())
-	m.act = a
-	m.addPending(a.done)
+	a := m.beginActivity(actRun, c.target.Name, []string{c.plan.Profile.Name}, func() tea.Cmd { return m.runOnDevice(c, args) })
 	m.run = &c
-	m.retry = func() tea.Cmd { return m.runOnDevice(c, args) }
 	cmd := remote.Command{Path: c.name, Args: args, Env: c.plan.RunEnvStrings()}
 	m.runLog.Reset([]string{c.name})
 	words := append([]string(nil), cmd.Env...)
@@ -281,12 +277,8 @@ func (m *Model) confirmKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *Model) runRollback(c runChoice) tea.Cmd {
-	m.lastID++
-	a := newActivity(m.ctx, m.lastID, actRollback, c.target.Name, []string{c.plan.Profile.Name}, m.now())
-	m.act = a
-	m.addPending(a.done)
+	a := m.beginActivity(actRollback, c.target.Name, []string{c.plan.Profile.Name}, func() tea.Cmd { return m.runRollback(c) })
 	m.run = &c
-	m.retry = func() tea.Cmd { return m.runRollback(c) }
 	m.logger.Printf("rollback %d: %s on %s", a.id, c.name, c.target.Name)
 	device, t, name := m.device, c.target, c.name
 	a.run(func(ctx context.Context, emit func(any)) {
