@@ -122,12 +122,7 @@ func (p *ProfileList) View() string {
 			}
 		}
 	}
-	if p.cursor < p.offset {
-		p.offset = p.cursor
-	}
-	if listRows > 0 && p.cursor >= p.offset+listRows {
-		p.offset = p.cursor - listRows + 1
-	}
+	p.offset = scrollTo(p.cursor, p.offset, listRows)
 	lines := make([]string, 0, body)
 	nameW := 0
 	for _, pr := range ps {

@@ -129,12 +129,7 @@ func (p *TargetList) View() string {
 		lines = append(lines, fit(st.Error.Render("no targets in "+p.configPath()+": a adds one"), inner))
 	}
 	// Keep the cursor in view when the list is taller than the pane.
-	if p.cursor < p.offset {
-		p.offset = p.cursor
-	}
-	if body > 0 && p.cursor >= p.offset+body {
-		p.offset = p.cursor - body + 1
-	}
+	p.offset = scrollTo(p.cursor, p.offset, body)
 	nameW, archW := 0, 0
 	for _, t := range ts {
 		nameW = max(nameW, len(t.Name))
@@ -165,6 +160,18 @@ func (p *TargetList) View() string {
 	}
 	st.box(&b, p.Title(), footer, lines, p.width, p.height, p.focused)
 	return b.String()
+}
+
+// scrollTo is the first row to show of a list scrolled to offset, so that
+// row cursor is among the rows shown.
+func scrollTo(cursor, offset, rows int) int {
+	if cursor < offset {
+		return cursor
+	}
+	if rows > 0 && cursor >= offset+rows {
+		return cursor - rows + 1
+	}
+	return offset
 }
 
 func (p *TargetList) configPath() string {
