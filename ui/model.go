@@ -552,8 +552,7 @@ func (m *Model) startBuildPlans(t targets.Target, plans []profiles.Plan) tea.Cmd
 	j := newJob(m.lastID, t.Name, plans, m.now())
 	j.ctx, j.cancel = ctx, cancel
 	m.job = j
-	m.pending = append(m.pending[:0], livePending(m.pending)...)
-	m.pending = append(m.pending, j)
+	m.pending = append(livePending(m.pending), j)
 	m.log.Reset(j.profiles)
 	m.showMain(paneLog)
 	m.logger.Printf("build %d: %s × %s", j.id, j.target, strings.Join(j.profiles, ","))
