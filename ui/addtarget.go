@@ -11,7 +11,6 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"armbench/detect"
@@ -67,6 +66,8 @@ type AddTargetOptions struct {
 	TrustKey func(t targets.Target, o remote.Options, e *remote.UnknownHostError) (remote.HostKey, error)
 	// Append writes the confirmed target; nil means detect.AppendTarget.
 	Append func(path string, t targets.Target, reasons ...detect.Reason) error
+	// Styles draw the form; nil means DefaultStyles.
+	Styles *Styles
 }
 
 // TargetAddedMsg says a target was appended to Path; the root reloads the
@@ -118,6 +119,9 @@ func NewAddTarget(o AddTargetOptions) *AddTarget {
 	}
 	if o.ConfigPath == "" {
 		o.ConfigPath = "targets.toml"
+	}
+	if o.Styles == nil {
+		o.Styles = DefaultStyles()
 	}
 	a := &AddTarget{
 		opts: o,
@@ -376,25 +380,19 @@ func (a *AddTarget) fail(err error) {
 	a.keys.Retry.SetEnabled(true)
 }
 
-var (
-	addTitle  = lipgloss.NewStyle().Bold(true)
-	addError  = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("9"))
-	addDim    = lipgloss.NewStyle().Faint(true)
-	addOKMark = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("10"))
-)
-
 // View draws the current step in width×height cells.
 func (a *AddTarget) View() string {
+	st := a.opts.Styles
 	var lines []string
 	add := func(s string) { lines = append(lines, strings.Split(s, "\n")...) }
-	add(addTitle.Render("Add a target") + addDim.Render("  — detects the device over SSH"))
+	add(st.Strong.Render("Add a target") + st.Faint.Render("  — detects the device over SSH"))
 	add("")
 	switch a.state {
 	case addAsk, addTrust:
 		add(a.form.View())
 	case addDetecting:
 		add(a.spin.View() + " detecting " + addAddr(a.spec) + " …")
-		add(addDim.Render("reading uname, dpkg, /proc/cpuinfo, the device tree and getconf"))
+		add(st.Faint.Render("reading uname, dpkg, /proc/cpuinfo, the device tree and getconf"))
 	case addReview:
 		add(fmt.Sprintf("%s is a %s: %s", addAddr(a.spec), a.result.Board, a.result.Target.Arch()))
 		add("")
@@ -404,7 +402,7 @@ func (a *AddTarget) View() string {
 		add("")
 		add(a.form.View())
 	case addFailed:
-		add(addError.Render("✗ " + firstLine(a.err.Error())))
+		add(st.Error.Render("✗ " + firstLine(a.err.Error())))
 		for _, l := range strings.Split(a.err.Error(), "\n")[1:] {
 			add("  " + l)
 		}
@@ -412,10 +410,10 @@ func (a *AddTarget) View() string {
 			add("  " + r.String())
 		}
 		add("")
-		add(addDim.Render("r try again · esc close"))
+		add(st.Faint.Render("r try again · esc close"))
 	case addDone:
 		if a.added.Name != "" {
-			add(addOKMark.Render("✓") + fmt.Sprintf(" added %s (%s) to %s", a.added.Name, a.added.Arch(), a.opts.ConfigPath))
+			add(st.OK.Render("✓") + fmt.Sprintf(" added %s (%s) to %s", a.added.Name, a.added.Arch(), a.opts.ConfigPath))
 		}
 	}
 	return addFitBlock(lines, a.width, a.height)

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"armbench/bench"
 )
@@ -17,23 +17,21 @@ import (
 // them), the round it is in, and a log of finished rounds with their
 // throttling / frequency flags.
 //
-// It is self-contained: feed it bench.Events (Push, or Update with the
-// event as the message) and draw it with View at the size SetSize gave.
-// Profile blocks sit side by side when the width allows (≥ 2 × 50
-// columns) and stack otherwise; ↑/↓ scroll when they do not fit.
+// Feed it bench.Events (Push) and draw it with View. Profile blocks sit
+// side by side when the width allows (≥ 2 × 50 columns) and stack
+// otherwise; ↑/↓ scroll when they do not fit.
 type BenchPane struct {
-	w, h     int
+	st       *Styles
+	fw, fh   int // the frame
+	w, h     int // inside the frame
+	focused  bool
+	footer   string // where the session's run is stored
 	profiles []*benchProfile
 	byName   map[string]*benchProfile
 	phase    string
 	log      []string // finished rounds, newest last
 	scroll   int
 	keys     ScrollKeys
-	styles   benchPaneStyles
-}
-
-type benchPaneStyles struct {
-	name, dim, warn, fail, ok, spark lipgloss.Style
 }
 
 // benchMetric is one sparkline row.
@@ -74,30 +72,26 @@ func (p *benchProfile) add(m benchMetric, v float64) {
 }
 
 // NewBenchPane returns an empty pane.
-func NewBenchPane() *BenchPane {
-	return &BenchPane{
-		byName: map[string]*benchProfile{},
-		keys:   newScrollKeys(),
-		styles: benchPaneStyles{
-			name:  lipgloss.NewStyle().Bold(true),
-			dim:   lipgloss.NewStyle().Faint(true),
-			warn:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#D29922")),
-			fail:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#F85149")),
-			ok:    lipgloss.NewStyle().Foreground(lipgloss.Color("#3FB950")),
-			spark: lipgloss.NewStyle().Foreground(lipgloss.Color("#58A6FF")),
-		},
-	}
+func NewBenchPane(st *Styles) *BenchPane {
+	return &BenchPane{st: st, byName: map[string]*benchProfile{}, keys: newScrollKeys()}
 }
 
-// Keys returns the pane's bindings, for bubbles/help.
-func (p *BenchPane) Keys() ScrollKeys { return p.keys }
+func (p *BenchPane) KeyMap() help.KeyMap { return p.keys }
+func (p *BenchPane) Focus()              { p.focused = true }
+func (p *BenchPane) Blur()               { p.focused = false }
 
-// SetSize sets the size View draws.
-func (p *BenchPane) SetSize(w, h int) { p.w, p.h = max(w, 0), max(h, 0) }
+// SetSize sets the size of the frame View draws.
+func (p *BenchPane) SetSize(w, h int) {
+	p.fw, p.fh = w, h
+	p.w, p.h = max(w-2, 0), max(h-2, 0)
+}
+
+// SetFooter sets the text in the frame's bottom border.
+func (p *BenchPane) SetFooter(s string) { p.footer = s }
 
 // Reset starts a new session with these profiles (the first the baseline).
 func (p *BenchPane) Reset(profiles []string) {
-	p.profiles, p.byName, p.log, p.scroll, p.phase = nil, map[string]*benchProfile{}, nil, 0, ""
+	p.profiles, p.byName, p.log, p.scroll, p.phase, p.footer = nil, map[string]*benchProfile{}, nil, 0, "", ""
 	for _, name := range profiles {
 		p.profile(name)
 	}
@@ -113,12 +107,9 @@ func (p *BenchPane) profile(name string) *benchProfile {
 	return bp
 }
 
-// Update takes a bench.Event (as the message itself) or a key press.
-func (p *BenchPane) Update(msg tea.Msg) (*BenchPane, tea.Cmd) {
-	switch msg := msg.(type) {
-	case bench.Event:
-		p.Push(msg)
-	case tea.KeyPressMsg:
+// Update scrolls on ↑/↓.
+func (p *BenchPane) Update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case key.Matches(msg, p.keys.Up):
 			p.scroll = max(0, p.scroll-1)
@@ -126,7 +117,7 @@ func (p *BenchPane) Update(msg tea.Msg) (*BenchPane, tea.Cmd) {
 			p.scroll++ // clamped in View, where the content height is known
 		}
 	}
-	return p, nil
+	return nil
 }
 
 // Push records one event of the session.
@@ -178,7 +169,7 @@ func (p *BenchPane) Push(ev bench.Event) {
 		}
 		if ev.Err != nil {
 			bp.failed = true
-			p.addLog(p.styles.fail.Render(fmt.Sprintf("%s %d %s failed: %s", kind, ev.Round, ev.Profile, firstLine(ev.Err.Error()))))
+			p.addLog(p.st.Fail.Render(fmt.Sprintf("%s %d %s failed: %s", kind, ev.Round, ev.Profile, firstLine(ev.Err.Error()))))
 			return
 		}
 		if !ev.Stats.Warmup {
@@ -191,7 +182,7 @@ func (p *BenchPane) Push(ev bench.Event) {
 			if !s.Warmup {
 				bp.flagged++
 			}
-			line += "  " + p.styles.warn.Render("⚠ "+s.Flag)
+			line += "  " + p.st.Warn.Render("⚠ "+s.Flag)
 		}
 		p.addLog(line)
 	case bench.Finished:
@@ -294,21 +285,21 @@ func benchMetricValue(m benchMetric, v float64) string {
 // block draws one profile in width columns.
 func (p *BenchPane) block(bp *benchProfile, width int, metrics []benchMetric) []string {
 	const labelW, valueW = 10, 10
-	status := p.styles.dim.Render("waiting")
+	status := p.st.Faint.Render("waiting")
 	switch {
 	case bp.failed:
-		status = p.styles.fail.Render("failed")
+		status = p.st.Fail.Render("failed")
 	case bp.running && bp.warmup:
 		status = fmt.Sprintf("warmup %d/%d", bp.round+1, bp.rounds)
 	case bp.running:
 		status = fmt.Sprintf("round %d/%d", bp.round+1, bp.rounds)
 	case bp.rounds > 0:
-		status = p.styles.ok.Render(fmt.Sprintf("%d done", bp.done))
+		status = p.st.Good.Render(fmt.Sprintf("%d done", bp.done))
 	}
 	if bp.flagged > 0 {
-		status += " " + p.styles.warn.Render(fmt.Sprintf("⚠ %d flagged", bp.flagged))
+		status += " " + p.st.Warn.Render(fmt.Sprintf("⚠ %d flagged", bp.flagged))
 	}
-	lines := []string{fit(p.styles.name.Render(bp.name)+"  "+status, width)}
+	lines := []string{fit(p.st.Strong.Render(bp.name)+"  "+status, width)}
 	sw := max(width-labelW-valueW-2, 1)
 	for _, m := range metrics {
 		lo, hi := p.scale(m)
@@ -317,7 +308,7 @@ func (p *BenchPane) block(bp *benchProfile, width int, metrics []benchMetric) []
 		if len(vs) > 0 {
 			val = benchMetricValue(m, vs[len(vs)-1])
 		}
-		line := fmt.Sprintf("%-*s", labelW, benchMetricLabel[m]) + p.styles.spark.Render(benchSparkline(vs, sw, lo, hi)) + " " + fmt.Sprintf("%*s", valueW, val)
+		line := fmt.Sprintf("%-*s", labelW, benchMetricLabel[m]) + p.st.Spark.Render(benchSparkline(vs, sw, lo, hi)) + " " + fmt.Sprintf("%*s", valueW, val)
 		lines = append(lines, fit(line, width))
 	}
 	return lines
@@ -338,8 +329,13 @@ func benchPhaseDoing(name string) string {
 	return name + "…"
 }
 
-// View draws the pane at exactly the size SetSize gave.
+// View draws the pane in its frame at exactly the size SetSize gave.
 func (p *BenchPane) View() string {
+	return p.st.frame("Bench", p.footer, p.body(), p.fw, p.fh, p.focused)
+}
+
+// body is the pane inside its frame.
+func (p *BenchPane) body() string {
 	if p.w == 0 || p.h == 0 {
 		return ""
 	}
@@ -348,9 +344,9 @@ func (p *BenchPane) View() string {
 	if p.phase != "" {
 		head += ": " + p.phase
 	}
-	lines = append(lines, fit(p.styles.name.Render(head), p.w))
+	lines = append(lines, fit(p.st.Strong.Render(head), p.w))
 	if len(p.profiles) == 0 {
-		lines = append(lines, fit(p.styles.dim.Render("no session yet: tick profiles and press r to bench them"), p.w))
+		lines = append(lines, fit(p.st.Faint.Render("no session yet: tick profiles and press r to bench them"), p.w))
 	}
 	metrics := p.shown()
 	const minBlock = 50
@@ -374,7 +370,7 @@ func (p *BenchPane) View() string {
 		lines = append(lines, fit("", p.w))
 	}
 	if len(p.log) > 0 {
-		lines = append(lines, fit(p.styles.dim.Render("finished rounds"), p.w))
+		lines = append(lines, fit(p.st.Faint.Render("finished rounds"), p.w))
 		// Newest first, so the latest result is in view without scrolling.
 		for i := len(p.log) - 1; i >= 0; i-- {
 			lines = append(lines, fit(p.log[i], p.w))

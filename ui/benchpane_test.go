@@ -50,23 +50,20 @@ func sessionEvents() []bench.Event {
 
 func TestBenchPaneGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {200, 60}} {
-		p := NewBenchPane()
-		p.SetSize(size[0], size[1])
+		p := NewBenchPane(DefaultStyles())
 		feedSession(p)
-		out := p.View()
+		out := unframed(p, size[0], size[1])
 		assertSize(t, out, size[0], size[1])
 		golden(t, fmt.Sprintf("benchpane_%dx%d", size[0], size[1]), out)
 	}
 }
 
 func TestBenchPaneLayout(t *testing.T) {
-	p := NewBenchPane()
+	p := NewBenchPane(DefaultStyles())
 	feedSession(p)
 	// 80 columns: profiles stacked; 200: side by side on one line.
-	p.SetSize(80, 40)
-	narrow := plain(p.View())
-	p.SetSize(200, 40)
-	wide := plain(p.View())
+	narrow := plain(unframed(p, 80, 40))
+	wide := plain(unframed(p, 200, 40))
 	lineWith := func(s, a, b string) bool {
 		for _, l := range strings.Split(s, "\n") {
 			if strings.Contains(l, a) && strings.Contains(l, b) {
@@ -89,29 +86,27 @@ func TestBenchPaneLayout(t *testing.T) {
 }
 
 func TestBenchPaneScrollAndFailure(t *testing.T) {
-	p := NewBenchPane()
-	p.SetSize(60, 6)
+	p := NewBenchPane(DefaultStyles())
 	feedSession(p)
 	p.Push(bench.RunDone{Profile: "default", Round: 2, Err: errors.New("bench pi/default round 2: workload.test exited with status 1:\n--- FAIL")})
 	p.Push(bench.Finished{Err: errors.New("boom")})
-	top := plain(p.View())
+	top := plain(unframed(p, 60, 6))
 	if !strings.Contains(top, "bench: failed: boom") {
 		t.Errorf("header:\n%s", top)
 	}
 	for i := 0; i < 200; i++ {
 		p.Update(press("j"))
 	}
-	bottom := plain(p.View())
-	assertSize(t, p.View(), 60, 6)
+	bottom := plain(unframed(p, 60, 6))
+	assertSize(t, unframed(p, 60, 6), 60, 6)
 	if bottom == top {
 		t.Error("j did not scroll")
 	}
 	p.Update(press("k"))
-	if plain(p.View()) == bottom {
+	if plain(unframed(p, 60, 6)) == bottom {
 		t.Error("k did not scroll back")
 	}
-	p.SetSize(120, 40)
-	if all := plain(p.View()); !strings.Contains(all, "2 default failed: bench pi/default round 2: workload.test exited with status 1") || !strings.Contains(all, "default  failed") {
+	if all := plain(unframed(p, 120, 40)); !strings.Contains(all, "2 default failed: bench pi/default round 2: workload.test exited with status 1") || !strings.Contains(all, "default  failed") {
 		t.Errorf("failure not shown:\n%s", all)
 	}
 }
@@ -137,12 +132,12 @@ func TestSparkline(t *testing.T) {
 }
 
 func TestBenchPaneEmpty(t *testing.T) {
-	p := NewBenchPane()
-	if p.View() != "" {
+	p := NewBenchPane(DefaultStyles())
+	if p.body() != "" {
 		t.Error("zero size must draw nothing")
 	}
-	p.SetSize(50, 4)
-	out := p.View()
+	p.SetSize(50+2, 4+2)
+	out := p.body()
 	assertSize(t, out, 50, 4)
 	if !strings.Contains(plain(out), "no session yet") {
 		t.Errorf("empty pane:\n%s", out)

@@ -129,7 +129,11 @@ func (m *Model) runDeploy(t targets.Target, items []deployItem) tea.Cmd {
 	}
 	a := m.beginActivity(actDeploy, t.Name, names, func() tea.Cmd { return m.runDeploy(t, items) })
 	m.deploy = &deployRecord{target: t, items: items, inst: make([]*remote.Installed, len(items))}
-	m.deployPane.start(t, items)
+	dt := t
+	if dt.IsLocal() && dt.DeployDir == "" {
+		dt.DeployDir = remote.DefaultLocalDeployDir(dt.Name) // what the local device will use
+	}
+	m.deployPane.Start(dt, names)
 	m.showMain(paneDeploy)
 	m.logger.Printf("deploy %d: %s × %s", a.id, t.Name, strings.Join(names, ","))
 	device := m.device
@@ -207,8 +211,7 @@ func (m *Model) runBench(spec bench.Spec) tea.Cmd {
 		names[i] = p.Profile.Name
 	}
 	a := m.beginActivity(actBench, spec.Target.Name, names, func() tea.Cmd { return m.runBench(spec) })
-	m.benchPane.p.Reset(names)
-	m.benchPane.footer = ""
+	m.benchPane.Reset(names)
 	m.log.Reset(names)
 	m.showMain(paneBench)
 	m.logger.Printf("bench %d: %s × %s, count %d", a.id, spec.Target.Name, strings.Join(names, ","), spec.Count)
@@ -257,7 +260,7 @@ func (m *Model) applyActivity(a *activity, ev any) {
 	case connectFailed:
 		m.connectFailed(a, ev.err)
 	case deployEvent:
-		m.deployPane.push(ev.i, ev.ev)
+		m.deployPane.Push(ev.i, ev.ev)
 	case runOutput:
 		m.runLog.Append(0, ev.out.Text)
 	case runDone:
@@ -278,9 +281,9 @@ func (m *Model) applyActivity(a *activity, ev any) {
 			m.deploy.inst[ev.i] = &inst
 			m.logger.Printf("deploy %d: %s installed %s (skipped %v)", a.id, m.deploy.items[ev.i].profile, inst.Path, inst.Skipped)
 		}
-		m.deployPane.done(ev.i, ev.inst, ev.err)
+		m.deployPane.Done(ev.i, ev.inst, ev.err)
 	case bench.Event:
-		m.benchPane.p.Push(ev)
+		m.benchPane.Push(ev)
 		switch ev := ev.(type) {
 		case bench.Building:
 			if ev.Index >= 0 {
@@ -304,7 +307,7 @@ func (m *Model) applyActivity(a *activity, ev any) {
 				}
 				m.logger.Printf("bench %d: %v", a.id, ev.Err)
 			} else if ev.Run != nil && ev.Run.Dir != "" {
-				m.benchPane.footer = "stored in " + m.relPath(ev.Run.Dir)
+				m.benchPane.SetFooter("stored in " + m.relPath(ev.Run.Dir))
 			}
 		}
 	case benchResult:
@@ -313,13 +316,13 @@ func (m *Model) applyActivity(a *activity, ev any) {
 			a.summary = "bench ran, but comparing the results failed: " + firstLine(ev.err.Error())
 			return
 		}
-		m.comparePane.p.SetTable(ev.tab)
+		m.comparePane.SetTable(ev.tab)
 		where := "kept in memory"
 		if ev.run.Dir != "" {
 			where = "stored in " + m.relPath(ev.run.Dir)
 		}
 		// The path first: at 80 columns the rest may be cut.
-		m.comparePane.footer = where
+		m.comparePane.SetFooter(where)
 		a.summary = fmt.Sprintf("bench %s · %s × %s in %s", where, a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)))
 		m.logger.Printf("bench %d: %s", a.id, where)
 		m.showMain(paneCompare)
@@ -354,9 +357,9 @@ func (m *Model) connectFailed(a *activity, err error) {
 	case actRun, actRollback:
 		m.connectFailedRun(a, err)
 	case actDeploy:
-		m.deployPane.connectFailed(err)
+		m.deployPane.ConnectFailed(err)
 	default:
-		m.benchPane.p.Push(bench.Finished{Err: err})
+		m.benchPane.Push(bench.Finished{Err: err})
 	}
 }
 
@@ -459,15 +462,15 @@ func (m *Model) cancelActivity() {
 	a.summary = fmt.Sprintf("cancelled %s of %s × %s after %s", a.kind, a.target, strings.Join(a.profiles, ","), seconds(a.end.Sub(a.start)))
 	switch a.kind {
 	case actBench:
-		m.benchPane.p.Cancel()
+		m.benchPane.Cancel()
 	case actRun:
 		// The engine stops the process on the device once ctx is done.
 		m.runLog.Append(0, "armbench: cancelled: the process on the device is stopped")
-		m.runLog.setState(0, stateCancelled)
+		m.runLog.SetState(0, stateCancelled)
 	case actRollback:
 		// The rename on the device is one step: it happened or not.
 	default:
-		m.deployPane.connectFailed(context.Canceled) // unfinished binaries: the device keeps its previous one
+		m.deployPane.ConnectFailed(context.Canceled) // unfinished binaries: the device keeps its previous one
 	}
 	if m.pass != nil {
 		m.pass.answer(nil, errPassphraseDeclined)
@@ -487,8 +490,8 @@ func (m *Model) activityLines() []string {
 	switch {
 	case a.running():
 		extra := ""
-		if a.kind == actBench && m.benchPane.p.phase != "" {
-			extra = " · " + m.benchPane.p.phase
+		if a.kind == actBench && m.benchPane.phase != "" {
+			extra = " · " + m.benchPane.phase
 		}
 		add(st.Running.Render(m.spinner.View()+" "+verb+what) + st.Dim.Render(extra+" · "+seconds(m.now().Sub(a.start))+" · x cancels"))
 	case a.cancelled:

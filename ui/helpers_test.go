@@ -96,3 +96,13 @@ func assertSize(t *testing.T, s string, w, h int) {
 		}
 	}
 }
+
+// unframed sizes p so that the inside of its frame is w×h and draws only
+// that: the pane tests' goldens hold the content, the root's the frames.
+func unframed(p interface {
+	SetSize(w, h int)
+	body() string
+}, w, h int) string {
+	p.SetSize(w+2, h+2)
+	return p.body()
+}

@@ -5,7 +5,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"armbench/remote"
 	"armbench/targets"
@@ -25,7 +24,7 @@ type HostKeyPrompt struct {
 	err    *remote.UnknownHostError
 	opts   remote.Options
 	keys   HostKeyKeys
-	st     hostKeyStyles
+	st     *Styles
 }
 
 // HostKeyKeys answer the prompt.
@@ -54,24 +53,14 @@ type HostKeyTrustedMsg struct {
 	Err    error
 }
 
-type hostKeyStyles struct {
-	title, label, fp, dim lipgloss.Style
-}
-
 // NewHostKeyPrompt asks about e's key for target t; o says which
 // known_hosts file a yes writes to when e does not.
-func NewHostKeyPrompt(t targets.Target, e *remote.UnknownHostError, o remote.Options) *HostKeyPrompt {
+func NewHostKeyPrompt(st *Styles, t targets.Target, e *remote.UnknownHostError, o remote.Options) *HostKeyPrompt {
 	return &HostKeyPrompt{
-		target: t, err: e, opts: o,
+		target: t, err: e, opts: o, st: st,
 		keys: HostKeyKeys{
 			Yes: key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "trust and connect")),
 			No:  key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "do not trust")),
-		},
-		st: hostKeyStyles{
-			title: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#D29922")),
-			label: lipgloss.NewStyle().Faint(true),
-			fp:    lipgloss.NewStyle().Bold(true),
-			dim:   lipgloss.NewStyle().Faint(true),
 		},
 	}
 }
@@ -114,19 +103,19 @@ func (p *HostKeyPrompt) View() string {
 		file = "known_hosts"
 	}
 	lines := []string{
-		p.st.title.Render("Unknown host"),
+		p.st.Warn.Render("Unknown host"),
 		"",
 		"The authenticity of host " + e.Host + " (target " + p.target.Name + ") can't be established.",
 		"",
-		p.st.label.Render("Host:        ") + e.Host,
-		p.st.label.Render("Key type:    ") + e.KeyType,
-		p.st.label.Render("Fingerprint: ") + p.st.fp.Render(e.Fingerprint),
+		p.st.Faint.Render("Host:        ") + e.Host,
+		p.st.Faint.Render("Key type:    ") + e.KeyType,
+		p.st.Faint.Render("Fingerprint: ") + p.st.Strong.Render(e.Fingerprint),
 		"",
 		"Compare it with the device's own, on its console:",
 		"  ssh-keygen -lf /etc/ssh/ssh_host_" + keyFileType(e.KeyType) + "_key.pub",
 		"Trusting appends the key to " + file + ".",
 		"",
-		p.st.dim.Render("y trust and connect · n do not trust"),
+		p.st.Faint.Render("y trust and connect · n do not trust"),
 	}
 	out := make([]string, 0, p.h)
 	for _, l := range lines {

@@ -33,7 +33,7 @@ func unknownHost(t *testing.T) (*testdevice.Device, *remote.UnknownHostError) {
 
 func TestHostKeyPromptShowsFingerprint(t *testing.T) {
 	d, ue := unknownHost(t)
-	p := NewHostKeyPrompt(d.Target, ue, hostKeyTestOpts)
+	p := NewHostKeyPrompt(DefaultStyles(), d.Target, ue, hostKeyTestOpts)
 	p.SetSize(160, 16)
 	out := p.View()
 	assertSize(t, out, 160, 16)
@@ -58,14 +58,14 @@ func TestHostKeyPromptGolden(t *testing.T) {
 	}()
 	ue := &remote.UnknownHostError{Host: "[pi5.local]:2222", KeyType: key.Type(), Fingerprint: ssh.FingerprintSHA256(key), Key: key, File: "~/.ssh/known_hosts"}
 	tg := targets.Target{Name: "pi5", Host: "pi5.local", Port: 2222, User: "pi", GOARCH: "arm64"}
-	p := NewHostKeyPrompt(tg, ue, remote.Options{})
+	p := NewHostKeyPrompt(DefaultStyles(), tg, ue, remote.Options{})
 	p.SetSize(80, 14)
 	golden(t, "hostkeyprompt_80x14", p.View())
 }
 
 func TestHostKeyPromptYesTrustsExactlyThatKey(t *testing.T) {
 	d, ue := unknownHost(t)
-	p := NewHostKeyPrompt(d.Target, ue, hostKeyTestOpts)
+	p := NewHostKeyPrompt(DefaultStyles(), d.Target, ue, hostKeyTestOpts)
 	if _, cmd := p.Update(press("x")); cmd != nil {
 		t.Error("x answered the prompt")
 	}
@@ -90,7 +90,7 @@ func TestHostKeyPromptYesTrustsExactlyThatKey(t *testing.T) {
 
 func TestHostKeyPromptNoWritesNothing(t *testing.T) {
 	d, ue := unknownHost(t)
-	p := NewHostKeyPrompt(d.Target, ue, hostKeyTestOpts)
+	p := NewHostKeyPrompt(DefaultStyles(), d.Target, ue, hostKeyTestOpts)
 	for _, k := range []string{"n", "esc"} {
 		_, cmd := p.Update(press(k))
 		if cmd == nil {

@@ -107,7 +107,7 @@ type Model struct {
 	targets  *TargetList
 	profiles *ProfileList
 	plan     *PlanPane
-	log      *BuildLog
+	log      *LogPane
 	status   *StatusBar
 
 	panes []registered
@@ -122,10 +122,10 @@ type Model struct {
 	outRoot  string // "" = profiles.DefaultOutRoot; tests build into a temp dir
 
 	// Deploy, bench and compare.
-	deployPane  *deployFrame
-	benchPane   *benchFrame
-	comparePane *compareFrame
-	runLog      *BuildLog  // the Run pane: output of g
+	deployPane  *DeployPane
+	benchPane   *BenchPane
+	comparePane *ComparePane
+	runLog      *LogPane   // the Run pane: output of g
 	run         *runChoice // what the last g or u acted on
 	runArgs     string     // the argument line g offers next
 	main        paneID     // what the main area shows
@@ -188,11 +188,11 @@ func New(opts Options) *Model {
 	m.targets = NewTargetList(c)
 	m.profiles = NewProfileList(c)
 	m.plan = NewPlanPane(c)
-	m.log = NewBuildLog(c, DefaultLogLines)
+	m.log = NewLogPane(c, DefaultLogLines)
 	m.status = NewStatusBar(c)
-	m.deployPane = newDeployFrame(c)
-	m.benchPane = newBenchFrame(c)
-	m.comparePane = newCompareFrame(c)
+	m.deployPane = NewDeployPane(c.Styles)
+	m.benchPane = NewBenchPane(c.Styles)
+	m.comparePane = NewComparePane(c.Styles)
 	m.runLog = newRunLog(c)
 	m.runArgs = defaultRunArgs
 	m.main = paneLog
@@ -584,7 +584,7 @@ func (m *Model) cancelBuild() {
 	for i, s := range j.states {
 		if s == stateRunning {
 			j.states[i] = stateCancelled
-			m.log.setState(i, stateCancelled)
+			m.log.SetState(i, stateCancelled)
 		}
 	}
 	m.logger.Printf("build %d: cancelled after %s", j.id, j.end.Sub(j.start))
@@ -622,7 +622,7 @@ func (m *Model) onBatch(msg jobBatchMsg) tea.Cmd {
 				m.log.Append(e.i, "armbench: full log in "+r.LogPath)
 			}
 			j.states[e.i] = state
-			m.log.setState(e.i, state)
+			m.log.SetState(e.i, state)
 			m.logger.Printf("build %d: %s finished: %v", j.id, r.Profile, r.Err)
 		}
 	}
@@ -634,7 +634,7 @@ func (m *Model) onBatch(msg jobBatchMsg) tea.Cmd {
 	for i, s := range j.states {
 		if s == stateRunning { // no Finished event: the build never reported back
 			j.states[i] = stateFailed
-			m.log.setState(i, stateFailed)
+			m.log.SetState(i, stateFailed)
 		}
 	}
 	if then := m.afterBuild; then != nil {

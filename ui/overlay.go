@@ -173,7 +173,7 @@ func (m *Model) whyDisabled(k string) string {
 }
 
 func (m *Model) openHostKey(t targets.Target, e *remote.UnknownHostError) {
-	m.hostKey = NewHostKeyPrompt(t, e, m.remoteOptions())
+	m.hostKey = NewHostKeyPrompt(m.common.Styles, t, e, m.remoteOptions())
 }
 
 // onHostTrusted starts the deploy or bench that met the unknown key again.
@@ -201,9 +201,9 @@ func (m *Model) onHostDeclined(msg HostKeyDeclinedMsg) {
 		case actRun, actRollback:
 			m.connectFailedRun(a, fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint))
 		case actDeploy:
-			m.deployPane.connectFailed(fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint))
+			m.deployPane.ConnectFailed(fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint))
 		default:
-			m.benchPane.p.Push(bench.Finished{Err: fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint)})
+			m.benchPane.Push(bench.Finished{Err: fmt.Errorf("%w: %s", remote.ErrNotTrusted, msg.Key.Fingerprint)})
 		}
 	}
 	m.notice = "not trusted: known_hosts unchanged"
@@ -232,6 +232,7 @@ func (m *Model) openAddTarget() tea.Cmd {
 		ConfigPath: path,
 		Existing:   m.common.Config,
 		Remote:     m.remoteOptions(),
+		Styles:     m.common.Styles,
 		Append: func(path string, t targets.Target, reasons ...detect.Reason) error {
 			// Start targets.toml from the embedded default, so the
 			// targets the user had stay in the list.

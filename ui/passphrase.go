@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"strings"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -125,18 +124,4 @@ func (p *passphrasePrompt) view(st *Styles, w, h int) string {
 		st.Dim.Render("enter unlock · esc skip this key"),
 	}
 	return overlayBox(st, "Passphrase", lines, w, h)
-}
-
-// overlayBox draws lines in a focused frame filling w×h.
-func overlayBox(st *Styles, title string, lines []string, w, h int) string {
-	inner := max(w-2, 0)
-	var out []string
-	for _, l := range lines {
-		for _, part := range strings.Split(l, "\n") {
-			out = append(out, fit(" "+part, inner))
-		}
-	}
-	var b strings.Builder
-	st.box(&b, title, "", out, w, h, true)
-	return b.String()
 }

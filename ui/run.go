@@ -58,15 +58,10 @@ type runChoice struct {
 	note   string // set when several profiles are ticked
 }
 
-func newRunLog(c *Common) *BuildLog {
-	p := NewBuildLog(c, DefaultLogLines)
-	p.title = "Run"
-	p.empty = "Nothing run yet: d deploys the previewed profile, g runs it on the device."
-	p.stateLabel = runStateLabel
+func newRunLog(c *Common) *LogPane {
 	// One program at a time: no profile tabs to switch between.
-	p.keys.PrevTab.SetEnabled(false)
-	p.keys.NextTab.SetEnabled(false)
-	return p
+	return NewLogPane(c, DefaultLogLines, LogTitle("Run"), LogSingleTab(), LogStates(runStateLabel),
+		LogEmpty("Nothing run yet: d deploys the previewed profile, g runs it on the device."))
 }
 
 func runStateLabel(s buildState) string {
@@ -233,7 +228,7 @@ func (m *Model) runFinished(a *activity, ev runDone) {
 		m.runLog.Append(0, "armbench: "+firstLine(ev.err.Error()))
 	}
 	m.runLog.Append(0, "armbench: "+a.summary)
-	m.runLog.setState(0, state)
+	m.runLog.SetState(0, state)
 	m.logger.Printf("run %d: %s: code %d signal %q in %s: %v", a.id, c.name, ev.st.Code, ev.st.Signal, dur, ev.err)
 }
 
@@ -313,7 +308,7 @@ func (m *Model) rollbackFinished(a *activity, ev rollbackDone) {
 func (m *Model) connectFailedRun(a *activity, err error) {
 	if a.kind == actRun {
 		m.runLog.Append(0, "armbench: "+connectErrorText(err))
-		m.runLog.setState(0, stateFailed)
+		m.runLog.SetState(0, stateFailed)
 	}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image/color"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -38,6 +39,15 @@ type Styles struct {
 	Fail      lipgloss.Style
 	Running   lipgloss.Style
 	Cancelled lipgloss.Style
+
+	Strong lipgloss.Style // names and headings inside a pane
+	Faint  lipgloss.Style // secondary text inside a pane
+	Good   lipgloss.Style // a quiet success ("3 done")
+	Warn   lipgloss.Style // flagged rounds, a significant change of unknown direction
+	Spark  lipgloss.Style // sparklines
+	Unit   lipgloss.Style // a unit heading of the comparison table
+	Worse  lipgloss.Style // a significant regression: underlined, so it shows without colour
+	Bar    color.Color    // the upload progress bar
 
 	Help help.Styles
 
@@ -103,6 +113,14 @@ func DefaultStyles() *Styles {
 		Fail:        lipgloss.NewStyle().Bold(true).Foreground(red),
 		Running:     lipgloss.NewStyle().Foreground(yellow),
 		Cancelled:   lipgloss.NewStyle().Bold(true).Foreground(yellow),
+		Strong:      lipgloss.NewStyle().Bold(true),
+		Faint:       lipgloss.NewStyle().Faint(true),
+		Good:        lipgloss.NewStyle().Foreground(green),
+		Warn:        lipgloss.NewStyle().Bold(true).Foreground(yellow),
+		Spark:       lipgloss.NewStyle().Foreground(blue),
+		Unit:        lipgloss.NewStyle().Bold(true).Foreground(blue),
+		Worse:       lipgloss.NewStyle().Underline(true).Bold(true).Foreground(red),
+		Bar:         accent,
 		Help:        help.DefaultDarkStyles(),
 	}
 	s.LogError = spanOf(lipgloss.NewStyle().Bold(true).Foreground(red))
@@ -175,4 +193,38 @@ func (s *Styles) box(b *strings.Builder, title, footer string, lines []string, w
 	}
 	b.WriteByte('\n')
 	edge("╰", "╯", footer, s.Dim)
+}
+
+// frame draws body (lines of at most w-2 columns) in a box of w×h with
+// title and footer set into the border: what the panes that draw their
+// content unframed (deploy, bench, compare) look like on screen.
+func (s *Styles) frame(title, footer, body string, w, h int, focused bool) string {
+	if w < 2 || h < 2 {
+		return ""
+	}
+	var lines []string
+	if body != "" {
+		lines = strings.Split(body, "\n")
+	}
+	for i, l := range lines {
+		lines[i] = fit(l, w-2)
+	}
+	var b strings.Builder
+	s.box(&b, title, footer, lines, w, h, focused)
+	return b.String()
+}
+
+// overlayBox draws lines in a focused frame filling w×h, one column in
+// from the border: how every dialog is drawn.
+func overlayBox(st *Styles, title string, lines []string, w, h int) string {
+	inner := max(w-2, 0)
+	var out []string
+	for _, l := range lines {
+		for _, part := range strings.Split(l, "\n") {
+			out = append(out, fit(" "+part, inner))
+		}
+	}
+	var b strings.Builder
+	st.box(&b, title, "", out, w, h, true)
+	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/progress"
 	tea "charm.land/bubbletea/v2"
@@ -25,33 +26,21 @@ import (
 // the installed path and checksum, "unchanged" for a skipped upload, or
 // the error with what it means for the device.
 //
-// It is self-contained: Start a deploy, feed it remote events (Push, or
-// Update with DeployEventMsg / DeployDoneMsg), draw it with View at the
-// size SetSize gave. The progress bar is drawn from the last Progress
-// event (no animation), so the pane never schedules frames of its own.
+// Start a deploy, feed it remote events (Push, Done), draw it with View.
+// The progress bar is drawn from the last Progress event (no animation),
+// so the pane never schedules frames of its own.
 type DeployPane struct {
-	w, h   int
-	target string
-	addr   string
-	items  []*deployBlock
-	notice string // a failure before any binary started (connect, trust)
-	scroll int
-	keys   ScrollKeys // when the blocks do not fit
-	st     deployStyles
-	bar    progress.Model
-}
-
-// DeployEventMsg carries one remote event of binary Index.
-type DeployEventMsg struct {
-	Index int
-	Event remote.Event
-}
-
-// DeployDoneMsg ends binary Index's deploy.
-type DeployDoneMsg struct {
-	Index     int
-	Installed remote.Installed
-	Err       error
+	st      *Styles
+	fw, fh  int // the frame
+	w, h    int // inside the frame
+	focused bool
+	target  string
+	addr    string
+	items   []*deployBlock
+	notice  string // a failure before any binary started (connect, trust)
+	scroll  int
+	keys    ScrollKeys // when the blocks do not fit
+	bar     progress.Model
 }
 
 // deploySteps are the steps in the order a deploy goes through them.
@@ -77,30 +66,24 @@ type deployBlock struct {
 	err      error
 }
 
-type deployStyles struct {
-	name, dim, ok, fail, run lipgloss.Style
-}
-
 // NewDeployPane returns an empty pane.
-func NewDeployPane() *DeployPane {
+func NewDeployPane(st *Styles) *DeployPane {
 	return &DeployPane{
+		st:   st,
 		keys: newScrollKeys(),
-		st: deployStyles{
-			name: lipgloss.NewStyle().Bold(true),
-			dim:  lipgloss.NewStyle().Faint(true),
-			ok:   lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#3FB950")),
-			fail: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#F85149")),
-			run:  lipgloss.NewStyle().Foreground(lipgloss.Color("#D29922")),
-		},
-		bar: progress.New(progress.WithColors(lipgloss.Color("#7D56F4")), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░')),
+		bar:  progress.New(progress.WithColors(st.Bar), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░')),
 	}
 }
 
-// Keys returns the pane's bindings, for bubbles/help.
-func (p *DeployPane) Keys() ScrollKeys { return p.keys }
+func (p *DeployPane) KeyMap() help.KeyMap { return p.keys }
+func (p *DeployPane) Focus()              { p.focused = true }
+func (p *DeployPane) Blur()               { p.focused = false }
 
-// SetSize sets the size View draws.
-func (p *DeployPane) SetSize(w, h int) { p.w, p.h = max(w, 0), max(h, 0) }
+// SetSize sets the size of the frame View draws.
+func (p *DeployPane) SetSize(w, h int) {
+	p.fw, p.fh = w, h
+	p.w, p.h = max(w-2, 0), max(h-2, 0)
+}
 
 // Start begins a deploy of names (deployed binary names, or profiles) to t.
 func (p *DeployPane) Start(t targets.Target, names []string) {
@@ -129,14 +112,9 @@ func targetAddr(t targets.Target) string {
 	return s
 }
 
-// Update takes DeployEventMsg, DeployDoneMsg or a key press.
-func (p *DeployPane) Update(msg tea.Msg) (*DeployPane, tea.Cmd) {
-	switch msg := msg.(type) {
-	case DeployEventMsg:
-		p.Push(msg.Index, msg.Event)
-	case DeployDoneMsg:
-		p.Done(msg.Index, msg.Installed, msg.Err)
-	case tea.KeyPressMsg:
+// Update scrolls on ↑/↓.
+func (p *DeployPane) Update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case key.Matches(msg, p.keys.Up):
 			p.scroll = max(0, p.scroll-1)
@@ -144,7 +122,7 @@ func (p *DeployPane) Update(msg tea.Msg) (*DeployPane, tea.Cmd) {
 			p.scroll++ // clamped in View
 		}
 	}
-	return p, nil
+	return nil
 }
 
 func (p *DeployPane) item(i int) *deployBlock {
@@ -276,20 +254,25 @@ func DeployErrorText(err error) string {
 	return what + " — " + msg
 }
 
-// View draws the pane at exactly the size SetSize gave.
+// View draws the pane in its frame at exactly the size SetSize gave.
 func (p *DeployPane) View() string {
+	return p.st.frame("Deploy", "", p.body(), p.fw, p.fh, p.focused)
+}
+
+// body is the pane inside its frame.
+func (p *DeployPane) body() string {
 	if p.w == 0 || p.h == 0 {
 		return ""
 	}
 	var lines []string
 	add := func(s string) { lines = append(lines, fit(s, p.w)) }
 	if p.target == "" {
-		add(p.st.dim.Render("nothing deployed yet: d builds and deploys the ticked profiles"))
+		add(p.st.Faint.Render("nothing deployed yet: d builds and deploys the ticked profiles"))
 	} else {
-		add(p.st.name.Render("deploy to "+p.target) + p.st.dim.Render("  ("+p.addr+")"))
+		add(p.st.Strong.Render("deploy to "+p.target) + p.st.Faint.Render("  ("+p.addr+")"))
 	}
 	if p.notice != "" {
-		add(p.st.fail.Render(p.notice))
+		add(p.st.Fail.Render(p.notice))
 	}
 	nameW := 0
 	for _, b := range p.items {
@@ -299,7 +282,7 @@ func (p *DeployPane) View() string {
 	indent := strings.Repeat(" ", nameW+2)
 	for _, b := range p.items {
 		add("")
-		add(p.st.name.Render(fit(b.name, nameW)) + "  " + p.stepsLine(b, p.w-nameW-2))
+		add(p.st.Strong.Render(fit(b.name, nameW)) + "  " + p.stepsLine(b, p.w-nameW-2))
 		for _, l := range p.detail(b, p.w-nameW-2) {
 			add(indent + l)
 		}
@@ -313,15 +296,15 @@ func (p *DeployPane) stepsLine(b *deployBlock, w int) string {
 		var s string
 		switch b.steps[k] {
 		case stepPending:
-			s = p.st.dim.Render("· " + name)
+			s = p.st.Faint.Render("· " + name)
 		case stepRunning:
-			s = p.st.run.Render("› " + name)
+			s = p.st.Running.Render("› " + name)
 		case stepDone:
-			s = p.st.ok.Render("✓") + " " + name
+			s = p.st.OK.Render("✓") + " " + name
 		case stepFailed:
-			s = p.st.fail.Render("✗ " + name)
+			s = p.st.Fail.Render("✗ " + name)
 		case stepSkipped:
-			s = p.st.dim.Render("- " + name)
+			s = p.st.Faint.Render("- " + name)
 		}
 		parts = append(parts, s)
 	}
@@ -329,7 +312,7 @@ func (p *DeployPane) stepsLine(b *deployBlock, w int) string {
 	if w < 52 {
 		sep = " " // the four steps still fit in 40 columns
 	}
-	return strings.Join(parts, p.st.dim.Render(sep))
+	return strings.Join(parts, p.st.Faint.Render(sep))
 }
 
 // detail is the lines under a block's steps: the bar while uploading,
@@ -344,22 +327,22 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 			lines = append(lines[:2], lines[2]+"…")
 			lines = lines[:3]
 		}
-		lines[0] = p.st.fail.Render("FAILED") + strings.TrimPrefix(lines[0], "FAILED")
+		lines[0] = p.st.Fail.Render("FAILED") + strings.TrimPrefix(lines[0], "FAILED")
 		return lines
 	case b.done && b.inst.Skipped:
-		head := p.st.ok.Render("unchanged") + " " + b.inst.Path
+		head := p.st.OK.Render("unchanged") + " " + b.inst.Path
 		sum := "sha256 " + shortSum(b.inst.SHA256) + " already on the device, nothing sent"
 		if ansi.StringWidth(head)+2+len(sum) > w {
-			return []string{head, p.st.dim.Render(sum)}
+			return []string{head, p.st.Faint.Render(sum)}
 		}
-		return []string{head + p.st.dim.Render("  "+sum)}
+		return []string{head + p.st.Faint.Render("  "+sum)}
 	case b.done:
-		head := p.st.ok.Render("installed") + " " + b.inst.Path
+		head := p.st.OK.Render("installed") + " " + b.inst.Path
 		sum := fmt.Sprintf("sha256 %s  %s", shortSum(b.inst.SHA256), b.inst.Duration.Round(10*time.Millisecond))
-		lines := []string{head + p.st.dim.Render("  "+sum)}
+		lines := []string{head + p.st.Faint.Render("  "+sum)}
 		if ansi.StringWidth(lines[0]) > w {
 			// A long path (a local deploy_dir) would cut the checksum: give it a line.
-			lines = []string{head, p.st.dim.Render(sum)}
+			lines = []string{head, p.st.Faint.Render(sum)}
 		}
 		var more []string
 		if b.inst.WireBytes > 0 && b.prog.Total > 0 {
@@ -369,7 +352,7 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 			more = append(more, "previous kept as "+lastElem(b.inst.Previous))
 		}
 		if len(more) > 0 {
-			lines = append(lines, p.st.dim.Render(strings.Join(more, " · ")))
+			lines = append(lines, p.st.Faint.Render(strings.Join(more, " · ")))
 		}
 		return lines
 	case b.uploaded:
@@ -391,7 +374,7 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 		if pg.WireBytes > 0 {
 			info += fmt.Sprintf(" · %s on the wire", humanize.IBytes(uint64(pg.WireBytes)))
 		}
-		return append(lines, p.st.dim.Render(info))
+		return append(lines, p.st.Faint.Render(info))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -22,12 +23,15 @@ import (
 // (80 columns) ←/→ scroll them one at a time. With room (200 columns) each
 // delta also shows its p-value and sample counts.
 type ComparePane struct {
-	w, h   int
-	table  *bench.Table
-	top    int // first body line shown
-	left   int // first profile column shown
-	keys   ComparePaneKeys
-	styles comparePaneStyles
+	st      *Styles
+	fw, fh  int // the frame
+	w, h    int // inside the frame
+	focused bool
+	footer  string // where the compared run is stored
+	table   *bench.Table
+	top     int // first body line shown
+	left    int // first profile column shown
+	keys    ComparePaneKeys
 }
 
 // ComparePaneKeys scroll the table.
@@ -47,13 +51,10 @@ func (k ComparePaneKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Left, k.Right, k.Home}}
 }
 
-type comparePaneStyles struct {
-	head, unit, better, worse, changed, same, dim, warn lipgloss.Style
-}
-
 // NewComparePane returns an empty pane.
-func NewComparePane() *ComparePane {
+func NewComparePane(st *Styles) *ComparePane {
 	return &ComparePane{
+		st: st,
 		keys: ComparePaneKeys{
 			Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 			Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
@@ -64,38 +65,30 @@ func NewComparePane() *ComparePane {
 			Home:     key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "top left")),
 			Sideways: key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "profiles")),
 		},
-		// Colour always comes with an attribute, so NO_COLOR terminals
-		// still tell better from worse (bold vs underline).
-		styles: comparePaneStyles{
-			head:    lipgloss.NewStyle().Bold(true),
-			unit:    lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#58A6FF")),
-			better:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#3FB950")),
-			worse:   lipgloss.NewStyle().Underline(true).Bold(true).Foreground(lipgloss.Color("#F85149")),
-			changed: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#D29922")),
-			same:    lipgloss.NewStyle().Faint(true),
-			dim:     lipgloss.NewStyle().Faint(true),
-			warn:    lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#D29922")),
-		},
 	}
 }
 
-// Keys returns the pane's bindings, for bubbles/help.
-func (p *ComparePane) Keys() ComparePaneKeys { return p.keys }
+func (p *ComparePane) KeyMap() help.KeyMap { return p.keys }
+func (p *ComparePane) Focus()              { p.focused = true }
+func (p *ComparePane) Blur()               { p.focused = false }
 
-// SetSize sets the size View draws.
-func (p *ComparePane) SetSize(w, h int) { p.w, p.h = max(w, 0), max(h, 0) }
+// SetSize sets the size of the frame View draws.
+func (p *ComparePane) SetSize(w, h int) {
+	p.fw, p.fh = w, h
+	p.w, p.h = max(w-2, 0), max(h-2, 0)
+}
+
+// SetFooter sets the text in the frame's bottom border.
+func (p *ComparePane) SetFooter(s string) { p.footer = s }
 
 // SetTable shows t (nil clears the pane) from its top left.
 func (p *ComparePane) SetTable(t *bench.Table) {
 	p.table, p.top, p.left = t, 0, 0
 }
 
-// Update scrolls on key presses; a *bench.Table as the message replaces
-// the table.
-func (p *ComparePane) Update(msg tea.Msg) (*ComparePane, tea.Cmd) {
+// Update scrolls on key presses.
+func (p *ComparePane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case *bench.Table:
-		p.SetTable(msg)
 	case tea.KeyPressMsg:
 		page := max(1, p.h-2)
 		switch {
@@ -117,7 +110,7 @@ func (p *ComparePane) Update(msg tea.Msg) (*ComparePane, tea.Cmd) {
 		// Clamped against the content in View.
 		p.top, p.left = max(p.top, 0), max(p.left, 0)
 	}
-	return p, nil
+	return nil
 }
 
 // cmpLine is one line of the table: the name cell and, per profile
@@ -145,21 +138,21 @@ var cmpRightAligned = [cmpSubs]bool{true, false, true, false}
 func (p *ComparePane) lines(withP bool) (head cmpLine, body []cmpLine) {
 	t := p.table
 	n := len(t.Columns)
-	head.name = p.styles.head.Render("benchmark")
+	head.name = p.st.Strong.Render("benchmark")
 	for i, c := range t.Columns {
 		label := c
 		if i == 0 {
 			label += " (base)"
 		}
 		if len(t.Flagged[c]) > 0 {
-			label += " " + p.styles.warn.Render("⚠")
+			label += " " + p.st.Warn.Render("⚠")
 		}
-		head.cols = append(head.cols, [cmpSubs]string{subCenter: p.styles.head.Render(label)})
+		head.cols = append(head.cols, [cmpSubs]string{subCenter: p.st.Strong.Render(label)})
 	}
 	for _, ut := range t.Units {
-		unit := cmpLine{name: p.styles.unit.Render(ut.Unit), cols: make([][cmpSubs]string, n)}
+		unit := cmpLine{name: p.st.Unit.Render(ut.Unit), cols: make([][cmpSubs]string, n)}
 		if ut.Config != "" {
-			body = append(body, cmpLine{text: p.styles.dim.Render(ut.Config)})
+			body = append(body, cmpLine{text: p.st.Faint.Render(ut.Config)})
 		}
 		body = append(body, unit)
 		for _, r := range ut.Rows {
@@ -170,12 +163,12 @@ func (p *ComparePane) lines(withP bool) (head cmpLine, body []cmpLine) {
 			body = append(body, line)
 		}
 		if len(ut.Geomean) > 0 {
-			line := cmpLine{name: p.styles.dim.Render("geomean")}
+			line := cmpLine{name: p.st.Faint.Render("geomean")}
 			for i, g := range ut.Geomean {
 				var c [cmpSubs]string
-				c[subCenter] = p.styles.dim.Render(g.Text)
+				c[subCenter] = p.st.Faint.Render(g.Text)
 				if i > 0 {
-					c[subDelta] = p.styles.dim.Render(g.Delta)
+					c[subDelta] = p.st.Faint.Render(g.Delta)
 				}
 				line.cols = append(line.cols, c)
 			}
@@ -184,13 +177,13 @@ func (p *ComparePane) lines(withP bool) (head cmpLine, body []cmpLine) {
 		body = append(body, cmpLine{})
 	}
 	if len(t.Extras) > 0 {
-		body = append(body, cmpLine{name: p.styles.unit.Render("device"), cols: make([][cmpSubs]string, n)})
+		body = append(body, cmpLine{name: p.st.Unit.Render("device"), cols: make([][cmpSubs]string, n)})
 		for _, e := range t.Extras {
 			line := cmpLine{name: e.Name}
 			for i, v := range e.Values {
 				c := [cmpSubs]string{subCenter: v}
 				if i > 0 && i < len(e.Delta) {
-					c[subDelta] = p.styles.dim.Render(e.Delta[i])
+					c[subDelta] = p.st.Faint.Render(e.Delta[i])
 				}
 				line.cols = append(line.cols, c)
 			}
@@ -200,11 +193,11 @@ func (p *ComparePane) lines(withP bool) (head cmpLine, body []cmpLine) {
 	}
 	for _, c := range t.Columns {
 		for _, f := range t.Flagged[c] {
-			body = append(body, cmpLine{text: p.styles.warn.Render("⚠ "+c+": ") + f})
+			body = append(body, cmpLine{text: p.st.Warn.Render("⚠ "+c+": ") + f})
 		}
 	}
 	for _, note := range t.Notes {
-		body = append(body, cmpLine{text: p.styles.dim.Render("note: " + note)})
+		body = append(body, cmpLine{text: p.st.Faint.Render("note: " + note)})
 	}
 	return head, body
 }
@@ -214,7 +207,7 @@ func (p *ComparePane) lines(withP bool) (head cmpLine, body []cmpLine) {
 func (p *ComparePane) cell(c bench.Cell, col int, withP bool) [cmpSubs]string {
 	var out [cmpSubs]string
 	if !c.Present {
-		out[subCenter] = p.styles.dim.Render("-")
+		out[subCenter] = p.st.Faint.Render("-")
 		return out
 	}
 	out[subCenter], out[subCI] = c.Text, "±"+c.CI
@@ -225,28 +218,33 @@ func (p *ComparePane) cell(c bench.Cell, col int, withP bool) [cmpSubs]string {
 	var st lipgloss.Style
 	switch {
 	case !c.Significant:
-		st = p.styles.same
+		st = p.st.Faint
 	case c.Better > 0:
-		st = p.styles.better
+		st = p.st.OK
 	case c.Better < 0:
-		st = p.styles.worse
+		st = p.st.Worse
 	default:
-		st = p.styles.changed
+		st = p.st.Warn
 	}
 	out[subDelta] = st.Render(delta)
 	if withP {
-		out[subP] = p.styles.dim.Render("(" + c.PText + ")")
+		out[subP] = p.st.Faint.Render("(" + c.PText + ")")
 	}
 	return out
 }
 
-// View draws the pane at exactly the size SetSize gave.
+// View draws the pane in its frame at exactly the size SetSize gave.
 func (p *ComparePane) View() string {
+	return p.st.frame("Compare", p.footer, p.body(), p.fw, p.fh, p.focused)
+}
+
+// body is the pane inside its frame.
+func (p *ComparePane) body() string {
 	if p.w == 0 || p.h == 0 {
 		return ""
 	}
 	if p.table == nil || len(p.table.Columns) == 0 {
-		out := []string{fit(p.styles.dim.Render("no results yet: tick two or more profiles and press r to bench them"), p.w)}
+		out := []string{fit(p.st.Faint.Render("no results yet: tick two or more profiles and press r to bench them"), p.w)}
 		for len(out) < p.h {
 			out = append(out, strings.Repeat(" ", p.w))
 		}
@@ -312,7 +310,7 @@ func (p *ComparePane) View() string {
 		if more {
 			marks += "→"
 		}
-		hl = fit(ansi.Truncate(hl, p.w-len([]rune(marks))-1, "")+" "+p.styles.dim.Render(marks), p.w)
+		hl = fit(ansi.Truncate(hl, p.w-len([]rune(marks))-1, "")+" "+p.st.Faint.Render(marks), p.w)
 	}
 	out := []string{hl}
 	rows := p.h - 1

@@ -43,20 +43,20 @@ func compareTable(t *testing.T) *bench.Table {
 
 func TestComparePaneGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {200, 60}} {
-		p := NewComparePane()
-		p.SetSize(size[0], size[1])
+		p := NewComparePane(DefaultStyles())
+		p.SetSize(size[0]+2, size[1]+2)
 		p.SetTable(compareTable(t))
-		out := p.View()
+		out := p.body()
 		assertSize(t, out, size[0], size[1])
 		golden(t, fmt.Sprintf("compare_%dx%d", size[0], size[1]), out)
 	}
 }
 
 func TestComparePaneScrolls(t *testing.T) {
-	p := NewComparePane()
-	p.SetSize(60, 12)
+	p := NewComparePane(DefaultStyles())
+	p.SetSize(60+2, 12+2)
 	p.SetTable(compareTable(t))
-	first := plain(p.View())
+	first := plain(p.body())
 	// At 60 columns the three profiles do not fit: → shows the last one.
 	if strings.Contains(first, "lowmem") {
 		t.Fatalf("all columns fit at 80; the test needs a narrower table:\n%s", first)
@@ -67,7 +67,7 @@ func TestComparePaneScrolls(t *testing.T) {
 	p.Update(press("right"))
 	p.Update(press("right"))
 	p.Update(press("right")) // clamped: stays at the last useful position
-	right := plain(p.View())
+	right := plain(p.body())
 	if !strings.Contains(right, "lowmem") || !strings.Contains(right, "ParallelHashRP") {
 		t.Errorf("after →, want lowmem beside the frozen names:\n%s", right)
 	}
@@ -78,19 +78,19 @@ func TestComparePaneScrolls(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		p.Update(press("down"))
 	}
-	bottom := plain(p.View())
+	bottom := plain(p.body())
 	if !strings.Contains(bottom, "note: the device is emulated") {
 		t.Errorf("scrolled to the end, want the note:\n%s", bottom)
 	}
-	assertSize(t, p.View(), 60, 12)
+	assertSize(t, p.body(), 60, 12)
 	p.Update(press("home"))
-	if got := plain(p.View()); got != first {
+	if got := plain(p.body()); got != first {
 		t.Errorf("home did not return to the top left:\n%s", got)
 	}
 }
 
 func TestComparePaneColoursBySignificance(t *testing.T) {
-	p := NewComparePane()
+	p := NewComparePane(DefaultStyles())
 	tab := compareTable(t)
 	var rp, gc bench.Row
 	for _, ut := range tab.Units {
@@ -107,21 +107,21 @@ func TestComparePaneColoursBySignificance(t *testing.T) {
 	if !slower.Significant || slower.Better != -1 {
 		t.Fatalf("fixture: %+v", slower)
 	}
-	if got := cellText(p.cell(slower, 1, false)); !strings.Contains(got, p.styles.worse.Render(slower.Delta)) {
+	if got := cellText(p.cell(slower, 1, false)); !strings.Contains(got, p.st.Worse.Render(slower.Delta)) {
 		t.Errorf("a regression is not drawn as worse: %q", got)
 	}
 	same := rp.Cells[2] // lowmem: +0.03%, not significant
 	if same.Significant {
 		t.Fatalf("fixture: %+v", same)
 	}
-	if got := cellText(p.cell(same, 2, false)); !strings.Contains(got, p.styles.same.Render("~")) {
+	if got := cellText(p.cell(same, 2, false)); !strings.Contains(got, p.st.Faint.Render("~")) {
 		t.Errorf("not significant is not drawn as ~: %q", got)
 	}
 	more := gc.Cells[2] // lowmem: more GC, direction unknown for a custom unit
 	if !more.Significant || more.Better != 0 {
 		t.Fatalf("fixture: %+v", more)
 	}
-	if got := cellText(p.cell(more, 2, true)); !strings.Contains(got, p.styles.changed.Render(more.Delta)) || !strings.Contains(ansi.Strip(got), "(p=0.002 n=6)") {
+	if got := cellText(p.cell(more, 2, true)); !strings.Contains(got, p.st.Warn.Render(more.Delta)) || !strings.Contains(ansi.Strip(got), "(p=0.002 n=6)") {
 		t.Errorf("a significant change of unknown direction: %q", got)
 	}
 	if got := strings.TrimSpace(ansi.Strip(cellText(p.cell(bench.Cell{}, 1, true)))); got != "-" {
@@ -130,16 +130,16 @@ func TestComparePaneColoursBySignificance(t *testing.T) {
 }
 
 func TestComparePaneEmpty(t *testing.T) {
-	p := NewComparePane()
-	p.SetSize(40, 3)
-	out := p.View()
+	p := NewComparePane(DefaultStyles())
+	p.SetSize(40+2, 3+2)
+	out := p.body()
 	assertSize(t, out, 40, 3)
 	if !strings.Contains(plain(out), "no results yet") {
 		t.Errorf("empty pane:\n%s", out)
 	}
-	p.Update(compareTable(t))
-	if !strings.Contains(plain(p.View()), "benchmark") {
-		t.Error("a *bench.Table message did not set the table")
+	p.SetTable(compareTable(t))
+	if !strings.Contains(plain(p.body()), "benchmark") {
+		t.Error("SetTable did not set the table")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
@@ -18,7 +19,7 @@ const DefaultLogLines = 100_000
 // hscrollStep is how far ←/→ move the log sideways.
 const hscrollStep = 8
 
-// logView is the log of one build: one (target, profile) pair.
+// logView is one tab of a log pane: one profile's build, or one run.
 type logView struct {
 	name  string
 	state buildState
@@ -168,10 +169,11 @@ func lower(c byte) byte {
 	return c
 }
 
-// BuildLog is the build log pane: one tab per profile of the current
-// build, each a bounded ring of lines of which only the visible window is
-// ever rendered.
-type BuildLog struct {
+// LogPane is a log pane: one tab per stream (a profile's build, a
+// program's run), each a bounded ring of lines of which only the visible
+// window is ever rendered. The build log and the run pane are both one,
+// told apart by their LogOptions.
+type LogPane struct {
 	common  *Common
 	keys    LogKeys
 	width   int
@@ -187,48 +189,74 @@ type BuildLog struct {
 	query     string
 	notice    string // one-shot feedback, e.g. "no match"
 
-	// The run pane is this same component over a program's output; these
-	// say what it shows instead of a build.
 	title      string
-	empty      string
+	empty      string // shown before the first Reset
 	stateLabel func(buildState) string
 }
 
-// NewBuildLog returns an empty log pane whose tabs keep capacity lines each.
-func NewBuildLog(c *Common, capacity int) *BuildLog {
+// LogOption sets what a log pane shows besides its lines.
+type LogOption func(*LogPane)
+
+// LogTitle sets the title in the top border.
+func LogTitle(title string) LogOption { return func(p *LogPane) { p.title = title } }
+
+// LogEmpty sets the text shown before anything was logged.
+func LogEmpty(text string) LogOption { return func(p *LogPane) { p.empty = text } }
+
+// LogStates sets the word each tab's state shows as.
+func LogStates(label func(buildState) string) LogOption {
+	return func(p *LogPane) { p.stateLabel = label }
+}
+
+// LogSingleTab is for one stream at a time: no keys to switch tabs.
+func LogSingleTab() LogOption {
+	return func(p *LogPane) {
+		p.keys.PrevTab.SetEnabled(false)
+		p.keys.NextTab.SetEnabled(false)
+	}
+}
+
+// NewLogPane returns an empty log pane whose tabs keep capacity lines each;
+// without options it is the build log.
+func NewLogPane(c *Common, capacity int, opts ...LogOption) *LogPane {
 	if capacity <= 0 {
 		capacity = DefaultLogLines
 	}
 	in := textinput.New()
 	in.Prompt = "/"
 	in.Placeholder = "search"
-	return &BuildLog{common: c, keys: newLogKeys(), capacity: capacity, input: in,
+	p := &LogPane{common: c, keys: newLogKeys(), capacity: capacity, input: in,
 		title:      "Build log",
 		empty:      "No build yet: choose a target (enter), tick profiles (space), press b.",
 		stateLabel: buildState.String,
 	}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
 }
 
-func (p *BuildLog) SetSize(w, h int) {
+func (p *LogPane) SetSize(w, h int) {
 	p.width, p.height = w, h
 	p.input.SetWidth(min(max(w-8, 1), 40))
 }
 
-func (p *BuildLog) Focus()               { p.focused = true }
-func (p *BuildLog) Blur()                { p.focused = false; p.stopSearch() }
-func (p *BuildLog) Title() string        { return p.title }
-func (p *BuildLog) KeyMap() helpKeyMap   { return p.keys }
-func (p *BuildLog) Capturing() bool      { return p.searching }
-func (p *BuildLog) bodyHeight() int      { return max(p.height-2, 0) }
-func (p *BuildLog) view(i int) *logView  { return p.views[i] }
-func (p *BuildLog) activeView() *logView { return p.at(p.active) }
-func (p *BuildLog) setState(i int, s buildState) {
+func (p *LogPane) Focus()               { p.focused = true }
+func (p *LogPane) Blur()                { p.focused = false; p.stopSearch() }
+func (p *LogPane) KeyMap() help.KeyMap  { return p.keys }
+func (p *LogPane) Capturing() bool      { return p.searching }
+func (p *LogPane) bodyHeight() int      { return max(p.height-2, 0) }
+func (p *LogPane) view(i int) *logView  { return p.views[i] }
+func (p *LogPane) activeView() *logView { return p.at(p.active) }
+
+// SetState sets the state tab i shows.
+func (p *LogPane) SetState(i int, s buildState) {
 	if v := p.at(i); v != nil {
 		v.state = s
 	}
 }
 
-func (p *BuildLog) at(i int) *logView {
+func (p *LogPane) at(i int) *logView {
 	if i < 0 || i >= len(p.views) {
 		return nil
 	}
@@ -236,7 +264,7 @@ func (p *BuildLog) at(i int) *logView {
 }
 
 // Reset starts a new set of tabs, one per profile name, for a new build.
-func (p *BuildLog) Reset(names []string) {
+func (p *LogPane) Reset(names []string) {
 	p.views = p.views[:0]
 	for _, n := range names {
 		v := newLogView(n, p.capacity)
@@ -248,7 +276,7 @@ func (p *BuildLog) Reset(names []string) {
 }
 
 // Append adds lines to tab i.
-func (p *BuildLog) Append(i int, lines ...string) {
+func (p *LogPane) Append(i int, lines ...string) {
 	v := p.at(i)
 	if v == nil {
 		return
@@ -258,21 +286,14 @@ func (p *BuildLog) Append(i int, lines ...string) {
 	}
 }
 
-// Select shows tab i.
-func (p *BuildLog) Select(i int) {
-	if i >= 0 && i < len(p.views) {
-		p.active = i
-	}
-}
-
-func (p *BuildLog) stopSearch() {
+func (p *LogPane) stopSearch() {
 	p.searching = false
 	p.input.Blur()
 }
 
 // Update handles the pane's keys; the root only calls it when the pane has
 // focus.
-func (p *BuildLog) Update(msg tea.Msg) tea.Cmd {
+func (p *LogPane) Update(msg tea.Msg) tea.Cmd {
 	if p.searching {
 		return p.updateSearch(msg)
 	}
@@ -334,7 +355,7 @@ func (p *BuildLog) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (p *BuildLog) updateSearch(msg tea.Msg) tea.Cmd {
+func (p *LogPane) updateSearch(msg tea.Msg) tea.Cmd {
 	if km, ok := msg.(tea.KeyPressMsg); ok {
 		switch km.String() {
 		case "enter":
@@ -356,7 +377,7 @@ func (p *BuildLog) updateSearch(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-func (p *BuildLog) findNext(dir int) {
+func (p *LogPane) findNext(dir int) {
 	v := p.activeView()
 	if v == nil || p.query == "" {
 		return
@@ -368,7 +389,7 @@ func (p *BuildLog) findNext(dir int) {
 	p.jump(v, from+dir, dir)
 }
 
-func (p *BuildLog) jump(v *logView, from, dir int) {
+func (p *LogPane) jump(v *logView, from, dir int) {
 	if abs, ok := v.find(p.query, from, dir); ok {
 		v.show(abs, p.bodyHeight())
 		return
@@ -379,14 +400,14 @@ func (p *BuildLog) jump(v *logView, from, dir int) {
 // View draws the pane at its size. Work is proportional to the window, not
 // to the log: the ring is indexed directly and only visible lines are cut,
 // padded and styled.
-func (p *BuildLog) View() string {
+func (p *LogPane) View() string {
 	var b strings.Builder
 	b.Grow(p.width * p.height * 2)
 	p.render(&b)
 	return b.String()
 }
 
-func (p *BuildLog) render(b *strings.Builder) {
+func (p *LogPane) render(b *strings.Builder) {
 	w, h := p.width, p.bodyHeight()
 	if w < 4 || p.height < 3 {
 		return
@@ -416,7 +437,7 @@ func (p *BuildLog) render(b *strings.Builder) {
 // renderLine writes one log line, exactly width columns: a one-column
 // gutter ('>' the marked line, '!' an error) then the text, cut at the
 // horizontal offset and padded.
-func (p *BuildLog) renderLine(b *strings.Builder, v *logView, l logLine, abs, width int) {
+func (p *LogPane) renderLine(b *strings.Builder, v *logView, l logLine, abs, width int) {
 	st := p.common.Styles
 	gutter, sp := byte(' '), span{}
 	switch {
@@ -479,10 +500,10 @@ func writeMatches(b *strings.Builder, seg, q string, hl, outer span) {
 
 // tabs is the top border label: the pane title and one tab per profile with
 // its state; the shown tab in brackets.
-func (p *BuildLog) tabs(width int) string {
+func (p *LogPane) tabs(width int) string {
 	st := p.common.Styles
 	var b strings.Builder
-	b.WriteString(p.Title())
+	b.WriteString(p.title)
 	for i, v := range p.views {
 		label := v.name + " " + p.stateLabel(v.state)
 		b.WriteString("  ")
@@ -499,7 +520,7 @@ func (p *BuildLog) tabs(width int) string {
 
 // footer is the bottom border label: the search prompt while typing, else
 // where the window is and whether it follows.
-func (p *BuildLog) footer(v *logView, h int) string {
+func (p *LogPane) footer(v *logView, h int) string {
 	if p.searching {
 		return p.input.View()
 	}

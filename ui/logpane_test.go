@@ -94,9 +94,9 @@ func FuzzErrorLocation(f *testing.F) {
 	})
 }
 
-func newTestLog(w, h int) *BuildLog {
+func newTestLog(w, h int) *LogPane {
 	c := &Common{Styles: DefaultStyles()}
-	p := NewBuildLog(c, 1000)
+	p := NewLogPane(c, 1000)
 	p.SetSize(w, h)
 	p.Focus()
 	return p
@@ -104,7 +104,7 @@ func newTestLog(w, h int) *BuildLog {
 
 // compileFailure is what `go build` prints for a package with two type
 // errors, after a little -x noise.
-func compileFailure(p *BuildLog, i int) {
+func compileFailure(p *LogPane, i int) {
 	for n := 0; n < 30; n++ {
 		p.Append(i, fmt.Sprintf("mkdir -p $WORK/b%03d/", n))
 	}
@@ -122,7 +122,7 @@ func TestLogErrorHighlightAndJump(t *testing.T) {
 	p := newTestLog(80, 12)
 	p.Reset([]string{"release"})
 	compileFailure(p, 0)
-	p.setState(0, stateFailed)
+	p.SetState(0, stateFailed)
 
 	out := p.View()
 	assertSize(t, out, 80, 12)
@@ -281,7 +281,7 @@ func TestLogTabs(t *testing.T) {
 	p.Reset([]string{"release", "speed"})
 	p.Append(0, "from release")
 	p.Append(1, "from speed")
-	p.setState(0, stateOK)
+	p.SetState(0, stateOK)
 	out := plain(p.View())
 	if !strings.Contains(out, "[release ok]") || !strings.Contains(out, "from release") {
 		t.Fatalf("first tab not shown:\n%s", out)
@@ -304,7 +304,7 @@ func BenchmarkLogView(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			c := &Common{Styles: DefaultStyles()}
-			p := NewBuildLog(c, DefaultLogLines)
+			p := NewLogPane(c, DefaultLogLines)
 			p.SetSize(200, 60)
 			p.Reset([]string{"release"})
 			for n := 0; n < DefaultLogLines; n++ {

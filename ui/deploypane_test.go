@@ -47,23 +47,21 @@ func feedDeploy(p *DeployPane) {
 
 func TestDeployPaneGolden(t *testing.T) {
 	for _, size := range [][2]int{{100, 16}, {60, 12}} {
-		p := NewDeployPane()
-		p.SetSize(size[0], size[1])
+		p := NewDeployPane(DefaultStyles())
 		feedDeploy(p)
-		out := p.View()
+		out := unframed(p, size[0], size[1])
 		assertSize(t, out, size[0], size[1])
 		golden(t, fmt.Sprintf("deploypane_%dx%d", size[0], size[1]), out)
 	}
 }
 
 func TestDeployPaneStates(t *testing.T) {
-	p := NewDeployPane()
-	p.SetSize(120, 20)
-	if s := plain(p.View()); !strings.Contains(s, "nothing deployed yet") {
+	p := NewDeployPane(DefaultStyles())
+	if s := plain(unframed(p, 120, 20)); !strings.Contains(s, "nothing deployed yet") {
 		t.Errorf("empty pane:\n%s", s)
 	}
 	feedDeploy(p)
-	s := plain(p.View())
+	s := plain(unframed(p, 120, 20))
 	for _, w := range []string{
 		"deploy to pi4", "pi@raspberrypi.local, ~/armbench",
 		"✓ connect → ✓ upload → ✓ verify → ✓ install", "installed /home/pi/armbench/workload-release", "sha256 abababababab",
@@ -79,12 +77,11 @@ func TestDeployPaneStates(t *testing.T) {
 		t.Error("workload-speed is still uploading")
 	}
 
-	// Update takes the same through messages; late events of a finished
-	// binary are ignored.
-	p.Update(DeployEventMsg{Index: 1, Event: remote.Step{Name: "verify"}})
-	p.Update(DeployDoneMsg{Index: 1, Installed: remote.Installed{Path: "/x/workload-speed", SHA256: strings.Repeat("cd", 32), Skipped: true}})
-	p.Update(DeployEventMsg{Index: 1, Event: remote.Step{Name: "upload"}})
-	s = plain(p.View())
+	// Late events of a finished binary are ignored.
+	p.Push(1, remote.Step{Name: "verify"})
+	p.Done(1, remote.Installed{Path: "/x/workload-speed", SHA256: strings.Repeat("cd", 32), Skipped: true}, nil)
+	p.Push(1, remote.Step{Name: "upload"})
+	s = plain(unframed(p, 120, 20))
 	if !strings.Contains(s, "✓ connect → - upload → - verify → - install") || !strings.Contains(s, "unchanged /x/workload-speed") {
 		t.Errorf("skipped deploy:\n%s", s)
 	}
@@ -94,12 +91,11 @@ func TestDeployPaneStates(t *testing.T) {
 }
 
 func TestDeployPaneConnectFailedAndErrors(t *testing.T) {
-	p := NewDeployPane()
-	p.SetSize(140, 10)
+	p := NewDeployPane(DefaultStyles())
 	p.Start(targets.Target{Name: "pi5", Host: "pi5.local", Port: 2222}, []string{"a", "b"})
 	ue := &remote.UnknownHostError{Host: "[pi5.local]:2222", KeyType: "ssh-ed25519", Fingerprint: "SHA256:abc"}
 	p.ConnectFailed(&remote.OpError{Op: "connect", Target: "pi5", Err: ue})
-	s := plain(p.View())
+	s := plain(unframed(p, 140, 10))
 	if !strings.Contains(s, "unknown host key SHA256:abc") || strings.Count(s, "✗ connect") != 2 || !strings.Contains(s, "pi5.local:2222") {
 		t.Errorf("connect failure:\n%s", s)
 	}
@@ -119,23 +115,22 @@ func TestDeployPaneConnectFailedAndErrors(t *testing.T) {
 }
 
 func TestDeployPaneScroll(t *testing.T) {
-	p := NewDeployPane()
-	p.SetSize(80, 4)
+	p := NewDeployPane(DefaultStyles())
 	feedDeploy(p)
-	top := p.View()
+	top := unframed(p, 80, 4)
 	p.Update(press("down"))
 	p.Update(press("down"))
-	if p.View() == top {
+	if unframed(p, 80, 4) == top {
 		t.Error("down did not scroll")
 	}
 	for range 50 {
 		p.Update(press("down"))
 	}
-	assertSize(t, p.View(), 80, 4)
+	assertSize(t, unframed(p, 80, 4), 80, 4)
 	for range 60 {
 		p.Update(press("up"))
 	}
-	if p.View() != top {
+	if unframed(p, 80, 4) != top {
 		t.Error("up did not return to the top")
 	}
 }
@@ -155,21 +150,20 @@ func TestDeployPaneFromRealDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dev.Close()
-	p := NewDeployPane()
-	p.SetSize(120, 8)
+	p := NewDeployPane(DefaultStyles())
 	p.Start(tg, []string{"bin-default"})
 	var progress int
 	inst, err := dev.Deploy(context.Background(), remote.File{Path: bin}, "bin-default", func(ev remote.Event) {
 		if _, ok := ev.(remote.Progress); ok {
 			progress++
 		}
-		p.Update(DeployEventMsg{Index: 0, Event: ev})
+		p.Push(0, ev)
 	})
-	p.Update(DeployDoneMsg{Index: 0, Installed: inst, Err: err})
+	p.Done(0, inst, err)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := plain(p.View())
+	s := plain(unframed(p, 120, 8))
 	for _, w := range []string{"✓ connect → ✓ upload → ✓ verify → ✓ install", "installed " + filepath.Join(dir, "bin-default"), "sha256 " + hex.EncodeToString(sum[:])[:12]} {
 		if !strings.Contains(s, w) {
 			t.Errorf("lacks %q:\n%s", w, s)
