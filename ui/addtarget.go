@@ -23,14 +23,13 @@ import (
 // target with the reason for every value, and on confirmation appends it
 // to targets.toml and emits TargetAddedMsg so the root reloads its list.
 //
-// It is self-contained: the root creates it, forwards messages while it is
-// open, and closes it on TargetAddedMsg or AddTargetClosedMsg.
+// The root opens it as a dialog; it closes once the target was added or
+// the user gave up.
 type AddTarget struct {
 	opts AddTargetOptions
 	keys addTargetKeys
 
 	width, height int
-	focused       bool
 
 	state addState
 	form  *huh.Form
@@ -68,17 +67,10 @@ type AddTargetOptions struct {
 	Append func(path string, t targets.Target, reasons ...detect.Reason) error
 	// Styles draw the form; nil means DefaultStyles.
 	Styles *Styles
+	// Added is what follows a target appended to path (the root reloads
+	// its configuration); nil means nothing.
+	Added func(t targets.Target, path string) tea.Cmd
 }
-
-// TargetAddedMsg says a target was appended to Path; the root reloads the
-// configuration and can choose Target.Name.
-type TargetAddedMsg struct {
-	Target targets.Target
-	Path   string
-}
-
-// AddTargetClosedMsg says the user closed the form without adding.
-type AddTargetClosedMsg struct{}
 
 type addState int
 
@@ -136,15 +128,8 @@ func NewAddTarget(o AddTargetOptions) *AddTarget {
 	return a
 }
 
-func (a *AddTarget) Title() string         { return "Add target" }
-func (a *AddTarget) Focus()                { a.focused = true }
-func (a *AddTarget) Blur()                 { a.focused = false }
-func (a *AddTarget) KeyMap() help.KeyMap   { return a.keys }
-func (a *AddTarget) Result() detect.Result { return a.result }
-
-// Capturing reports that keys go to a text field, so the root must not
-// treat letters as global shortcuts.
-func (a *AddTarget) Capturing() bool { return a.state == addAsk || a.state == addReview }
+func (a *AddTarget) Title() string       { return "Add target" }
+func (a *AddTarget) KeyMap() help.KeyMap { return a.keys }
 
 func (a *AddTarget) SetSize(w, h int) {
 	a.width, a.height = w, h
@@ -276,9 +261,14 @@ func (a *AddTarget) stopDetect() {
 	}
 }
 
-// Update handles keys and the probe's result. It returns TargetAddedMsg or
-// AddTargetClosedMsg as commands for the root.
-func (a *AddTarget) Update(msg tea.Msg) tea.Cmd {
+// Update handles keys and the probe's result; done reports that the form
+// added a target or was closed.
+func (a *AddTarget) Update(msg tea.Msg) (cmd tea.Cmd, done bool) {
+	cmd = a.update(msg)
+	return cmd, a.state == addDone
+}
+
+func (a *AddTarget) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case detectedMsg:
 		if msg.job != a.job || a.state != addDetecting {
@@ -297,7 +287,7 @@ func (a *AddTarget) Update(msg tea.Msg) tea.Cmd {
 		if key.Matches(msg, a.keys.Close) {
 			a.stopDetect()
 			a.state = addDone
-			return func() tea.Msg { return AddTargetClosedMsg{} }
+			return nil
 		}
 		if a.state == addFailed && key.Matches(msg, a.keys.Retry) {
 			a.keys.Retry.SetEnabled(false)
@@ -317,7 +307,7 @@ func (a *AddTarget) Update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmd, a.submitted())
 	case huh.StateAborted:
 		a.state = addDone
-		return func() tea.Msg { return AddTargetClosedMsg{} }
+		return nil
 	}
 	return cmd
 }
@@ -340,7 +330,7 @@ func (a *AddTarget) submitted() tea.Cmd {
 	case addReview:
 		if !a.confirm {
 			a.state = addDone
-			return func() tea.Msg { return AddTargetClosedMsg{} }
+			return nil
 		}
 		t := a.result.Target
 		t.Name = strings.TrimSpace(a.name)
@@ -349,8 +339,10 @@ func (a *AddTarget) submitted() tea.Cmd {
 			return nil
 		}
 		a.state, a.added = addDone, t
-		path := a.opts.ConfigPath
-		return func() tea.Msg { return TargetAddedMsg{Target: t, Path: path} }
+		if a.opts.Added == nil {
+			return nil
+		}
+		return a.opts.Added(t, a.opts.ConfigPath)
 	}
 	return nil
 }

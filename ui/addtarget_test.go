@@ -24,28 +24,39 @@ import (
 )
 
 // addHarness hosts the form the way the root does: forwards messages and
-// ends when the form reports that it added a target or was closed.
+// ends when the form reports that it is done, having added a target or
+// been closed.
 type addHarness struct {
 	a      *AddTarget
-	added  *TargetAddedMsg
+	added  *addedTarget
 	closed bool
 }
 
-func (h *addHarness) Init() tea.Cmd { return h.a.Init() }
+// addedTarget is what the form handed to Added.
+type addedTarget struct {
+	Target targets.Target
+	Path   string
+}
+
+func (h *addHarness) Init() tea.Cmd {
+	h.a.opts.Added = func(t targets.Target, path string) tea.Cmd {
+		h.added = &addedTarget{t, path}
+		return nil
+	}
+	return h.a.Init()
+}
 
 func (h *addHarness) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case TargetAddedMsg:
-		h.added = &msg
-		return h, tea.Quit
-	case AddTargetClosedMsg:
-		h.closed = true
-		return h, tea.Quit
-	case tea.WindowSizeMsg:
+	if msg, ok := msg.(tea.WindowSizeMsg); ok {
 		h.a.SetSize(msg.Width, msg.Height)
 		return h, nil
 	}
-	return h, h.a.Update(msg)
+	cmd, done := h.a.Update(msg)
+	if done {
+		h.closed = h.added == nil
+		return h, tea.Batch(cmd, tea.Quit)
+	}
+	return h, cmd
 }
 
 func (h *addHarness) View() tea.View { return tea.NewView(h.a.View()) }
@@ -169,7 +180,7 @@ func TestAddTargetDetectsAndAppends(t *testing.T) {
 		t.Errorf("probed %+v", probed)
 	}
 	if h.added == nil || h.added.Target.Name != "pi5-desk" || h.added.Path != path {
-		t.Fatalf("TargetAddedMsg = %+v", h.added)
+		t.Fatalf("added %+v", h.added)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

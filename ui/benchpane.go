@@ -194,6 +194,9 @@ func (p *BenchPane) Push(ev bench.Event) {
 	}
 }
 
+// Phase says what the session is doing, in words ("" before it began).
+func (p *BenchPane) Phase() string { return p.phase }
+
 // Cancel marks the session stopped by the user: no round is running.
 func (p *BenchPane) Cancel() {
 	p.phase = "cancelled"

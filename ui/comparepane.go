@@ -258,26 +258,7 @@ func (p *ComparePane) body() string {
 		nameW, subW, colW = p.widths(head, body)
 	}
 	nameW = min(nameW, max(12, p.w/3))
-	// Which columns fit from p.left on; the leftmost scroll position that
-	// still shows the last column bounds p.left.
-	maxLeft := len(colW) - 1
-	for l := len(colW) - 1; l >= 0; l-- {
-		if nameW+sumWidths(colW[l:], 0)+2*len(colW[l:]) <= p.w {
-			maxLeft = l
-		} else {
-			break
-		}
-	}
-	p.left = min(p.left, maxLeft)
-	var cols []int
-	used := nameW
-	for i := p.left; i < len(colW); i++ {
-		if used+2+colW[i] > p.w && len(cols) > 0 {
-			break
-		}
-		cols = append(cols, i)
-		used += 2 + colW[i]
-	}
+	cols := p.visibleColumns(nameW, colW)
 	more := len(cols) > 0 && cols[len(cols)-1] < len(colW)-1
 	render := func(l cmpLine) string {
 		if l.text != "" {
@@ -322,6 +303,31 @@ func (p *ComparePane) body() string {
 		out = append(out, strings.Repeat(" ", p.w))
 	}
 	return strings.Join(out, "\n")
+}
+
+// visibleColumns is the profile columns that fit beside a name column of
+// nameW from p.left on; the leftmost scroll position that still shows
+// the last column bounds p.left.
+func (p *ComparePane) visibleColumns(nameW int, colW []int) []int {
+	maxLeft := len(colW) - 1
+	for l := len(colW) - 1; l >= 0; l-- {
+		if nameW+sumWidths(colW[l:], 0)+2*len(colW[l:]) <= p.w {
+			maxLeft = l
+		} else {
+			break
+		}
+	}
+	p.left = min(p.left, maxLeft)
+	var cols []int
+	used := nameW
+	for i := p.left; i < len(colW); i++ {
+		if used+2+colW[i] > p.w && len(cols) > 0 {
+			break
+		}
+		cols = append(cols, i)
+		used += 2 + colW[i]
+	}
+	return cols
 }
 
 // widths measures the name column, each profile column's sub-cells, and

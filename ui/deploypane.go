@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -214,44 +212,6 @@ func (p *DeployPane) ConnectFailed(err error) {
 			p.Done(i, remote.Installed{}, err)
 		}
 	}
-}
-
-// Running reports whether some binary is still being deployed.
-func (p *DeployPane) Running() bool {
-	for _, b := range p.items {
-		if !b.done {
-			return true
-		}
-	}
-	return false
-}
-
-// DeployErrorText says what a deploy error means for the user, then the
-// error itself: the kind first (auth, unreachable, disk full…), since the
-// full text can be long.
-func DeployErrorText(err error) string {
-	var ue *remote.UnknownHostError
-	var ce *remote.HostKeyChangedError
-	what := ""
-	switch {
-	case errors.As(err, &ue):
-		what = "unknown host key " + ue.Fingerprint
-	case errors.As(err, &ce):
-		what = "HOST KEY CHANGED (possible man-in-the-middle)"
-	case errors.Is(err, context.Canceled):
-		what = "cancelled: the device keeps its previous binary"
-	case errors.Is(err, remote.ErrDisconnected):
-		what = "connection lost: the device keeps its previous binary"
-	case errors.Is(err, remote.ErrNotTrusted):
-		what = "host key not trusted"
-	default:
-		what = errorWords(err)
-	}
-	msg := strings.Join(strings.Fields(err.Error()), " ")
-	if what == "" {
-		return msg
-	}
-	return what + " — " + msg
 }
 
 // View draws the pane in its frame at exactly the size SetSize gave.

@@ -27,7 +27,7 @@ import (
 func newFlowModel(t *testing.T, w, h int) *Model {
 	t.Helper()
 	m := newTestModel(t, w, h)
-	m.device = func(ctx context.Context, _ targets.Target) (remote.Device, error) {
+	m.env.device = func(ctx context.Context, _ targets.Target) (remote.Device, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
@@ -52,13 +52,13 @@ func builtRelease(t *testing.T, m *Model) {
 	t.Helper()
 	tickProfiles(t, m, "release")
 	keys(m, "d")
-	if m.job == nil || !m.job.running() {
+	if buildTask(m) == nil || !buildTask(m).running() {
 		t.Fatalf("d did not start the build; notice %q", m.notice)
 	}
 	res := build.Result{Target: "local-arm64", Profile: "release", Output: ".armbench/out/local-arm64/release/workload", Duration: 800 * time.Millisecond,
 		Artifact: &build.Artifact{Path: ".armbench/out/local-arm64/release/workload", Size: 1 << 20, SHA256: sum, Static: true, Stripped: true}}
-	send(m, jobBatchMsg{id: m.job.id, events: []jobEvent{{0, build.Finished{Result: res}}}, closed: true})
-	if m.act == nil || m.act.kind != actDeploy || !m.act.running() {
+	send(m, taskMsg{id: buildTask(m).id, events: []any{buildEvent{0, build.Finished{Result: res}}}, closed: true})
+	if actTask(m) == nil || actTask(m).kind != "deploy" || !actTask(m).running() {
 		t.Fatalf("no deploy after a successful build; notice %q", m.notice)
 	}
 }
@@ -79,15 +79,15 @@ func TestDeployScreen(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
 			m := newFlowModel(t, sz[0], sz[1])
 			builtRelease(t, m)
-			if m.main != paneDeploy {
-				t.Errorf("main area shows %s during a deploy", m.main)
+			if m.main.shown != paneDeploy {
+				t.Errorf("main area shows %s during a deploy", m.main.shown)
 			}
-			id := m.act.id
+			id := actTask(m).id
 			evs := deployEvents("connect", "upload", "verify", "install")
 			evs = append(evs, deployDoneEvent{i: 0, inst: remote.Installed{
 				Path: "/home/pi/armbench/workload-release", SHA256: sum, Previous: "/home/pi/armbench/workload-release.prev",
 				Duration: 1234 * time.Millisecond, WireBytes: 300 << 10}})
-			send(m, activityMsg{id: id, events: evs, closed: true})
+			send(m, taskMsg{id: id, events: evs, closed: true})
 			scr := screen(m)
 			for _, want := range []string{"deployed local-arm64 × release", "installed /home/pi/armbench/workload-release", "sha256 " + sum[:12]} {
 				if !strings.Contains(plain(scr), want) {
@@ -102,7 +102,7 @@ func TestDeployScreen(t *testing.T) {
 func TestDeployUnchanged(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
 	builtRelease(t, m)
-	send(m, activityMsg{id: m.act.id, events: []any{deployDoneEvent{i: 0, inst: remote.Installed{
+	send(m, taskMsg{id: actTask(m).id, events: []any{deployDoneEvent{i: 0, inst: remote.Installed{
 		Path: "/home/pi/armbench/workload-release", SHA256: sum, Skipped: true, Duration: 40 * time.Millisecond}}}, closed: true})
 	if s := plain(screen(m)); !strings.Contains(s, "deployed local-arm64 × release in 0.0s: unchanged /home/pi/armbench/workload-release") ||
 		!strings.Contains(s, "already on the device") {
@@ -135,7 +135,7 @@ func TestDeployErrors(t *testing.T) {
 			if c.connect {
 				ev = connectFailed{err: c.err}
 			}
-			send(m, activityMsg{id: m.act.id, events: []any{ev}, closed: true})
+			send(m, taskMsg{id: actTask(m).id, events: []any{ev}, closed: true})
 			s := plain(screen(m))
 			for _, w := range c.want {
 				if !strings.Contains(s, w) {
@@ -154,8 +154,8 @@ func TestDeployNotAfterFailedBuild(t *testing.T) {
 	tickProfiles(t, m, "release")
 	keys(m, "d")
 	res := build.Result{Profile: "release", Err: errors.New("exit status 1")}
-	send(m, jobBatchMsg{id: m.job.id, events: []jobEvent{{0, build.Finished{Result: res}}}, closed: true})
-	if m.act != nil {
+	send(m, taskMsg{id: buildTask(m).id, events: []any{buildEvent{0, build.Finished{Result: res}}}, closed: true})
+	if actTask(m) != nil {
 		t.Fatal("deployed after a failed build")
 	}
 	if !strings.Contains(m.notice, "not deployed: the build of release failed") {
@@ -182,8 +182,8 @@ func TestHostKeyPrompt(t *testing.T) {
 	key := testHostKey(t)
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	unknown := &remote.UnknownHostError{Host: "[pi5.local]:2222", KeyType: key.Type(), Fingerprint: "SHA256:q5xWIj0I9v0Gc5c0pPd1bJ2m8Xb7dD8a3n0S4w8yJ0o", Key: key, File: "~/.ssh/known_hosts"}
-	first := m.act.id
-	send(m, activityMsg{id: first, events: []any{connectFailed{err: &remote.OpError{Op: "connect", Target: "local-arm64", Err: unknown}}}, closed: true})
+	first := actTask(m).id
+	send(m, taskMsg{id: first, events: []any{connectFailed{err: &remote.OpError{Op: "connect", Target: "local-arm64", Err: unknown}}}, closed: true})
 	golden(t, "hostkey_100x30", screen(m))
 	s := plain(screen(m))
 	for _, w := range []string{"[pi5.local]:2222", "ssh-ed25519", unknown.Fingerprint, "y trust and connect"} {
@@ -203,7 +203,7 @@ func TestHostKeyPrompt(t *testing.T) {
 	if err != nil || !strings.Contains(string(data), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))) {
 		t.Fatalf("known_hosts after y: %q, %v", data, err)
 	}
-	if m.act.id == first || !m.act.running() || m.act.kind != actDeploy {
+	if actTask(m).id == first || !actTask(m).running() || actTask(m).kind != "deploy" {
 		t.Errorf("no new deploy after trusting the key")
 	}
 }
@@ -212,7 +212,7 @@ func TestHostKeyDeclined(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
 	builtRelease(t, m)
 	unknown := &remote.UnknownHostError{Host: "pi5.local", KeyType: "ssh-ed25519", Fingerprint: "SHA256:abc", File: filepath.Join(t.TempDir(), "kh")}
-	send(m, activityMsg{id: m.act.id, events: []any{connectFailed{err: unknown}}, closed: true})
+	send(m, taskMsg{id: actTask(m).id, events: []any{connectFailed{err: unknown}}, closed: true})
 	cmd := send(m, press("n"))
 	if cmd == nil {
 		t.Fatal("n did not answer the prompt")
@@ -220,7 +220,7 @@ func TestHostKeyDeclined(t *testing.T) {
 	if next := send(m, cmd()); next != nil {
 		t.Error("n started something")
 	}
-	if m.hostKey != nil {
+	if top[*HostKeyPrompt](m) != nil {
 		t.Error("prompt still open after n")
 	}
 	s := plain(screen(m))
@@ -236,7 +236,7 @@ func TestHostKeyChangedScreen(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
 	builtRelease(t, m)
 	changed := &remote.HostKeyChangedError{Host: "[pi5.local]:2222", KeyType: "ssh-ed25519", Fingerprint: "SHA256:new0fingerprint", File: "known_hosts", Line: 3}
-	send(m, activityMsg{id: m.act.id, events: []any{connectFailed{err: changed}}, closed: true})
+	send(m, taskMsg{id: actTask(m).id, events: []any{connectFailed{err: changed}}, closed: true})
 	golden(t, "hostkey_changed_100x30", screen(m))
 	s := plain(screen(m))
 	for _, w := range []string{"WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!", "SHA256:new0fingerprint", "Offending key in known_hosts:3", "Host key verification failed."} {
@@ -248,11 +248,11 @@ func TestHostKeyChangedScreen(t *testing.T) {
 		t.Error("a changed key must not be offered for trust")
 	}
 	keys(m, "y")
-	if m.hostChanged == nil {
+	if top[*hostChangedDialog](m) == nil {
 		t.Error("y dismissed the changed-key screen")
 	}
 	keys(m, "esc")
-	if m.hostChanged != nil {
+	if top[*hostChangedDialog](m) != nil {
 		t.Error("esc did not close it")
 	}
 }
@@ -261,11 +261,13 @@ func TestPassphrasePrompt(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
 	asked := make(chan passphraseReply, 1)
 	go func() {
-		p, err := m.asker.ask("/home/u/.ssh/id_ed25519")
+		p, err := m.env.asker.ask("/home/u/.ssh/id_ed25519")
 		asked <- passphraseReply{p, err}
 	}()
 	msg := m.Init()() // the listener hands the engine's request to Update
-	send(m, msg)
+	if cmd := send(m, msg); cmd == nil {
+		t.Error("no listener for the next request")
+	}
 	for _, r := range "s3cret" {
 		send(m, tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
@@ -274,9 +276,7 @@ func TestPassphrasePrompt(t *testing.T) {
 		t.Errorf("passphrase not masked:\n%s", s)
 	}
 	golden(t, "passphrase_100x30", screen(m))
-	if cmd := send(m, press("enter")); cmd == nil {
-		t.Error("no new listener after the answer")
-	}
+	send(m, press("enter"))
 	select {
 	case r := <-asked:
 		if string(r.pass) != "s3cret" || r.err != nil {
@@ -285,7 +285,7 @@ func TestPassphrasePrompt(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the engine's callback never returned")
 	}
-	if m.pass != nil {
+	if top[*passphrasePrompt](m) != nil {
 		t.Error("prompt still open")
 	}
 }
@@ -294,7 +294,7 @@ func TestPassphraseGivesUpOnQuit(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
 	done := make(chan error, 1)
 	go func() {
-		_, err := m.asker.ask("key")
+		_, err := m.env.asker.ask("key")
 		done <- err
 	}()
 	send(m, m.Init()())
@@ -315,23 +315,23 @@ func TestBenchScreens(t *testing.T) {
 			m := newFlowModel(t, sz[0], sz[1])
 			tickProfiles(t, m, "default", "single-core")
 			keys(m, "r")
-			if m.act == nil || m.act.kind != actBench {
+			if actTask(m) == nil || actTask(m).kind != "bench" {
 				t.Fatalf("r did not start a bench; notice %q", m.notice)
 			}
 			var evs []any
 			for _, ev := range sessionEvents() {
 				evs = append(evs, ev)
 			}
-			send(m, activityMsg{id: m.act.id, events: evs})
+			send(m, taskMsg{id: actTask(m).id, events: evs})
 			golden(t, fmt.Sprintf("bench_%dx%d", sz[0], sz[1]), screen(m))
 
 			run := &bench.Run{ID: "20261127-120000-local-arm64", Dir: ".armbench/runs/20261127-120000-local-arm64"}
-			send(m, activityMsg{id: m.act.id, events: []any{
+			send(m, taskMsg{id: actTask(m).id, events: []any{
 				bench.Finished{Run: run},
 				benchResult{run: run, tab: compareTable(t)},
 			}, closed: true})
-			if m.main != paneCompare {
-				t.Errorf("main area shows %s after the bench", m.main)
+			if m.main.shown != paneCompare {
+				t.Errorf("main area shows %s after the bench", m.main.shown)
 			}
 			s := plain(screen(m))
 			if !strings.Contains(s, "stored in .armbench/runs/20261127-120000-local-arm64") {
@@ -348,11 +348,11 @@ func TestBenchCompareFails(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
 	tickProfiles(t, m, "default", "single-core")
 	keys(m, "r")
-	if m.act == nil || m.act.kind != actBench {
+	if actTask(m) == nil || actTask(m).kind != "bench" {
 		t.Fatalf("r did not start a bench; notice %q", m.notice)
 	}
 	run := &bench.Run{ID: "20261127-120000-local-arm64", Dir: ".armbench/runs/20261127-120000-local-arm64"}
-	send(m, activityMsg{id: m.act.id, events: []any{
+	send(m, taskMsg{id: actTask(m).id, events: []any{
 		bench.Finished{Run: run},
 		benchResult{run: run, err: errors.New("no results for single-core")},
 	}, closed: true})
@@ -360,27 +360,27 @@ func TestBenchCompareFails(t *testing.T) {
 	if !strings.Contains(s, "bench ran, but comparing the results failed: no results for single-core") {
 		t.Errorf("status does not say the comparison failed:\n%s", s)
 	}
-	if m.main != paneBench || !strings.Contains(s, "stored in .armbench/runs/20261127-120000-local-arm64") {
-		t.Errorf("main area %s, or the stored run's path is not shown:\n%s", m.main, s)
+	if m.main.shown != paneBench || !strings.Contains(s, "stored in .armbench/runs/20261127-120000-local-arm64") {
+		t.Errorf("main area %s, or the stored run's path is not shown:\n%s", m.main.shown, s)
 	}
 }
 
 func TestBenchNeedsTickedProfiles(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
-	if m.keys.Bench.Enabled() {
+	if actionKey(m, "r").Enabled() {
 		t.Error("r offered with nothing ticked")
 	}
 	keys(m, "r")
-	if m.act != nil || !strings.Contains(m.notice, "tick one or more profiles") {
-		t.Errorf("r with nothing ticked: act %v, notice %q", m.act, m.notice)
+	if actTask(m) != nil || !strings.Contains(m.notice, "tick one or more profiles") {
+		t.Errorf("r with nothing ticked: act %v, notice %q", actTask(m), m.notice)
 	}
 	tickProfiles(t, m, "release")
-	if !m.keys.Bench.Enabled() {
+	if !actionKey(m, "r").Enabled() {
 		t.Error("r not offered with a profile ticked")
 	}
 	keys(m, "r")
-	if m.act == nil || !strings.Contains(m.notice, "a comparison needs two or more") {
-		t.Errorf("one profile: act %v, notice %q", m.act, m.notice)
+	if actTask(m) == nil || !strings.Contains(m.notice, "a comparison needs two or more") {
+		t.Errorf("one profile: act %v, notice %q", actTask(m), m.notice)
 	}
 }
 
@@ -388,8 +388,8 @@ func TestCancelBenchDropsLateEvents(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
 	tickProfiles(t, m, "default", "single-core")
 	keys(m, "r")
-	a := m.act
-	if !m.keys.Cancel.Enabled() || m.keys.Bench.Enabled() || m.keys.Deploy.Enabled() {
+	a := actTask(m)
+	if !m.keys.Cancel.Enabled() || actionKey(m, "r").Enabled() || actionKey(m, "d").Enabled() {
 		t.Error("while benching only x should be offered")
 	}
 	keys(m, "x")
@@ -402,7 +402,7 @@ func TestCancelBenchDropsLateEvents(t *testing.T) {
 		t.Fatal("the bench goroutine did not stop")
 	}
 	before := plain(screen(m))
-	send(m, activityMsg{id: a.id, events: []any{bench.RunStarted{Profile: "default", Round: 5, Rounds: 7}}})
+	send(m, taskMsg{id: a.id, events: []any{bench.RunStarted{Profile: "default", Round: 5, Rounds: 7}}})
 	if after := plain(screen(m)); after != before {
 		t.Errorf("a cancelled bench's late event changed the screen")
 	}
@@ -418,8 +418,8 @@ func TestMainAreaKeys(t *testing.T) {
 	m := newFlowModel(t, 80, 24)
 	for k, id := range map[string]paneID{"2": paneDeploy, "3": paneBench, "4": paneCompare, "1": paneLog} {
 		keys(m, k)
-		if m.main != id || m.focused().id != id {
-			t.Errorf("%s: main %s, focus %s", k, m.main, m.focused().id)
+		if m.main.shown != id || m.focused().id != id {
+			t.Errorf("%s: main %s, focus %s", k, m.main.shown, m.focused().id)
 		}
 	}
 	keys(m, "4")
@@ -449,24 +449,24 @@ func TestTargetAddedReloads(t *testing.T) {
 	m := New(Options{Config: cfg, Profiles: fixtureProfiles()})
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	cmd := send(m, press("a"))
-	if m.addTarget == nil || cmd == nil {
+	if top[*AddTarget](m) == nil || cmd == nil {
 		t.Fatal("a did not open the form")
 	}
 	if !strings.Contains(plain(screen(m)), "Add a target") {
 		t.Errorf("form not shown:\n%s", plain(screen(m)))
 	}
-	// What the form does on confirmation: append, then say so.
+	// What the form does on confirmation: append, then hand over to
+	// Added, which reloads off the Update loop.
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprint(f, "\n[[target]]\nname = \"pi4\"\nhost = \"raspberrypi.local\"\nuser = \"pi\"\ngoarch = \"arm64\"\n")
 	f.Close()
-	reload := send(m, TargetAddedMsg{Target: targets.Target{Name: "pi4", GOARCH: "arm64", GOARM64: "v8.0"}, Path: path})
+	form := top[*AddTarget](m)
+	reload := form.opts.Added(targets.Target{Name: "pi4", GOARCH: "arm64", GOARM64: "v8.0"}, path)
+	m.closeOverlay(form) // the form's Update reports done once it appended
 	send(m, reload())
-	if m.addTarget != nil {
-		t.Error("form still open")
-	}
 	if got, ok := m.targets.Chosen(); !ok || got.Name != "pi4" {
 		t.Errorf("chosen %q after adding pi4", got.Name)
 	}
@@ -489,17 +489,17 @@ func TestAddTargetSeedsFromEmbedded(t *testing.T) {
 	m := New(Options{Config: cfg, Profiles: fixtureProfiles(), Embedded: embedded})
 	send(m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	keys(m, "a")
-	if m.addTarget == nil {
+	if top[*AddTarget](m) == nil {
 		t.Fatal("no form")
 	}
-	if got := m.addTarget.opts.ConfigPath; got != "targets.toml" {
+	if got := top[*AddTarget](m).opts.ConfigPath; got != "targets.toml" {
 		t.Errorf("config path %q", got)
 	}
 	pi := targets.Target{Name: "pi4", Host: "raspberrypi.local", User: "pi", GOOS: "linux", GOARCH: "arm64", GOARM64: "v8.0"}
-	if err := m.addTarget.opts.Append("targets.toml", pi); err != nil {
+	if err := top[*AddTarget](m).opts.Append("targets.toml", pi); err != nil {
 		t.Fatal(err)
 	}
-	send(m, send(m, TargetAddedMsg{Target: pi, Path: "targets.toml"})())
+	send(m, top[*AddTarget](m).opts.Added(pi, "targets.toml")())
 	names := []string{}
 	for _, tg := range m.common.Config.Targets {
 		names = append(names, tg.Name)
@@ -514,32 +514,38 @@ func TestAddTargetSeedsFromEmbedded(t *testing.T) {
 func TestDeployFocusedProfile(t *testing.T) {
 	m := newFlowModel(t, 100, 30)
 	keys(m, "tab", "down")
-	if !m.keys.Deploy.Enabled() {
+	if !actionKey(m, "d").Enabled() {
 		t.Fatal("d not offered for the focused profile")
 	}
 	keys(m, "d")
-	if m.job == nil || strings.Join(m.job.profiles, ",") != "release" {
-		t.Fatalf("d built %v, want the focused release", m.job)
+	if buildTask(m) == nil || strings.Join(buildTask(m).profiles, ",") != "release" {
+		t.Fatalf("d built %v, want the focused release", buildTask(m))
 	}
-	if m.afterBuild == nil {
+	b := buildTask(m)
+	if buildOf(b).then == nil {
 		t.Error("no deploy queued after the build")
 	}
 	keys(m, "x")
-	if m.afterBuild != nil || m.job.running() {
-		t.Error("x left the build or its deploy pending")
+	if b.running() {
+		t.Error("x left the build running")
+	}
+	// The build's last batch arrives late: dropped, so no deploy starts.
+	send(m, taskMsg{id: b.id, closed: true})
+	if actTask(m) != nil || m.busy() {
+		t.Error("x left the deploy pending")
 	}
 }
 
 func TestCancelDeploy(t *testing.T) {
 	m := newFlowModel(t, 120, 30)
 	builtRelease(t, m)
-	a := m.act
-	send(m, activityMsg{id: a.id, events: deployEvents("connect")})
+	a := actTask(m)
+	send(m, taskMsg{id: a.id, events: deployEvents("connect")})
 	keys(m, "x")
 	if a.running() {
 		t.Fatal("x did not cancel the deploy")
 	}
-	send(m, activityMsg{id: a.id, events: []any{deployDoneEvent{i: 0, inst: remote.Installed{Path: "/late"}}}, closed: true})
+	send(m, taskMsg{id: a.id, events: []any{deployDoneEvent{i: 0, inst: remote.Installed{Path: "/late"}}}, closed: true})
 	s := plain(screen(m))
 	for _, w := range []string{"cancelled deploy of local-arm64 × release", "the device keeps its previous binary"} {
 		if !strings.Contains(s, w) {

@@ -4,9 +4,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
@@ -105,4 +107,47 @@ func unframed(p interface {
 }, w, h int) string {
 	p.SetSize(w+2, h+2)
 	return p.body()
+}
+
+// lastOf is the latest task for which is holds, or nil.
+func lastOf(m *Model, is func(*task) bool) *task {
+	for i := len(m.tasks.all) - 1; i >= 0; i-- {
+		if t := m.tasks.all[i]; is(t) {
+			return t
+		}
+	}
+	return nil
+}
+
+// buildTask is the latest build, actTask the latest other task.
+func buildTask(m *Model) *task { return lastOf(m, func(t *task) bool { return t.kind == "build" }) }
+func actTask(m *Model) *task   { return lastOf(m, func(t *task) bool { return t.kind != "build" }) }
+
+func buildOf(t *task) *buildFlow { return t.flow.(*buildFlow) }
+
+// runOf is what the latest run or rollback acted on.
+func runOf(m *Model) *runChoice {
+	switch f := actTask(m).flow.(type) {
+	case *runFlow:
+		return &f.choice
+	case *rollbackFlow:
+		return &f.choice
+	}
+	return nil
+}
+
+// top is the top dialog when it is a T.
+func top[T overlay](m *Model) T {
+	o, _ := m.topOverlay().(T)
+	return o
+}
+
+// actionKey is the key of the action bound to k.
+func actionKey(m *Model, k string) key.Binding {
+	for _, a := range m.actions {
+		if slices.Contains(a.key.Keys(), k) {
+			return a.key
+		}
+	}
+	panic("no action on " + k)
 }

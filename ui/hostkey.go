@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -15,9 +16,8 @@ import (
 // fingerprint, with y to trust and n (or esc) to refuse. A yes appends
 // exactly the key shown (remote.TrustKey), never one fetched again.
 //
-// It is self-contained: the root model opens it on a
-// *remote.UnknownHostError, routes key presses to Update, and acts on the
-// HostKeyAnswerMsg and HostKeyTrustedMsg it produces.
+// The root opens it as a dialog on a *remote.UnknownHostError and acts on
+// the HostKeyTrustedMsg or HostKeyDeclinedMsg it produces.
 type HostKeyPrompt struct {
 	w, h   int
 	target targets.Target
@@ -65,31 +65,32 @@ func NewHostKeyPrompt(st *Styles, t targets.Target, e *remote.UnknownHostError, 
 	}
 }
 
-// Keys returns the prompt's bindings, for bubbles/help.
-func (p *HostKeyPrompt) Keys() HostKeyKeys { return p.keys }
+func (p *HostKeyPrompt) Title() string       { return "Host key" }
+func (p *HostKeyPrompt) KeyMap() help.KeyMap { return p.keys }
 
 // SetSize sets the size View draws.
 func (p *HostKeyPrompt) SetSize(w, h int) { p.w, p.h = max(w, 0), max(h, 0) }
 
-// Update answers on y or n: it returns a command producing
-// HostKeyTrustedMsg (after appending the key) or HostKeyDeclinedMsg.
-func (p *HostKeyPrompt) Update(msg tea.Msg) (*HostKeyPrompt, tea.Cmd) {
+// Update answers on y or n, which closes the prompt: it returns a command
+// producing HostKeyTrustedMsg (after appending the key) or
+// HostKeyDeclinedMsg.
+func (p *HostKeyPrompt) Update(msg tea.Msg) (tea.Cmd, bool) {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
-		return p, nil
+		return nil, false
 	}
 	t, e, o := p.target, p.err, p.opts
 	switch {
 	case key.Matches(k, p.keys.Yes):
 		// File I/O: in the command, never in Update.
-		return p, func() tea.Msg {
+		return func() tea.Msg {
 			hk, err := remote.TrustKey(t, o, e)
 			return HostKeyTrustedMsg{Target: t, Key: hk, Err: err}
-		}
+		}, true
 	case key.Matches(k, p.keys.No):
-		return p, func() tea.Msg { return HostKeyDeclinedMsg{Target: t, Key: e} }
+		return func() tea.Msg { return HostKeyDeclinedMsg{Target: t, Key: e} }, true
 	}
-	return p, nil
+	return nil, false
 }
 
 // View draws the prompt at exactly the size SetSize gave.

@@ -66,10 +66,10 @@ func TestHostKeyPromptGolden(t *testing.T) {
 func TestHostKeyPromptYesTrustsExactlyThatKey(t *testing.T) {
 	d, ue := unknownHost(t)
 	p := NewHostKeyPrompt(DefaultStyles(), d.Target, ue, hostKeyTestOpts)
-	if _, cmd := p.Update(press("x")); cmd != nil {
+	if cmd, _ := p.Update(press("x")); cmd != nil {
 		t.Error("x answered the prompt")
 	}
-	_, cmd := p.Update(press("y"))
+	cmd, _ := p.Update(press("y"))
 	if cmd == nil {
 		t.Fatal("y did nothing")
 	}
@@ -92,7 +92,7 @@ func TestHostKeyPromptNoWritesNothing(t *testing.T) {
 	d, ue := unknownHost(t)
 	p := NewHostKeyPrompt(DefaultStyles(), d.Target, ue, hostKeyTestOpts)
 	for _, k := range []string{"n", "esc"} {
-		_, cmd := p.Update(press(k))
+		cmd, _ := p.Update(press(k))
 		if cmd == nil {
 			t.Fatalf("%s did nothing", k)
 		}

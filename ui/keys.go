@@ -1,19 +1,17 @@
 package ui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+)
 
-// GlobalKeys work in every pane (unless a text input has the keyboard).
+// GlobalKeys work in every pane (unless a text input has the keyboard);
+// the keys that start something are the actions (actions.go).
 type GlobalKeys struct {
 	Next      key.Binding
 	Prev      key.Binding
-	Build     key.Binding
-	Deploy    key.Binding
-	Bench     key.Binding
-	Run       key.Binding // g: run the deployed binary on the device
-	Rollback  key.Binding // u: restore the previous deployed binary
-	AddTarget key.Binding
 	Cancel    key.Binding
-	ShowLog   key.Binding // 1–4 choose what the main area shows
+	ShowLog   key.Binding // 1–5 choose what the main area shows
 	ShowDep   key.Binding
 	ShowBench key.Binding
 	ShowCmp   key.Binding
@@ -26,12 +24,6 @@ func newGlobalKeys() GlobalKeys {
 	return GlobalKeys{
 		Next:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		Prev:      key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev pane")),
-		Build:     key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "build")),
-		Deploy:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "deploy")),
-		Bench:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "bench"), key.WithDisabled()),
-		Run:       key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "run on device"), key.WithDisabled()),
-		Rollback:  key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "roll back deploy"), key.WithDisabled()),
-		AddTarget: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add target")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build"), key.WithDisabled()),
 		ShowLog:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1-5", "log/deploy/bench/compare/run")),
 		ShowDep:   key.NewBinding(key.WithKeys("2")),
@@ -43,14 +35,34 @@ func newGlobalKeys() GlobalKeys {
 	}
 }
 
-func (k GlobalKeys) bindings() []key.Binding {
-	// tab is left to the full help: at 80 columns the action keys and ?
-	// must stay in view.
-	return []key.Binding{k.Build, k.Deploy, k.Bench, k.Cancel, k.Help, k.Quit}
+// helpKeys merges the focused pane's keys, the actions and the global
+// keys into one key map for bubbles/help.
+type helpKeys struct {
+	pane    help.KeyMap
+	actions []action
+	global  GlobalKeys
 }
 
-func (k GlobalKeys) full() []key.Binding {
-	return []key.Binding{k.Next, k.Prev, k.Build, k.Deploy, k.Bench, k.Run, k.Rollback, k.AddTarget, k.Cancel, k.ShowLog, k.Help, k.Quit}
+func (k helpKeys) ShortHelp() []key.Binding {
+	// tab is left to the full help: at 80 columns the action keys and ?
+	// must stay in view.
+	out := append([]key.Binding(nil), k.pane.ShortHelp()...)
+	for _, a := range k.actions {
+		if a.short {
+			out = append(out, a.key)
+		}
+	}
+	return append(out, k.global.Cancel, k.global.Help, k.global.Quit)
+}
+
+func (k helpKeys) FullHelp() [][]key.Binding {
+	g := k.global
+	col := []key.Binding{g.Next, g.Prev}
+	for _, a := range k.actions {
+		col = append(col, a.key)
+	}
+	col = append(col, g.Cancel, g.ShowLog, g.Help, g.Quit)
+	return append(append([][]key.Binding(nil), k.pane.FullHelp()...), col)
 }
 
 // ListKeys move a cursor in the targets and profiles lists.

@@ -19,6 +19,30 @@ const DefaultLogLines = 100_000
 // hscrollStep is how far ←/→ move the log sideways.
 const hscrollStep = 8
 
+// buildState is where one tab's stream is: a profile's build, or a run.
+type buildState int
+
+const (
+	stateRunning buildState = iota
+	stateOK
+	stateFailed
+	stateCancelled
+)
+
+func (s buildState) String() string {
+	switch s {
+	case stateRunning:
+		return "building"
+	case stateOK:
+		return "ok"
+	case stateFailed:
+		return "FAILED"
+	case stateCancelled:
+		return "cancelled"
+	}
+	return "?"
+}
+
 // logView is one tab of a log pane: one profile's build, or one run.
 type logView struct {
 	name  string

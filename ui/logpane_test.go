@@ -345,7 +345,7 @@ func goBuildXLine(n int) string {
 // status and help) while a build streams into a full 100k-line log.
 func BenchmarkScreen(b *testing.B) {
 	m := New(Options{Config: fixtureConfig(), Profiles: fixtureProfiles()})
-	m.eng.runAll = func(ctx context.Context, plans []profiles.Plan, _ int, _ func(int, build.Event)) []build.Result {
+	m.env.runAll = func(ctx context.Context, plans []profiles.Plan, _ int, _ func(int, build.Event)) []build.Result {
 		<-ctx.Done() // the benchmark feeds the events itself
 		return nil
 	}
@@ -354,25 +354,25 @@ func BenchmarkScreen(b *testing.B) {
 	m.Update(press("down"))
 	m.Update(press("space"))
 	m.Update(press("b"))
-	j := m.job
+	j := buildTask(m)
 	defer j.cancel()
-	evs := make([]jobEvent, DefaultLogLines)
+	evs := make([]any, DefaultLogLines)
 	for n := range evs {
-		evs[n] = jobEvent{0, build.Line{Text: goBuildXLine(n)}}
+		evs[n] = buildEvent{0, build.Line{Text: goBuildXLine(n)}}
 	}
-	m.Update(jobBatchMsg{id: j.id, events: evs})
-	batch := make([]jobEvent, 32)
+	m.Update(taskMsg{id: j.id, events: evs})
+	batch := make([]any, 32)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for k := range batch {
-			batch[k] = jobEvent{0, build.Line{Text: goBuildXLine(i*len(batch) + k)}}
+			batch[k] = buildEvent{0, build.Line{Text: goBuildXLine(i*len(batch) + k)}}
 		}
-		m.Update(jobBatchMsg{id: j.id, events: batch})
+		m.Update(taskMsg{id: j.id, events: batch})
 		_ = m.View()
 	}
 	b.StopTimer()
-	if n := m.log.view(0).lines.len(); n != DefaultLogLines {
+	if n := m.main.log.view(0).lines.len(); n != DefaultLogLines {
 		b.Fatalf("ring holds %d lines, want %d", n, DefaultLogLines)
 	}
 }

@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -52,10 +54,10 @@ var fixedNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 func newTestModel(t *testing.T, w, h int) *Model {
 	t.Helper()
 	m := New(Options{Config: fixtureConfig(), Profiles: fixtureProfiles(), Dir: t.TempDir()})
-	m.now = func() time.Time { return fixedNow }
-	// Pure tests feed build events by hand; the job's goroutine gets a
+	m.env.now = func() time.Time { return fixedNow }
+	// Pure tests feed build events by hand; the build's goroutine gets a
 	// build that reports nothing and ends when cancelled.
-	m.eng.runAll = func(ctx context.Context, plans []profiles.Plan, _ int, _ func(int, build.Event)) []build.Result {
+	m.env.runAll = func(ctx context.Context, plans []profiles.Plan, _ int, _ func(int, build.Event)) []build.Result {
 		<-ctx.Done()
 		return make([]build.Result, len(plans))
 	}
@@ -222,17 +224,17 @@ func TestWrapCommandKeepsQuotedWords(t *testing.T) {
 }
 
 // startBuild presses b and feeds the model the events a build would
-// send, as the job's command would deliver them.
-func startBuild(t *testing.T, m *Model) *job {
+// send, as the task's command would deliver them.
+func startBuild(t *testing.T, m *Model) *task {
 	t.Helper()
 	if cmd := send(m, press("b")); cmd == nil {
 		t.Fatalf("b started nothing; notice %q", m.notice)
 	}
-	if m.job == nil || !m.job.running() {
-		t.Fatal("no running job after b")
+	if buildTask(m) == nil || !buildTask(m).running() {
+		t.Fatal("no running build after b")
 	}
-	t.Cleanup(func() { m.job.cancel() })
-	return m.job
+	t.Cleanup(func() { buildTask(m).cancel() })
+	return buildTask(m)
 }
 
 func TestLogWithCompileErrorAndJump(t *testing.T) {
@@ -242,26 +244,26 @@ func TestLogWithCompileErrorAndJump(t *testing.T) {
 	if m.focused().id != paneLog {
 		t.Fatal("a build should focus the log")
 	}
-	var evs []jobEvent
-	evs = append(evs, jobEvent{0, build.Started{Command: "env GOARCH=arm64 go build ./examples/workload"}})
+	var evs []any
+	evs = append(evs, buildEvent{0, build.Started{Command: "env GOARCH=arm64 go build ./examples/workload"}})
 	for i := 0; i < 40; i++ {
-		evs = append(evs, jobEvent{0, build.Line{Text: "mkdir -p $WORK/b0" + strconv.Itoa(10+i) + "/"}})
+		evs = append(evs, buildEvent{0, build.Line{Text: "mkdir -p $WORK/b0" + strconv.Itoa(10+i) + "/"}})
 	}
 	evs = append(evs,
-		jobEvent{0, build.Line{Stderr: true, Text: "# armbench/examples/workload"}},
-		jobEvent{0, build.Line{Stderr: true, Text: "examples/workload/main.go:12:5: undefined: fooBar"}},
+		buildEvent{0, build.Line{Stderr: true, Text: "# armbench/examples/workload"}},
+		buildEvent{0, build.Line{Stderr: true, Text: "examples/workload/main.go:12:5: undefined: fooBar"}},
 	)
 	for i := 0; i < 30; i++ {
-		evs = append(evs, jobEvent{0, build.Line{Text: "rm -r $WORK/b0" + strconv.Itoa(10+i) + "/"}})
+		evs = append(evs, buildEvent{0, build.Line{Text: "rm -r $WORK/b0" + strconv.Itoa(10+i) + "/"}})
 	}
 	failed := build.Result{Target: "local-arm64", Profile: "release", ExitCode: 1,
 		Duration: 1500 * time.Millisecond, Err: errors.New("build local-arm64/release: exit status 1")}
-	evs = append(evs, jobEvent{0, build.Finished{Result: failed}})
-	if cmd := send(m, jobBatchMsg{id: j.id, events: evs}); cmd == nil {
-		t.Fatal("an open job must keep draining its events")
+	evs = append(evs, buildEvent{0, build.Finished{Result: failed}})
+	if cmd := send(m, taskMsg{id: j.id, events: evs}); cmd == nil {
+		t.Fatal("an open task must keep draining its events")
 	}
-	if cmd := send(m, jobBatchMsg{id: j.id, closed: true}); cmd != nil {
-		t.Fatal("a closed job asked for more events")
+	if cmd := send(m, taskMsg{id: j.id, closed: true}); cmd != nil {
+		t.Fatal("a closed task asked for more events")
 	}
 	keys(m, "e")
 	out := screen(m)
@@ -278,31 +280,31 @@ func TestCancelledBuild(t *testing.T) {
 	m := newTestModel(t, 100, 30)
 	keys(m, "tab", "down", "space", "down", "space")
 	j := startBuild(t, m)
-	send(m, jobBatchMsg{id: j.id, events: []jobEvent{
-		{0, build.Line{Text: "compiling release"}},
-		{1, build.Line{Text: "compiling speed"}},
+	send(m, taskMsg{id: j.id, events: []any{
+		buildEvent{0, build.Line{Text: "compiling release"}},
+		buildEvent{1, build.Line{Text: "compiling speed"}},
 	}})
-	m.now = func() time.Time { return fixedNow.Add(2300 * time.Millisecond) }
+	m.env.now = func() time.Time { return fixedNow.Add(2300 * time.Millisecond) }
 	keys(m, "x")
 	if !j.cancelled || j.running() {
-		t.Fatal("x did not cancel the job")
+		t.Fatal("x did not cancel the build")
 	}
 	if j.ctx.Err() == nil {
-		t.Fatal("x did not cancel the job's context")
+		t.Fatal("x did not cancel the build's context")
 	}
-	// Late messages of the cancelled job are dropped, not drawn.
+	// Late messages of the cancelled build are dropped, not drawn.
 	ok := build.Result{Profile: "release", Artifact: &build.Artifact{Size: 1}}
-	if cmd := send(m, jobBatchMsg{id: j.id, events: []jobEvent{
-		{0, build.Line{Text: "LATE LINE"}},
-		{0, build.Finished{Result: ok}},
+	if cmd := send(m, taskMsg{id: j.id, events: []any{
+		buildEvent{0, build.Line{Text: "LATE LINE"}},
+		buildEvent{0, build.Finished{Result: ok}},
 	}}); cmd != nil {
-		t.Fatal("a cancelled job's batch asked for more")
+		t.Fatal("a cancelled build's batch asked for more")
 	}
 	out := screen(m)
 	assertSize(t, out, 100, 30)
 	golden(t, "cancelled_100x30", out)
-	if strings.Contains(plain(out), "LATE LINE") || j.states[0] != stateCancelled {
-		t.Fatalf("late message of a cancelled job was applied:\n%s", plain(out))
+	if strings.Contains(plain(out), "LATE LINE") || buildOf(j).states[0] != stateCancelled {
+		t.Fatalf("late message of a cancelled build was applied:\n%s", plain(out))
 	}
 	for _, want := range []string{"cancelled local-arm64 × release,speed after 2.3s", "release  cancelled"} {
 		if !strings.Contains(plain(out), want) {
@@ -324,7 +326,7 @@ func TestEmptyWorkspace(t *testing.T) {
 	if !strings.Contains(plain(out), "no targets in targets.toml") {
 		t.Fatalf("empty config not explained:\n%s", plain(out))
 	}
-	if m.job != nil {
+	if buildTask(m) != nil {
 		t.Fatal("b started a build with no target")
 	}
 }
@@ -356,5 +358,38 @@ func TestDebugLogUnwritable(t *testing.T) {
 	t.Cleanup(m.close)
 	if !strings.HasPrefix(m.notice, "no debug log: mkdir "+notDir+":") {
 		t.Errorf("notice %q", m.notice)
+	}
+}
+
+// BenchmarkFirstFrame is the TUI's work before its first frame on the
+// shipped workspace: load targets.toml and the profiles, New, the first
+// WindowSizeMsg and View. scripts/tui-start.sh measures the same from
+// process start, in a real terminal.
+func BenchmarkFirstFrame(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "targets.toml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+		b.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				cfg, err := targets.Parse("targets.toml", data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ps, err := profiles.Load(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m := New(Options{Config: cfg, Profiles: ps})
+				m.Init()
+				m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+				if v := m.View(); !strings.Contains(v.Content, "Profiles") {
+					b.Fatalf("first frame lacks the profiles:\n%s", v.Content)
+				}
+				m.close()
+			}
+		})
 	}
 }

@@ -2,7 +2,10 @@ package ui
 
 import (
 	"errors"
+	"strings"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
@@ -54,7 +57,8 @@ func (a *passphraseAsker) ask(keyPath string) ([]byte, error) {
 }
 
 // listen waits (off the Update loop) for the next request. The model
-// starts it once in Init and again after each request.
+// starts it in Init and again as each request arrives, so requests of
+// two connections at once stack as two prompts.
 func (a *passphraseAsker) listen() tea.Cmd {
 	return func() tea.Msg {
 		select {
@@ -77,27 +81,44 @@ func (a *passphraseAsker) close() {
 // passphrasePrompt is the masked input shown for one request. The typed
 // text lives only in the input and in the reply; it is never logged.
 type passphrasePrompt struct {
-	req   passphraseRequest
-	input textinput.Model
+	st       *Styles
+	req      passphraseRequest
+	input    textinput.Model
+	answered bool
 }
 
-func newPassphrasePrompt(req passphraseRequest) (*passphrasePrompt, tea.Cmd) {
+func newPassphrasePrompt(st *Styles, req passphraseRequest) (*passphrasePrompt, tea.Cmd) {
 	in := textinput.New()
 	in.EchoMode = textinput.EchoPassword
 	in.Prompt = "passphrase: "
 	in.SetWidth(40)
 	cmd := in.Focus()
-	return &passphrasePrompt{req: req, input: in}, cmd
+	return &passphrasePrompt{st: st, req: req, input: in}, cmd
 }
 
 // answer replies once and wipes the input.
 func (p *passphrasePrompt) answer(pass []byte, err error) {
-	p.req.reply <- passphraseReply{pass: pass, err: err}
+	if !p.answered {
+		p.answered = true
+		p.req.reply <- passphraseReply{pass: pass, err: err}
+	}
 	p.input.SetValue("")
 }
 
-// update handles a key; done reports that the prompt was answered.
-func (p *passphrasePrompt) update(msg tea.Msg) (cmd tea.Cmd, done bool) {
+// abandon answers no: the task that asked was cancelled.
+func (p *passphrasePrompt) abandon() { p.answer(nil, errPassphraseDeclined) }
+
+func (p *passphrasePrompt) Title() string    { return "Passphrase" }
+func (p *passphrasePrompt) SetSize(int, int) {}
+
+func (p *passphrasePrompt) KeyMap() help.KeyMap {
+	return overlayKeys{
+		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "unlock")),
+		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "skip key")),
+	}
+}
+
+func (p *passphrasePrompt) Update(msg tea.Msg) (tea.Cmd, bool) {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch k.String() {
 		case "enter":
@@ -108,12 +129,14 @@ func (p *passphrasePrompt) update(msg tea.Msg) (cmd tea.Cmd, done bool) {
 			return nil, true
 		}
 	}
+	var cmd tea.Cmd
 	p.input, cmd = p.input.Update(msg)
 	return cmd, false
 }
 
-func (p *passphrasePrompt) view(st *Styles, w, h int) string {
-	lines := []string{
+func (p *passphrasePrompt) View() string {
+	st := p.st
+	return strings.Join([]string{
 		st.TitleFocus.Render("SSH key passphrase"),
 		"",
 		"The private key " + p.req.keyPath + " is encrypted.",
@@ -122,6 +145,5 @@ func (p *passphrasePrompt) view(st *Styles, w, h int) string {
 		p.input.View(),
 		"",
 		st.Dim.Render("enter unlock · esc skip this key"),
-	}
-	return overlayBox(st, "Passphrase", lines, w, h)
+	}, "\n")
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/bubbles/v2/help"
 	"fmt"
 	"strings"
 
@@ -47,9 +48,9 @@ func (p *PlanPane) SetSize(w, h int) {
 	p.clamp()
 }
 
-func (p *PlanPane) Focus()             { p.focused = true }
-func (p *PlanPane) Blur()              { p.focused = false }
-func (p *PlanPane) KeyMap() helpKeyMap { return p.keys }
+func (p *PlanPane) Focus()              { p.focused = true }
+func (p *PlanPane) Blur()               { p.focused = false }
+func (p *PlanPane) KeyMap() help.KeyMap { return p.keys }
 
 func (p *PlanPane) Title() string {
 	if p.preview {
@@ -239,4 +240,14 @@ func (p *PlanPane) View() string {
 	}
 	p.common.Styles.box(&b, p.Title(), footer, p.lines[p.offset:end], p.width, p.height, p.focused)
 	return b.String()
+}
+
+// runShellOf is the command that runs the built artifact with the
+// profile's runtime settings, or "" when the profile sets none (then
+// running it is just the binary).
+func runShellOf(p profiles.Plan) string {
+	if len(p.RunEnv) == 0 {
+		return ""
+	}
+	return p.RunShell(p.OutputPath())
 }

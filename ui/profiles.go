@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/bubbles/v2/help"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -27,11 +28,11 @@ func NewProfileList(c *Common) *ProfileList {
 	return &ProfileList{common: c, keys: newProfileKeys(), checked: map[string]bool{}}
 }
 
-func (p *ProfileList) SetSize(w, h int)   { p.width, p.height = w, h }
-func (p *ProfileList) Focus()             { p.focused = true }
-func (p *ProfileList) Blur()              { p.focused = false }
-func (p *ProfileList) Title() string      { return "Profiles" }
-func (p *ProfileList) KeyMap() helpKeyMap { return p.keys }
+func (p *ProfileList) SetSize(w, h int)    { p.width, p.height = w, h }
+func (p *ProfileList) Focus()              { p.focused = true }
+func (p *ProfileList) Blur()               { p.focused = false }
+func (p *ProfileList) Title() string       { return "Profiles" }
+func (p *ProfileList) KeyMap() help.KeyMap { return p.keys }
 
 // Selected returns the ticked profiles in list order; the first is the
 // baseline of comparisons.

@@ -131,7 +131,7 @@ func realModelWith(t *testing.T, pkg string, cfg *targets.Config, o Options) (*M
 	o.Config, o.Profiles, o.Pkg, o.Dir = cfg, ps, pkg, moduleRoot(t)
 	m := New(o)
 	t.Cleanup(m.close)
-	m.outRoot = out
+	m.env.outRoot = out
 	m.refreshPlan()
 	return m, out
 }

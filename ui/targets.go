@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/bubbles/v2/help"
 	"fmt"
 	"strings"
 
@@ -41,11 +42,11 @@ func (p *TargetList) list() []targets.Target {
 	return p.common.Config.Targets
 }
 
-func (p *TargetList) SetSize(w, h int)   { p.width, p.height = w, h }
-func (p *TargetList) Focus()             { p.focused = true }
-func (p *TargetList) Blur()              { p.focused = false }
-func (p *TargetList) Title() string      { return "Targets" }
-func (p *TargetList) KeyMap() helpKeyMap { return p.keys }
+func (p *TargetList) SetSize(w, h int)    { p.width, p.height = w, h }
+func (p *TargetList) Focus()              { p.focused = true }
+func (p *TargetList) Blur()               { p.focused = false }
+func (p *TargetList) Title() string       { return "Targets" }
+func (p *TargetList) KeyMap() help.KeyMap { return p.keys }
 
 // Chosen returns the target builds go to.
 func (p *TargetList) Chosen() (targets.Target, bool) {

@@ -50,14 +50,14 @@ func drive(t *testing.T, m *Model, cmd tea.Cmd) (batches int) {
 		case tea.BatchMsg:
 			queue = append(queue, msg...)
 			continue
-		case jobBatchMsg:
+		case taskMsg:
 			batches++
 			if len(msg.events) > maxBatch {
 				t.Fatalf("a batch of %d events, more than %d", len(msg.events), maxBatch)
 			}
 		default:
 			// Spinner ticks would loop forever in a test; the real loop
-			// stops them once the job ends.
+			// stops them once the task ends.
 			continue
 		}
 		_, next := m.Update(msg)
@@ -66,22 +66,22 @@ func drive(t *testing.T, m *Model, cmd tea.Cmd) (batches int) {
 	return batches
 }
 
-func TestJobStreamsInBatches(t *testing.T) {
+func TestTaskStreamsInBatches(t *testing.T) {
 	m := newTestModel(t, 100, 30)
-	m.eng.runAll = chattyRunAll(20_000)
+	m.env.runAll = chattyRunAll(20_000)
 	keys(m, "tab", "down", "space", "down", "space")
 	cmd := send(m, press("b"))
 	batches := drive(t, m, cmd)
 
-	j := m.job
+	j := buildTask(m)
 	if j.running() {
-		t.Fatal("job still running after its events closed")
+		t.Fatal("build still running after its events closed")
 	}
 	if batches >= 2*20_000 {
 		t.Fatalf("%d batches for 40k lines: not batched", batches)
 	}
 	for i, name := range []string{"release", "speed"} {
-		v := m.log.view(i)
+		v := m.main.log.view(i)
 		// Started, 20k lines, then the "built" and no log-path line.
 		if got := v.lines.len(); got != 20_002 {
 			t.Fatalf("%s: %d lines in the log, want 20002", name, got)
@@ -89,8 +89,8 @@ func TestJobStreamsInBatches(t *testing.T) {
 		if l, _ := v.lines.at(20_000); l.text != name+" line 19999" {
 			t.Fatalf("%s: lines out of order, got %q", name, l.text)
 		}
-		if j.states[i] != stateOK {
-			t.Fatalf("%s: state %v", name, j.states[i])
+		if buildOf(j).states[i] != stateOK {
+			t.Fatalf("%s: state %v", name, buildOf(j).states[i])
 		}
 	}
 	if !strings.Contains(plain(screen(m)), "built local-arm64 × release,speed") {
@@ -98,12 +98,12 @@ func TestJobStreamsInBatches(t *testing.T) {
 	}
 }
 
-// A cancelled job's goroutine must end even though the model stops
+// A cancelled task's goroutine must end even though the model stops
 // draining its events: nothing may stay blocked on a full channel.
-func TestCancelledJobGoroutineEnds(t *testing.T) {
+func TestCancelledTaskGoroutineEnds(t *testing.T) {
 	m := newTestModel(t, 100, 30)
 	started := make(chan struct{})
-	m.eng.runAll = func(ctx context.Context, plans []profiles.Plan, _ int, emit func(int, build.Event)) []build.Result {
+	m.env.runAll = func(ctx context.Context, plans []profiles.Plan, _ int, emit func(int, build.Event)) []build.Result {
 		close(started)
 		for n := 0; ctx.Err() == nil; n++ {
 			emit(0, build.Line{Text: fmt.Sprintf("line %d", n)}) // fills the channel, then blocks until cancel
@@ -112,7 +112,7 @@ func TestCancelledJobGoroutineEnds(t *testing.T) {
 	}
 	keys(m, "tab", "down", "space")
 	cmd := send(m, press("b"))
-	j := m.job
+	j := buildTask(m)
 	// Run the start command in the background, as Bubble Tea would, but
 	// never feed its batches back after the first.
 	go func() {
@@ -127,17 +127,17 @@ func TestCancelledJobGoroutineEnds(t *testing.T) {
 	select {
 	case <-j.done:
 	case <-time.After(5 * time.Second):
-		t.Fatal("the cancelled job's goroutine is still running")
+		t.Fatal("the cancelled build's goroutine is still running")
 	}
-	if m.job.running() || !m.job.cancelled {
-		t.Fatal("job not marked cancelled")
+	if buildTask(m).running() || !buildTask(m).cancelled {
+		t.Fatal("build not marked cancelled")
 	}
 }
 
 func TestQuitCancelsAndWaits(t *testing.T) {
 	m := newTestModel(t, 100, 30)
 	release := make(chan struct{})
-	m.eng.runAll = func(ctx context.Context, plans []profiles.Plan, _ int, emit func(int, build.Event)) []build.Result {
+	m.env.runAll = func(ctx context.Context, plans []profiles.Plan, _ int, emit func(int, build.Event)) []build.Result {
 		<-ctx.Done()
 		<-release // a go command taking a moment to die
 		return make([]build.Result, len(plans))
@@ -153,7 +153,7 @@ func TestQuitCancelsAndWaits(t *testing.T) {
 	if quit == nil {
 		t.Fatal("q returned no command")
 	}
-	if m.job.ctx.Err() == nil {
+	if buildTask(m).ctx.Err() == nil {
 		t.Fatal("q did not cancel the running build")
 	}
 	got := make(chan tea.Msg, 1)

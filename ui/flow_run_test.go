@@ -17,20 +17,20 @@ func openRun(t *testing.T, m *Model) {
 	t.Helper()
 	tickProfiles(t, m, "release")
 	keys(m, "g")
-	if m.runPrompt == nil {
+	if top[*runPrompt](m) == nil {
 		t.Fatalf("g opened no prompt; notice %q", m.notice)
 	}
 }
 
 // startRun opens the prompt and runs with its prefilled arguments.
-func startRun(t *testing.T, m *Model) *activity {
+func startRun(t *testing.T, m *Model) *task {
 	t.Helper()
 	openRun(t, m)
 	keys(m, "enter")
-	if m.act == nil || m.act.kind != actRun || !m.act.running() {
+	if actTask(m) == nil || actTask(m).kind != "run" || !actTask(m).running() {
 		t.Fatalf("enter did not start a run; notice %q", m.notice)
 	}
-	return m.act
+	return actTask(m)
 }
 
 func runLines(lines ...string) []any {
@@ -53,8 +53,8 @@ func TestRunArgsPrompt(t *testing.T) {
 	golden(t, "run_prompt_80x24", scr)
 
 	keys(m, "esc")
-	if m.runPrompt != nil || m.act != nil {
-		t.Fatalf("esc did not abort: prompt %v, activity %v", m.runPrompt != nil, m.act != nil)
+	if top[*runPrompt](m) != nil || actTask(m) != nil {
+		t.Fatalf("esc did not abort: prompt %v, task %v", top[*runPrompt](m) != nil, actTask(m) != nil)
 	}
 	if !strings.Contains(plain(screen(m)), "run aborted") {
 		t.Errorf("no word of the abort:\n%s", plain(screen(m)))
@@ -63,14 +63,14 @@ func TestRunArgsPrompt(t *testing.T) {
 	// The line typed is kept for the next g.
 	keys(m, "g", "space", "-", "x")
 	keys(m, "enter")
-	if m.act == nil || m.act.kind != actRun {
+	if actTask(m) == nil || actTask(m).kind != "run" {
 		t.Fatal("enter did not run")
 	}
 	if m.runArgs != "-duration 2s -x" {
 		t.Errorf("args kept as %q", m.runArgs)
 	}
-	if got := m.runLog.activeView(); got == nil || !strings.Contains(plain(m.runLog.View()), "$ workload-release -duration 2s -x") {
-		t.Errorf("run pane lacks the command:\n%s", plain(m.runLog.View()))
+	if got := m.main.run.activeView(); got == nil || !strings.Contains(plain(m.main.run.View()), "$ workload-release -duration 2s -x") {
+		t.Errorf("run pane lacks the command:\n%s", plain(m.main.run.View()))
 	}
 }
 
@@ -79,10 +79,10 @@ func TestRunScreen(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
 			m := newFlowModel(t, sz[0], sz[1])
 			a := startRun(t, m)
-			if m.main != paneRun || m.focused().id != paneRun {
-				t.Errorf("main area shows %s, focus %s during a run", m.main, m.focused().id)
+			if m.main.shown != paneRun || m.focused().id != paneRun {
+				t.Errorf("main area shows %s, focus %s during a run", m.main.shown, m.focused().id)
 			}
-			send(m, activityMsg{id: a.id, events: runLines(
+			send(m, taskMsg{id: a.id, events: runLines(
 				"workload linux/arm64 GOMAXPROCS=4 NumCPU=4",
 				"alloc      412.3 MB/s   gc 31",
 				"parallel   1830 chunks/s gc 0",
@@ -90,7 +90,7 @@ func TestRunScreen(t *testing.T) {
 			if s := plain(screen(m)); !strings.Contains(s, "running local-arm64 × release") || !strings.Contains(s, "parallel   1830 chunks/s") {
 				t.Errorf("running screen:\n%s", s)
 			}
-			send(m, activityMsg{id: a.id, events: []any{runDone{st: remote.ExitStatus{Duration: 2040 * time.Millisecond}}}, closed: true})
+			send(m, taskMsg{id: a.id, events: []any{runDone{st: remote.ExitStatus{Duration: 2040 * time.Millisecond}}}, closed: true})
 			scr := screen(m)
 			for _, want := range []string{"ran workload-release on local-arm64: exit 0 in 2.0s", "Run  workload-release exit 0"} {
 				if !strings.Contains(plain(scr), want) {
@@ -121,7 +121,7 @@ func TestRunEndings(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m := newFlowModel(t, 120, 30)
 			a := startRun(t, m)
-			send(m, activityMsg{id: a.id, events: []any{c.done}, closed: true})
+			send(m, taskMsg{id: a.id, events: []any{c.done}, closed: true})
 			if s := plain(screen(m)); !strings.Contains(s, c.want) {
 				t.Errorf("screen lacks %q:\n%s", c.want, s)
 			}
@@ -140,14 +140,14 @@ func TestRunEndings(t *testing.T) {
 func TestRunCancelDropsLateOutput(t *testing.T) {
 	m := newFlowModel(t, 120, 30)
 	a := startRun(t, m)
-	if !m.keys.Cancel.Enabled() || m.keys.Run.Enabled() || m.keys.Rollback.Enabled() {
-		t.Errorf("keys while running: cancel %v run %v rollback %v", m.keys.Cancel.Enabled(), m.keys.Run.Enabled(), m.keys.Rollback.Enabled())
+	if !m.keys.Cancel.Enabled() || actionKey(m, "g").Enabled() || actionKey(m, "u").Enabled() {
+		t.Errorf("keys while running: cancel %v run %v rollback %v", m.keys.Cancel.Enabled(), actionKey(m, "g").Enabled(), actionKey(m, "u").Enabled())
 	}
 	keys(m, "x")
 	if a.ctx.Err() == nil {
 		t.Fatal("x did not cancel the run's context")
 	}
-	send(m, activityMsg{id: a.id, events: append(runLines("late line"), runDone{st: remote.ExitStatus{Signal: "TERM"}}), closed: true})
+	send(m, taskMsg{id: a.id, events: append(runLines("late line"), runDone{st: remote.ExitStatus{Signal: "TERM"}}), closed: true})
 	s := plain(screen(m))
 	if strings.Contains(s, "late line") || strings.Contains(s, "TERM") {
 		t.Errorf("late messages drawn:\n%s", s)
@@ -163,15 +163,15 @@ func TestRunSeveralTickedRunsTheFirst(t *testing.T) {
 	m := newFlowModel(t, 120, 30)
 	tickProfiles(t, m, "release", "speed")
 	keys(m, "g")
-	if m.runPrompt == nil {
+	if top[*runPrompt](m) == nil {
 		t.Fatalf("no prompt; notice %q", m.notice)
 	}
 	if s := plain(screen(m)); !strings.Contains(s, "2 profiles ticked: running release, the first") || !strings.Contains(s, "Run workload-release") {
 		t.Errorf("prompt does not say which one runs:\n%s", s)
 	}
 	keys(m, "enter")
-	if m.run == nil || m.run.plan.Profile.Name != "release" {
-		t.Fatalf("ran %+v", m.run)
+	if runOf(m) == nil || runOf(m).plan.Profile.Name != "release" {
+		t.Fatalf("ran %+v", runOf(m))
 	}
 }
 
@@ -187,8 +187,8 @@ func TestRunAndRollbackKeysInHelp(t *testing.T) {
 	}
 	// g while busy says why instead of opening the prompt.
 	keys(m, "g")
-	if m.runPrompt != nil || !strings.Contains(m.notice, "x cancels") {
-		t.Errorf("g while busy: prompt %v, notice %q", m.runPrompt != nil, m.notice)
+	if top[*runPrompt](m) != nil || !strings.Contains(m.notice, "x cancels") {
+		t.Errorf("g while busy: prompt %v, notice %q", top[*runPrompt](m) != nil, m.notice)
 	}
 }
 
@@ -196,7 +196,7 @@ func TestRollbackConfirm(t *testing.T) {
 	m := newFlowModel(t, 80, 24)
 	tickProfiles(t, m, "release")
 	keys(m, "u")
-	if m.confirm == nil {
+	if top[*rollbackConfirm](m) == nil {
 		t.Fatalf("u asked nothing; notice %q", m.notice)
 	}
 	scr := screen(m)
@@ -206,35 +206,35 @@ func TestRollbackConfirm(t *testing.T) {
 	golden(t, "rollback_confirm_80x24", scr)
 
 	keys(m, "n")
-	if m.confirm != nil || m.act != nil {
+	if top[*rollbackConfirm](m) != nil || actTask(m) != nil {
 		t.Fatal("n rolled back")
 	}
 	keys(m, "u", "enter") // the default is no
-	if m.confirm != nil || m.act != nil {
+	if top[*rollbackConfirm](m) != nil || actTask(m) != nil {
 		t.Fatal("enter rolled back")
 	}
 
 	keys(m, "u", "y")
-	a := m.act
-	if a == nil || a.kind != actRollback || !a.running() {
+	a := actTask(m)
+	if a == nil || a.kind != "rollback" || !a.running() {
 		t.Fatalf("y did not start a rollback; notice %q", m.notice)
 	}
 	if s := plain(screen(m)); !strings.Contains(s, "rolling back local-arm64 × release") {
 		t.Errorf("no progress shown:\n%s", s)
 	}
-	send(m, activityMsg{id: a.id, events: []any{rollbackDone{path: "/d/workload-release",
+	send(m, taskMsg{id: a.id, events: []any{rollbackDone{path: "/d/workload-release",
 		err: fmt.Errorf("rollback: %w: /d/workload-release.prev", remote.ErrNoPrevious)}}, closed: true})
 	if s := plain(screen(m)); !strings.Contains(s, "nothing to roll back to") {
 		t.Errorf("ErrNoPrevious not in the user's words:\n%s", s)
 	}
 
 	keys(m, "u", "y")
-	send(m, activityMsg{id: m.act.id, events: []any{rollbackDone{path: "/d/workload-release"}}, closed: true})
+	send(m, taskMsg{id: actTask(m).id, events: []any{rollbackDone{path: "/d/workload-release"}}, closed: true})
 	if s := plain(screen(m)); !strings.Contains(s, "rolled back /d/workload-release") {
 		t.Errorf("success not reported:\n%s", s)
 	}
-	if m.act.err != nil {
-		t.Errorf("success has error %v", m.act.err)
+	if actTask(m).err != nil {
+		t.Errorf("success has error %v", actTask(m).err)
 	}
 }
 
@@ -244,7 +244,7 @@ func TestRollbackConfirm(t *testing.T) {
 func TestRunConnectFailed(t *testing.T) {
 	m := newFlowModel(t, 120, 30)
 	a := startRun(t, m)
-	send(m, activityMsg{id: a.id, events: []any{connectFailed{err: fmt.Errorf("connect: %w", remote.ErrUnreachable)}}, closed: true})
+	send(m, taskMsg{id: a.id, events: []any{connectFailed{err: fmt.Errorf("connect: %w", remote.ErrUnreachable)}}, closed: true})
 	s := plain(screen(m))
 	if !strings.Contains(s, "run failed: host unreachable") || !strings.Contains(s, "armbench: host unreachable") {
 		t.Errorf("connect failure:\n%s", s)
@@ -254,15 +254,15 @@ func TestRunConnectFailed(t *testing.T) {
 	}
 	ue := &remote.UnknownHostError{Host: "pi5.local", KeyType: "ssh-ed25519", Fingerprint: "SHA256:abc"}
 	a = startRun(t, m)
-	send(m, activityMsg{id: a.id, events: []any{connectFailed{err: ue}}, closed: true})
-	if m.hostKey == nil {
+	send(m, taskMsg{id: a.id, events: []any{connectFailed{err: ue}}, closed: true})
+	if top[*HostKeyPrompt](m) == nil {
 		t.Fatal("unknown host key on a run opened no prompt")
 	}
 	// Trusted elsewhere (the prompt's own tests write known_hosts): the
 	// run starts again.
-	m.hostKey = nil
-	send(m, HostKeyTrustedMsg{Target: m.run.target})
-	if m.act == a || m.act == nil || m.act.kind != actRun || !m.act.running() {
+	m.overlays = nil
+	send(m, HostKeyTrustedMsg{Target: runOf(m).target})
+	if actTask(m) == a || actTask(m) == nil || actTask(m).kind != "run" || !actTask(m).running() {
 		t.Errorf("trusting the key did not run again")
 	}
 }
@@ -318,17 +318,17 @@ func TestRunArgsPromptRejectsUnterminatedQuote(t *testing.T) {
 	openRun(t, m)
 	keys(m, "space", "'", "a")
 	keys(m, "enter")
-	if m.runPrompt == nil || m.act != nil {
+	if top[*runPrompt](m) == nil || actTask(m) != nil {
 		t.Fatal("a line with an open quote ran")
 	}
 	if s := plain(screen(m)); !strings.Contains(s, "args: unterminated ' at column 14") {
 		t.Errorf("no reason shown:\n%s", s)
 	}
 	keys(m, "'", "enter")
-	if m.act == nil || m.run == nil {
+	if actTask(m) == nil || runOf(m) == nil {
 		t.Fatal("the fixed line did not run")
 	}
-	if !strings.Contains(plain(m.runLog.View()), "$ workload-release -duration 2s a") {
-		t.Errorf("run pane:\n%s", plain(m.runLog.View()))
+	if !strings.Contains(plain(m.main.run.View()), "$ workload-release -duration 2s a") {
+		t.Errorf("run pane:\n%s", plain(m.main.run.View()))
 	}
 }

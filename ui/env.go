@@ -1,0 +1,59 @@
+package ui
+
+import (
+	"context"
+	"io"
+	"log"
+	"time"
+
+	"armbench/build"
+	"armbench/profiles"
+	"armbench/remote"
+	"armbench/targets"
+)
+
+// env is everything outside the TUI that it works with: the engines, the
+// device connections, the clock and the debug log. It is a value so that
+// a Model's wiring is visible in one place and carries no global state;
+// tests replace parts of it.
+type env struct {
+	ctx    context.Context // cancelled when armbench stops
+	now    func() time.Time
+	logger *log.Logger
+	logOut io.Closer // the debug log file, nil when there is none
+
+	resolve func(targets.Target, profiles.Profile, profiles.Options) (profiles.Plan, error)
+	runAll  func(ctx context.Context, plans []profiles.Plan, parallel int, emit func(int, build.Event)) []build.Result
+	device  func(context.Context, targets.Target) (remote.Device, error) // pool.Get
+	pool    *remote.Pool
+	remote  remote.Options // with the passphrase asked through asker
+	asker   *passphraseAsker
+
+	bench    BenchOptions
+	reload   func() (*targets.Config, []profiles.Profile, error)
+	embedded []byte
+	outRoot  string // "" = profiles.DefaultOutRoot; tests build into a temp dir
+}
+
+func newEnv(opts Options) env {
+	e := env{
+		ctx:      context.Background(),
+		now:      time.Now,
+		logger:   log.New(io.Discard, "", 0),
+		resolve:  profiles.Resolve,
+		runAll:   build.RunAll,
+		asker:    newPassphraseAsker(),
+		remote:   opts.Remote,
+		bench:    opts.Bench,
+		reload:   opts.Reload,
+		embedded: opts.Embedded,
+	}
+	if e.remote.Passphrase == nil {
+		e.remote.Passphrase = e.asker.ask
+	}
+	e.pool = remote.NewPool(e.remote)
+	e.device = e.pool.Get
+	return e
+}
+
+func (m *Model) logf(format string, args ...any) { m.env.logger.Printf(format, args...) }

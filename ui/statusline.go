@@ -1,0 +1,63 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+)
+
+// statusLines is the status bar under the panes: the latest task's
+// lines, or before any, what the keys would do; the notice rides along.
+func (m *Model) statusLines() []string {
+	st, w := m.common.Styles, m.common.Width
+	t := m.tasks.latest()
+	if t == nil {
+		if m.notice != "" {
+			return []string{fit(st.Error.Render(m.notice), w)}
+		}
+		return []string{fit(st.Dim.Render(m.idleHint()), w)}
+	}
+	lines := t.flow.status(m, t)
+	if m.notice != "" {
+		lines[0] = fit(lines[0]+st.Error.Render("  "+m.notice), w)
+	}
+	return lines
+}
+
+// taskLine is the one status line of a task: spinner, verb and elapsed
+// time while it runs (extra says more), its summary once it ended.
+func (m *Model) taskLine(t *task, verb, extra string) []string {
+	st := m.common.Styles
+	var line string
+	switch {
+	case t.running():
+		line = st.Running.Render(m.spinner.View()+" "+verb+" "+t.what()) +
+			st.Dim.Render(extra+" · "+seconds(m.env.now().Sub(t.start))+" · x cancels")
+	case t.cancelled:
+		line = st.Cancelled.Render(t.summary)
+	case t.err != nil:
+		line = st.Fail.Render(firstLine(t.summary))
+	default:
+		line = st.OK.Render(t.summary)
+	}
+	return []string{fit(line, m.common.Width)}
+}
+
+func (m *Model) idleHint() string {
+	t, ok := m.targets.Chosen()
+	sel := m.profiles.Selected()
+	switch {
+	case !ok:
+		return "no target"
+	case len(sel) == 0:
+		return "tick profiles with space, then b builds, d deploys, r benches"
+	}
+	names := make([]string, len(sel))
+	for i, p := range sel {
+		names[i] = p.Name
+	}
+	hint := fmt.Sprintf("ready: b builds %s × %s", t.Name, strings.Join(names, ","))
+	if len(sel) >= 2 {
+		return hint + " · d deploys · r compares"
+	}
+	return hint + " · d deploys · r benches"
+}
