@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 )
 
@@ -18,10 +19,14 @@ func Run(ctx context.Context, opts Options) error {
 	m := New(opts)
 	m.env.ctx = ctx
 	defer m.close()
-	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	// lipgloss detected stdout's colour profile when it was initialised;
+	// handing that to Bubble Tea saves detecting it again, which inside
+	// tmux runs `tmux info` (tens of ms before the first frame).
+	profile := lipgloss.Writer.Profile
 	if noColor(os.Environ()) {
-		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
+		profile = colorprofile.Ascii
 	}
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithColorProfile(profile)}
 	_, err := tea.NewProgram(m, popts...).Run()
 	m.shutdown()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
