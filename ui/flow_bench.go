@@ -133,8 +133,8 @@ func (f *benchFlow) apply(m *Model, t *task, e any) {
 	}
 }
 
-// applyBench puts the session's build output in the build log and notes
-// how the session ended.
+// applyBench puts the session's build output in the build log, its tabs
+// ending as the builds do, and notes how the session ended.
 func (f *benchFlow) applyBench(m *Model, t *task, ev bench.Event) {
 	switch ev := ev.(type) {
 	case bench.Building:
@@ -147,13 +147,17 @@ func (f *benchFlow) applyBench(m *Model, t *task, ev bench.Event) {
 		case build.Line:
 			m.main.log.Append(ev.Index, b.Text)
 		case build.Finished:
+			state := stateOK
 			if b.Result.Err != nil {
+				state = stateFailed
 				m.main.log.Append(ev.Index, "armbench: "+b.Result.Err.Error())
 			}
+			m.main.log.SetState(ev.Index, state)
 		}
 	case bench.Finished:
 		t.end = m.env.now()
 		if ev.Err != nil {
+			m.main.log.EndRunning(stateFailed)
 			t.err = ev.Err
 			if !errors.Is(ev.Err, context.Canceled) {
 				t.summary = "bench failed: " + firstLine(ev.Err.Error())
@@ -167,9 +171,11 @@ func (f *benchFlow) applyBench(m *Model, t *task, ev bench.Event) {
 
 func (f *benchFlow) stop(m *Model, _ *task, err error) {
 	if errors.Is(err, context.Canceled) {
+		m.main.log.EndRunning(stateCancelled)
 		m.main.bench.Cancel()
 		return
 	}
+	m.main.log.EndRunning(stateFailed)
 	m.main.bench.Push(bench.Finished{Err: err})
 }
 

@@ -412,6 +412,10 @@ func TestCancelBenchDropsLateEvents(t *testing.T) {
 	if !strings.Contains(before, "cancelled bench of local-arm64 × default,single-core") {
 		t.Errorf("status after x:\n%s", before)
 	}
+	keys(m, "1")
+	if s := plain(screen(m)); !strings.Contains(s, "default cancelled") || strings.Contains(s, "building") {
+		t.Errorf("the build log's tabs after x:\n%s", s)
+	}
 }
 
 func TestMainAreaKeys(t *testing.T) {

@@ -280,6 +280,15 @@ func (p *LogPane) SetState(i int, s buildState) {
 	}
 }
 
+// EndRunning gives the tabs still running state s.
+func (p *LogPane) EndRunning(s buildState) {
+	for _, v := range p.views {
+		if v.state == stateRunning {
+			v.state = s
+		}
+	}
+}
+
 func (p *LogPane) at(i int) *logView {
 	if i < 0 || i >= len(p.views) {
 		return nil
