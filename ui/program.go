@@ -72,7 +72,7 @@ func (m *Model) close() {
 	}
 }
 
-// quit cancels the running task and ends the program once every task's
+// quit cancels the tasks and ends the program once every task's
 // goroutine returned (quitGrace at most).
 func (m *Model) quit() tea.Cmd {
 	if m.quitting {
@@ -84,6 +84,9 @@ func (m *Model) quit() tea.Cmd {
 	waiting := m.tasks.unfinished()
 	if len(waiting) == 0 {
 		return tea.Quit
+	}
+	for _, t := range waiting {
+		t.cancel() // an ended task's goroutine may still be finishing up
 	}
 	m.notice = "stopping…"
 	return func() tea.Msg {
