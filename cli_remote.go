@@ -211,15 +211,20 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 
-	// Connect while building: the SSH handshake costs a few hundred ms
-	// on a real device, hashing the artifact tens.
+	// Connect while building, and ask the device about the installed
+	// binaries in the same round trip: the handshake costs a few hundred
+	// ms on a real device, an up-to-date build about as much.
 	type opened struct {
 		dev remote.Device
 		err error
 	}
 	ch := make(chan opened, 1)
+	names := make([]string, len(plans))
+	for i, p := range plans {
+		names[i] = deployName(p)
+	}
 	go func() {
-		dev, err := remote.Open(ctx, plans[0].Target, c.remoteOptions())
+		dev, err := remote.OpenForDeploy(ctx, plans[0].Target, c.remoteOptions(), names...)
 		ch <- opened{dev, err}
 	}()
 	var dev remote.Device
