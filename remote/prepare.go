@@ -53,7 +53,7 @@ echo prepared
 // prepareScript, in one round trip before an upload: creates deploy_dir
 // (dir, already resolved by the probe) and runs prepareLines in it.
 func prepareScript(dir string, names []string) string {
-	return "set -e\n" + hashFuncs + "mkdir -p -- " + shell.Quote(dir) + "\ncd -- " + shell.Quote(dir) + "\n" + prepareLines(names)
+	return "set -e\n" + hashFuncs + mkdirCd(shell.Quote(dir)) + prepareLines(names)
 }
 
 // probeScript resolves deploy_dir and finds the decompressors, once per
@@ -70,7 +70,14 @@ for t in zstd gzip; do if command -v "$t" >/dev/null 2>&1; then printf 'tool %s\
 	}
 	// Not `( … ) || :`: on the left of || the shell ignores set -e, also
 	// inside the subshell.
-	return s + "(\nset -e\n" + hashFuncs + "mkdir -p -- " + dir + "\ncd -- " + dir + "\n" + prepareLines(names) + ") 2>/dev/null\n:\n"
+	return s + "(\nset -e\n" + hashFuncs + mkdirCd(dir) + prepareLines(names) + ") 2>/dev/null\n:\n"
+}
+
+// mkdirCd enters the directory word dir, creating it only when missing: a
+// process fewer in the common case, where each costs a slow device (or a
+// busy one) milliseconds.
+func mkdirCd(dir string) string {
+	return "[ -d " + dir + " ] || mkdir -p -- " + dir + "\ncd -- " + dir + "\n"
 }
 
 // parsePrepared reads prepareLines' answer for n names; ok is false unless
