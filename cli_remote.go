@@ -28,9 +28,11 @@ import (
 func deployName(p profiles.Plan) string { return bench.DeployName(p) }
 
 // remoteOptions are the options of every headless command that connects:
-// an encrypted key asks for its passphrase on the terminal.
+// an encrypted key asks for its passphrase on the terminal, and what was
+// installed is remembered beside the build outputs, so an unchanged
+// redeploy is not hashed on the device again.
 func (c *cli) remoteOptions() remote.Options {
-	return remote.Options{Passphrase: askPassphrase(c)}
+	return remote.Options{Passphrase: askPassphrase(c), StateDir: filepath.Join(c.dir, ".armbench", "state")}
 }
 
 // askPassphrase reads a passphrase from the controlling terminal, without

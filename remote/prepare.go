@@ -22,6 +22,7 @@ const preparedMaxAge = time.Minute
 // NAME.prev exists, and the free space of deploy_dir (-1: unknown).
 type prepared struct {
 	sha     string
+	fp      string // the installed file's status (statFormat), "" unknown
 	hasPrev bool
 	availKB int64
 	at      time.Time
@@ -32,7 +33,13 @@ type prepared struct {
 // name i, `sha i HEX` (or `sha i -`) and `prev i` when NAME.prev exists,
 // then `avail KB` and `prepared`. Names are numbered, not printed: a name
 // may hold any character but a slash, NUL or newline.
-func prepareLines(names []string) string {
+//
+// With fingerprints (records, one per name, may be nil), it also prints
+// `fp i STATUS` of each installed binary, and when STATUS is the one
+// recorded, the recorded sha256 instead of hashing the file again: inode,
+// size, and modification and change times to the nanosecond do not stay
+// the same through a write or a rename.
+func prepareLines(names []string, records []installRecord) string {
 	q := shell.Quote
 	var b strings.Builder
 	for i, name := range names {
@@ -40,8 +47,25 @@ func prepareLines(names []string) string {
 		b.WriteString(`for f in ./` + q(tmpPrefix(name)) + `*; do
 	if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi
 done
-if [ -f ./` + q(name) + ` ]; then printf 'sha ` + n + ` '; h ./` + q(name) + `; else echo 'sha ` + n + ` -'; fi
-if [ -e ./` + q(name+".prev") + ` ]; then echo 'prev ` + n + `'; fi
+`)
+		file := "./" + q(name)
+		switch {
+		case records == nil:
+			b.WriteString(`if [ -f ` + file + ` ]; then printf 'sha ` + n + ` '; h ` + file + `; else echo 'sha ` + n + ` -'; fi
+`)
+		default:
+			known := "[ -n \"$k\" ] && [ \"$k\" = " + q(records[i].fp) + " ]"
+			if records[i].fp == "" || len(records[i].sha) != 64 || !hexSHA.MatchString(records[i].sha) {
+				known = "false"
+			}
+			b.WriteString(`if [ -f ` + file + ` ]; then
+	k=$(stat -c ` + q(statFormat) + ` ` + file + ` 2>/dev/null) || k=
+	[ -z "$k" ] || printf 'fp ` + n + ` %s\n' "$k"
+	if ` + known + `; then echo 'sha ` + n + ` ` + records[i].sha + `'; else printf 'sha ` + n + ` '; h ` + file + `; fi
+else echo 'sha ` + n + ` -'; fi
+`)
+		}
+		b.WriteString(`if [ -e ./` + q(name+".prev") + ` ]; then echo 'prev ` + n + `'; fi
 `)
 	}
 	b.WriteString(`df -Pk . 2>/dev/null | { read -r _ || :; read -r _ _ _ a _ || :; echo "avail ${a:-?}"; }
@@ -52,15 +76,15 @@ echo prepared
 
 // prepareScript, in one round trip before an upload: creates deploy_dir
 // (dir, already resolved by the probe) and runs prepareLines in it.
-func prepareScript(dir string, names []string) string {
-	return "set -e\n" + hashFuncs + mkdirCd(shell.Quote(dir)) + prepareLines(names)
+func prepareScript(dir string, names []string, records []installRecord) string {
+	return "set -e\n" + hashFuncs + mkdirCd(shell.Quote(dir)) + prepareLines(names, records)
 }
 
 // probeScript resolves deploy_dir and finds the decompressors, once per
 // connection. With names, the same round trip also prepares their deploys
 // (prepareLines in a subshell whose failure the probe ignores: the deploy
 // then asks again on its own and reports the error with its step).
-func probeScript(deployDir string, names []string) string {
+func probeScript(deployDir string, names []string, records []installRecord) string {
 	dir := dirWord(deployDir)
 	s := `printf 'dir %s\n' ` + dir + `
 for t in zstd gzip; do if command -v "$t" >/dev/null 2>&1; then printf 'tool %s\n' "$t"; fi; done
@@ -70,7 +94,7 @@ for t in zstd gzip; do if command -v "$t" >/dev/null 2>&1; then printf 'tool %s\
 	}
 	// Not `( … ) || :`: on the left of || the shell ignores set -e, also
 	// inside the subshell.
-	return s + "(\nset -e\n" + hashFuncs + mkdirCd(dir) + prepareLines(names) + ") 2>/dev/null\n:\n"
+	return s + "(\nset -e\n" + hashFuncs + mkdirCd(dir) + prepareLines(names, records) + ") 2>/dev/null\n:\n"
 }
 
 // mkdirCd enters the directory word dir, creating it only when missing: a
@@ -88,16 +112,19 @@ func parsePrepared(out []byte, n int, at time.Time) (ps []prepared, ok bool) {
 	for _, line := range strings.Split(string(out), "\n") {
 		k, rest, _ := strings.Cut(line, " ")
 		switch k {
-		case "sha", "prev":
+		case "sha", "prev", "fp":
 			idx, v, _ := strings.Cut(rest, " ")
 			i, err := strconv.Atoi(idx)
 			if err != nil || i < 0 || i >= n {
 				continue
 			}
-			if k == "sha" {
+			switch k {
+			case "sha":
 				ps[i].sha = hexSHA.FindString(v)
-			} else {
+			case "prev":
 				ps[i].hasPrev = true
+			case "fp":
+				ps[i].fp = v
 			}
 		case "avail":
 			if kb, err := strconv.ParseInt(strings.TrimSpace(rest), 10, 64); err == nil {
@@ -155,7 +182,8 @@ func (d *sshDevice) prepare(ctx context.Context, c *sshConn, name string) (prepa
 	if p, ok := c.takePrepared(name); ok {
 		return p, nil
 	}
-	out, stderr, err := d.execOn(ctx, c, prepareScript(c.dir, []string{name}), nil, nil)
+	names := []string{name}
+	out, stderr, err := d.execOn(ctx, c, prepareScript(c.dir, names, d.records(names)), nil, nil)
 	if err != nil {
 		return prepared{}, scriptErr(err, stderr)
 	}
@@ -200,7 +228,7 @@ func (d *sshDevice) prewarm(ctx context.Context, names []string) error {
 	if err != nil || fresh || len(names) == 0 {
 		return err
 	}
-	out, _, err := d.execOn(ctx, c, prepareScript(c.dir, names), nil, nil)
+	out, _, err := d.execOn(ctx, c, prepareScript(c.dir, names, d.records(names)), nil, nil)
 	if err != nil {
 		return d.ep.opErr("prewarm", "", err)
 	}

@@ -167,3 +167,69 @@ func TestParsePreparedNeedsTheWholeAnswer(t *testing.T) {
 		t.Errorf("unknown free space: %+v %v", ps, ok)
 	}
 }
+
+// With a state directory, what armbench installed is not hashed on the
+// device again while the file's status is unchanged; any write or rename
+// of it makes the device hash it again.
+func TestSSHInstallRecordSparesTheDeviceAHash(t *testing.T) {
+	td := testdevice.Start(t)
+	o := testOpts
+	o.StateDir = t.TempDir()
+	v1 := writeFile(t, filepath.Join(t.TempDir(), "v1"), "#!/bin/sh\necho v1\n", 0o755)
+	v2 := writeFile(t, filepath.Join(t.TempDir(), "v2"), "#!/bin/sh\necho v2\n", 0o755) // same size
+	dev, err := Open(context.Background(), td.Target, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	deploy := func(path string) Installed {
+		t.Helper()
+		inst, err := dev.Deploy(context.Background(), File{Path: path}, "app", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inst
+	}
+	deploy(v1)
+	recs, _ := filepath.Glob(filepath.Join(o.StateDir, "installed-*"))
+	if len(recs) != 1 {
+		t.Fatalf("records after an install: %q", recs)
+	}
+	if inst := deploy(v1); !inst.Skipped {
+		t.Fatalf("unchanged redeploy with a record: %+v", inst)
+	}
+	// The record, not the file, answers: a record claiming another sha256
+	// for the same status makes the deploy send the file again.
+	b, err := os.ReadFile(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, _, _ := strings.Cut(string(b), "\n")
+	if err := os.WriteFile(recs[0], []byte(fp+"\n"+strings.Repeat("0", 64)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if inst := deploy(v1); inst.Skipped {
+		t.Fatal("the device hashed the binary although its status was recorded")
+	}
+	if inst := deploy(v1); !inst.Skipped {
+		t.Fatal("the upload did not record the new binary")
+	}
+	// Rewritten in place with the same size: the status changed, the
+	// device hashes, and the deploy sees it is not v1.
+	installed := filepath.Join(td.Target.DeployDir, "app")
+	content, _ := os.ReadFile(v2)
+	time.Sleep(10 * time.Millisecond) // a coarse clock must still tick
+	if err := os.WriteFile(installed, content, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if inst := deploy(v1); inst.Skipped {
+		t.Fatal("a binary rewritten on the device was taken for the recorded one")
+	}
+	// Rolled back (a rename): hashed again, and found to be what it is.
+	if err := dev.Rollback(context.Background(), "app"); err != nil {
+		t.Fatal(err)
+	}
+	if inst := deploy(v2); !inst.Skipped {
+		t.Fatalf("after the rollback the device holds v2 (rewritten above): %+v", inst)
+	}
+}

@@ -594,7 +594,7 @@ func (d *sshDevice) watch(c *sshConn) {
 // connection, and prepares the deploys of names in the same round trip.
 func (d *sshDevice) probe(ctx context.Context, c *sshConn, names []string) error {
 	at := time.Now()
-	out, stderr, err := d.execOn(ctx, c, probeScript(d.t.DeployDir, names), nil, nil)
+	out, stderr, err := d.execOn(ctx, c, probeScript(d.t.DeployDir, names, d.records(names)), nil, nil)
 	if err != nil {
 		return scriptErr(err, stderr)
 	}

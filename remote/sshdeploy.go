@@ -89,6 +89,7 @@ if [ -e ./` + q(name) + ` ]; then
 fi
 rm -f -- "$t.sum" "$t.fail"
 mv -f -- "$t" ./` + q(name) + `
+k=$(stat -c ` + q(statFormat) + ` ./` + q(name) + ` 2>/dev/null) && printf 'fp %s\n' "$k" || :
 sync . 2>/dev/null || :
 trap - EXIT
 echo installed
@@ -200,6 +201,9 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	if p.availKB >= 0 && p.availKB*1024 < f.Size {
 		return inst, fmt.Errorf("%w: %s has %d KiB free, the binary needs %d KiB", ErrDiskFull, c.dir, p.availKB, (f.Size+1023)/1024)
 	}
+	if p.fp != "" && p.sha != "" {
+		d.remember(name, installRecord{fp: p.fp, sha: p.sha})
+	}
 	emit(Step{Name: "connect", Done: true, Time: time.Now()})
 	dst := c.dir + "/" + name
 	inst = Installed{Path: dst, SHA256: f.SHA256}
@@ -255,6 +259,9 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	for _, m := range markers {
 		if m == "prev" {
 			inst.Previous = dst + ".prev"
+		}
+		if fp, ok := strings.CutPrefix(m, "fp "); ok {
+			d.remember(name, installRecord{fp: fp, sha: f.SHA256})
 		}
 	}
 	inst.WireBytes = wire
