@@ -15,6 +15,7 @@
 #
 #   scripts/deploy-speed.sh [ROUNDS]      (root: unshare -n and tc need it)
 #   LOOPBACK=1 scripts/deploy-speed.sh    also measures over plain loopback
+#   ARMBENCH_BIN=/path/to/armbench …      measures that build (a baseline)
 #
 # Needs go, sshd, ssh, scp, ssh-keygen, zstd, ip and tc (iproute2), unshare.
 set -euo pipefail
@@ -42,7 +43,11 @@ if [ -z "$inner" ]; then
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 	export WORK=$work REPO=$repo SSHD=$sshd ROUNDS=$rounds RATE_MBIT=$rate_mbit
-	go build -o "$work/armbench" .
+	if [ -n "${ARMBENCH_BIN:-}" ]; then
+		cp "$ARMBENCH_BIN" "$work/armbench"
+	else
+		go build -o "$work/armbench" .
+	fi
 
 	# The device: a host key, a client key, authorized_keys, known_hosts.
 	ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
