@@ -233,3 +233,30 @@ func TestSSHInstallRecordSparesTheDeviceAHash(t *testing.T) {
 		t.Fatalf("after the rollback the device holds v2 (rewritten above): %+v", inst)
 	}
 }
+
+// A prewarm given up (its build cancelled) does not fail the Get that was
+// waiting for its connection: that one connects by itself.
+func TestPoolGetOutlivesACancelledPrewarm(t *testing.T) {
+	td := testdevice.Start(t)
+	p := NewPool(testOpts)
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Prewarm(ctx, td.Target, "app") }()
+	time.Sleep(time.Millisecond)
+	got := make(chan error, 1)
+	go func() {
+		dev, err := p.Get(context.Background(), td.Target)
+		if err == nil {
+			_, err = dev.Exec(context.Background(), ":")
+		}
+		got <- err
+	}()
+	cancel()
+	if err := <-got; err != nil {
+		t.Errorf("get while a cancelled prewarm connected: %v", err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled prewarm: %v", err)
+	}
+}
