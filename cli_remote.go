@@ -28,9 +28,11 @@ import (
 func deployName(p profiles.Plan) string { return bench.DeployName(p) }
 
 // remoteOptions are the options of every headless command that connects:
-// an encrypted key asks for its passphrase on the terminal.
+// an encrypted key asks for its passphrase on the terminal, and what was
+// installed is remembered beside the build outputs, so an unchanged
+// redeploy is not hashed on the device again.
 func (c *cli) remoteOptions() remote.Options {
-	return remote.Options{Passphrase: askPassphrase(c)}
+	return remote.Options{Passphrase: askPassphrase(c), StateDir: filepath.Join(c.dir, ".armbench", "state")}
 }
 
 // askPassphrase reads a passphrase from the controlling terminal, without
@@ -211,15 +213,20 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 
-	// Connect while building: the SSH handshake costs a few hundred ms
-	// on a real device, hashing the artifact tens.
+	// Connect while building, and ask the device about the installed
+	// binaries in the same round trip: the handshake costs a few hundred
+	// ms on a real device, an up-to-date build about as much.
 	type opened struct {
 		dev remote.Device
 		err error
 	}
 	ch := make(chan opened, 1)
+	names := make([]string, len(plans))
+	for i, p := range plans {
+		names[i] = deployName(p)
+	}
 	go func() {
-		dev, err := remote.Open(ctx, plans[0].Target, c.remoteOptions())
+		dev, err := remote.OpenForDeploy(ctx, plans[0].Target, c.remoteOptions(), names...)
 		ch <- opened{dev, err}
 	}()
 	var dev remote.Device

@@ -11,5 +11,5 @@ func Open(ctx context.Context, t targets.Target, o Options) (Device, error) {
 	if t.IsLocal() {
 		return openLocal(t)
 	}
-	return openSSH(ctx, t, o)
+	return openSSH(ctx, t, o, nil)
 }

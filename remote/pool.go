@@ -19,9 +19,14 @@ type Pool struct {
 	closed  bool
 }
 
+// poolEntry is a target's device, or the connection being opened for it:
+// callers arriving meanwhile wait for that one instead of paying a second
+// handshake.
 type poolEntry struct {
-	t   targets.Target
-	dev Device
+	t     targets.Target
+	ready chan struct{} // closed once dev or err is set
+	dev   Device
+	err   error
 }
 
 // NewPool returns an empty pool whose devices use o.
@@ -33,38 +38,88 @@ func NewPool(o Options) *Pool {
 // definition changed since (e.g. targets.toml was edited) gets a new
 // connection.
 func (p *Pool) Get(ctx context.Context, t targets.Target) (Device, error) {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil, errors.New("remote pool is closed")
-	}
-	if e, ok := p.devices[t.Name]; ok {
-		if sameTarget(e.t, t) {
-			p.mu.Unlock()
-			return e.dev, nil
-		}
-		delete(p.devices, t.Name)
-		go e.dev.Close()
-	}
-	p.mu.Unlock()
+	dev, _, err := p.get(ctx, t, nil)
+	return dev, err
+}
 
-	// Connect without the lock: a slow host must not block the others.
-	dev, err := Open(ctx, t, p.o)
-	if err != nil {
-		return nil, err
+// Prewarm starts what a deploy of names to t will wait for, so it can
+// overlap the build of those binaries: the connection, when the pool has
+// none yet, and the deploy's first round trip (see the package function
+// Prewarm). Call it when such a build starts, in the background; a later
+// Get or Prewarm while it connects waits for this connection instead of
+// opening another. Its error is the one the deploy would meet first;
+// the deploy still reports its own.
+func (p *Pool) Prewarm(ctx context.Context, t targets.Target, names ...string) error {
+	dev, opened, err := p.get(ctx, t, names)
+	if err != nil || opened {
+		return err
 	}
+	return Prewarm(ctx, dev, names...)
+}
+
+// get returns t's device; opened says this call connected it, with names
+// prepared in the connection's probe.
+func (p *Pool) get(ctx context.Context, t targets.Target, names []string) (Device, bool, error) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, false, errors.New("remote pool is closed")
+		}
+		e, ok := p.devices[t.Name]
+		if ok && !sameTarget(e.t, t) {
+			delete(p.devices, t.Name)
+			go func() {
+				<-e.ready
+				if e.dev != nil {
+					e.dev.Close()
+				}
+			}()
+			ok = false
+		}
+		if !ok {
+			e = &poolEntry{t: t, ready: make(chan struct{})}
+			p.devices[t.Name] = e
+			p.mu.Unlock()
+			return p.open(ctx, e, names)
+		}
+		p.mu.Unlock()
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+		if e.err == nil {
+			return e.dev, false, nil
+		}
+		// The connection this call waited for failed. Its error is ours
+		// too, unless it was only the other caller giving up: then try
+		// again (open removed the failed entry).
+		if !errors.Is(e.err, context.Canceled) && !errors.Is(e.err, context.DeadlineExceeded) {
+			return nil, false, e.err
+		}
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+	}
+}
+
+// open connects e's target without the pool's lock: a slow host must not
+// block the others.
+func (p *Pool) open(ctx context.Context, e *poolEntry, names []string) (Device, bool, error) {
+	dev, err := OpenForDeploy(ctx, e.t, p.o, names...)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if err == nil && p.closed {
 		dev.Close()
-		return nil, errors.New("remote pool is closed")
+		dev, err = nil, errors.New("remote pool is closed")
 	}
-	if e, ok := p.devices[t.Name]; ok && sameTarget(e.t, t) {
-		dev.Close() // another caller won the race
-		return e.dev, nil
+	e.dev, e.err = dev, err
+	close(e.ready)
+	if err != nil && p.devices[e.t.Name] == e {
+		delete(p.devices, e.t.Name) // the next Get tries again
 	}
-	p.devices[t.Name] = &poolEntry{t: t, dev: dev}
-	return dev, nil
+	return dev, err == nil, err
 }
 
 func sameTarget(a, b targets.Target) bool {
@@ -72,17 +127,24 @@ func sameTarget(a, b targets.Target) bool {
 		a.Identity == b.Identity && a.KnownHosts == b.KnownHosts && a.Runner == b.Runner
 }
 
-// Close closes every device.
+// Close closes every device, and those still connecting once they are.
 func (p *Pool) Close() error {
 	p.mu.Lock()
-	devs := p.devices
+	entries := p.devices
 	p.devices = nil
 	p.closed = true
 	p.mu.Unlock()
 	var errs []error
-	for _, e := range devs {
-		if err := e.dev.Close(); err != nil {
-			errs = append(errs, err)
+	for _, e := range entries {
+		select {
+		case <-e.ready:
+		default:
+			continue // open closes it when it finds the pool closed
+		}
+		if e.dev != nil {
+			if err := e.dev.Close(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)

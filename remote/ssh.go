@@ -426,6 +426,12 @@ type sshDevice struct {
 	// lastDrop is why the previous connection ended; reported once by the
 	// action that reconnects.
 	lastDrop error
+	// deploying counts the deploys in flight per name, which a prewarm
+	// must not sweep the temporary files of; prewarming is closed when the
+	// prewarm in flight for a name is done, which a deploy of that name
+	// waits for instead of asking the same question again.
+	deploying  map[string]int
+	prewarming map[string]chan struct{}
 }
 
 // sshConn is one live connection and what was learnt about the device
@@ -437,6 +443,9 @@ type sshConn struct {
 	tools  []string // decompressors found: "zstd", "gzip"
 	done   chan struct{}
 	err    error // why it ended, once done is closed
+
+	prepMu   sync.Mutex
+	prepared map[string]prepared // prewarmed answers, by binary name
 }
 
 // dead records why the connection ended and closes it; the first caller
@@ -458,13 +467,15 @@ func (c *sshConn) alive() bool {
 	}
 }
 
-func openSSH(ctx context.Context, t targets.Target, o Options) (Device, error) {
+// openSSH connects to t; names are binaries about to be deployed, whose
+// prepare step rides on the connection's probe.
+func openSSH(ctx context.Context, t targets.Target, o Options, names []string) (Device, error) {
 	ep, err := resolveEndpoint(t, o)
 	if err != nil {
 		return nil, &OpError{Op: "connect", Target: t.Name, Addr: t.Host, Err: err}
 	}
-	d := &sshDevice{t: t, o: o, ep: ep}
-	if _, err := d.get(ctx); err != nil {
+	d := &sshDevice{t: t, o: o, ep: ep, deploying: map[string]int{}, prewarming: map[string]chan struct{}{}}
+	if _, _, _, err := d.connect(ctx, names, false); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -480,23 +491,32 @@ func (d *sshDevice) get(ctx context.Context) (*sshConn, error) {
 }
 
 func (d *sshDevice) getEmit(ctx context.Context, emit func(Event)) (*sshConn, error) {
-	c, dropped, err := d.connect(ctx)
+	c, dropped, _, err := d.connect(ctx, nil, true)
 	if err == nil && dropped != nil && emit != nil {
 		emit(Reconnected{Time: time.Now(), Cause: dropped})
 	}
 	return c, err
 }
 
-// connect returns the live connection, or opens one and says why the
-// previous one ended (nil for the first).
-func (d *sshDevice) connect(ctx context.Context) (*sshConn, error, error) {
+// connectFor returns the live connection, or opens one whose probe also
+// prepares the deploys of names (fresh says it did).
+func (d *sshDevice) connectFor(ctx context.Context, names []string) (c *sshConn, fresh bool, err error) {
+	c, _, fresh, err = d.connect(ctx, names, false)
+	return c, fresh, err
+}
+
+// connect returns the live connection, or opens one, preparing the
+// deploys of names in its probe, and says why the previous one ended (nil
+// for the first, or when takeDrop is false: the next action that reports
+// it will).
+func (d *sshDevice) connect(ctx context.Context, names []string, takeDrop bool) (c *sshConn, dropped error, fresh bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return nil, nil, d.ep.opErr("connect", "", errors.New("device closed"))
+		return nil, nil, false, d.ep.opErr("connect", "", errors.New("device closed"))
 	}
 	if d.conn != nil && d.conn.alive() {
-		return d.conn, nil, nil
+		return d.conn, nil, false, nil
 	}
 	if d.conn != nil {
 		d.lastDrop = d.conn.err
@@ -504,28 +524,30 @@ func (d *sshDevice) connect(ctx context.Context) (*sshConn, error, error) {
 	}
 	hk, err := loadHostKeys(d.t, d.o)
 	if err != nil {
-		return nil, nil, d.ep.opErr("connect", "known_hosts", err)
+		return nil, nil, false, d.ep.opErr("connect", "known_hosts", err)
 	}
 	client, err := d.ep.connect(ctx, d.o, hk, nil)
 	if err != nil {
-		return nil, nil, d.ep.opErr("connect", "", err)
+		return nil, nil, false, d.ep.opErr("connect", "", err)
 	}
-	c := &sshConn{client: client, done: make(chan struct{})}
+	c = &sshConn{client: client, done: make(chan struct{})}
 	// A login shell whose rc files hang would otherwise hang every action.
 	pctx, cancel := context.WithTimeout(ctx, max(2*d.o.connectTimeout(), 20*time.Second))
 	defer cancel()
-	if err := d.probe(pctx, c); err != nil {
+	if err := d.probe(pctx, c, names); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			err = fmt.Errorf("%w: the device accepted the login but a shell command did not finish (slow or blocking shell startup files?)", ErrTimeout)
 		}
 		client.Close()
-		return nil, nil, d.ep.opErr("connect", "probe", err)
+		return nil, nil, false, d.ep.opErr("connect", "probe", err)
 	}
 	go d.watch(c)
 	d.conn = c
-	dropped := d.lastDrop
-	d.lastDrop = nil
-	return c, dropped, nil
+	if takeDrop {
+		dropped = d.lastDrop
+		d.lastDrop = nil
+	}
+	return c, dropped, true, nil
 }
 
 // watch marks the connection dead when it ends, and sends keepalives so a
@@ -569,11 +591,10 @@ func (d *sshDevice) watch(c *sshConn) {
 }
 
 // probe resolves deploy_dir and finds the decompressors, once per
-// connection.
-func (d *sshDevice) probe(ctx context.Context, c *sshConn) error {
-	script := `printf 'dir %s\n' ` + dirWord(d.t.DeployDir) + `
-for t in zstd gzip; do if command -v "$t" >/dev/null 2>&1; then printf 'tool %s\n' "$t"; fi; done`
-	out, stderr, err := d.execOn(ctx, c, script, nil, nil)
+// connection, and prepares the deploys of names in the same round trip.
+func (d *sshDevice) probe(ctx context.Context, c *sshConn, names []string) error {
+	at := time.Now()
+	out, stderr, err := d.execOn(ctx, c, probeScript(d.t.DeployDir, names, d.records(names)), nil, nil)
 	if err != nil {
 		return scriptErr(err, stderr)
 	}
@@ -588,6 +609,11 @@ for t in zstd gzip; do if command -v "$t" >/dev/null 2>&1; then printf 'tool %s\
 	}
 	if c.dir == "" {
 		return fmt.Errorf("could not resolve deploy_dir %q on the device", d.t.DeployDir)
+	}
+	if len(names) > 0 {
+		if ps, ok := parsePrepared(out, len(names), at); ok {
+			c.keepPrepared(names, ps)
+		}
 	}
 	return nil
 }
@@ -732,6 +758,8 @@ func (d *sshDevice) Exec(ctx context.Context, script string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Whatever the script changes, prewarmed answers may no longer hold.
+	c.forgetPrepared()
 	// Like the local device: in deploy_dir when it exists.
 	out, stderr, err := d.execOn(ctx, c, "cd -- "+shell.Quote(c.dir)+" 2>/dev/null\n"+script, nil, nil)
 	if err != nil {

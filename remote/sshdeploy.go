@@ -40,22 +40,6 @@ h() { hs < "$1"; }
 
 var hexSHA = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 
-// prepareScript, in one round trip: creates deploy_dir, sweeps temporary
-// files of interrupted deploys of name, and prints the sha256 of the
-// installed binary ("sha -" when there is none) and the free space.
-func prepareScript(dir, name string) string {
-	return `set -e
-` + hashFuncs + `mkdir -p -- ` + shell.Quote(dir) + `
-cd -- ` + shell.Quote(dir) + `
-for f in ./` + shell.Quote(tmpPrefix(name)) + `*; do
-	if [ -e "$f" ] || [ -L "$f" ]; then rm -f -- "$f"; fi
-done
-if [ -f ./` + shell.Quote(name) + ` ]; then printf 'sha '; h ./` + shell.Quote(name) + `; else echo 'sha -'; fi
-if [ -e ./` + shell.Quote(name+".prev") + ` ]; then echo prev; fi
-df -Pk . 2>/dev/null | { read -r _ || :; read -r _ _ _ a _ || :; echo "avail ${a:-?}"; }
-`
-}
-
 // installScript receives the file (when recv is set: a decompressor
 // reading stdin), then makes it executable, syncs, verifies its sha256 on
 // the device, keeps the old binary as name.prev and renames the new one
@@ -105,6 +89,7 @@ if [ -e ./` + q(name) + ` ]; then
 fi
 rm -f -- "$t.sum" "$t.fail"
 mv -f -- "$t" ./` + q(name) + `
+k=$(stat -c ` + q(statFormat) + ` ./` + q(name) + ` 2>/dev/null) && printf 'fp %s\n' "$k" || :
 sync . 2>/dev/null || :
 trap - EXIT
 echo installed
@@ -186,37 +171,45 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		return inst, fmt.Errorf("invalid sha256 %q", f.SHA256)
 	}
 	emit(Step{Name: "connect", Time: time.Now()})
+	d.mu.Lock()
+	d.deploying[name]++
+	warming := d.prewarming[name]
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.deploying[name]--
+		d.mu.Unlock()
+	}()
 	c, err := d.getEmit(ctx, emit)
 	if err != nil {
 		return inst, err
 	}
 
 	step = "prepare"
-	out, stderr, err := d.execOn(ctx, c, prepareScript(c.dir, name), nil, nil)
-	if err != nil {
-		return inst, scriptErr(err, stderr)
-	}
-	var old string
-	var hasPrev bool
-	for _, line := range strings.Split(string(out), "\n") {
-		switch {
-		case strings.HasPrefix(line, "sha "):
-			old = hexSHA.FindString(line)
-		case line == "prev":
-			hasPrev = true
-		case strings.HasPrefix(line, "avail "):
-			var kb int64
-			if _, err := fmt.Sscan(strings.TrimPrefix(line, "avail "), &kb); err == nil && kb*1024 < f.Size {
-				return inst, fmt.Errorf("%w: %s has %d KiB free, the binary needs %d KiB", ErrDiskFull, c.dir, kb, (f.Size+1023)/1024)
-			}
+	if warming != nil {
+		// The answer is on its way: wait for it rather than ask twice.
+		select {
+		case <-warming:
+		case <-ctx.Done():
+			return inst, ctx.Err()
 		}
+	}
+	p, err := d.prepare(ctx, c, name)
+	if err != nil {
+		return inst, err
+	}
+	if p.availKB >= 0 && p.availKB*1024 < f.Size {
+		return inst, fmt.Errorf("%w: %s has %d KiB free, the binary needs %d KiB", ErrDiskFull, c.dir, p.availKB, (f.Size+1023)/1024)
+	}
+	if p.fp != "" && p.sha != "" {
+		d.remember(name, installRecord{fp: p.fp, sha: p.sha})
 	}
 	emit(Step{Name: "connect", Done: true, Time: time.Now()})
 	dst := c.dir + "/" + name
 	inst = Installed{Path: dst, SHA256: f.SHA256}
-	if old == f.SHA256 {
+	if p.sha == f.SHA256 {
 		inst.Skipped = true
-		if hasPrev {
+		if p.hasPrev {
 			inst.Previous = dst + ".prev"
 		}
 		inst.Duration = time.Since(start)
@@ -236,6 +229,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	recv, enc := decompressor(c.tools)
 	var wire int64
 	var markers []string
+	var stderr string
 	if recv != "" {
 		markers, wire, stderr, err = d.streamInstall(ctx, c, src, pr, enc, installScript(c.dir, name, tmp, recv, f.SHA256, f.Size), emit)
 		step = failedStep(markers, "upload")
@@ -265,6 +259,9 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	for _, m := range markers {
 		if m == "prev" {
 			inst.Previous = dst + ".prev"
+		}
+		if fp, ok := strings.CutPrefix(m, "fp "); ok {
+			d.remember(name, installRecord{fp: fp, sha: f.SHA256})
 		}
 	}
 	inst.WireBytes = wire
@@ -484,6 +481,7 @@ func (d *sshDevice) Rollback(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	c.forgetPrepared(name)
 	_, stderr, err := d.execOn(ctx, c, rollbackScript(c.dir, name), nil, nil)
 	if err != nil {
 		if strings.Contains(stderr, "no-previous") {

@@ -1,0 +1,73 @@
+package remote
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// statFormat is an installed binary's status as the device's stat (GNU
+// coreutils or busybox) prints it: inode, size, modification and change
+// times. A write or a rename changes the change time.
+const statFormat = "%i %s %y %z"
+
+// installRecord is what armbench last knew of an installed binary: its
+// status on the device (statFormat) and its sha256.
+type installRecord struct {
+	fp, sha string
+}
+
+// recordPath is where the record of name on this device lives, "" when
+// records are off: one file per device, deploy_dir and name.
+func (d *sshDevice) recordPath(name string) string {
+	if d.o.StateDir == "" {
+		return ""
+	}
+	key := sha256.Sum256([]byte(d.ep.display() + "\x00" + d.t.DeployDir + "\x00" + name))
+	return filepath.Join(d.o.StateDir, "installed-"+hex.EncodeToString(key[:16]))
+}
+
+// records returns the known records of names, or nil when records are
+// off (then the device is not even asked for the files' status).
+func (d *sshDevice) records(names []string) []installRecord {
+	if d.o.StateDir == "" {
+		return nil
+	}
+	rs := make([]installRecord, len(names))
+	for i, n := range names {
+		b, err := os.ReadFile(d.recordPath(n))
+		if err != nil {
+			continue // none yet, or unreadable: the device hashes
+		}
+		fp, sha, _ := strings.Cut(strings.TrimRight(string(b), "\n"), "\n")
+		if hexSHA.MatchString(sha) && len(sha) == 64 {
+			rs[i] = installRecord{fp: fp, sha: sha}
+		}
+	}
+	return rs
+}
+
+// remember stores the record of name, best effort: a record that cannot
+// be written only costs the next deploy a hash on the device.
+func (d *sshDevice) remember(name string, r installRecord) {
+	path := d.recordPath(name)
+	if path == "" || r.fp == "" || strings.ContainsAny(r.fp, "\n\x00") {
+		return
+	}
+	if old := d.records([]string{name}); len(old) == 1 && old[0] == r {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return
+	}
+	tmp := path + ".tmp-" + randomSuffix()
+	if err := os.WriteFile(tmp, []byte(r.fp+"\n"+r.sha+"\n"), 0o644); err != nil {
+		os.Remove(tmp)
+		return
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+	}
+}
