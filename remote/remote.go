@@ -68,6 +68,9 @@ type Command struct {
 	Args []string // each shell-quoted on the device
 	Env  []string // KEY=VALUE, passed as `env K=V … prog`, quoted
 	Dir  string   // working directory; "" = deploy_dir
+	// Stop says how cancelling Run ends the program; the zero value is
+	// SIGTERM, then SIGKILL 2 s later.
+	Stop StopPolicy
 }
 
 // ExitStatus is how a remote command ended.

@@ -1,0 +1,103 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"armbench/internal/testdevice"
+)
+
+// trapScript says which signal reached it, then exits 3; with ignoreInt it
+// ignores SIGINT, so only the SIGKILL after the kill delay ends it.
+func trapScript(ignoreInt bool) string {
+	trap := `trap 'echo got INT; exit 3' INT; trap 'echo got TERM; exit 3' TERM`
+	if ignoreInt {
+		trap = `trap '' INT`
+	}
+	// The loop, not one long sleep: a trap runs only between commands.
+	return "#!/bin/sh\n" + trap + "\necho ready\nwhile :; do sleep 0.05; done\n"
+}
+
+// runUntilReady runs prog, cancels once it printed "ready", and returns
+// how it ended and what it printed.
+func runUntilReady(t *testing.T, dev Device, stop StopPolicy) (ExitStatus, []string, error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var rec recorder
+	emit := func(e Event) {
+		rec.emit(e)
+		if o, ok := e.(Output); ok && o.Text == "ready" {
+			cancel()
+		}
+	}
+	type result struct {
+		st  ExitStatus
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := dev.Run(ctx, Command{Path: "prog", Stop: stop}, emit)
+		done <- result{st, err}
+	}()
+	select {
+	case r := <-done:
+		return r.st, rec.lines(), r.err
+	case <-time.After(30 * time.Second):
+		t.Fatal("cancelled run did not return")
+	}
+	return ExitStatus{}, nil, nil
+}
+
+func testStopPolicy(t *testing.T, dev Device, deployDir string) {
+	writeFile(t, filepath.Join(deployDir, "prog"), trapScript(false), 0o755)
+	st, lines, err := runUntilReady(t, dev, StopPolicy{Signal: "INT", KillDelay: 5 * time.Second})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+	if !slices.Contains(lines, "out: got INT") || st.Code != 3 {
+		t.Errorf("Stop INT: status %+v, output %q; want the INT trap's exit 3", st, lines)
+	}
+
+	writeFile(t, filepath.Join(deployDir, "prog"), trapScript(true), 0o755)
+	st, lines, _ = runUntilReady(t, dev, StopPolicy{Signal: "SIGINT", KillDelay: 300 * time.Millisecond})
+	if st.Signal != "KILL" {
+		t.Errorf("a program ignoring SIGINT: status %+v, output %q; want SIGKILL after the kill delay", st, lines)
+	}
+
+	writeFile(t, filepath.Join(deployDir, "prog"), trapScript(false), 0o755)
+	st, lines, _ = runUntilReady(t, dev, StopPolicy{})
+	if !slices.Contains(lines, "out: got TERM") {
+		t.Errorf("default stop: status %+v, output %q; want SIGTERM", st, lines)
+	}
+}
+
+func TestStopPolicyLocal(t *testing.T) {
+	dir := t.TempDir()
+	testStopPolicy(t, openLocalT(t, localTarget(t, dir)), dir)
+}
+
+func TestStopPolicySSH(t *testing.T) {
+	td := testdevice.Start(t)
+	dir := filepath.Join(td.Dir, "deploy")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	td.Target.DeployDir = dir
+	dev := openT(t, td.Target, testOpts)
+	testStopPolicy(t, dev, dir)
+}
+
+func TestStopPolicyRejectsBadValues(t *testing.T) {
+	dev := openLocalT(t, localTarget(t, t.TempDir()))
+	for _, p := range []StopPolicy{{Signal: "NOPE"}, {Signal: "31"}, {KillDelay: -time.Second}, {KillDelay: time.Hour}} {
+		if _, err := dev.Run(context.Background(), Command{Path: "prog", Stop: p}, nil); err == nil {
+			t.Errorf("Run with %+v: no error", p)
+		}
+	}
+}
