@@ -263,20 +263,21 @@ func (s *session) cycle(ctx context.Context, n int, paths []string) cycleResult 
 	s.emit(Changed{Cycle: n, Time: time.Now(), Paths: paths})
 
 	// What the build reads may have changed (a new file or import): ask
-	// again while the build runs.
-	listed := make(chan *fileSet, 1)
-	go func() {
+	// again once the new program runs (or the cycle failed), off the path
+	// from save to program, where it would take CPU from the build.
+	result := func() cycleResult {
+		if ctx.Err() != nil {
+			return cycleResult{} // superseded: the next cycle lists
+		}
 		set, err := listFiles(ctx, s.o.Plan)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.emit(Warning{Time: time.Now(), Err: fmt.Errorf("refresh the watched files: %w", err)})
 			}
-			listed <- nil
-			return
+			return cycleResult{}
 		}
-		listed <- &set
-	}()
-	result := func() cycleResult { return cycleResult{files: <-listed} }
+		return cycleResult{files: &set}
+	}
 
 	// The first connection is made while the first build runs.
 	type opened struct {
