@@ -38,6 +38,7 @@ type watchEventJSON struct {
 	KillDelay  int64    `json:"kill_delay_ms,omitempty"`
 	ExitCode   *int     `json:"exit_code,omitempty"`
 	Stopped    bool     `json:"stopped,omitempty"`
+	Leftover   bool     `json:"leftover,omitempty"`
 	DurationMS int64    `json:"duration_ms,omitempty"`
 }
 
@@ -128,7 +129,11 @@ func (c *cli) watchEmit(cycles *int) func(watch.Event) {
 					in.Path, short(in.SHA256), humanize.IBytes(uint64(in.WireBytes)), in.Duration.Round(time.Millisecond))
 			}
 		case watch.Stopping:
-			fmt.Fprintf(c.stderr, "stopping the program of cycle %d (SIG%s, SIGKILL after %s)\n", ev.Cycle, ev.Signal, ev.KillDelay)
+			if ev.Leftover {
+				fmt.Fprintf(c.stderr, "stopped a program left running on the device by an earlier run (SIG%s)\n", ev.Signal)
+			} else {
+				fmt.Fprintf(c.stderr, "stopping the program of cycle %d (SIG%s, SIGKILL after %s)\n", ev.Cycle, ev.Signal, ev.KillDelay)
+			}
 		case watch.Started:
 			fmt.Fprintf(c.stderr, "started %s\n", strings.Join(append([]string{ev.Command.Path}, ev.Command.Args...), " "))
 		case watch.Program:
@@ -199,7 +204,7 @@ func watchJSON(ev watch.Event) (watchEventJSON, bool) {
 		j.Type, j.Cycle, j.Path, j.SHA256, j.Skipped = "deployed", ev.Cycle, in.Path, in.SHA256, in.Skipped
 		j.WireBytes, j.DurationMS = in.WireBytes, in.Duration.Milliseconds()
 	case watch.Stopping:
-		j.Type, j.Cycle, j.Time, j.Signal, j.KillDelay = "stopping", ev.Cycle, ev.Time, ev.Signal, ev.KillDelay.Milliseconds()
+		j.Type, j.Cycle, j.Time, j.Signal, j.KillDelay, j.Leftover = "stopping", ev.Cycle, ev.Time, ev.Signal, ev.KillDelay.Milliseconds(), ev.Leftover
 	case watch.Started:
 		j.Type, j.Cycle, j.Time, j.Path, j.Args, j.Env = "started", ev.Cycle, ev.Time, ev.Command.Path, ev.Command.Args, ev.Command.Env
 	case watch.Exited:

@@ -485,6 +485,9 @@ func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (Exi
 		return ExitStatus{Code: -1}, d.opErr("run", "start", err)
 	}
 	pgid := cmd.Process.Pid
+	if c.PIDFile != "" {
+		recordPID(d.path(c.PIDFile), pgid)
+	}
 	done := make(chan struct{})
 	var killed sync.WaitGroup
 	killed.Add(1)

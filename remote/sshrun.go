@@ -61,10 +61,14 @@ func runScript(dir string, runner string, cmd Command) (string, error) {
 	for _, a := range cmd.Args {
 		words = append(words, q(a))
 	}
-	return `pg=-
-if read -r s < /proc/$$/stat 2>/dev/null; then s=${s##*") "}; set -- $s; pg=$3; fi
+	pidFile := ""
+	if cmd.PIDFile != "" {
+		pidFile = `echo "$$ $pg $st" > ` + q(devicePath(dir, cmd.PIDFile)) + " 2>/dev/null || :\n"
+	}
+	return `pg=- st=-
+if read -r s < /proc/$$/stat 2>/dev/null; then s=${s##*") "}; set -- $s; pg=$3; st=${20}; fi
 echo "` + pidMarker + `$$ $pg"
-` + mk + `cd -- ` + q(wd) + ` || exit 126
+` + mk + pidFile + `cd -- ` + q(wd) + ` || exit 126
 ` + strings.Join(words, " ") + "\n", nil
 }
 

@@ -3,9 +3,12 @@ package remote
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -100,4 +103,88 @@ func TestStopPolicyRejectsBadValues(t *testing.T) {
 			t.Errorf("Run with %+v: no error", p)
 		}
 	}
+}
+
+// startLosable runs the trap script with a PID file in the background and
+// returns once it printed "ready", with the PID the file recorded.
+func startLosable(t *testing.T, dev Device, deployDir string) (pid int, done <-chan error) {
+	t.Helper()
+	writeFile(t, filepath.Join(deployDir, "prog"), trapScript(false), 0o755)
+	ready := make(chan struct{})
+	var once sync.Once
+	errc := make(chan error, 1)
+	go func() {
+		_, err := dev.Run(context.Background(), Command{Path: "prog", PIDFile: ".prog.pid"}, func(e Event) {
+			if o, ok := e.(Output); ok && o.Text == "ready" {
+				once.Do(func() { close(ready) })
+			}
+		})
+		errc <- err
+	}()
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the program did not start")
+	}
+	b, err := os.ReadFile(filepath.Join(deployDir, ".prog.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Sscan(string(b), &pid); err != nil || pid <= 1 {
+		t.Fatalf("PID file %q: %v", b, err)
+	}
+	return pid, errc
+}
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+func testStopLeftover(t *testing.T, dev Device, deployDir string, lose func()) {
+	pid, done := startLosable(t, dev, deployDir)
+	lose()
+	found, err := StopLeftover(context.Background(), dev, ".prog.pid", StopPolicy{Signal: "INT", KillDelay: time.Second})
+	if err != nil || !found {
+		t.Fatalf("StopLeftover: %v, %v; want the program found", found, err)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return once its program was stopped")
+	}
+	for i := 0; i < 50 && alive(pid); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if alive(pid) {
+		t.Errorf("process %d still running", pid)
+	}
+	if found, err := StopLeftover(context.Background(), dev, ".prog.pid", StopPolicy{}); found || err != nil {
+		t.Errorf("second StopLeftover: %v, %v; want nothing found", found, err)
+	}
+	// A PID file whose process is another one now (the start time differs)
+	// must not be acted on: here it names this very test.
+	writeFile(t, filepath.Join(deployDir, ".prog.pid"), fmt.Sprintf("%d %d 1\n", os.Getpid(), os.Getpid()), 0o644)
+	if found, err := StopLeftover(context.Background(), dev, ".prog.pid", StopPolicy{}); found || err != nil {
+		t.Errorf("StopLeftover of a reused PID: %v, %v; want nothing found", found, err)
+	}
+}
+
+func TestStopLeftoverLocal(t *testing.T) {
+	dir := t.TempDir()
+	testStopLeftover(t, openLocalT(t, localTarget(t, dir)), dir, func() {})
+}
+
+// A cut link leaves the program running on the device (it writes nothing,
+// so no SIGPIPE ends it); the PID file finds it again.
+func TestStopLeftoverSSHAfterADroppedLink(t *testing.T) {
+	td := testdevice.Start(t, testdevice.WithProxy())
+	dir := filepath.Join(td.Dir, "deploy")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	td.Target.DeployDir = dir
+	dev := openT(t, td.Target, testOpts)
+	testStopLeftover(t, dev, dir, func() {
+		if td.Sever() == 0 {
+			t.Fatal("no connection to sever")
+		}
+	})
 }

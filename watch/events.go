@@ -50,11 +50,15 @@ type Deployed struct {
 
 // Stopping says the program of an earlier cycle is being stopped for the
 // new one: Signal now, SIGKILL after KillDelay if it is still there.
+// With Leftover, it was a program an earlier run lost track of (the link
+// dropped under it, or a previous watch was killed) and has been stopped
+// already; Cycle is 0 when it was not this session's.
 type Stopping struct {
 	Cycle     int // the cycle whose program is stopped
 	Time      time.Time
 	Signal    string // "INT"
 	KillDelay time.Duration
+	Leftover  bool
 }
 
 // Started says the cycle's program was started on the device.

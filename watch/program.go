@@ -13,6 +13,7 @@ type program struct {
 	cycle  int
 	cancel context.CancelFunc
 	done   chan struct{} // closed once Exited was sent
+	lost   bool          // the run failed (a dropped link): it may still be running; read after done
 }
 
 // running reports whether the program has not ended yet.
@@ -34,15 +35,27 @@ func (s *session) stopPolicy() remote.StopPolicy {
 // KillDelay) and starts cycle n's. The binary was renamed over the old
 // one, which keeps running from its open inode until it is stopped.
 func (s *session) restart(n int) error {
-	s.stopProgram(true)
+	lostCycle, lost := s.stopProgram(true)
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
 	cmd := remote.Command{
-		Path: s.o.Name,
-		Args: s.o.Args,
-		Env:  s.o.Plan.RunEnvStrings(),
-		Stop: s.stopPolicy(),
+		Path:    s.o.Name,
+		Args:    s.o.Args,
+		Env:     s.o.Plan.RunEnvStrings(),
+		Stop:    s.stopPolicy(),
+		PIDFile: "." + s.o.Name + ".watch-pid",
+	}
+	if lost {
+		// A program whose run was lost (the link dropped under it, or an
+		// earlier watch was killed) may still hold its ports and files.
+		found, err := remote.StopLeftover(s.ctx, s.dev, cmd.PIDFile, cmd.Stop)
+		switch {
+		case err != nil:
+			s.emit(Warning{Time: time.Now(), Err: err})
+		case found:
+			s.emit(Stopping{Cycle: lostCycle, Time: time.Now(), Signal: s.o.StopSignal, KillDelay: s.o.KillDelay, Leftover: true})
+		}
 	}
 	s.startProgram(n, cmd, func(ctx context.Context, emit func(remote.Event)) (remote.ExitStatus, error) {
 		return s.dev.Run(ctx, cmd, emit)
@@ -66,6 +79,7 @@ func (s *session) startProgram(n int, cmd remote.Command, run func(context.Conte
 		if stopped && plainCancel(err) {
 			err = nil
 		}
+		p.lost = err != nil
 		s.emit(Exited{Cycle: n, Time: time.Now(), Status: st, Stopped: stopped, Err: err})
 	}()
 }
@@ -82,11 +96,13 @@ func plainCancel(err error) bool {
 
 // stopProgram stops the current program and waits until it has ended;
 // announce says so first with a Stopping event (not at the session's
-// end, where the stop is implied).
-func (s *session) stopProgram(announce bool) {
+// end, where the stop is implied). It reports whether a program may have
+// been left running on the device: its run was lost, or this session has
+// not run one yet (an earlier session may have), with the lost cycle.
+func (s *session) stopProgram(announce bool) (cycle int, lost bool) {
 	p := s.prog
 	if p == nil {
-		return
+		return 0, true
 	}
 	if p.running() && announce {
 		s.emit(Stopping{Cycle: p.cycle, Time: time.Now(), Signal: s.o.StopSignal, KillDelay: s.o.KillDelay})
@@ -94,4 +110,5 @@ func (s *session) stopProgram(announce bool) {
 	p.cancel()
 	<-p.done
 	s.prog = nil
+	return p.cycle, p.lost
 }

@@ -320,6 +320,14 @@ func TestWatchSSHEditBreakFixAndReconnect(t *testing.T) {
 	if !slices.ContainsFunc(s.snapshot()[before:], func(e Event) bool { d, ok := e.(Deploy); _, re := d.Event.(remote.Reconnected); return ok && re }) {
 		t.Errorf("no Reconnected event in the deploy after the drop; events:\n%s", s.log())
 	}
+	// v4 outlived its session (it writes nothing, so no SIGPIPE ended it):
+	// it is found by its PID file and stopped before v5 starts.
+	ev := s.snapshot()[before:]
+	left := slices.IndexFunc(ev, func(e Event) bool { st, ok := e.(Stopping); return ok && st.Leftover && st.Cycle == 4 })
+	started := slices.IndexFunc(ev, func(e Event) bool { st, ok := e.(Started); return ok && st.Cycle == 5 })
+	if left < 0 || left > started {
+		t.Errorf("v4 left running on the device was not stopped before v5 started; events:\n%s", s.log())
+	}
 }
 
 func TestWatchDebounceCoalescesSaves(t *testing.T) {
