@@ -97,8 +97,16 @@ func TestStopPolicySSH(t *testing.T) {
 }
 
 func TestStopPolicyRejectsBadValues(t *testing.T) {
-	dev := openLocalT(t, localTarget(t, t.TempDir()))
-	for _, p := range []StopPolicy{{Signal: "NOPE"}, {Signal: "31"}, {KillDelay: -time.Second}, {KillDelay: time.Hour}} {
+	dir := t.TempDir()
+	dev := openLocalT(t, localTarget(t, dir))
+	writeFile(t, filepath.Join(dir, "prog"), "#!/bin/sh\nexit 0\n", 0o755)
+	// The program runs with good policies, so a bad one is what fails.
+	for _, p := range []StopPolicy{{}, {Signal: "int", KillDelay: time.Second}, {Signal: "HUP"}} {
+		if _, err := dev.Run(context.Background(), Command{Path: "prog", Stop: p}, nil); err != nil {
+			t.Errorf("Run with %+v: %v", p, err)
+		}
+	}
+	for _, p := range []StopPolicy{{Signal: "NOPE"}, {Signal: "SIGFOO"}, {KillDelay: -time.Second}, {KillDelay: time.Hour}} {
 		if _, err := dev.Run(context.Background(), Command{Path: "prog", Stop: p}, nil); err == nil {
 			t.Errorf("Run with %+v: no error", p)
 		}

@@ -130,8 +130,15 @@ type session struct {
 
 	files fileSet
 
-	dev  remote.Device
-	prog *program
+	dev        remote.Device
+	connecting chan opened // a connection attempt under way, when dev is nil
+	prog       *program
+}
+
+// opened is the outcome of Options.Connect.
+type opened struct {
+	dev remote.Device
+	err error
 }
 
 // cycleRun is a cycle in flight, as the loop sees it.
@@ -279,40 +286,33 @@ func (s *session) cycle(ctx context.Context, n int, paths []string) cycleResult 
 		return cycleResult{files: &set}
 	}
 
-	// The first connection is made while the first build runs.
-	type opened struct {
-		dev remote.Device
-		err error
-	}
-	var connecting chan opened
-	if s.dev == nil {
-		connecting = make(chan opened, 1)
-		go func() {
-			dev, err := s.o.Connect(ctx)
-			connecting <- opened{dev, err}
-		}()
+	// The first connection is made while the first build runs. It is not
+	// tied to this cycle: a failed build does not wait for it, the next
+	// cycle takes it over.
+	if s.dev == nil && s.connecting == nil {
+		s.connecting = make(chan opened, 1)
+		go func(done chan<- opened) {
+			dev, err := s.o.Connect(s.ctx)
+			done <- opened{dev, err}
+		}(s.connecting)
 	}
 	connect := func() error {
-		if connecting == nil {
+		if s.dev != nil {
 			return nil
 		}
-		o := <-connecting
-		connecting = nil
+		var o opened
+		select {
+		case o = <-s.connecting:
+		case <-ctx.Done():
+			return ctx.Err() // superseded; the attempt goes on for the next cycle
+		}
+		s.connecting = nil
 		if o.err != nil {
 			return o.err
 		}
 		s.dev = o.dev
 		return nil
 	}
-	defer func() {
-		// A build failure leaves the connection attempt behind: keep a
-		// device it opened for the next cycle.
-		if connecting != nil {
-			if o := <-connecting; o.err == nil {
-				s.dev = o.dev
-			}
-		}
-	}()
 
 	res := build.Run(ctx, s.o.Plan, func(ev build.Event) { s.emit(Build{Cycle: n, Event: ev}) })
 	switch {
@@ -357,8 +357,14 @@ func (s *session) cycle(ctx context.Context, n int, paths []string) cycleResult 
 	return result()
 }
 
-// closeDevice closes the device once the session is over.
+// closeDevice closes the device once the session is over, waiting for a
+// connection attempt still under way (ctx is done, so it ends soon).
 func (s *session) closeDevice() {
+	if s.connecting != nil {
+		if o := <-s.connecting; o.err == nil {
+			o.dev.Close()
+		}
+	}
 	if s.dev != nil {
 		s.dev.Close()
 	}

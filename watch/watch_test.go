@@ -408,3 +408,83 @@ exec "$@"
 		t.Errorf("v1 exit %+v", x)
 	}
 }
+
+// stubbornSource ignores SIGINT, so only the SIGKILL after the kill delay
+// ends it.
+func stubbornSource(version string) string {
+	return `package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+)
+
+func main() {
+	signal.Ignore(os.Interrupt)
+	fmt.Println("hello", "` + version + `")
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+`
+}
+
+// A device that cannot be reached fails the cycle and is tried again at
+// the next save; a program that ignores SIGINT is killed after the delay.
+func TestWatchConnectRetryAndKillDelay(t *testing.T) {
+	dir := module(t, "v1")
+	tg := localTarget(t)
+	var calls int
+	var mu sync.Mutex
+	s := start(t, Options{
+		Plan: planFor(t, tg, dir),
+		Connect: func(ctx context.Context) (remote.Device, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if calls++; calls == 1 {
+				return nil, errors.New("device asleep")
+			}
+			return remote.Open(ctx, tg, remote.Options{})
+		},
+		Debounce:  50 * time.Millisecond,
+		KillDelay: 300 * time.Millisecond,
+	})
+	f := s.waitFor(0, "a failed connect", failedAt(1, StageConnect))
+	if err := s.at(f).(Failed).Err; err == nil || !strings.Contains(err.Error(), "device asleep") {
+		t.Errorf("connect failure %v", err)
+	}
+	write(t, filepath.Join(dir, "main.go"), stubbornSource("v2"))
+	i := s.output(f, "hello v2")
+	write(t, filepath.Join(dir, "main.go"), serverSource("v3"))
+	s.output(i, "hello v3")
+	x := s.at(s.waitFor(0, "v2's exit", exitedOf(2))).(Exited)
+	if x.Status.Signal != "KILL" || !x.Stopped || x.Err != nil {
+		t.Errorf("v2 ignoring SIGINT ended %+v, want SIGKILL after the kill delay", x)
+	}
+}
+
+func TestRunRejectsBadOptions(t *testing.T) {
+	plan := planFor(t, localTarget(t), module(t, "v1"))
+	connect := func(context.Context) (remote.Device, error) { return nil, errors.New("unused") }
+	test := plan
+	test.Mode = profiles.ModeTest
+	// A cancelled context ends a valid session at once, with its error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Run(ctx, Options{Plan: plan, Connect: connect}, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("valid options: %v, want context.Canceled", err)
+	}
+	for name, o := range map[string]Options{
+		"no Connect":      {Plan: plan},
+		"a test binary":   {Plan: test, Connect: connect},
+		"negative delay":  {Plan: plan, Connect: connect, KillDelay: -time.Second},
+		"unknown signal":  {Plan: plan, Connect: connect, StopSignal: "NOPE"},
+		"negative bounce": {Plan: plan, Connect: connect, Debounce: -time.Second},
+	} {
+		if err := Run(ctx, o, nil); err == nil || errors.Is(err, context.Canceled) {
+			t.Errorf("%s: %v, want an error about the options", name, err)
+		}
+	}
+}
