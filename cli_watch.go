@@ -39,6 +39,7 @@ type watchEventJSON struct {
 	ExitCode   *int     `json:"exit_code,omitempty"`
 	Stopped    bool     `json:"stopped,omitempty"`
 	Leftover   bool     `json:"leftover,omitempty"`
+	Service    string   `json:"service,omitempty"`
 	DurationMS int64    `json:"duration_ms,omitempty"`
 }
 
@@ -135,7 +136,12 @@ func (c *cli) watchEmit(cycles *int) func(watch.Event) {
 				fmt.Fprintf(c.stderr, "stopping the program of cycle %d (SIG%s, SIGKILL after %s)\n", ev.Cycle, ev.Signal, ev.KillDelay)
 			}
 		case watch.Started:
-			fmt.Fprintf(c.stderr, "started %s\n", strings.Join(append([]string{ev.Command.Path}, ev.Command.Args...), " "))
+			prog := strings.Join(append([]string{ev.Command.Path}, ev.Command.Args...), " ")
+			if ev.Service != "" {
+				fmt.Fprintf(c.stderr, "restarting systemd unit %s (%s); its journal follows\n", ev.Service, prog)
+			} else {
+				fmt.Fprintf(c.stderr, "started %s\n", prog)
+			}
 		case watch.Program:
 			human(ev.Event)
 		case watch.Exited:
@@ -206,7 +212,7 @@ func watchJSON(ev watch.Event) (watchEventJSON, bool) {
 	case watch.Stopping:
 		j.Type, j.Cycle, j.Time, j.Signal, j.KillDelay, j.Leftover = "stopping", ev.Cycle, ev.Time, ev.Signal, ev.KillDelay.Milliseconds(), ev.Leftover
 	case watch.Started:
-		j.Type, j.Cycle, j.Time, j.Path, j.Args, j.Env = "started", ev.Cycle, ev.Time, ev.Command.Path, ev.Command.Args, ev.Command.Env
+		j.Type, j.Cycle, j.Time, j.Path, j.Args, j.Env, j.Service = "started", ev.Cycle, ev.Time, ev.Command.Path, ev.Command.Args, ev.Command.Env, ev.Service
 	case watch.Exited:
 		code := ev.Status.Code
 		j.Type, j.Cycle, j.Time, j.ExitCode, j.Signal = "exited", ev.Cycle, ev.Time, &code, ev.Status.Signal

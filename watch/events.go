@@ -66,10 +66,13 @@ type Started struct {
 	Cycle   int
 	Time    time.Time
 	Command remote.Command
+	// Service is the systemd unit that runs Command in service mode (the
+	// Program events are then its journal), "" otherwise.
+	Service string
 }
 
-// Program is an event of a running program: remote.Output lines and
-// remote.Reconnected.
+// Program is an event of a running program: remote.Output lines (in
+// service mode, its journal) and remote.Reconnected.
 type Program struct {
 	Cycle int
 	Event remote.Event

@@ -35,6 +35,9 @@ func (s *session) stopPolicy() remote.StopPolicy {
 // KillDelay) and starts cycle n's. The binary was renamed over the old
 // one, which keeps running from its open inode until it is stopped.
 func (s *session) restart(n int) error {
+	if s.o.Plan.Target.Service != nil {
+		return s.restartService(n)
+	}
 	lostCycle, lost := s.stopProgram(true)
 	if err := s.ctx.Err(); err != nil {
 		return err
@@ -57,20 +60,21 @@ func (s *session) restart(n int) error {
 			s.emit(Stopping{Cycle: lostCycle, Time: time.Now(), Signal: s.o.StopSignal, KillDelay: s.o.KillDelay, Leftover: true})
 		}
 	}
-	s.startProgram(n, cmd, func(ctx context.Context, emit func(remote.Event)) (remote.ExitStatus, error) {
+	s.startProgram(n, cmd, "", func(ctx context.Context, emit func(remote.Event)) (remote.ExitStatus, error) {
 		return s.dev.Run(ctx, cmd, emit)
 	})
 	return nil
 }
 
-// startProgram runs run in the background as cycle n's program.
-func (s *session) startProgram(n int, cmd remote.Command, run func(context.Context, func(remote.Event)) (remote.ExitStatus, error)) {
+// startProgram runs run in the background as cycle n's program (or, with
+// service, the journal of the unit that runs it).
+func (s *session) startProgram(n int, cmd remote.Command, service string, run func(context.Context, func(remote.Event)) (remote.ExitStatus, error)) {
 	// Only the session's end or the next restart stop it, never a newer
 	// save as such.
 	ctx, cancel := context.WithCancel(s.ctx)
 	p := &program{cycle: n, cancel: cancel, done: make(chan struct{})}
 	s.prog = p
-	s.emit(Started{Cycle: n, Time: time.Now(), Command: cmd})
+	s.emit(Started{Cycle: n, Time: time.Now(), Command: cmd, Service: service})
 	go func() {
 		defer close(p.done)
 		defer cancel()
