@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"armbench/bench"
+	"armbench/internal/testdevice"
 	"armbench/remote"
 	"armbench/targets"
 )
@@ -79,6 +82,14 @@ esac`,
 	}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("FAKE_LOG", logPath)
+	// A new HOME must not cost a cold build cache.
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		v, err := exec.Command("go", "env", k).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", k, err)
+		}
+		t.Setenv(k, strings.TrimSpace(string(v)))
+	}
 	t.Setenv("HOME", t.TempDir())
 	return logPath
 }
@@ -149,4 +160,65 @@ func TestServiceScriptSystemScope(t *testing.T) {
 	if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {
 		t.Errorf("sh -n: %v: %s", err, out)
 	}
+}
+
+// Service mode end to end over a real sshd: the device's systemctl,
+// journalctl and loginctl are the logging stand-ins (sshd's SetEnv puts
+// them first on the session's PATH), so what runs for real is armbench's
+// side: deploy, the unit written through an SSH session, the restart on
+// every cycle and the journal streamed as the program's output.
+func TestWatchServiceModeOverSSH(t *testing.T) {
+	logPath := fakeTools(t)
+	// The stand-in journal follows as journalctl -f does: until stopped.
+	bin := filepath.Dir(mustLookPath(t, "journalctl"))
+	write(t, filepath.Join(bin, "journalctl"), `#!/bin/sh
+echo "journalctl $*" >>"$FAKE_LOG"
+case "$*" in
+*--show-cursor*) echo "-- cursor: s=abc" ;;
+*-f*) echo "journal of $(grep -c restart "$FAKE_LOG") restarts"; exec sleep 1000 ;;
+esac
+`)
+	home := os.Getenv("HOME")
+	td := testdevice.Start(t, testdevice.WithConfig("SetEnv SHLVL=1 PATH="+os.Getenv("PATH")+" HOME="+home+" FAKE_LOG="+logPath))
+	td.Target.Runner = "" // systemd runs the program on a real device; here nothing does
+	td.Target.Service = &targets.Service{Scope: targets.ServiceUser}
+	dir := module(t, "v1")
+	o := remote.Options{NoAgent: true, NoDefaultKeys: true}
+	plan := planFor(t, td.Target, dir)
+	s := start(t, Options{
+		Plan:     plan,
+		Connect:  func(ctx context.Context) (remote.Device, error) { return remote.Open(ctx, td.Target, o) },
+		Args:     []string{"-port", "8080"},
+		Debounce: 50 * time.Millisecond,
+	})
+	i := s.output(0, "journal of 1 restarts")
+	unit := "armbench-" + bench.DeployName(plan)
+	st := s.at(s.waitFor(0, "Started", func(e Event) bool { _, ok := e.(Started); return ok })).(Started)
+	if st.Service != unit {
+		t.Errorf("Started %+v, want unit %s", st, unit)
+	}
+	b, err := os.ReadFile(filepath.Join(home, ".config", "systemd", "user", unit+".service"))
+	if err != nil || !strings.Contains(string(b), "ExecStart="+td.Target.DeployDir+"/"+bench.DeployName(plan)+" -port 8080\n") ||
+		!strings.Contains(string(b), "Environment=GOGC=200\n") {
+		t.Errorf("unit file (%v):\n%s", err, b)
+	}
+
+	write(t, filepath.Join(dir, "main.go"), serverSource("v2"))
+	s.output(i, "journal of 2 restarts")
+	calls, _ := os.ReadFile(logPath)
+	if n := strings.Count(string(calls), "systemctl --user restart "+unit+"\n"); n != 2 {
+		t.Errorf("%d restarts, want 2:\n%s", n, calls)
+	}
+	if n := strings.Count(string(calls), "daemon-reload"); n != 1 {
+		t.Errorf("%d daemon-reloads, want 1 (the unit did not change):\n%s", n, calls)
+	}
+}
+
+func mustLookPath(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
