@@ -184,6 +184,10 @@ func (s *session) loop() error {
 
 		case ev, ok := <-s.watcher.Events:
 			if !ok {
+				if cur != nil {
+					cur.cancel()
+					<-cur.done
+				}
 				return errors.New("watch: the file watcher stopped")
 			}
 			if ev.Op == fsnotify.Chmod || !s.files.triggers(ev.Name) {
