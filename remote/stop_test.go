@@ -148,15 +148,25 @@ func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
 func testStopLeftover(t *testing.T, dev Device, deployDir string, lose func()) {
 	pid, done := startLosable(t, dev, deployDir)
-	lose()
+	waitRun := func(why string) {
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("Run did not return %s", why)
+		}
+	}
+	if lose != nil {
+		// The run ends with the link, as watch sees it, before the next
+		// save looks for what it left behind.
+		lose()
+		waitRun("when the link dropped")
+	}
 	found, err := StopLeftover(context.Background(), dev, ".prog.pid", StopPolicy{Signal: "INT", KillDelay: time.Second})
 	if err != nil || !found {
 		t.Fatalf("StopLeftover: %v, %v; want the program found", found, err)
 	}
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return once its program was stopped")
+	if lose == nil {
+		waitRun("once its program was stopped")
 	}
 	for i := 0; i < 50 && alive(pid); i++ {
 		time.Sleep(20 * time.Millisecond)
@@ -177,7 +187,7 @@ func testStopLeftover(t *testing.T, dev Device, deployDir string, lose func()) {
 
 func TestStopLeftoverLocal(t *testing.T) {
 	dir := t.TempDir()
-	testStopLeftover(t, openLocalT(t, localTarget(t, dir)), dir, func() {})
+	testStopLeftover(t, openLocalT(t, localTarget(t, dir)), dir, nil)
 }
 
 // A cut link leaves the program running on the device (it writes nothing,
