@@ -36,6 +36,7 @@ type Options struct {
 	// Connect opens the device. It is called at start, while the first
 	// build runs, and again at the next change after it failed. An SSH
 	// device reconnects by itself after a drop, so it is opened once.
+	// Run closes it when it ends; see Borrowed for one it must not.
 	Connect func(ctx context.Context) (remote.Device, error)
 	// Name is the binary's name on the device; "" = bench.DeployName(Plan),
 	// the name deploy and run use.
@@ -373,3 +374,12 @@ func (s *session) closeDevice() {
 		s.dev.Close()
 	}
 }
+
+// Borrowed wraps a device Run must not close when it ends, such as one a
+// remote.Pool owns (the TUI's): Connect returning Borrowed(dev) leaves it
+// open for the pane that deploys or benches next.
+func Borrowed(dev remote.Device) remote.Device { return borrowed{dev} }
+
+type borrowed struct{ remote.Device }
+
+func (borrowed) Close() error { return nil }

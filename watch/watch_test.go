@@ -488,3 +488,25 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// closeCounter is a Device whose Close is counted; nothing else is used.
+type closeCounter struct {
+	remote.Device
+	closed int
+}
+
+func (c *closeCounter) Close() error { c.closed++; return nil }
+
+func TestBorrowedDeviceIsNotClosed(t *testing.T) {
+	dev := &closeCounter{}
+	s := &session{dev: Borrowed(dev)}
+	s.closeDevice()
+	if dev.closed != 0 {
+		t.Errorf("a borrowed device was closed %d times", dev.closed)
+	}
+	s = &session{dev: dev}
+	s.closeDevice()
+	if dev.closed != 1 {
+		t.Errorf("an owned device was closed %d times, want 1", dev.closed)
+	}
+}
