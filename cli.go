@@ -53,6 +53,7 @@ func commands() []command {
 		{"trust", "TARGET", "accept a device's host key after showing its fingerprint", cmdTrust},
 		{"rollback", "--target T --profile P", "restore the previously deployed binary", cmdRollback},
 		{"run", "--target T [--profile P] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},
+		{"watch", "--target T [--profile P] [--debounce D] -- ARGS…", "rebuild, redeploy and restart on every save", cmdWatch},
 		{"bench", "--target T --profile A,B [--count 6] [--bench RE]", "benchmark profiles on the device, side by side", cmdBench},
 		{"compare", "RUN…", "compare stored runs", cmdCompare},
 		{"detect", "[user@]HOST[:PORT] [--add NAME] [--trust]", "detect a device and print (or add) its target", cmdDetect},

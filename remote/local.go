@@ -23,7 +23,8 @@ import (
 )
 
 // killGrace is how long a cancelled command gets between SIGTERM and
-// SIGKILL: enough for a Go program to flush, short enough for a user.
+// SIGKILL by default: enough for a Go program to flush, short enough for
+// a user.
 const killGrace = 2 * time.Second
 
 // localDevice is the "local" target: deploy_dir is a directory here and
@@ -454,6 +455,10 @@ func elfArch(path string) string {
 
 func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (ExitStatus, error) {
 	emit = safeEmit(emit)
+	stopSig, _, killDelay, err := c.Stop.resolve()
+	if err != nil {
+		return ExitStatus{Code: -1}, d.opErr("run", "", err)
+	}
 	argv, err := d.Argv(c)
 	if err != nil {
 		return ExitStatus{Code: -1}, d.opErr("run", "", err)
@@ -480,6 +485,9 @@ func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (Exi
 		return ExitStatus{Code: -1}, d.opErr("run", "start", err)
 	}
 	pgid := cmd.Process.Pid
+	if c.PIDFile != "" {
+		recordPID(d.path(c.PIDFile), pgid)
+	}
 	done := make(chan struct{})
 	var killed sync.WaitGroup
 	killed.Add(1)
@@ -490,10 +498,10 @@ func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (Exi
 			return
 		case <-ctx.Done():
 		}
-		syscall.Kill(-pgid, syscall.SIGTERM)
+		syscall.Kill(-pgid, syscall.Signal(stopSig))
 		select {
 		case <-done:
-		case <-time.After(killGrace):
+		case <-time.After(killDelay):
 			syscall.Kill(-pgid, syscall.SIGKILL)
 		}
 	}()

@@ -68,6 +68,13 @@ type Command struct {
 	Args []string // each shell-quoted on the device
 	Env  []string // KEY=VALUE, passed as `env K=V … prog`, quoted
 	Dir  string   // working directory; "" = deploy_dir
+	// Stop says how cancelling Run ends the program; the zero value is
+	// SIGTERM, then SIGKILL 2 s later.
+	Stop StopPolicy
+	// PIDFile, when set, is where the device records the program's PID,
+	// process group and start time (relative: inside deploy_dir), so
+	// StopLeftover can stop it should this Run lose it (a dropped link).
+	PIDFile string
 }
 
 // ExitStatus is how a remote command ended.

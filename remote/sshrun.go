@@ -61,33 +61,38 @@ func runScript(dir string, runner string, cmd Command) (string, error) {
 	for _, a := range cmd.Args {
 		words = append(words, q(a))
 	}
-	return `pg=-
-if read -r s < /proc/$$/stat 2>/dev/null; then s=${s##*") "}; set -- $s; pg=$3; fi
+	pidFile := ""
+	if cmd.PIDFile != "" {
+		pidFile = `echo "$$ $pg $st" > ` + q(devicePath(dir, cmd.PIDFile)) + " 2>/dev/null || :\n"
+	}
+	return `pg=- st=-
+if read -r s < /proc/$$/stat 2>/dev/null; then s=${s##*") "}; set -- $s; pg=$3; st=${20}; fi
 echo "` + pidMarker + `$$ $pg"
-` + mk + `cd -- ` + q(wd) + ` || exit 126
+` + mk + pidFile + `cd -- ` + q(wd) + ` || exit 126
 ` + strings.Join(words, " ") + "\n", nil
 }
 
-// killScript stops a wrapped command: TERM to its process group (or the
-// PID alone), a grace period, then KILL. It runs on the device in one
-// session, so a slow link adds no round trips to the grace period.
-func killScript(pid, pgid int) string {
+// killScript stops a wrapped command: sig (TERM, INT…) to its process
+// group (or the PID alone), a grace period, then KILL. It runs on the
+// device in one session, so a slow link adds no round trips to the grace
+// period.
+func killScript(pid, pgid int, sig string, grace time.Duration) string {
 	target := strconv.Itoa(pid)
 	group := ""
 	if pgid > 1 {
 		group = "-" + strconv.Itoa(pgid)
 	}
-	sig := func(s string) string {
+	send := func(s string) string {
 		if group != "" {
 			// No "--": dash's kill takes "-SIG -PGID" but not "-- -PGID".
 			return "kill -" + s + " " + group + " 2>/dev/null || kill -" + s + " " + target + " 2>/dev/null || :\n"
 		}
 		return "kill -" + s + " " + target + " 2>/dev/null || :\n"
 	}
-	grace := int(killGrace / (100 * time.Millisecond))
-	return sig("TERM") + `i=0
-while kill -0 ` + target + ` 2>/dev/null && [ $i -lt ` + strconv.Itoa(grace) + ` ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done
-` + sig("KILL")
+	ticks := int(grace / (100 * time.Millisecond))
+	return send(sig) + `i=0
+while kill -0 ` + target + ` 2>/dev/null && [ $i -lt ` + strconv.Itoa(ticks) + ` ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done
+` + send("KILL")
 }
 
 func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (ExitStatus, error) {
@@ -98,6 +103,10 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 	}
 	if cmd.Path == "" {
 		return fail("", errors.New("no program to run"))
+	}
+	_, stopSig, killDelay, err := cmd.Stop.resolve()
+	if err != nil {
+		return fail("", err)
 	}
 	c, err := d.getEmit(ctx, emit)
 	if err != nil {
@@ -170,11 +179,11 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 		case <-time.After(time.Second):
 		}
 		if id.pid > 0 {
-			stopErr = d.kill(c, id.pid, id.pgid)
+			stopErr = d.kill(c, id.pid, id.pgid, stopSig, killDelay)
 		}
 		select {
 		case werr = <-waited:
-		case <-time.After(killGrace + 5*time.Second):
+		case <-time.After(killDelay + 5*time.Second):
 			// The kill did not end the session (a dead link?): stop
 			// waiting for it.
 			s.Close()
@@ -217,9 +226,9 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 }
 
 // kill stops a running command on the device over a second session.
-func (d *sshDevice) kill(c *sshConn, pid, pgid int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), killGrace+10*time.Second)
+func (d *sshDevice) kill(c *sshConn, pid, pgid int, sig string, grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace+10*time.Second)
 	defer cancel()
-	_, stderr, err := d.execOn(ctx, c, killScript(pid, pgid), nil, io.Discard)
+	_, stderr, err := d.execOn(ctx, c, killScript(pid, pgid, sig, grace), nil, io.Discard)
 	return scriptErr(err, stderr)
 }

@@ -14,6 +14,7 @@ import (
 var targetKeys = []string{
 	"name", "description", "host", "user", "port", "goos", "goarch", "goarm", "goarm64",
 	"cpu", "cores", "memory", "deploy_dir", "runner", "cc", "tags", "known_hosts", "identity_file",
+	"service", // last: it checks host and runner
 }
 
 // goosFor lists, per GOARCH, the GOOS values `go tool dist list` pairs with it.
@@ -180,6 +181,8 @@ func (c *checker) target(m map[string]any, idx string, defaults map[string]entry
 			t.KnownHosts, _ = c.str(e)
 		case "identity_file":
 			t.Identity, _ = c.str(e)
+		case "service":
+			t.Service = c.service(e, kpath, t)
 		}
 	}
 

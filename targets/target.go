@@ -43,8 +43,9 @@ type Target struct {
 	Runner      string // e.g. "qemu-aarch64"; "" = native or binfmt_misc
 	CC          string // C cross compiler for cgo profiles
 	Tags        []string
-	KnownHosts  string // optional known_hosts file for this target only
-	Identity    string // optional private key file
+	KnownHosts  string   // optional known_hosts file for this target only
+	Identity    string   // optional private key file
+	Service     *Service // systemd mode for watch; nil = off
 
 	Pos Position // where the [[target]] table starts
 }
