@@ -383,7 +383,7 @@ func PackageOf(sym string) (string, bool) {
 	}
 	slash := strings.LastIndexByte(name, '/')
 	dot := strings.IndexByte(name[slash+1:], '.')
-	if dot <= 0 {
+	if dot <= 0 || strings.ContainsAny(name[:slash+1+dot], " []") {
 		return BucketNoPackage, false // assembly helpers (aeshashbody), C symbols
 	}
 	return strings.ReplaceAll(name[:slash+1+dot], "%2e", "."), true
