@@ -286,37 +286,50 @@ func (t *Table) svgUnit(b *strings.Builder, ut UnitTable, y int) int {
 	fmt.Fprintf(b, `<text x="%d" y="%d" class="unit">%s</text>`+"\n", svgPad, y+14, html.EscapeString(heading))
 	y += 24
 	scale := svgScale(ut)
-	plotW := float64(svgWidth - svgLabelW - 2*svgPad - 90)
 	x0 := svgPad + svgLabelW
 	for _, r := range ut.Rows {
 		base := r.Cells[0]
+		if !base.Present || base.Center == 0 {
+			continue // nothing to be relative to (0 B/op)
+		}
 		groupTop := y
 		for j, c := range r.Cells {
-			if !c.Present || !base.Present || base.Center == 0 || j >= len(t.Columns) {
+			if !c.Present || j >= len(t.Columns) {
 				continue
 			}
-			rel := c.Center / base.Center
-			wBar := rel / scale * plotW
-			fmt.Fprintf(b, `<rect class="bar" data-profile="%s" data-benchmark="%s" x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s: %s</title></rect>`+"\n",
-				html.EscapeString(t.Columns[j]), html.EscapeString(r.Name), x0, y, wBar, svgBarH-4, svgPalette[j%len(svgPalette)],
-				html.EscapeString(t.Columns[j]), html.EscapeString(r.Name), html.EscapeString(cellText(c)))
-			if lo, hi := c.Lo/base.Center, c.Hi/base.Center; c.N > 1 && !math.IsInf(hi, 0) && hi < math.MaxFloat64/2 {
-				xl, xh := float64(x0)+lo/scale*plotW, float64(x0)+math.Min(hi/scale, 1.05)*plotW
-				mid := y + (svgBarH-4)/2
-				fmt.Fprintf(b, `<path d="M%.1f %dH%.1fM%.1f %dV%dM%.1f %dV%d" stroke="#222" stroke-width="1.2"/>`+"\n",
-					xl, mid, xh, xl, mid-4, mid+4, xh, mid-4, mid+4)
-			}
-			label := fmt.Sprintf("%.2f×", rel)
-			if j > 0 && c.Compared {
-				label += " " + c.Delta
-			}
-			fmt.Fprintf(b, `<text x="%.1f" y="%d" class="delta">%s</text>`+"\n", float64(x0)+math.Min(wBar, plotW*1.05)+6, y+svgBarH-7, html.EscapeString(label))
-			y += svgBarH
+			y = t.svgBar(b, r.Name, j, c, base.Center, scale, x0, y)
 		}
 		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="end">%s</text>`+"\n", x0-8, (groupTop+y)/2+4, html.EscapeString(svgShorten(r.Name, 34)))
 		y += svgGroupGap
 	}
 	return y + 10
+}
+
+// svgPlotW is the width of a bar at scale, leaving room for its label.
+const svgPlotW = float64(svgWidth - svgLabelW - 2*svgPad - 120)
+
+// svgBar draws profile j's bar of one benchmark, its CI whisker and its
+// label (ratio and delta) right of both, and returns the y below it.
+func (t *Table) svgBar(b *strings.Builder, bench string, j int, c Cell, base, scale float64, x0, y int) int {
+	rel := c.Center / base
+	wBar := rel / scale * svgPlotW
+	right := float64(x0) + wBar
+	fmt.Fprintf(b, `<rect class="bar" data-profile="%s" data-benchmark="%s" x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s: %s</title></rect>`+"\n",
+		html.EscapeString(t.Columns[j]), html.EscapeString(bench), x0, y, wBar, svgBarH-4, svgPalette[j%len(svgPalette)],
+		html.EscapeString(t.Columns[j]), html.EscapeString(bench), html.EscapeString(cellText(c)))
+	if lo, hi := c.Lo/base, c.Hi/base; c.N > 1 && hi < math.MaxFloat64/2 {
+		xl, xh := float64(x0)+lo/scale*svgPlotW, float64(x0)+math.Min(hi/scale, 1.05)*svgPlotW
+		mid := y + (svgBarH-4)/2
+		fmt.Fprintf(b, `<path d="M%.1f %dH%.1fM%.1f %dV%dM%.1f %dV%d" stroke="#222" stroke-width="1.2"/>`+"\n",
+			xl, mid, xh, xl, mid-4, mid+4, xh, mid-4, mid+4)
+		right = math.Max(right, xh)
+	}
+	label := fmt.Sprintf("%.2f×", rel)
+	if j > 0 && c.Compared {
+		label += " " + c.Delta
+	}
+	fmt.Fprintf(b, `<text x="%.1f" y="%d" class="delta">%s</text>`+"\n", right+6, y+svgBarH-7, html.EscapeString(label))
+	return y + svgBarH
 }
 
 // svgScale is the largest ratio to the baseline in the unit (CI ends
