@@ -27,6 +27,7 @@ func newActions() []action {
 		deployAction(),
 		benchAction(),
 		runAction(),
+		watchAction(),
 		rollbackAction(),
 		addTargetAction(),
 	}

@@ -1,0 +1,224 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"armbench/build"
+	"armbench/internal/shell"
+	"armbench/remote"
+	"armbench/watch"
+)
+
+// w watches the package: every save rebuilds, redeploys and restarts the
+// program on the device with the profile's runtime settings, as
+// `armbench watch` does. The build log shows each cycle's build, the run
+// pane the program's output; x stops watching (and the program).
+func watchAction() action {
+	return action{key: newKey("w", "watch: rebuild+restart on save"), ready: (*Model).planReady, start: (*Model).startWatch}
+}
+
+// watchEvent carries one engine event to the model.
+type watchEvent struct{ ev watch.Event }
+
+func (m *Model) startWatch() tea.Cmd {
+	c, ok := m.runChoice("watching")
+	if !ok {
+		return nil
+	}
+	args, err := splitArgs(m.runArgs)
+	if err != nil {
+		m.notice = "watch: the run arguments (g sets them): " + err.Error()
+		return nil
+	}
+	cmd := m.follow(m.startTask("watch", c.target.Name, []string{c.plan.Profile.Name}, &watchFlow{choice: c, args: args}))
+	m.notice = c.note
+	return cmd
+}
+
+// watchFlow follows one watch session; it runs until x (or quit).
+type watchFlow struct {
+	choice runChoice
+	args   []string
+	cycle  int
+	stage  string // what the current cycle is doing, for the status line
+	files  int
+}
+
+func (f *watchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
+	c := f.choice
+	m.main.log.Reset([]string{c.plan.Profile.Name})
+	m.main.run.Reset([]string{c.name})
+	m.main.run.Append(0, fmt.Sprintf("armbench: watching %s for %s on %s; saves rebuild, redeploy and restart it (x stops)", m.common.Pkg, c.name, c.target.Name))
+	m.showMain(paneRun)
+	m.logf("watch %d: %s on %s, args %q", t.id, c.name, c.target.Name, f.args)
+	device := m.env.device
+	opts := watch.Options{Plan: c.plan, Name: c.name, Args: f.args}
+	return func(ctx context.Context, emit func(any)) {
+		// Connect first, so an unknown host key or a passphrase is asked
+		// as a deploy asks it; watch then borrows the pool's connection.
+		if _, err := device(ctx, c.target); err != nil {
+			emit(connectFailed{err: err})
+			return
+		}
+		opts.Connect = func(ctx context.Context) (remote.Device, error) {
+			d, err := device(ctx, c.target)
+			if err != nil {
+				return nil, err
+			}
+			return watch.Borrowed(d), nil
+		}
+		err := watch.Run(ctx, opts, func(ev watch.Event) { emit(watchEvent{ev}) })
+		if err != nil && !errors.Is(err, context.Canceled) {
+			emit(watchEvent{watch.Warning{Err: err}})
+		}
+	}
+}
+
+func (f *watchFlow) apply(m *Model, t *task, e any) {
+	we, ok := e.(watchEvent)
+	if !ok {
+		return
+	}
+	run := m.main.run
+	switch ev := we.ev.(type) {
+	case watch.Watching:
+		f.files = ev.Files
+	case watch.Changed:
+		f.cycle, f.stage = ev.Cycle, "building"
+		if ev.Cycle > 1 {
+			run.Append(0, fmt.Sprintf("armbench: cycle %d: %s changed", ev.Cycle, changedNames(ev.Paths)))
+		}
+		m.main.log.Reset([]string{f.choice.plan.Profile.Name})
+	case watch.Build:
+		f.applyBuild(m, ev.Event)
+	case watch.Deploy:
+		if s, ok := ev.Event.(remote.Step); ok && !s.Done {
+			f.stage = s.Name
+		}
+	case watch.Deployed:
+		f.stage = "restarting"
+		run.Append(0, "armbench: "+installedWords(ev.Installed))
+	default:
+		f.applyProgram(m, t, we.ev)
+	}
+}
+
+// applyBuild draws a cycle's build in the log pane; a failed build shows
+// there and leaves the program running.
+func (f *watchFlow) applyBuild(m *Model, ev build.Event) {
+	log := m.main.log
+	switch ev := ev.(type) {
+	case build.Started:
+		log.Append(0, "$ "+ev.Command)
+	case build.Line:
+		log.Append(0, ev.Text)
+	case build.Finished:
+		if r := ev.Result; r.Err != nil {
+			log.Append(0, "armbench: "+r.Err.Error())
+			log.SetState(0, stateFailed)
+			return
+		}
+		log.SetState(0, stateOK)
+		f.stage = "deploying"
+	}
+}
+
+func (f *watchFlow) applyProgram(m *Model, t *task, e watch.Event) {
+	run := m.main.run
+	switch ev := e.(type) {
+	case watch.Stopping:
+		run.Append(0, fmt.Sprintf("armbench: stopping cycle %d's program (SIG%s, SIGKILL after %s)", ev.Cycle, ev.Signal, ev.KillDelay))
+	case watch.Started:
+		f.stage = "running"
+		what := shell.Join(append([]string{ev.Command.Path}, ev.Command.Args...)...)
+		if ev.Service != "" {
+			what += " (unit " + ev.Service + ")"
+		}
+		run.Append(0, fmt.Sprintf("armbench: cycle %d running: %s", ev.Cycle, what))
+		run.SetState(0, stateRunning)
+	case watch.Program:
+		if o, ok := ev.Event.(remote.Output); ok {
+			run.Append(0, o.Text)
+		}
+	case watch.Exited:
+		f.exited(m, ev)
+	case watch.Failed:
+		f.stage = ev.Stage + " failed"
+		t.err = ev.Err
+		run.Append(0, fmt.Sprintf("armbench: cycle %d: %s failed, the running program is left alone: %s", ev.Cycle, ev.Stage, firstLine(connectErrorText(ev.Err))))
+		if ev.Stage == watch.StageBuild {
+			m.notice = "build failed: the log pane (1) has the errors; the program keeps running"
+		}
+	case watch.Superseded:
+		run.Append(0, fmt.Sprintf("armbench: cycle %d: newer saves during its %s: starting again", ev.Cycle, ev.Stage))
+	case watch.Warning:
+		run.Append(0, "armbench: warning: "+firstLine(ev.Err.Error()))
+	}
+}
+
+func (f *watchFlow) exited(m *Model, ev watch.Exited) {
+	run := m.main.run
+	switch {
+	case ev.Stopped:
+		run.Append(0, fmt.Sprintf("armbench: cycle %d's program stopped", ev.Cycle))
+	case ev.Err != nil:
+		run.Append(0, fmt.Sprintf("armbench: cycle %d's program: %s", ev.Cycle, firstLine(connectErrorText(ev.Err))))
+		run.SetState(0, stateFailed)
+	default:
+		run.Append(0, fmt.Sprintf("armbench: cycle %d's program exited with %d after %s; the next save starts it again", ev.Cycle, ev.Status.Code, seconds(ev.Status.Duration)))
+		if ev.Status.Code == 0 {
+			run.SetState(0, stateOK)
+		} else {
+			run.SetState(0, stateFailed)
+		}
+	}
+	if !ev.Stopped {
+		f.stage = "waiting for a save"
+	}
+}
+
+func (f *watchFlow) stop(m *Model, _ *task, err error) {
+	if errors.Is(err, context.Canceled) {
+		m.main.run.Append(0, "armbench: stopped watching; the program on the device is stopped")
+		m.main.run.SetState(0, stateCancelled)
+		return
+	}
+	m.main.run.Append(0, "armbench: "+connectErrorText(err))
+	m.main.run.SetState(0, stateFailed)
+}
+
+func (f *watchFlow) finish(*Model, *task) tea.Cmd { return nil }
+
+func (f *watchFlow) status(m *Model, t *task) []string {
+	extra := ""
+	if f.cycle > 0 {
+		extra = fmt.Sprintf(" · cycle %d %s · %d files watched", f.cycle, f.stage, f.files)
+	}
+	return m.taskLine(t, "watching", extra)
+}
+
+// changedNames lists the saved files by base name, at most three.
+func changedNames(paths []string) string {
+	var names []string
+	for i, p := range paths {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more", len(paths)-3))
+			break
+		}
+		names = append(names, filepath.Base(p))
+	}
+	return strings.Join(names, ", ")
+}
+
+func installedWords(in remote.Installed) string {
+	if in.Skipped {
+		return "deployed: unchanged on the device"
+	}
+	return fmt.Sprintf("deployed %s (%s on the wire) in %s", filepath.Base(in.Path), size(in.WireBytes), seconds(in.Duration))
+}
