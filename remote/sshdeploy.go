@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"armbench/internal/lazyregexp"
 	"armbench/internal/shell"
 )
 
@@ -38,7 +38,7 @@ const hashFuncs = `hs() {
 h() { hs < "$1"; }
 `
 
-var hexSHA = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+var hexSHA = lazyregexp.New(`\b[0-9a-f]{64}\b`)
 
 // prepareScript, in one round trip: creates deploy_dir, sweeps temporary
 // files of interrupted deploys of name, and prints the sha256 of the
