@@ -1,15 +1,18 @@
 // Command armbench is a terminal workbench for ARM builds of Go programs:
 // pick a target and profiles, cross-compile, deploy over SSH, benchmark on
 // the device and compare. With no sub-command it opens the TUI; every
-// action also runs headless (`armbench build … --json`).
+// action also runs headless (`armbench build … --json`, package cli).
 package main
 
 import (
 	"context"
 	_ "embed"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"armbench/cli"
 )
 
 // defaultTargets is the workspace used when there is no targets.toml: a
@@ -23,4 +26,14 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// run picks the front end: a sub-command runs headless, flags alone (or
+// nothing) open the workbench.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o := cli.Options{Stdin: stdin, Stdout: stdout, Stderr: stderr, DefaultTargets: defaultTargets}
+	if cli.IsCommand(args) {
+		return cli.Run(ctx, args, o)
+	}
+	return cli.OpenWorkbench(ctx, args, o, runTUI)
 }

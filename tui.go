@@ -3,33 +3,22 @@ package main
 import (
 	"context"
 
-	"armbench/profiles"
-	"armbench/targets"
+	"armbench/cli"
 	"armbench/ui"
 )
 
 // runTUI opens the workbench on the loaded workspace.
-func runTUI(ctx context.Context, c *cli, bench ui.BenchOptions) error {
-	w, err := c.load()
-	if err != nil {
-		return err
-	}
+func runTUI(ctx context.Context, w cli.Workspace) error {
 	return ui.Run(ctx, ui.Options{
-		Config:   w.cfg,
-		Profiles: w.profiles,
-		Pkg:      w.pkg,
-		Dir:      c.dir,
+		Config:   w.Config,
+		Profiles: w.Profiles,
+		Pkg:      w.Pkg,
+		Dir:      w.Dir,
 		LogFile:  ".armbench/armbench.log",
 		// A target added from the TUI appears after the same load the
 		// headless commands do (--config, $ARMBENCH_CONFIG, ./targets.toml).
-		Reload: func() (*targets.Config, []profiles.Profile, error) {
-			w, err := c.load()
-			if err != nil {
-				return nil, nil, err
-			}
-			return w.cfg, w.profiles, nil
-		},
+		Reload:   w.Reload,
 		Embedded: defaultTargets,
-		Bench:    bench,
+		Bench:    ui.BenchOptions{Count: w.Count, Bench: w.Bench, Benchtime: w.Benchtime},
 	})
 }

@@ -31,19 +31,33 @@ func BenchmarkOverhead(b *testing.B) {
 		}
 	}
 	goBuild()
-	// Each iteration runs both, back to back, so load from elsewhere on
-	// the machine hits them alike; the ratio reported is the median of the
-	// per-iteration ratios, which a stray spike of load does not move.
-	var hand, ours time.Duration
-	var ratios []float64
-	for b.Loop() {
-		t0 := time.Now()
-		goBuild()
-		t1 := time.Now()
+	run := func() {
 		if res := Run(context.Background(), plan, nil); res.Err != nil {
 			b.Fatal(res.Err)
 		}
-		h, o := t1.Sub(t0), time.Since(t1)
+	}
+	timed := func(f func()) time.Duration {
+		t := time.Now()
+		f()
+		return time.Since(t)
+	}
+	// Each iteration runs both, back to back, so load from elsewhere on
+	// the machine hits them alike, and in turns first: whichever of two
+	// builds runs second is measurably slower on a busy machine, so a
+	// fixed order would bias the ratio. The ratio reported is the median
+	// of the per-iteration ratios, which a stray spike of load does not
+	// move.
+	var hand, ours time.Duration
+	var ratios []float64
+	first := true
+	for b.Loop() {
+		var h, o time.Duration
+		if first {
+			h, o = timed(goBuild), timed(run)
+		} else {
+			o, h = timed(run), timed(goBuild)
+		}
+		first = !first
 		hand += h
 		ours += o
 		ratios = append(ratios, float64(o)/float64(h))

@@ -60,73 +60,133 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 		return res
 	}
 
-	if plan.Output == "" {
-		return fail(errors.New("plan has no output path"))
-	}
-	if len(plan.Args) == 0 {
-		return fail(errors.New("plan has no go command arguments"))
-	}
-	inherited := os.Environ()
-	planEnv := plan.BuildEnvStrings()
-	env := append(slices.Clip(inherited), planEnv...) // as the go command would see it
-	if err := checkCC(env, plan.Target.GOARCH); err != nil {
-		return fail(err)
-	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
-
-	outDir := filepath.Dir(res.Output)
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return fail(fmt.Errorf("output directory: %w", err))
-	}
-	tmp, err := tempName(res.Output)
+	env, err := buildEnv(ctx, plan)
 	if err != nil {
 		return fail(err)
 	}
-	// Whatever happens below, nothing but a verified artifact may stay
-	// (the go command may also leave its umask probe beside the output).
-	defer os.Remove(tmp)
-	defer os.Remove(tmp + "-go-tmp-umask")
-	// Offer the previous artifact under the temporary name: when it is up
-	// to date the go command sees its build ID and skips the link, as a
-	// hand-typed go build -o would. A hard link costs nothing and is safe
-	// with the go command, which installs an output by rename or by
-	// remove-and-create, never by writing into the existing file. While the
-	// go command runs, the previous artifact is hashed on the side, so an
-	// up-to-date rebuild need not read it again.
-	var prev *prevHash
-	if os.Link(res.Output, tmp) == nil {
-		prev = hashInBackground(tmp)
-		defer func() { <-prev.done }() // no goroutine outlives Run
+	out, err := stage(res.Output)
+	if err != nil {
+		return fail(err)
 	}
+	// Whatever happens below, nothing but a verified artifact may stay.
+	defer out.cleanup()
 
 	var log *logFile
 	if plan.LogPath != "" {
 		log = openLog(res.LogPath)
 	}
 	sink := newSink(emit, log)
+	defer sink.close() // closing twice is harmless; every path closes it
 	sink.logText("$ " + command + "\n")
 
+	res.ExitCode, err = goRun{plan: plan, env: env, tmp: out.tmp, sink: sink, began: res.Start, hooks: h}.run(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if res.Artifact, err = install(plan, out, res.Output, sink); err != nil {
+		return fail(err)
+	}
+	return res
+}
+
+// goEnv is the environment of a build: what the go command would see
+// typed by hand in this shell (inherited), and the plan's own settings.
+type goEnv struct {
+	inherited, plan []string
+}
+
+// all is the environment as the go command sees it: the plan's settings
+// last, so they win.
+func (e goEnv) all(extra ...string) []string {
+	return append(append(slices.Clip(e.inherited), extra...), e.plan...)
+}
+
+// buildEnv checks that plan can be built here before anything is
+// created: it has an output and arguments, a cgo build has its C compiler,
+// and ctx is still live.
+func buildEnv(ctx context.Context, plan profiles.Plan) (goEnv, error) {
+	if plan.Output == "" {
+		return goEnv{}, errors.New("plan has no output path")
+	}
+	if len(plan.Args) == 0 {
+		return goEnv{}, errors.New("plan has no go command arguments")
+	}
+	env := goEnv{inherited: os.Environ(), plan: plan.BuildEnvStrings()}
+	if err := checkCC(env.all(), plan.Target.GOARCH); err != nil {
+		return goEnv{}, err
+	}
+	return env, ctx.Err()
+}
+
+// staging is where the go command writes: a temporary name beside the
+// output, so that only a verified artifact ever appears at the output.
+type staging struct {
+	tmp  string
+	prev *prevHash // the previous artifact's hash, when there was one
+}
+
+// stage prepares the temporary name for output. It offers the previous
+// artifact under that name: when it is up to date the go command sees its
+// build ID and skips the link, as a hand-typed go build -o would. A hard
+// link costs nothing and is safe with the go command, which installs an
+// output by rename or by remove-and-create, never by writing into the
+// existing file. While the go command runs, the previous artifact is
+// hashed on the side, so an up-to-date rebuild need not read it again.
+func stage(output string) (*staging, error) {
+	if err := os.MkdirAll(filepath.Dir(output), 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	tmp, err := tempName(output)
+	if err != nil {
+		return nil, err
+	}
+	s := &staging{tmp: tmp}
+	if os.Link(output, tmp) == nil {
+		s.prev = hashInBackground(tmp)
+	}
+	return s, nil
+}
+
+// cleanup removes what is left at the temporary name (the go command may
+// also leave its umask probe beside it) once the hash is done, so no
+// goroutine outlives Run.
+func (s *staging) cleanup() {
+	if s.prev != nil {
+		<-s.prev.done
+	}
+	os.Remove(s.tmp + "-go-tmp-umask")
+	os.Remove(s.tmp)
+}
+
+// goRun is one run of the go command for a plan.
+type goRun struct {
+	plan  profiles.Plan
+	env   goEnv
+	tmp   string // the output the go command writes
+	sink  *sink  // gets its stdout and stderr line by line
+	began time.Time
+	hooks hooks
+}
+
+// run runs the go command and returns its exit code (-1 when it did not
+// run). A cancelled or failed build is noted in the log.
+func (g goRun) run(ctx context.Context) (int, error) {
+	plan, sink := g.plan, g.sink
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		sink.close()
-		return fail(fmt.Errorf("go command: %w", err))
+		return -1, fmt.Errorf("go command: %w", err)
 	}
 	// A private temporary directory for the go command ($WORK) and the C
 	// compiler: a killed build cannot clean up after itself, so we do.
-	scratch, err := os.MkdirTemp(scratchBase(env), "armbench-go-")
+	scratch, err := os.MkdirTemp(scratchBase(g.env.all()), "armbench-go-")
 	if err != nil {
-		sink.close()
-		return fail(fmt.Errorf("temporary directory: %w", err))
+		return -1, fmt.Errorf("temporary directory: %w", err)
 	}
 	defer os.RemoveAll(scratch)
-	// The plan's own settings come last, so they win over ours.
-	cmdEnv := append(append(slices.Clip(inherited), "GOTMPDIR="+scratch, "TMPDIR="+scratch), planEnv...)
 
-	cmd := exec.CommandContext(ctx, goCmd, withOutput(plan.Args, tmp)...)
+	cmd := exec.CommandContext(ctx, goCmd, withOutput(plan.Args, g.tmp)...)
 	cmd.Dir = plan.Dir
-	cmd.Env = cmdEnv
+	cmd.Env = g.env.all("GOTMPDIR="+scratch, "TMPDIR="+scratch)
 	// Its own process group, so that cancel reaches compile, link, cgo and
 	// anything else the go command starts, not just the go command.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -138,49 +198,49 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 	stderr := &lineWriter{sink: sink, stderr: true}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
-		sink.close()
-		return fail(fmt.Errorf("start go: %w", err))
+		return -1, fmt.Errorf("start go: %w", err)
 	}
 	pgid := cmd.Process.Pid
-	if h.started != nil {
-		h.started(pgid)
+	if g.hooks.started != nil {
+		g.hooks.started(pgid)
 	}
 	waitErr := cmd.Wait()
 	stdout.flush()
 	stderr.flush()
-	res.ExitCode = cmd.ProcessState.ExitCode()
+	code := cmd.ProcessState.ExitCode()
 
 	if ctx.Err() != nil {
 		// The go command is gone; make sure nothing it started outlives it.
 		reapGroup(pgid)
-		sink.logText(fmt.Sprintf("# cancelled after %v\n", time.Since(res.Start).Round(time.Millisecond)))
-		sink.close()
-		return fail(ctx.Err())
+		sink.logText(fmt.Sprintf("# cancelled after %v\n", time.Since(g.began).Round(time.Millisecond)))
+		return code, ctx.Err()
 	}
 	if waitErr != nil {
 		sink.logText(fmt.Sprintf("# go %s failed: %v\n", plan.Args[0], waitErr))
-		sink.close()
-		return fail(fmt.Errorf("go %s: %w", plan.Args[0], waitErr))
+		return code, fmt.Errorf("go %s: %w", plan.Args[0], waitErr)
 	}
+	return code, nil
+}
 
-	art, err := verify(tmp, plan, prev.result(tmp))
+// install verifies what the go command wrote at s.tmp against plan,
+// completes the log and only then moves the artifact to output: a build
+// whose log could not be written fails like any other, leaving output
+// alone.
+func install(plan profiles.Plan, s *staging, output string, sink *sink) (*Artifact, error) {
+	art, err := verify(s.tmp, plan, s.prev.result(s.tmp))
 	if err != nil {
 		sink.logText(fmt.Sprintf("# %v\n", err))
-		sink.close()
-		return fail(err)
+		return nil, err
 	}
-	// The log is complete before the artifact is installed: a build whose
-	// log could not be written fails like any other, leaving Output alone.
-	sink.logText(fmt.Sprintf("# ok %s %d bytes sha256 %s\n", res.Output, art.Size, art.SHA256))
+	sink.logText(fmt.Sprintf("# ok %s %d bytes sha256 %s\n", output, art.Size, art.SHA256))
 	if err := sink.close(); err != nil {
-		return fail(fmt.Errorf("write log: %w", err))
+		return nil, fmt.Errorf("write log: %w", err)
 	}
-	if err := os.Rename(tmp, res.Output); err != nil {
-		return fail(fmt.Errorf("install artifact: %w", err))
+	if err := os.Rename(s.tmp, output); err != nil {
+		return nil, fmt.Errorf("install artifact: %w", err)
 	}
-	art.Path = res.Output
-	res.Artifact = art
-	return res
+	art.Path = output
+	return art, nil
 }
 
 // reapGroup waits until no live process of the group is left (SIGKILL is

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -87,69 +88,8 @@ func verify(path string, plan profiles.Plan, sum fileSum) (*Artifact, error) {
 	if err != nil {
 		return art, fmt.Errorf("verify %s: not an ELF file: %w", path, err)
 	}
-	art.Machine, art.Class = machineName(ef.Machine), className(ef.Class)
-	art.Static = true
-	for _, p := range ef.Progs {
-		if p.Type == elf.PT_INTERP {
-			art.Static = false
-		}
-	}
-	art.Stripped = ef.Section(".symtab") == nil
-
-	goarch := plan.Expect["GOARCH"]
-	if goarch == "" {
-		goarch = plan.Target.GOARCH
-	}
-	if goarch != "" {
-		want, known := elfMachines[goarch]
-		if !known {
-			art.add("ELF machine", "a known GOARCH", goarch)
-		} else {
-			art.add("ELF machine", machineName(want.machine), art.Machine)
-			art.add("ELF class", className(want.class), art.Class)
-		}
-	}
-	if plan.Profile.Build.Static {
-		art.add("static", linking(true), linking(art.Static))
-	}
-	art.add("stripped", yesNo(hasLinkFlag(ldflagsOf(plan), "-s")), yesNo(art.Stripped))
-
-	bi, err := buildinfo.Read(f)
-	if err != nil {
-		art.add("Go build info", "present", "missing ("+err.Error()+")")
-	} else {
-		art.GoVersion = bi.GoVersion
-		art.Settings = make(map[string]string, len(bi.Settings))
-		for _, s := range bi.Settings {
-			art.Settings[s.Key] = s.Value
-		}
-	}
-	if art.Settings != nil {
-		trimpath := art.Settings["-trimpath"] == "true"
-		keys := make([]string, 0, len(plan.Expect))
-		for k := range plan.Expect {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			want := plan.Expect[k]
-			got, ok := art.Settings[k]
-			if k == "-ldflags" && trimpath && !ok {
-				// The go command omits -ldflags from build info under
-				// -trimpath (go.dev/issue/52372); "stripped" above still
-				// checks the effect of -s.
-				art.Checks = append(art.Checks, Check{Name: k, Want: want, Got: "(not recorded with -trimpath)", OK: true})
-				continue
-			}
-			if !ok {
-				got = "(unset)"
-				if want == "" {
-					got = ""
-				}
-			}
-			art.add(k, want, got)
-		}
-	}
+	art.checkELF(ef, plan)
+	art.checkBuildInfo(f, plan)
 
 	var failed []Check
 	for _, c := range art.Checks {
@@ -161,6 +101,71 @@ func verify(path string, plan profiles.Plan, sum fileSum) (*Artifact, error) {
 		return art, &VerifyError{Path: path, Failed: failed, Artifact: art}
 	}
 	return art, nil
+}
+
+// checkELF reads the ELF header and checks machine, class, linking and
+// stripping against plan.
+func (a *Artifact) checkELF(ef *elf.File, plan profiles.Plan) {
+	a.Machine, a.Class = machineName(ef.Machine), className(ef.Class)
+	a.Static = true
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_INTERP {
+			a.Static = false
+		}
+	}
+	a.Stripped = ef.Section(".symtab") == nil
+
+	goarch := plan.Expect["GOARCH"]
+	if goarch == "" {
+		goarch = plan.Target.GOARCH
+	}
+	if goarch != "" {
+		want, known := elfMachines[goarch]
+		if !known {
+			a.add("ELF machine", "a known GOARCH", goarch)
+		} else {
+			a.add("ELF machine", machineName(want.machine), a.Machine)
+			a.add("ELF class", className(want.class), a.Class)
+		}
+	}
+	if plan.Profile.Build.Static {
+		a.add("static", linking(true), linking(a.Static))
+	}
+	a.add("stripped", yesNo(hasLinkFlag(ldflagsOf(plan), "-s")), yesNo(a.Stripped))
+}
+
+// checkBuildInfo reads the Go build info of the file and checks every
+// plan.Expect key against its settings, in key order.
+func (a *Artifact) checkBuildInfo(f io.ReaderAt, plan profiles.Plan) {
+	bi, err := buildinfo.Read(f)
+	if err != nil {
+		a.add("Go build info", "present", "missing ("+err.Error()+")")
+		return
+	}
+	a.GoVersion = bi.GoVersion
+	a.Settings = make(map[string]string, len(bi.Settings))
+	for _, s := range bi.Settings {
+		a.Settings[s.Key] = s.Value
+	}
+	trimpath := a.Settings["-trimpath"] == "true"
+	for _, k := range slices.Sorted(maps.Keys(plan.Expect)) {
+		want := plan.Expect[k]
+		got, ok := a.Settings[k]
+		if k == "-ldflags" && trimpath && !ok {
+			// The go command omits -ldflags from build info under
+			// -trimpath (go.dev/issue/52372); "stripped" still checks the
+			// effect of -s.
+			a.Checks = append(a.Checks, Check{Name: k, Want: want, Got: "(not recorded with -trimpath)", OK: true})
+			continue
+		}
+		if !ok {
+			got = "(unset)"
+			if want == "" {
+				got = ""
+			}
+		}
+		a.add(k, want, got)
+	}
 }
 
 func (a *Artifact) add(name, want, got string) {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -270,14 +269,27 @@ func memoryText(t targets.Target) string {
 	return targets.FormatMemory(t.Memory)
 }
 
-var majorSuffix = regexp.MustCompile(`^v[0-9]+$`)
+// isMajorSuffix reports whether b is a major-version path element such
+// as v2 (^v[0-9]+$), checked by hand: it runs for every plan, and a regexp
+// compiled on the way costs more than the whole check.
+func isMajorSuffix(b string) bool {
+	if len(b) < 2 || b[0] != 'v' {
+		return false
+	}
+	for i := 1; i < len(b); i++ {
+		if b[i] < '0' || b[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // binaryName is the name go build gives pkg's binary: the last path
 // element, skipping a /vN major-version suffix.
 func binaryName(pkg, dir string) string {
 	p := strings.TrimRight(filepath.ToSlash(pkg), "/")
 	b := path.Base(p)
-	if majorSuffix.MatchString(b) && path.Dir(p) != "." && path.Dir(p) != "/" {
+	if isMajorSuffix(b) && path.Dir(p) != "." && path.Dir(p) != "/" {
 		b = path.Base(path.Dir(p))
 	}
 	if b == "." || b == ".." || b == "/" || b == "" {

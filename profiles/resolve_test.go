@@ -259,7 +259,7 @@ func TestBinaryName(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "modroot")
 	for pkg, want := range map[string]string{
 		"./examples/workload": "workload", "./cmd/app/": "app", "example.com/x/v3": "x", "v2": "v2",
-		".": "modroot", "./main.go": "main", "./cmd/tool/v10": "tool",
+		".": "modroot", "./main.go": "main", "./cmd/tool/v10": "tool", "./cmd/v": "v", "./x/v2a": "v2a", "./x/V2": "V2",
 	} {
 		if got := binaryName(pkg, dir); got != want {
 			t.Errorf("binaryName(%q) = %q, want %q", pkg, got, want)

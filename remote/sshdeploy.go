@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 
+	"armbench/internal/lazyregexp"
 	"armbench/internal/shell"
 )
 
@@ -38,7 +38,7 @@ const hashFuncs = `hs() {
 h() { hs < "$1"; }
 `
 
-var hexSHA = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+var hexSHA = lazyregexp.New(`\b[0-9a-f]{64}\b`)
 
 // installScript receives the file (when recv is set: a decompressor
 // reading stdin), then makes it executable, syncs, verifies its sha256 on

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,10 +13,11 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"armbench/internal/lazyregexp"
 	"armbench/internal/shell"
 )
 
-var envKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envKey = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // pidMarker starts the first line a wrapped command prints: its PID and
 // process group, so that cancel can kill it on the device.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"armbench/internal/lazyregexp"
 )
 
 // EmbeddedName is Config.Path (and the file in error positions) when the
@@ -322,7 +323,7 @@ func (c *checker) tables(e entry, what string) ([]map[string]any, bool) {
 	return nil, false
 }
 
-var tagRE = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
+var tagRE = lazyregexp.New(`^[A-Za-z0-9_.]+$`)
 
 // stringList accepts ["a", "b"] or "a,b" (the form go build -tags takes).
 func (c *checker) stringList(e entry, path []string) ([]string, bool) {
@@ -359,7 +360,7 @@ func (c *checker) stringList(e entry, path []string) ([]string, bool) {
 	return out, ok
 }
 
-var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envKeyRE = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // env reads an env table; reserved maps a variable armbench sets itself to
 // the key that controls it.

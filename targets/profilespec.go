@@ -1,10 +1,11 @@
 package targets
 
 import (
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"armbench/internal/lazyregexp"
 )
 
 var (
@@ -142,9 +143,9 @@ func (c *checker) buildSpec(b *BuildSpec, m map[string]any, path []string) {
 }
 
 var (
-	gogcRE       = regexp.MustCompile(`^(off|[0-9]+)$`)
-	gomemlimitRE = regexp.MustCompile(`^(off|auto|[0-9]+(B|KiB|MiB|GiB|TiB)?)$`)
-	godebugRE    = regexp.MustCompile(`^[A-Za-z0-9_]+=[^,\s]*(,[A-Za-z0-9_]+=[^,\s]*)*$`)
+	gogcRE       = lazyregexp.New(`^(off|[0-9]+)$`)
+	gomemlimitRE = lazyregexp.New(`^(off|auto|[0-9]+(B|KiB|MiB|GiB|TiB)?)$`)
+	godebugRE    = lazyregexp.New(`^[A-Za-z0-9_]+=[^,\s]*(,[A-Za-z0-9_]+=[^,\s]*)*$`)
 )
 
 func (c *checker) runSpec(r *RunSpec, m map[string]any, path []string) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +35,7 @@ func (t Target) Arch() string {
 	return t.GOARCH
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var nameRE = matchFunc(isName)
 
 const nameRule = "letters, digits, - _ and ., starting with a letter or digit"
 
@@ -51,8 +50,8 @@ func (c *checker) name(e entry) string {
 }
 
 var (
-	goarmRE   = regexp.MustCompile(`^[567](,softfloat|,hardfloat)?$`)
-	goarm64RE = regexp.MustCompile(`^v(8\.[0-9]|9\.[0-5])((,lse)|(,crypto))*$`)
+	goarmRE   = matchFunc(isGOARM)
+	goarm64RE = matchFunc(isGOARM64)
 )
 
 const (
@@ -282,8 +281,6 @@ func (c *checker) memory(e entry) (int64, string, bool) {
 	return n, text, true
 }
 
-var memRE = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$`)
-
 var memUnits = map[string]float64{
 	"": 1, "b": 1,
 	"k": 1 << 10, "kib": 1 << 10, "kb": 1e3,
@@ -295,7 +292,7 @@ var memUnits = map[string]float64{
 // ParseMemory reads a memory size: "4GiB", "512MiB", "1.5G", "1000000".
 // K, M, G and T alone mean powers of 1024, as in free(1) and ls -h.
 func ParseMemory(s string) (int64, error) {
-	m := memRE.FindStringSubmatch(s)
+	m := memorySubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("%q is not a memory size", s)
 	}

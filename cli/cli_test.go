@@ -1,13 +1,12 @@
-package main
+package cli
 
 import (
 	"armbench/internal/testenv"
 	"bufio"
-	"bytes"
-	"context"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,13 +14,31 @@ import (
 	"testing"
 )
 
+// shippedTargets is the repo's targets.toml, which the armbench binary
+// embeds as its default workspace; read once by TestMain, then only read.
+var shippedTargets []byte
+
+// TestMain runs the tests from the module root, where armbench runs: the
+// commands find ./targets.toml, ./examples and go.mod there, as they did
+// when these tests lived in the root package.
+func TestMain(m *testing.M) {
+	if err := os.Chdir(".."); err != nil {
+		fmt.Fprintln(os.Stderr, "cli tests:", err)
+		os.Exit(2)
+	}
+	var err error
+	if shippedTargets, err = os.ReadFile("targets.toml"); err != nil {
+		fmt.Fprintln(os.Stderr, "cli tests:", err)
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
 // runCLI runs armbench in-process with args, in the repo root, and returns
 // its exit code, stdout and stderr.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
+	return runCLIInput(t, "", args...)
 }
 
 // tempOut points the build output of the shipped targets at a temp dir by

@@ -1,4 +1,9 @@
-package main
+// Package cli is armbench's headless front end: one sub-command per file
+// (build, deploy, bench, …), printing engine events as text or JSON lines.
+// It also parses the workbench's flags and loads its workspace, then hands
+// over to the TUI through Options.OpenTUI, so that this package, and the
+// headless path through it, never import Bubble Tea.
+package cli
 
 import (
 	"context"
@@ -13,7 +18,6 @@ import (
 
 	"armbench/profiles"
 	"armbench/targets"
-	"armbench/ui"
 )
 
 // Exit codes of every headless command.
@@ -33,6 +37,37 @@ type cli struct {
 	pkg        string
 	json       bool
 	dir        string // module root the go command runs in
+	embedded   []byte // the default targets.toml, used when there is no file
+}
+
+// Options is what a front end gets from the process: its standard streams
+// and the targets.toml compiled into the binary.
+type Options struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// DefaultTargets is the workspace used when there is no targets.toml
+	// (--config, $ARMBENCH_CONFIG and ./targets.toml all absent).
+	DefaultTargets []byte
+}
+
+// Workspace is what the workbench opens on: the loaded configuration, the
+// flags given on the command line, and a way to load it all again.
+type Workspace struct {
+	Config   *targets.Config
+	Profiles []profiles.Profile
+	Pkg      string // package to build
+	Dir      string // module root the go command runs in
+	// Reload repeats the load the headless commands do (--config,
+	// $ARMBENCH_CONFIG, ./targets.toml), e.g. after a target was added.
+	Reload func() (*targets.Config, []profiles.Profile, error)
+
+	// The bench sessions the workbench starts: --count, --bench, --benchtime.
+	Count            int
+	Bench, Benchtime string
+}
+
+func newCLI(o Options) *cli {
+	return &cli{stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr, dir: ".", embedded: o.DefaultTargets}
 }
 
 // command is one headless sub-command.
@@ -43,6 +78,8 @@ type command struct {
 	run     func(ctx context.Context, c *cli, args []string) error
 }
 
+// commands lists the sub-commands in the order usage shows them. A new
+// command is a file with its cmdX function plus one line here.
 func commands() []command {
 	return []command{
 		{"targets", "", "list the targets of targets.toml", cmdTargets},
@@ -89,40 +126,23 @@ func exitCode(err error) int {
 	return exitFailed
 }
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, dir: "."}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		// No sub-command: the TUI, with the shared flags and the settings
-		// of the bench sessions it starts with r.
-		fs := c.flags("armbench")
-		var bo ui.BenchOptions
-		fs.IntVar(&bo.Count, "count", 0, "bench rounds per profile in the TUI (default 6)")
-		fs.StringVar(&bo.Bench, "bench", "", "benchmarks to run in the TUI, a -test.bench regexp (default all)")
-		fs.StringVar(&bo.Benchtime, "benchtime", os.Getenv("ARMBENCH_BENCHTIME"), "-test.benchtime of each bench round in the TUI (default $ARMBENCH_BENCHTIME or go's 1s)")
-		fs.Usage = func() {
-			c.usage(stderr)
-			fmt.Fprintln(stderr, "\nflags of the workbench:")
-			fs.PrintDefaults()
-		}
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
-			return exitUsage
-		}
-		if fs.NArg() > 0 {
-			fmt.Fprintf(stderr, "armbench: unknown command %q\n", fs.Arg(0))
-			return exitUsage
-		}
-		if bo.Count < 0 {
-			fmt.Fprintln(stderr, "armbench: --count must be at least 1")
-			return exitUsage
-		}
-		return c.finish(runTUI(ctx, c, bo))
+// IsCommand reports whether args name a headless command (or ask for
+// help) rather than open the workbench: anything but flags alone.
+func IsCommand(args []string) bool {
+	return len(args) > 0 && !strings.HasPrefix(args[0], "-")
+}
+
+// Run runs the headless command args[0] with the rest of args and returns
+// the process exit code.
+func Run(ctx context.Context, args []string, o Options) int {
+	c := newCLI(o)
+	if len(args) == 0 {
+		c.usage(c.stderr)
+		return exitUsage
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
-		c.usage(stdout)
+		c.usage(c.stdout)
 		return exitOK
 	}
 	for _, cmd := range commands() {
@@ -130,9 +150,61 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return c.finish(cmd.run(ctx, c, args[1:]))
 		}
 	}
-	fmt.Fprintf(stderr, "armbench: unknown command %q\n\n", name)
-	c.usage(stderr)
+	fmt.Fprintf(c.stderr, "armbench: unknown command %q\n\n", name)
+	c.usage(c.stderr)
 	return exitUsage
+}
+
+// OpenWorkbench parses the workbench's flags (the shared ones and the
+// settings of the bench sessions it starts with r), loads the workspace
+// and calls open with it; it returns the process exit code.
+func OpenWorkbench(ctx context.Context, args []string, o Options, open func(context.Context, Workspace) error) int {
+	c := newCLI(o)
+	fs := c.flags("armbench")
+	var count int
+	var benchRE, benchtime string
+	fs.IntVar(&count, "count", 0, "bench rounds per profile in the TUI (default 6)")
+	fs.StringVar(&benchRE, "bench", "", "benchmarks to run in the TUI, a -test.bench regexp (default all)")
+	fs.StringVar(&benchtime, "benchtime", os.Getenv("ARMBENCH_BENCHTIME"), "-test.benchtime of each bench round in the TUI (default $ARMBENCH_BENCHTIME or go's 1s)")
+	fs.Usage = func() {
+		c.usage(c.stderr)
+		fmt.Fprintln(c.stderr, "\nflags of the workbench:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(c.stderr, "armbench: unknown command %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if count < 0 {
+		fmt.Fprintln(c.stderr, "armbench: --count must be at least 1")
+		return exitUsage
+	}
+	w, err := c.load()
+	if err != nil {
+		return c.finish(err)
+	}
+	return c.finish(open(ctx, Workspace{
+		Config:   w.cfg,
+		Profiles: w.profiles,
+		Pkg:      w.pkg,
+		Dir:      c.dir,
+		Reload: func() (*targets.Config, []profiles.Profile, error) {
+			w, err := c.load()
+			if err != nil {
+				return nil, nil, err
+			}
+			return w.cfg, w.profiles, nil
+		},
+		Count:     count,
+		Bench:     benchRE,
+		Benchtime: benchtime,
+	}))
 }
 
 // finish reports err and turns it into an exit code.
@@ -198,7 +270,7 @@ type workspace struct {
 }
 
 func (c *cli) load() (*workspace, error) {
-	cfg, err := targets.Open(c.configPath, defaultTargets)
+	cfg, err := targets.Open(c.configPath, c.embedded)
 	if err != nil {
 		return nil, &configError{err}
 	}

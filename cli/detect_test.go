@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -47,7 +47,7 @@ func TestDetectUsageErrors(t *testing.T) {
 func runCLIInput(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	code := Run(context.Background(), args, Options{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, DefaultTargets: shippedTargets})
 	return code, out.String(), errOut.String()
 }
 
