@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -70,8 +70,8 @@ func TestCLIWatchEditsTheWorkload(t *testing.T) {
 	var out, errOut lockedBuffer
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, []string{"watch", "--target", "local-arm64", "--profile", "release", "--debounce", "100ms", "--json",
-			"--", "-duration", "50ms", "-mode", "chan"}, strings.NewReader(""), &out, &errOut)
+		code <- Run(ctx, []string{"watch", "--target", "local-arm64", "--profile", "release", "--debounce", "100ms", "--json",
+			"--", "-duration", "50ms", "-mode", "chan"}, Options{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, DefaultTargets: shippedTargets})
 	}()
 	waitLine(t, &out, &errOut, "output", "workload linux/arm64")
 
