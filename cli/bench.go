@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"armbench/bench"
@@ -129,9 +133,14 @@ func cmdCompare(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("compare")
 	runsDir := fs.String("runs", bench.DefaultRunsDir, "where runs are stored")
 	list := fs.Bool("list", false, "list the stored runs")
+	format := fs.String("format", "text", "output format: "+strings.Join(bench.Formats, "|")+" (md for READMEs, csv for spreadsheets, svg for slides)")
+	outFile := fs.String("out", "", "write the comparison to FILE instead of standard output")
 	refs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(bench.Formats, *format) {
+		return usagef("compare: --format %q: want one of %s", *format, strings.Join(bench.Formats, ", "))
 	}
 	if *list {
 		ids, err := bench.ListRuns(*runsDir)
@@ -167,7 +176,36 @@ func cmdCompare(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.printTable(tab, runs...)
+	if *format == "text" && *outFile == "" {
+		return c.printTable(tab, runs...)
+	}
+	return c.exportTable(tab, *format, *outFile, runs)
+}
+
+// exportTable writes the comparison in format to path (stdout when ""),
+// headed by the target and the runs it compares.
+func (c *cli) exportTable(tab *bench.Table, format, path string, runs []*bench.Run) error {
+	var ids []string
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	title := runs[0].Target.Name + " · " + strings.Join(tab.Columns, " vs ") + " · run " + strings.Join(ids, ", ")
+	if path == "" {
+		return tab.Write(c.stdout, format, title)
+	}
+	var buf bytes.Buffer
+	if err := tab.Write(&buf, format, title); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
+	if c.json {
+		c.printJSON(map[string]string{"type": "export", "format": format, "path": path})
+	} else {
+		fmt.Fprintf(c.stdout, "wrote %s (%s)\n", path, format)
+	}
+	return nil
 }
 
 func (c *cli) printTable(tab *bench.Table, runs ...*bench.Run) error {

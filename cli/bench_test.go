@@ -21,6 +21,7 @@ func TestBenchCLIUsageErrors(t *testing.T) {
 		{"bench", "--target", "local-arm64", "stray"},
 		{"compare", "--runs", runs},
 		{"compare", "--runs", runs, "no-such-run"},
+		{"compare", "--runs", runs, "--format", "pdf", "some-run"},
 	} {
 		code, _, stderr := runCLI(t, args...)
 		if code != exitUsage {
@@ -94,6 +95,17 @@ func TestBenchCLIEndToEnd(t *testing.T) {
 	code, stdout, _ = runCLI(t, "compare", "--runs", runs, "--list")
 	if code != 0 || strings.TrimSpace(stdout) != id {
 		t.Errorf("compare --list: %d %q", code, stdout)
+	}
+
+	// The same run exported for a README and for slides.
+	code, stdout, stderr = runCLI(t, "compare", id, "--runs", runs, "--format", "md")
+	if code != 0 || !strings.Contains(stdout, "| benchmark | release | lowmem | vs release |") || !strings.Contains(stdout, "| AllocGC |") {
+		t.Errorf("compare --format md: exit %d, stderr %q:\n%s", code, stderr, stdout)
+	}
+	svg := filepath.Join(dir, "cmp.svg")
+	code, stdout, stderr = runCLI(t, "compare", id, "--runs", runs, "--format", "svg", "--out", svg)
+	if b, err := os.ReadFile(svg); code != 0 || err != nil || strings.Count(string(b), `class="bar"`) < 2 {
+		t.Errorf("compare --format svg --out: exit %d, %v, stderr %q, stdout %q", code, err, stderr, stdout)
 	}
 }
 
