@@ -92,7 +92,8 @@ func commands() []command {
 		{"run", "--target T [--profile P] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},
 		{"watch", "--target T [--profile P] [--debounce D] -- ARGS…", "rebuild, redeploy and restart on every save", cmdWatch},
 		{"bench", "--target T --profile A,B [--count 6] [--bench RE]", "benchmark profiles on the device, side by side", cmdBench},
-		{"compare", "RUN…", "compare stored runs", cmdCompare},
+		{"compare", "RUN… [--format md|csv|json|svg]", "compare stored runs, or export a comparison", cmdCompare},
+		{"size", "--target T --profile A,B [--top N]", "break binaries down by package, side by side", cmdSize},
 		{"detect", "[user@]HOST[:PORT] [--add NAME] [--trust]", "detect a device and print (or add) its target", cmdDetect},
 	}
 }
