@@ -94,6 +94,7 @@ func commands() []command {
 		{"bench", "--target T --profile A,B [--count 6] [--bench RE]", "benchmark profiles on the device, side by side", cmdBench},
 		{"compare", "RUN… [--format md|csv|json|svg]", "compare stored runs, or export a comparison", cmdCompare},
 		{"size", "--target T --profile A,B [--top N]", "break binaries down by package, side by side", cmdSize},
+		{"pgo", "--target T [--profile speed] [--bench RE] [--merge]", "profile on the device, write default.pgo, compare without and with it", cmdPgo},
 		{"detect", "[user@]HOST[:PORT] [--add NAME] [--trust]", "detect a device and print (or add) its target", cmdDetect},
 	}
 }
