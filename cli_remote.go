@@ -15,17 +15,11 @@ import (
 	"github.com/dustin/go-humanize"
 	"golang.org/x/crypto/ssh"
 
-	"armbench/bench"
 	"armbench/build"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
 )
-
-// deployName is what a plan's binary is called on the device, shared
-// with bench and the TUI: e.g. workload-release, so several profiles sit
-// side by side in deploy_dir.
-func deployName(p profiles.Plan) string { return bench.DeployName(p) }
 
 // remoteOptions are the options of every headless command that connects:
 // an encrypted key asks for its passphrase on the terminal.
@@ -260,7 +254,7 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 // deployOne installs one plan's artifact and reports the result; prior is
 // an error from building or connecting that already decided the outcome.
 func (c *cli) deployOne(ctx context.Context, dev remote.Device, plan profiles.Plan, art *build.Artifact, prior error) error {
-	name := deployName(plan)
+	name := plan.DeployName()
 	res := deployResultJSON{Type: "result", Target: plan.Target.Name, Profile: plan.Profile.Name, Name: name}
 	fail := func(err error) error {
 		if c.json {
@@ -437,7 +431,7 @@ func cmdRollback(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	name := deployName(plan)
+	name := plan.DeployName()
 	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
 	if err != nil {
 		return connectHint(plan.Target, err)
@@ -495,7 +489,7 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 		return connectHint(plan.Target, err)
 	}
 	defer dev.Close()
-	cmd := remote.Command{Path: deployName(plan), Args: fs.Args(), Env: plan.RunEnvStrings()}
+	cmd := remote.Command{Path: plan.DeployName(), Args: fs.Args(), Env: plan.RunEnvStrings()}
 	st, err := dev.Run(ctx, cmd, c.remoteEmit())
 	if c.json {
 		c.printJSON(struct {

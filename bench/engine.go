@@ -154,15 +154,11 @@ func writeProbeSource(dir string) error {
 	return nil
 }
 
-// DeployName is the file name of a profile's binary on the device:
-// "<base>-<profile>.test" for Go benchmarks, "<base>-<profile>" otherwise.
-func DeployName(p profiles.Plan) string {
-	base := filepath.Base(p.Output)
-	if strings.HasSuffix(base, ".test") {
-		return strings.TrimSuffix(base, ".test") + "-" + p.Profile.Name + ".test"
-	}
-	return base + "-" + p.Profile.Name
-}
+// DeployName is p.DeployName().
+//
+// Deprecated: kept only while ui/ still calls it; ui adopts
+// profiles.Plan.DeployName after its reshape, and then this goes.
+func DeployName(p profiles.Plan) string { return p.DeployName() }
 
 // Execute runs a whole session: build the probe and every profile,
 // deploy them, read the device's facts, run the rounds interleaved, and
@@ -232,7 +228,7 @@ func Execute(ctx context.Context, spec Spec, dev remote.Device, emit func(Event)
 	for i, r := range results {
 		name := ProbeName
 		if i > 0 {
-			name = DeployName(plans[i])
+			name = plans[i].DeployName()
 		}
 		a := r.Artifact
 		inst, err := dev.Deploy(ctx, remote.File{Path: a.Path, SHA256: a.SHA256, Size: a.Size}, name, func(ev remote.Event) {

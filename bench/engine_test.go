@@ -260,15 +260,8 @@ func TestMergeGODEBUG(t *testing.T) {
 	}
 }
 
-func TestDeployNameAndConfigLines(t *testing.T) {
-	p := profiles.Plan{Output: ".armbench/out/pi/lowmem/workload.test", Profile: profiles.Profile{Name: "lowmem"}}
-	if got := DeployName(p); got != "workload-lowmem.test" {
-		t.Errorf("DeployName = %q", got)
-	}
-	p.Output = ".armbench/out/pi/lowmem/workload"
-	if got := DeployName(p); got != "workload-lowmem" {
-		t.Errorf("DeployName = %q", got)
-	}
+// The deployed names are tested with profiles.Plan.DeployName.
+func TestConfigLines(t *testing.T) {
 	for s, want := range map[string]bool{"goos: linux": true, "cpu: Cortex-A72": true, "pkg: a/b": true, "PASS": false, "ok  \tx": false, "Benchmark: x": false, "some text: here": false} {
 		if isConfigLine(s) != want {
 			t.Errorf("isConfigLine(%q) = %v", s, !want)

@@ -304,6 +304,17 @@ func localDir(pkg, dir string) (string, bool) {
 	return "", false
 }
 
+// DeployName is the file name of the plan's binary on the device:
+// "<base>-<profile>.test" for Go benchmarks, "<base>-<profile>" otherwise,
+// so the binaries of several profiles sit side by side in deploy_dir.
+func (p Plan) DeployName() string {
+	base := filepath.Base(p.Output)
+	if stem, ok := strings.CutSuffix(base, ".test"); ok {
+		return stem + "-" + p.Profile.Name + ".test"
+	}
+	return base + "-" + p.Profile.Name
+}
+
 // OutputPath is Output as a path from the current directory (Output itself
 // is relative to Dir, as the go command sees it).
 func (p Plan) OutputPath() string { return p.fromDir(p.Output) }
