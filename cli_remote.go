@@ -18,7 +18,6 @@ import (
 	"armbench/build"
 	"armbench/profiles"
 	"armbench/remote"
-	"armbench/targets"
 )
 
 // remoteOptions are the options of every headless command that connects:
@@ -50,17 +49,18 @@ func askPassphrase(c *cli) func(string) ([]byte, error) {
 	}
 }
 
-// connectHint adds what to do to errors a user can fix from here.
-func connectHint(t targets.Target, err error) error {
-	var ue *remote.UnknownHostError
-	var ce *remote.HostKeyChangedError
+// withHint adds to err what the user can do about it (remote.Explain):
+// the trust command for an unknown host key, OpenSSH's warning for a
+// changed one.
+func withHint(err error) error {
+	_, hint := remote.Explain(err)
 	switch {
-	case errors.As(err, &ue):
-		return fmt.Errorf("%w\nto check the fingerprint and accept it: armbench trust %s", err, t.Name)
-	case errors.As(err, &ce):
-		return fmt.Errorf("%w\n\n%s", err, ce.Warning())
+	case hint == "":
+		return err
+	case strings.Contains(hint, "\n"):
+		return fmt.Errorf("%w\n\n%s", err, hint)
 	}
-	return err
+	return fmt.Errorf("%w\n%s", err, hint)
 }
 
 // remoteFlags are the flags of deploy, rollback and run.
@@ -228,7 +228,7 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 			if connectErr == nil {
 				defer dev.Close()
 			} else {
-				connectErr = connectHint(plan.Target, connectErr)
+				connectErr = withHint(connectErr)
 			}
 		}
 		if connectErr != nil {
@@ -394,7 +394,7 @@ func cmdTrust(ctx context.Context, c *cli, args []string) error {
 		}
 		return nil
 	case !errors.As(err, &ue):
-		return connectHint(t, err)
+		return withHint(err)
 	}
 	accept := *yes
 	if !accept && !c.json {
@@ -434,7 +434,7 @@ func cmdRollback(ctx context.Context, c *cli, args []string) error {
 	name := plan.DeployName()
 	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
 	if err != nil {
-		return connectHint(plan.Target, err)
+		return withHint(err)
 	}
 	defer dev.Close()
 	err = dev.Rollback(ctx, name)
@@ -486,7 +486,7 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	}
 	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
 	if err != nil {
-		return connectHint(plan.Target, err)
+		return withHint(err)
 	}
 	defer dev.Close()
 	cmd := remote.Command{Path: plan.DeployName(), Args: fs.Args(), Env: plan.RunEnvStrings()}
