@@ -110,10 +110,7 @@ func (c *checker) buildSpec(b *BuildSpec, m map[string]any, path []string) {
 			b.Gcflags = c.oneLine(e)
 		case "tags":
 			if v, ok := c.stringList(e, kp); ok {
-				b.Tags = v
-				if b.Tags == nil {
-					b.Tags = []string{}
-				}
+				b.Tags = append([]string{}, v...) // tags = [] is set: it clears what the profile extends
 			}
 		case "pgo":
 			if v, ok := c.str(e); ok {
