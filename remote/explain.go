@@ -11,13 +11,14 @@ import (
 var ErrNoPassphrase = errors.New("passphrase not given")
 
 // Explain says what err means for the user of a front end, the one place
-// that knows: words name its kind ("authentication failed (check user,
-// identity and ssh-agent)", "unknown host key SHA256:…"), "" when it is
-// none of the kinds this package reports; hint says what to do next or
-// what state the device is in (the command that trusts a new host key,
-// OpenSSH's warning for a changed one, "the device keeps its previous
-// binary" after an interrupted deploy), "" when there is nothing to add.
-// The error's own text (host, step) is left to the caller to show.
+// that knows: words name what happened in plain terms, with the state it
+// left the device in when that matters ("authentication failed (check
+// user, identity and ssh-agent)", "unknown host key SHA256:…",
+// "cancelled: the device keeps its previous binary"), "" when err is
+// none of the kinds this package reports; hint says what to do about it
+// (the command that trusts a new host key, OpenSSH's warning for a
+// changed one), "" when there is nothing to do from here. The error's
+// own text (host, step) is left to the caller to show.
 func Explain(err error) (words, hint string) {
 	var unknown *UnknownHostError
 	var changed *HostKeyChangedError
@@ -31,9 +32,9 @@ func Explain(err error) (words, hint string) {
 	case errors.Is(err, ErrNotTrusted):
 		return "host key not trusted", ""
 	case errors.Is(err, context.Canceled):
-		return "cancelled", afterDeploy(err)
+		return "cancelled" + afterDeploy(err), ""
 	case errors.Is(err, ErrDisconnected):
-		return "connection lost", afterDeploy(err)
+		return "connection lost" + afterDeploy(err), ""
 	}
 	return plainWords(err), ""
 }
@@ -71,7 +72,7 @@ func targetName(err error) string {
 func afterDeploy(err error) string {
 	var op *OpError
 	if errors.As(err, &op) && op.Op == "deploy" {
-		return "the device keeps its previous binary"
+		return ": the device keeps its previous binary"
 	}
 	return ""
 }

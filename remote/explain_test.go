@@ -46,7 +46,7 @@ func TestExplainInterruptedDeploy(t *testing.T) {
 	cancel()
 	next := writeFile(t, filepath.Join(t.TempDir(), "app"), "#!/bin/sh\necho new\n", 0o755)
 	_, err := dev.Deploy(ctx, File{Path: next}, "app", nil)
-	if words, hint := Explain(err); words != "cancelled" || hint != "the device keeps its previous binary" {
+	if words, hint := Explain(err); words != "cancelled: the device keeps its previous binary" || hint != "" {
 		t.Errorf("cancelled deploy %v: %q, %q", err, words, hint)
 	}
 	_, err = dev.Run(ctx, Command{Path: "app"}, nil)
@@ -66,7 +66,7 @@ func TestExplainKinds(t *testing.T) {
 	}{
 		{nil, "", ""},
 		{errors.New("something else"), "", ""},
-		{op("deploy", fmt.Errorf("%w: broken pipe", ErrDisconnected)), "connection lost", "the device keeps its previous binary"},
+		{op("deploy", fmt.Errorf("%w: broken pipe", ErrDisconnected)), "connection lost: the device keeps its previous binary", ""},
 		{op("run", ErrDisconnected), "connection lost", ""},
 		{op("connect", changed), "HOST KEY CHANGED (possible man-in-the-middle)", changed.Warning()},
 		{&UnknownHostError{Fingerprint: "SHA256:y"}, "unknown host key SHA256:y", "to check the fingerprint and accept it: armbench trust TARGET"},
