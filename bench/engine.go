@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,21 +41,26 @@ const DefaultSchedTrace = 100 * time.Millisecond
 // DefaultWarmup is how many rounds run first and are thrown away.
 const DefaultWarmup = 1
 
-// Spec says what a bench session measures.
+// Spec says what a bench session measures. Start from NewSpec, which
+// holds the defaults `armbench bench` uses, and change what the user
+// chose. A number in a Spec means what it says: Warmup 0 is no warmup
+// round. Only settings for which zero means nothing useful (Count,
+// Interval, Bench, SchedTrace, the directories) fall back to their
+// defaults when left zero, in withDefaults.
 type Spec struct {
 	Target targets.Target
 	// Plans are the profiles to compare, the first the baseline: ModeTest
 	// plans for Go benchmarks, ModeBinary plans for command runs.
 	Plans []profiles.Plan
 
-	Bench     string   // -test.bench regexp (default ".")
+	Bench     string   // -test.bench regexp ("" = ".")
 	Benchtime string   // -test.benchtime, "" = the go default
 	Args      []string // command runs: the program's arguments
-	Count     int      // rounds that count (default DefaultCount)
+	Count     int      // rounds that count (0 = DefaultCount)
 	Warmup    int      // rounds run first and discarded (0 = none)
 
-	Interval   time.Duration // probe sampling (default DefaultInterval)
-	SchedTrace time.Duration // GODEBUG=schedtrace period (default DefaultSchedTrace; <0 = off)
+	Interval   time.Duration // probe sampling (0 = DefaultInterval)
+	SchedTrace time.Duration // GODEBUG=schedtrace period (0 = DefaultSchedTrace; <0 = off)
 
 	// OutRoot is where the probe is built (default the plans' out root,
 	// profiles.DefaultOutRoot in the first plan's Dir).
@@ -65,6 +71,50 @@ type Spec struct {
 	NoStore bool
 	// BuildParallel bounds concurrent builds (0 = build.RunAll's default).
 	BuildParallel int
+}
+
+// NewSpec is a session measuring plans on t with every setting at the
+// default of `armbench bench`: every benchmark, DefaultCount counted
+// rounds after DefaultWarmup discarded ones, sampled every
+// DefaultInterval with schedtrace every DefaultSchedTrace.
+func NewSpec(t targets.Target, plans []profiles.Plan) Spec {
+	return Spec{
+		Target:     t,
+		Plans:      plans,
+		Bench:      ".",
+		Count:      DefaultCount,
+		Warmup:     DefaultWarmup,
+		Interval:   DefaultInterval,
+		SchedTrace: DefaultSchedTrace,
+	}
+}
+
+// withDefaults fills the settings left zero whose zero means nothing
+// useful; the one place defaults are applied (Execute calls it once).
+func (s Spec) withDefaults() Spec {
+	if s.Bench == "" && s.kind() == KindGoTest {
+		s.Bench = "."
+	}
+	if s.Count == 0 {
+		s.Count = DefaultCount
+	}
+	if s.Interval <= 0 {
+		s.Interval = DefaultInterval
+	}
+	if s.SchedTrace == 0 {
+		s.SchedTrace = DefaultSchedTrace
+	}
+	dir := "."
+	if len(s.Plans) > 0 && s.Plans[0].Dir != "" {
+		dir = s.Plans[0].Dir
+	}
+	if s.OutRoot == "" {
+		s.OutRoot = filepath.Join(dir, profiles.DefaultOutRoot)
+	}
+	if s.RunsDir == "" {
+		s.RunsDir = filepath.Join(dir, DefaultRunsDir)
+	}
+	return s
 }
 
 func (s *Spec) kind() string {
@@ -154,15 +204,11 @@ func writeProbeSource(dir string) error {
 	return nil
 }
 
-// DeployName is the file name of a profile's binary on the device:
-// "<base>-<profile>.test" for Go benchmarks, "<base>-<profile>" otherwise.
-func DeployName(p profiles.Plan) string {
-	base := filepath.Base(p.Output)
-	if strings.HasSuffix(base, ".test") {
-		return strings.TrimSuffix(base, ".test") + "-" + p.Profile.Name + ".test"
-	}
-	return base + "-" + p.Profile.Name
-}
+// DeployName is p.DeployName().
+//
+// Deprecated: kept only while ui/ still calls it; ui adopts
+// profiles.Plan.DeployName after its reshape, and then this goes.
+func DeployName(p profiles.Plan) string { return p.DeployName() }
 
 // Execute runs a whole session: build the probe and every profile,
 // deploy them, read the device's facts, run the rounds interleaved, and
@@ -178,15 +224,8 @@ func Execute(ctx context.Context, spec Spec, dev remote.Device, emit func(Event)
 	if err := spec.check(); err != nil {
 		return nil, err
 	}
+	spec = spec.withDefaults()
 	start := time.Now()
-	dir := spec.Plans[0].Dir
-	if dir == "" {
-		dir = "."
-	}
-	outRoot := spec.OutRoot
-	if outRoot == "" {
-		outRoot = filepath.Join(dir, profiles.DefaultOutRoot)
-	}
 	run = &Run{
 		Version:   RunVersion,
 		Created:   start,
@@ -196,52 +235,91 @@ func Execute(ctx context.Context, spec Spec, dev remote.Device, emit func(Event)
 		Benchtime: spec.Benchtime,
 		Args:      spec.Args,
 	}
-	phase := func(name string, err error, done bool) {
-		emit(Phase{Name: name, Done: done, Err: err, Time: time.Now()})
-	}
 
-	// Build.
-	phase("build", nil, false)
-	probePlan, err := ProbePlan(spec.Target, outRoot)
+	var plans []profiles.Plan
+	var results []build.Result
+	err = inPhase(emit, "build", func() (err error) {
+		plans, results, err = buildAll(ctx, spec, emit)
+		return err
+	})
 	if err != nil {
-		phase("build", err, true)
 		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var arts []Artifact
+	err = inPhase(emit, "deploy", func() (err error) {
+		arts, err = deployAll(ctx, spec.Target, dev, plans, results, emit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	run.Probe = arts[0]
+	for i, p := range spec.Plans {
+		run.Profiles = append(run.Profiles, ProfileRun{Name: p.Profile.Name, Plan: p, Build: p.Shell(), Artifact: arts[i+1]})
+	}
+	if err := inPhase(emit, "device", func() error { return readDevice(ctx, dev, run) }); err != nil {
+		return nil, err
+	}
+	if err := inPhase(emit, "bench", func() error { return measure(ctx, spec, dev, run, emit) }); err != nil {
+		return nil, err
+	}
+	run.Duration = time.Since(start)
+	if !spec.NoStore {
+		if err := inPhase(emit, "store", func() error { return run.Save(spec.RunsDir) }); err != nil {
+			return nil, err
+		}
+	}
+	return run, nil
+}
+
+// inPhase runs do between the Phase events that start and end name.
+func inPhase(emit func(Event), name string, do func() error) error {
+	emit(Phase{Name: name, Time: time.Now()})
+	err := do()
+	emit(Phase{Name: name, Done: true, Err: err, Time: time.Now()})
+	return err
+}
+
+// buildAll builds the probe and every profile; the probe is plans[0] and
+// results[0], the profiles follow in order.
+func buildAll(ctx context.Context, spec Spec, emit func(Event)) ([]profiles.Plan, []build.Result, error) {
+	probePlan, err := ProbePlan(spec.Target, spec.OutRoot)
+	if err != nil {
+		return nil, nil, err
 	}
 	plans := append([]profiles.Plan{probePlan}, spec.Plans...)
 	results := build.RunAll(ctx, plans, spec.BuildParallel, func(i int, ev build.Event) {
 		emit(Building{Profile: plans[i].Profile.Name, Index: i - 1, Event: ev})
 	})
 	for i, r := range results {
-		if r.Err != nil || r.Artifact == nil {
-			err := r.Err
-			if err == nil {
-				err = fmt.Errorf("build %s/%s: no artifact", spec.Target.Name, plans[i].Profile.Name)
-			}
-			phase("build", err, true)
-			return nil, err
+		if r.Err != nil {
+			return nil, nil, r.Err
+		}
+		if r.Artifact == nil {
+			return nil, nil, fmt.Errorf("build %s/%s: no artifact", spec.Target.Name, plans[i].Profile.Name)
 		}
 	}
-	phase("build", nil, true)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
+	return plans, results, nil
+}
 
-	// Deploy.
-	phase("deploy", nil, false)
+// deployAll installs what buildAll built, the probe under ProbeName and
+// each profile under its plan's DeployName.
+func deployAll(ctx context.Context, t targets.Target, dev remote.Device, plans []profiles.Plan, results []build.Result, emit func(Event)) ([]Artifact, error) {
 	arts := make([]Artifact, len(plans))
 	for i, r := range results {
 		name := ProbeName
 		if i > 0 {
-			name = DeployName(plans[i])
+			name = plans[i].DeployName()
 		}
 		a := r.Artifact
 		inst, err := dev.Deploy(ctx, remote.File{Path: a.Path, SHA256: a.SHA256, Size: a.Size}, name, func(ev remote.Event) {
 			emit(Deploying{Profile: plans[i].Profile.Name, Index: i - 1, Event: ev})
 		})
 		if err != nil {
-			err = fmt.Errorf("deploy %s to %s: %w", name, spec.Target.Name, err)
-			phase("deploy", err, true)
-			return nil, err
+			return nil, fmt.Errorf("deploy %s to %s: %w", name, t.Name, err)
 		}
 		arts[i] = Artifact{
 			Path: a.Path, Installed: inst.Path, Size: a.Size, SHA256: a.SHA256,
@@ -249,51 +327,20 @@ func Execute(ctx context.Context, spec Spec, dev remote.Device, emit func(Event)
 			BuildTime: r.Duration, DeployTime: inst.Duration, DeploySkipped: inst.Skipped, WireBytes: inst.WireBytes,
 		}
 	}
-	phase("deploy", nil, true)
-	run.Probe = arts[0]
-	for i, p := range spec.Plans {
-		run.Profiles = append(run.Profiles, ProfileRun{
-			Name:     p.Profile.Name,
-			Plan:     p,
-			Build:    p.Shell(),
-			Artifact: arts[i+1],
-		})
-	}
+	return arts, nil
+}
 
-	// The device.
-	phase("device", nil, false)
-	info, err := DeviceFacts(ctx, dev, spec.Target, arts[0].Installed)
-	phase("device", err, true)
+// readDevice asks the installed probe for the device's facts.
+func readDevice(ctx context.Context, dev remote.Device, run *Run) error {
+	info, err := DeviceFacts(ctx, dev, run.Target, run.Probe.Installed)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	run.Device = *info
 	if info.Emulated {
 		run.Notes = append(run.Notes, "the device is emulated (qemu-user): timings show relative differences, not a real board's speed")
 	}
-
-	// Measure.
-	phase("bench", nil, false)
-	err = measure(ctx, spec, dev, run, emit)
-	phase("bench", err, true)
-	if err != nil {
-		return nil, err
-	}
-	run.Duration = time.Since(start)
-
-	if !spec.NoStore {
-		phase("store", nil, false)
-		root := spec.RunsDir
-		if root == "" {
-			root = filepath.Join(dir, DefaultRunsDir)
-		}
-		err := run.Save(root)
-		phase("store", err, true)
-		if err != nil {
-			return nil, err
-		}
-	}
-	return run, nil
+	return nil
 }
 
 // serialEmit makes emit safe to call from several goroutines, and nil a
@@ -379,126 +426,147 @@ func mergeGODEBUG(env []string, setting string) []string {
 }
 
 // measure runs warmup+count rounds, each round every profile in order
-// (A B A B …), so slow drifts of the device hit all profiles alike.
+// (A B A B …), so slow drifts of the device hit all profiles alike. spec
+// has its defaults applied.
 func measure(ctx context.Context, spec Spec, dev remote.Device, run *Run, emit func(Event)) error {
 	if emit == nil {
 		emit = func(Event) {}
 	}
-	count := spec.Count
-	if count == 0 {
-		count = DefaultCount
-	}
-	interval := spec.Interval
-	if interval <= 0 {
-		interval = DefaultInterval
-	}
-	sched := spec.SchedTrace
-	if sched == 0 {
-		sched = DefaultSchedTrace
-	}
-	bench := spec.Bench
-	if bench == "" {
-		bench = "."
-	}
-	run.Count, run.Warmup, run.Interval = count, spec.Warmup, interval.Nanoseconds()
+	run.Count, run.Warmup, run.Interval = spec.Count, spec.Warmup, spec.Interval.Nanoseconds()
 	if run.Kind == KindGoTest {
-		run.Bench = bench
+		run.Bench = spec.Bench
 	}
 	// Too few rounds is said by Stats, in every table made from the run.
 
-	type state struct {
-		args    []string
-		config  []string // config lines of the first counted round
-		results []string
-		samples []sampleRecord
-	}
-	states := make([]*state, len(run.Profiles))
+	states := make([]*profileState, len(run.Profiles))
 	for i := range run.Profiles {
-		p := &run.Profiles[i]
-		env := p.Plan.RunEnvStrings()
-		// Command runs are Go programs armbench built, so they print
-		// schedtrace too; the probe's host side takes it out of stderr.
-		if sched > 0 {
-			env = mergeGODEBUG(env, "schedtrace="+strconv.FormatInt(sched.Milliseconds(), 10))
-		}
-		p.RunEnv = env
-		args := probeArgs(spec.Target, interval)
-		for _, kv := range env {
-			args = append(args, "-env", kv)
-		}
-		args = append(args, "--", p.Artifact.Installed)
-		if run.Kind == KindGoTest {
-			args = append(args, "-test.run=^$", "-test.bench="+bench, "-test.benchmem", "-test.count=1")
-			if spec.Benchtime != "" {
-				args = append(args, "-test.benchtime="+spec.Benchtime)
-			}
-		} else {
-			args = append(args, spec.Args...)
-		}
-		states[i] = &state{args: args}
+		states[i] = &profileState{args: probeRunArgs(spec, run.Kind, &run.Profiles[i])}
 	}
-
-	total := spec.Warmup + count
-	for round := 0; round < total; round++ {
-		warm := round < spec.Warmup
+	m := measurer{spec: spec, dev: dev, run: run, emit: emit}
+	for round := 0; round < spec.Warmup+spec.Count; round++ {
 		for i := range run.Profiles {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			p := &run.Profiles[i]
-			st := states[i]
-			cmdLine := shell.Join(append([]string{run.Probe.Installed}, st.args...)...)
-			emit(RunStarted{Profile: p.Name, Index: i, Round: round, Rounds: total, Warmup: warm, Command: cmdLine})
-			rs, out, err := runRound(ctx, dev, run.Probe.Installed, st.args, p.Name, i, round, warm, emit)
-			if err == nil && rs.ExitCode != 0 {
-				err = fmt.Errorf("%s exited with status %d%s", filepath.Base(p.Artifact.Installed), rs.ExitCode, tail(out.stderr, out.failLines))
-			}
-			if err == nil && run.Kind == KindGoTest && len(out.results) == 0 {
-				err = fmt.Errorf("%s printed no benchmark results for -test.bench=%s%s", filepath.Base(p.Artifact.Installed), bench, tail(out.stderr, out.failLines))
-			}
-			if err != nil {
-				err = fmt.Errorf("bench %s/%s round %d: %w", spec.Target.Name, p.Name, round, err)
-			}
-			emit(RunDone{Profile: p.Name, Index: i, Round: round, Stats: rs, Err: err})
-			if err != nil {
+			if err := m.round(ctx, i, round, states[i]); err != nil {
 				return err
-			}
-			p.Rounds = append(p.Rounds, rs)
-			st.samples = append(st.samples, out.samples...)
-			if warm {
-				continue
-			}
-			if run.Kind == KindGoTest {
-				if st.config == nil {
-					st.config = out.config
-				}
-				st.results = append(st.results, out.results...)
-			} else {
-				st.results = append(st.results, commandResult(rs))
 			}
 		}
 	}
 	for i := range run.Profiles {
-		p := &run.Profiles[i]
-		st := states[i]
-		p.Summary = summarize(p.Rounds)
-		var b strings.Builder
-		config := st.config
-		if len(config) == 0 {
-			config = []string{"goos: linux", "goarch: " + spec.Target.GOARCH}
+		states[i].finish(&run.Profiles[i], spec.Target.GOARCH)
+	}
+	return nil
+}
+
+// probeRunArgs are the probe's arguments that run p's binary, with its
+// run environment (schedtrace added) recorded in p.RunEnv.
+func probeRunArgs(spec Spec, kind string, p *ProfileRun) []string {
+	env := p.Plan.RunEnvStrings()
+	// Command runs are Go programs armbench built, so they print
+	// schedtrace too; the probe's host side takes it out of stderr.
+	if spec.SchedTrace > 0 {
+		env = mergeGODEBUG(env, "schedtrace="+strconv.FormatInt(spec.SchedTrace.Milliseconds(), 10))
+	}
+	p.RunEnv = env
+	args := probeArgs(spec.Target, spec.Interval)
+	for _, kv := range env {
+		args = append(args, "-env", kv)
+	}
+	args = append(args, "--", p.Artifact.Installed)
+	if kind != KindGoTest {
+		return append(args, spec.Args...)
+	}
+	args = append(args, "-test.run=^$", "-test.bench="+spec.Bench, "-test.benchmem", "-test.count=1")
+	if spec.Benchtime != "" {
+		args = append(args, "-test.benchtime="+spec.Benchtime)
+	}
+	return args
+}
+
+// profileState is what one profile gathers over the rounds.
+type profileState struct {
+	args    []string
+	config  []string // config lines of the first counted round
+	results []string
+	samples []sampleRecord
+}
+
+// add keeps a round's samples, and its results unless it was a warmup.
+func (st *profileState) add(kind string, rs RoundStats, out roundOutput) {
+	st.samples = append(st.samples, out.samples...)
+	switch {
+	case rs.Warmup:
+	case kind == KindGoTest:
+		if st.config == nil {
+			st.config = out.config
 		}
-		for _, c := range config {
-			b.WriteString(c + "\n")
-		}
-		for _, r := range st.results {
-			b.WriteString(r + "\n")
-		}
-		p.text = []byte(b.String())
-		p.BenchFile = safeName(p.Name) + ".txt"
-		p.samples = st.samples
-		if len(st.samples) > 0 {
-			p.SamplesFile = safeName(p.Name) + ".samples.jsonl"
-		}
+		st.results = append(st.results, out.results...)
+	default:
+		st.results = append(st.results, commandResult(rs))
+	}
+}
+
+// finish summarizes p's rounds and lays out the benchmark text and
+// samples to store.
+func (st *profileState) finish(p *ProfileRun, goarch string) {
+	p.Summary = summarize(p.Rounds)
+	config := st.config
+	if len(config) == 0 {
+		config = []string{"goos: linux", "goarch: " + goarch}
+	}
+	var b strings.Builder
+	for _, line := range slices.Concat(config, st.results) {
+		b.WriteString(line + "\n")
+	}
+	p.text = []byte(b.String())
+	p.BenchFile = safeName(p.Name) + ".txt"
+	p.samples = st.samples
+	if len(st.samples) > 0 {
+		p.SamplesFile = safeName(p.Name) + ".samples.jsonl"
+	}
+}
+
+// measurer runs the rounds of one session.
+type measurer struct {
+	spec Spec
+	dev  remote.Device
+	run  *Run
+	emit func(Event)
+}
+
+// round runs profile i once and keeps what it measured.
+func (m measurer) round(ctx context.Context, i, round int, st *profileState) error {
+	p := &m.run.Profiles[i]
+	warm := round < m.spec.Warmup
+	probe := m.run.Probe.Installed
+	cmdLine := shell.Join(append([]string{probe}, st.args...)...)
+	m.emit(RunStarted{Profile: p.Name, Index: i, Round: round, Rounds: m.spec.Warmup + m.spec.Count, Warmup: warm, Command: cmdLine})
+	rs, out, err := runRound(ctx, m.dev, probe, st.args, p.Name, i, round, warm, m.emit)
+	if err == nil {
+		err = m.roundFailure(p, rs, out)
+	}
+	if err != nil {
+		err = fmt.Errorf("bench %s/%s round %d: %w", m.spec.Target.Name, p.Name, round, err)
+	}
+	m.emit(RunDone{Profile: p.Name, Index: i, Round: round, Stats: rs, Err: err})
+	if err != nil {
+		return err
+	}
+	p.Rounds = append(p.Rounds, rs)
+	st.add(m.run.Kind, rs, out)
+	return nil
+}
+
+// roundFailure is why a round that ran did not measure anything: the
+// workload failed, or printed no benchmark results.
+func (m measurer) roundFailure(p *ProfileRun, rs RoundStats, out roundOutput) error {
+	binary := filepath.Base(p.Artifact.Installed)
+	if rs.ExitCode != 0 {
+		return fmt.Errorf("%s exited with status %d%s", binary, rs.ExitCode, tail(out.stderr, out.failLines))
+	}
+	if m.run.Kind == KindGoTest && len(out.results) == 0 {
+		return fmt.Errorf("%s printed no benchmark results for -test.bench=%s%s", binary, m.spec.Bench, tail(out.stderr, out.failLines))
 	}
 	return nil
 }
@@ -533,99 +601,127 @@ type roundOutput struct {
 // runRound runs the probe once and turns its JSON lines into events and a
 // summary.
 func runRound(ctx context.Context, dev remote.Device, probe string, args []string, profile string, index, round int, warm bool, emit func(Event)) (RoundStats, roundOutput, error) {
-	var (
-		mu      sync.Mutex
-		out     roundOutput
-		parser  SchedParser
-		scheds  []SchedSample
-		procs   []ProcSample
-		exit    *wire.Exit
-		perr    string
-		lastT   time.Duration
-		probeSE []string
-	)
+	r := &roundReader{profile: profile, index: index, round: round, warm: warm, emit: emit}
+	st, err := dev.Run(ctx, remote.Command{Path: probe, Args: args}, r.handle)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.parser.Flush(); ok {
+		r.addSched(s)
+	}
 	rs := RoundStats{Profile: profile, Round: round, Warmup: warm}
-	addSched := func(s SchedSample) {
-		scheds = append(scheds, s)
-		out.samples = append(out.samples, sampleRecord{Round: round, Warmup: warm, T: int64(lastT), Sched: &s})
-		emit(Sched{Profile: profile, Index: index, Round: round, Warmup: warm, T: lastT, Sample: s})
+	if err == nil {
+		err = r.exitStats(&rs, st)
 	}
-	handle := func(ev remote.Event) {
-		o, ok := ev.(remote.Output)
-		if !ok {
-			return
+	return rs, r.out, err
+}
+
+// roundReader turns the probe's JSON lines of one round into events and
+// the round's output; dev.Run may call handle from several goroutines.
+type roundReader struct {
+	profile      string
+	index, round int
+	warm         bool
+	emit         func(Event)
+
+	mu      sync.Mutex
+	out     roundOutput
+	parser  SchedParser
+	scheds  []SchedSample
+	procs   []ProcSample
+	exit    *wire.Exit
+	perr    string
+	lastT   time.Duration
+	probeSE []string // the probe's own stderr
+}
+
+func (r *roundReader) handle(ev remote.Event) {
+	o, ok := ev.(remote.Output)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o.Stderr {
+		// The probe's own complaints (the workload's stderr comes
+		// wrapped in JSON on stdout).
+		r.probeSE = append(r.probeSE, o.Text)
+		r.emit(Line{Profile: r.profile, Index: r.index, Round: r.round, Stderr: true, Text: "probe: " + o.Text})
+		return
+	}
+	var m wire.Message
+	if err := json.Unmarshal([]byte(o.Text), &m); err != nil || m.Type == "" {
+		r.emit(Line{Profile: r.profile, Index: r.index, Round: r.round, Text: o.Text})
+		return
+	}
+	switch m.Type {
+	case wire.TypeLine:
+		r.lastT = time.Duration(m.T)
+		if m.Stream == "stderr" {
+			r.stderrLine(m.Text)
+		} else {
+			r.stdoutLine(m.Text)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if o.Stderr {
-			// The probe's own complaints (the workload's stderr comes
-			// wrapped in JSON on stdout).
-			probeSE = append(probeSE, o.Text)
-			emit(Line{Profile: profile, Index: index, Round: round, Stderr: true, Text: "probe: " + o.Text})
-			return
+	case wire.TypeProc:
+		if m.Proc != nil {
+			r.procs = append(r.procs, *m.Proc)
+			r.out.samples = append(r.out.samples, sampleRecord{Round: r.round, Warmup: r.warm, T: m.T, Proc: m.Proc})
+			r.emit(Proc{Profile: r.profile, Index: r.index, Round: r.round, Warmup: r.warm, T: time.Duration(m.T), Sample: *m.Proc})
 		}
-		var m wire.Message
-		if err := json.Unmarshal([]byte(o.Text), &m); err != nil || m.Type == "" {
-			emit(Line{Profile: profile, Index: index, Round: round, Text: o.Text})
-			return
-		}
-		t := time.Duration(m.T)
-		switch m.Type {
-		case wire.TypeLine:
-			lastT = t
-			if m.Stream == "stderr" {
-				done, consumed := parser.Line(m.Text)
-				for _, s := range done {
-					addSched(s)
-				}
-				if !consumed {
-					out.stderr = append(out.stderr, m.Text)
-					if len(out.stderr) > 50 {
-						out.stderr = out.stderr[1:]
-					}
-					emit(Line{Profile: profile, Index: index, Round: round, Stderr: true, T: t, Text: m.Text})
-				}
-				return
-			}
-			text := m.Text
-			switch {
-			case strings.HasPrefix(text, "Benchmark") && strings.Contains(text, "\t"):
-				out.results = append(out.results, text)
-			case isConfigLine(text):
-				out.config = append(out.config, text)
-			case strings.HasPrefix(text, "--- FAIL") || strings.HasPrefix(text, "FAIL") || strings.HasPrefix(text, "panic:"):
-				out.failLines = append(out.failLines, text)
-			}
-			emit(Line{Profile: profile, Index: index, Round: round, T: t, Text: text})
-		case wire.TypeProc:
-			if m.Proc != nil {
-				procs = append(procs, *m.Proc)
-				out.samples = append(out.samples, sampleRecord{Round: round, Warmup: warm, T: m.T, Proc: m.Proc})
-				emit(Proc{Profile: profile, Index: index, Round: round, Warmup: warm, T: t, Sample: *m.Proc})
-			}
-		case wire.TypeExit:
-			exit = m.Exit
-		case wire.TypeError:
-			perr = m.Error
-		}
+	case wire.TypeExit:
+		r.exit = m.Exit
+	case wire.TypeError:
+		r.perr = m.Error
 	}
-	st, err := dev.Run(ctx, remote.Command{Path: probe, Args: args}, handle)
-	mu.Lock()
-	defer mu.Unlock()
-	if s, ok := parser.Flush(); ok {
-		addSched(s)
+}
+
+// stderrLine feeds the workload's stderr to the schedtrace parser and
+// shows what is not schedtrace.
+func (r *roundReader) stderrLine(text string) {
+	done, consumed := r.parser.Line(text)
+	for _, s := range done {
+		r.addSched(s)
 	}
-	if err != nil {
-		return rs, out, err
+	if consumed {
+		return
 	}
-	if perr != "" {
-		return rs, out, fmt.Errorf("probe: %s", perr)
+	r.out.stderr = append(r.out.stderr, text)
+	if len(r.out.stderr) > 50 {
+		r.out.stderr = r.out.stderr[1:]
 	}
-	if exit == nil {
-		return rs, out, fmt.Errorf("the probe ended (status %d%s) without reporting the workload's exit%s", st.Code, sigText(st.Signal), tail(probeSE, nil))
+	r.emit(Line{Profile: r.profile, Index: r.index, Round: r.round, Stderr: true, T: r.lastT, Text: text})
+}
+
+// stdoutLine sorts the workload's stdout into results, configuration
+// and failures, and shows it.
+func (r *roundReader) stdoutLine(text string) {
+	switch {
+	case strings.HasPrefix(text, "Benchmark") && strings.Contains(text, "\t"):
+		r.out.results = append(r.out.results, text)
+	case isConfigLine(text):
+		r.out.config = append(r.out.config, text)
+	case strings.HasPrefix(text, "--- FAIL") || strings.HasPrefix(text, "FAIL") || strings.HasPrefix(text, "panic:"):
+		r.out.failLines = append(r.out.failLines, text)
 	}
-	if exit.WallNs < 0 || exit.UserNs < 0 || exit.SysNs < 0 || exit.MaxRSS < 0 {
-		return rs, out, fmt.Errorf("the probe reported impossible times (wall %dns, user %dns, sys %dns, max RSS %d)", exit.WallNs, exit.UserNs, exit.SysNs, exit.MaxRSS)
+	r.emit(Line{Profile: r.profile, Index: r.index, Round: r.round, T: r.lastT, Text: text})
+}
+
+func (r *roundReader) addSched(s SchedSample) {
+	r.scheds = append(r.scheds, s)
+	r.out.samples = append(r.out.samples, sampleRecord{Round: r.round, Warmup: r.warm, T: int64(r.lastT), Sched: &s})
+	r.emit(Sched{Profile: r.profile, Index: r.index, Round: r.round, Warmup: r.warm, T: r.lastT, Sample: s})
+}
+
+// exitStats fills rs from the workload's exit the probe reported, and
+// the samples of the round.
+func (r *roundReader) exitStats(rs *RoundStats, st remote.ExitStatus) error {
+	exit := r.exit
+	switch {
+	case r.perr != "":
+		return fmt.Errorf("probe: %s", r.perr)
+	case exit == nil:
+		return fmt.Errorf("the probe ended (status %d%s) without reporting the workload's exit%s", st.Code, sigText(st.Signal), tail(r.probeSE, nil))
+	case exit.WallNs < 0 || exit.UserNs < 0 || exit.SysNs < 0 || exit.MaxRSS < 0:
+		return fmt.Errorf("the probe reported impossible times (wall %dns, user %dns, sys %dns, max RSS %d)", exit.WallNs, exit.UserNs, exit.SysNs, exit.MaxRSS)
 	}
 	rs.Wall = time.Duration(exit.WallNs)
 	rs.User = time.Duration(exit.UserNs)
@@ -637,8 +733,8 @@ func runRound(ctx context.Context, dev remote.Device, probe string, args []strin
 		rs.ExitCode = -1
 	}
 	rs.ProbeCPU = time.Duration(exit.ProbeUserNs + exit.ProbeSysNs)
-	summarizeRound(&rs, scheds, procs)
-	return rs, out, nil
+	summarizeRound(rs, r.scheds, r.procs)
+	return nil
 }
 
 func sigText(s string) string {
@@ -661,8 +757,22 @@ func isConfigLine(s string) bool {
 // summarizeRound fills the scheduler and system parts of rs and decides
 // whether the round is suspect.
 func summarizeRound(rs *RoundStats, scheds []SchedSample, procs []ProcSample) {
+	summarizeSched(rs, scheds)
+	th := summarizeProc(rs, procs, len(scheds) > 0)
+	var flags []string
+	if th.flagged() {
+		flags = append(flags, "throttled ("+rs.Throttled+")")
+	}
+	if rs.FreqMinKHz != 0 && rs.FreqMinKHz != rs.FreqMaxKHz {
+		flags = append(flags, fmt.Sprintf("CPU frequency changed (%d–%d MHz)", rs.FreqMinKHz/1000, rs.FreqMaxKHz/1000))
+	}
+	rs.Flag = strings.Join(flags, ", ")
+}
+
+// summarizeSched fills the run queue, thread and idle figures from the
+// schedtrace samples.
+func summarizeSched(rs *RoundStats, scheds []SchedSample) {
 	rs.SchedSamples = len(scheds)
-	rs.Samples = len(procs)
 	var rq, th, idle float64
 	for _, s := range scheds {
 		q := s.RunQueue + s.LocalRunQueueTotal()
@@ -678,17 +788,20 @@ func summarizeRound(rs *RoundStats, scheds []SchedSample, procs []ProcSample) {
 		rs.MeanThreads = round2(th / n)
 		rs.MeanIdleProcs = round2(idle / n)
 	}
+}
+
+// summarizeProc fills CPU, memory, frequency and temperature from the
+// /proc samples; threads come from them only without schedtrace.
+func summarizeProc(rs *RoundStats, procs []ProcSample, haveSched bool) throttling {
+	rs.Samples = len(procs)
 	rs.PeakRSS = rs.MaxRSS
 	var cpu, threads float64
-	var flags []string
-	var firstThrottle, lastThrottle uint64
-	haveThrottle := false
-	var currentBits uint64
+	var th throttling
 	for _, p := range procs {
 		cpu += p.CPU
 		threads += float64(p.Threads)
 		rs.PeakRSS = max(rs.PeakRSS, p.HWM, p.RSS)
-		if len(scheds) == 0 {
+		if !haveSched {
 			rs.MaxThreads = max(rs.MaxThreads, p.Threads)
 		}
 		for _, f := range p.FreqKHz {
@@ -704,32 +817,42 @@ func summarizeRound(rs *RoundStats, scheds []SchedSample, procs []ProcSample) {
 			rs.MaxTempMilli = max(rs.MaxTempMilli, t)
 		}
 		if p.Throttled != "" {
-			v, err := strconv.ParseUint(strings.TrimPrefix(p.Throttled, "0x"), 16, 64)
-			if err == nil {
-				if !haveThrottle {
-					firstThrottle = v
-					haveThrottle = true
-				}
-				lastThrottle = v
-				currentBits |= v & 0xf
-			}
+			th.add(p.Throttled)
 			rs.Throttled = p.Throttled
 		}
 	}
-	if len(procs) > 0 {
-		rs.MeanCPU = round2(cpu / float64(len(procs)))
-		if len(scheds) == 0 {
+	if n := float64(len(procs)); n > 0 {
+		rs.MeanCPU = round2(cpu / n)
+		if !haveSched {
 			// Without schedtrace, the OS thread count from /proc.
-			rs.MeanThreads = round2(threads / float64(len(procs)))
+			rs.MeanThreads = round2(threads / n)
 		}
 	}
-	// Bits 0–3 are "now" (under-voltage, frequency capped, throttled,
-	// soft temperature limit); bits 16–19 latch "has occurred since boot".
-	if currentBits != 0 || (haveThrottle && (lastThrottle&^firstThrottle)&0xf0000 != 0) {
-		flags = append(flags, "throttled ("+rs.Throttled+")")
+	return th
+}
+
+// throttling follows a Raspberry Pi's get_throttled bits over a round.
+type throttling struct {
+	seen        bool
+	first, last uint64
+	current     uint64 // bits 0–3 seen at any sample
+}
+
+func (t *throttling) add(hex string) {
+	v, err := strconv.ParseUint(strings.TrimPrefix(hex, "0x"), 16, 64)
+	if err != nil {
+		return
 	}
-	if rs.FreqMinKHz != 0 && rs.FreqMinKHz != rs.FreqMaxKHz {
-		flags = append(flags, fmt.Sprintf("CPU frequency changed (%d–%d MHz)", rs.FreqMinKHz/1000, rs.FreqMaxKHz/1000))
+	if !t.seen {
+		t.first, t.seen = v, true
 	}
-	rs.Flag = strings.Join(flags, ", ")
+	t.last = v
+	t.current |= v & 0xf
+}
+
+// flagged: bits 0–3 are "now" (under-voltage, frequency capped,
+// throttled, soft temperature limit); bits 16–19 latch "has occurred
+// since boot", so a latch bit that appeared during the round counts too.
+func (t throttling) flagged() bool {
+	return t.current != 0 || (t.seen && (t.last&^t.first)&0xf0000 != 0)
 }

@@ -181,7 +181,7 @@ func TestMeasureFailingBenchmark(t *testing.T) {
 	}}}
 	run := &Run{Kind: KindGoTest, Profiles: []ProfileRun{{Name: "default", Artifact: Artifact{Installed: "/d/w-default.test"}}}}
 	var done []RunDone
-	err := measure(context.Background(), Spec{Target: targets.Target{Name: "pi"}, Count: 6}, dev, run, func(e Event) {
+	err := measure(context.Background(), Spec{Target: targets.Target{Name: "pi"}, Count: 6}.withDefaults(), dev, run, func(e Event) {
 		if d, ok := e.(RunDone); ok {
 			done = append(done, d)
 		}
@@ -205,7 +205,7 @@ func TestMeasureCommandLineAndInterleaving(t *testing.T) {
 		{Name: "b", Artifact: Artifact{Installed: "/d/w b.test"}, Plan: profiles.Plan{RunEnv: []profiles.EnvVar{{Key: "GOMAXPROCS", Value: "1"}}}},
 	}, Probe: Artifact{Installed: "/d/armbench-probe"}}
 	spec := Spec{Target: targets.Target{Name: "pi", GOARCH: "arm64", Runner: "qemu-aarch64-static"}, Count: 2, Warmup: 1, Bench: "X", Benchtime: "100ms"}
-	if err := measure(context.Background(), spec, dev, run, nil); err != nil {
+	if err := measure(context.Background(), spec.withDefaults(), dev, run, nil); err != nil {
 		t.Fatal(err)
 	}
 	if len(dev.calls) != 6 {
@@ -260,15 +260,8 @@ func TestMergeGODEBUG(t *testing.T) {
 	}
 }
 
-func TestDeployNameAndConfigLines(t *testing.T) {
-	p := profiles.Plan{Output: ".armbench/out/pi/lowmem/workload.test", Profile: profiles.Profile{Name: "lowmem"}}
-	if got := DeployName(p); got != "workload-lowmem.test" {
-		t.Errorf("DeployName = %q", got)
-	}
-	p.Output = ".armbench/out/pi/lowmem/workload"
-	if got := DeployName(p); got != "workload-lowmem" {
-		t.Errorf("DeployName = %q", got)
-	}
+// The deployed names are tested with profiles.Plan.DeployName.
+func TestConfigLines(t *testing.T) {
 	for s, want := range map[string]bool{"goos: linux": true, "cpu: Cortex-A72": true, "pkg: a/b": true, "PASS": false, "ok  \tx": false, "Benchmark: x": false, "some text: here": false} {
 		if isConfigLine(s) != want {
 			t.Errorf("isConfigLine(%q) = %v", s, !want)
@@ -356,4 +349,37 @@ func FuzzProbeOutput(f *testing.F) {
 			t.Errorf("a round with negative measurements: %+v", rs)
 		}
 	})
+}
+
+// A zero Warmup means no warmup round wherever it appears; the defaults
+// of `armbench bench` come from NewSpec, and withDefaults fills only the
+// settings whose zero would mean nothing.
+func TestSpecDefaults(t *testing.T) {
+	tgt := targets.Target{Name: "pi"}
+	plans := []profiles.Plan{{Target: tgt, Profile: profiles.Profile{Name: "a"}, Mode: profiles.ModeTest, Dir: "mod"}}
+	s := NewSpec(tgt, plans)
+	if s.Count != DefaultCount || s.Warmup != DefaultWarmup || s.Bench != "." || s.Interval != DefaultInterval || s.SchedTrace != DefaultSchedTrace {
+		t.Errorf("NewSpec = %+v", s)
+	}
+	if err := s.check(); err != nil {
+		t.Errorf("NewSpec fails its own check: %v", err)
+	}
+	s.Warmup = 0
+	d := s.withDefaults()
+	if d.Warmup != 0 {
+		t.Errorf("withDefaults turned Warmup 0 into %d", d.Warmup)
+	}
+	zero := Spec{Target: tgt, Plans: plans}.withDefaults()
+	if zero.Count != DefaultCount || zero.Warmup != 0 || zero.Bench != "." || zero.Interval != DefaultInterval || zero.SchedTrace != DefaultSchedTrace ||
+		zero.OutRoot != filepath.Join("mod", profiles.DefaultOutRoot) || zero.RunsDir != filepath.Join("mod", DefaultRunsDir) {
+		t.Errorf("zero Spec with defaults = %+v", zero)
+	}
+	off := Spec{Target: tgt, Plans: plans, SchedTrace: -1, Count: 3}.withDefaults()
+	if off.SchedTrace != -1 || off.Count != 3 {
+		t.Errorf("withDefaults overrode settings: %+v", off)
+	}
+	cmd := Spec{Target: tgt, Plans: []profiles.Plan{{Target: tgt, Profile: profiles.Profile{Name: "a"}, Mode: profiles.ModeBinary}}}.withDefaults()
+	if cmd.Bench != "" {
+		t.Errorf("a command run got -test.bench %q", cmd.Bench)
+	}
 }

@@ -110,7 +110,7 @@ func (t *Table) markdownUnit(b *strings.Builder, ut UnitTable) {
 	for _, r := range ut.Rows {
 		row := []string{r.Name}
 		for j, c := range r.Cells {
-			row = append(row, cellText(c))
+			row = append(row, exportCell(c))
 			if j > 0 {
 				row = append(row, deltaText(c))
 			}
@@ -130,7 +130,7 @@ func (t *Table) markdownUnit(b *strings.Builder, ut UnitTable) {
 	b.WriteString("\n")
 }
 
-func cellText(c Cell) string {
+func exportCell(c Cell) string {
 	if !c.Present {
 		return "-"
 	}
@@ -316,7 +316,7 @@ func (t *Table) svgBar(b *strings.Builder, bench string, j int, c Cell, base, sc
 	right := float64(x0) + wBar
 	fmt.Fprintf(b, `<rect class="bar" data-profile="%s" data-benchmark="%s" x="%d" y="%d" width="%.1f" height="%d" fill="%s"><title>%s %s: %s</title></rect>`+"\n",
 		html.EscapeString(t.Columns[j]), html.EscapeString(bench), x0, y, wBar, svgBarH-4, svgPalette[j%len(svgPalette)],
-		html.EscapeString(t.Columns[j]), html.EscapeString(bench), html.EscapeString(cellText(c)))
+		html.EscapeString(t.Columns[j]), html.EscapeString(bench), html.EscapeString(exportCell(c)))
 	if lo, hi := c.Lo/base, c.Hi/base; c.N > 1 && hi < math.MaxFloat64/2 {
 		xl, xh := float64(x0)+lo/scale*svgPlotW, float64(x0)+math.Min(hi/scale, 1.05)*svgPlotW
 		mid := y + (svgBarH-4)/2

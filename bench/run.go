@@ -190,17 +190,8 @@ func (r *Run) Save(root string) error {
 		return fmt.Errorf("store run: %w", err)
 	}
 	if r.ID == "" {
-		base := r.Created.Format("20060102-150405") + "-" + safeName(r.Target.Name)
-		r.ID = base
-		for i := 2; ; i++ {
-			err := os.Mkdir(filepath.Join(root, r.ID), 0o755)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, os.ErrExist) {
-				return fmt.Errorf("store run: %w", err)
-			}
-			r.ID = fmt.Sprintf("%s-%d", base, i)
+		if err := r.claimID(root); err != nil {
+			return fmt.Errorf("store run: %w", err)
 		}
 	}
 	dir := filepath.Join(root, r.ID)
@@ -208,30 +199,8 @@ func (r *Run) Save(root string) error {
 		return fmt.Errorf("store run: %w", err)
 	}
 	for i := range r.Profiles {
-		p := &r.Profiles[i]
-		if p.BenchFile == "" {
-			p.BenchFile = safeName(p.Name) + ".txt"
-		}
-		if p.text != nil {
-			if err := writeFile(filepath.Join(dir, p.BenchFile), p.text); err != nil {
-				return fmt.Errorf("store run %s: %w", r.ID, err)
-			}
-		}
-		if len(p.samples) > 0 {
-			if p.SamplesFile == "" {
-				p.SamplesFile = safeName(p.Name) + ".samples.jsonl"
-			}
-			var buf []byte
-			for _, rec := range p.samples {
-				line, err := json.Marshal(rec)
-				if err != nil {
-					return fmt.Errorf("store run %s: %w", r.ID, err)
-				}
-				buf = append(append(buf, line...), '\n')
-			}
-			if err := writeFile(filepath.Join(dir, p.SamplesFile), buf); err != nil {
-				return fmt.Errorf("store run %s: %w", r.ID, err)
-			}
+		if err := r.Profiles[i].save(dir); err != nil {
+			return fmt.Errorf("store run %s: %w", r.ID, err)
 		}
 	}
 	data, err := json.MarshalIndent(r, "", "  ")
@@ -243,6 +212,47 @@ func (r *Run) Save(root string) error {
 	}
 	r.Dir = dir
 	return nil
+}
+
+// claimID names the run after its start and target, adding -2, -3… when
+// another run in root has that name, and creates its directory.
+func (r *Run) claimID(root string) error {
+	base := r.Created.Format("20060102-150405") + "-" + safeName(r.Target.Name)
+	r.ID = base
+	for i := 2; ; i++ {
+		err := os.Mkdir(filepath.Join(root, r.ID), 0o755)
+		if err == nil || !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		r.ID = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+// save writes the profile's benchmark text and samples into dir.
+func (p *ProfileRun) save(dir string) error {
+	if p.BenchFile == "" {
+		p.BenchFile = safeName(p.Name) + ".txt"
+	}
+	if p.text != nil {
+		if err := writeFile(filepath.Join(dir, p.BenchFile), p.text); err != nil {
+			return err
+		}
+	}
+	if len(p.samples) == 0 {
+		return nil
+	}
+	if p.SamplesFile == "" {
+		p.SamplesFile = safeName(p.Name) + ".samples.jsonl"
+	}
+	var buf []byte
+	for _, rec := range p.samples {
+		line, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		buf = append(append(buf, line...), '\n')
+	}
+	return writeFile(filepath.Join(dir, p.SamplesFile), buf)
 }
 
 // writeFile writes atomically, so a crash never leaves half a run.json.
@@ -380,11 +390,7 @@ func Compare(runs ...*Run) (*Table, error) {
 		}
 	}
 	var inputs []Input
-	type col struct {
-		run *Run
-		p   *ProfileRun
-	}
-	var cols []col
+	var cols []*ProfileRun
 	for _, r := range runs {
 		for i := range r.Profiles {
 			p := &r.Profiles[i]
@@ -397,54 +403,18 @@ func Compare(runs ...*Run) (*Table, error) {
 				return nil, fmt.Errorf("compare: %w", err)
 			}
 			inputs = append(inputs, Input{Label: label, Data: text})
-			cols = append(cols, col{r, p})
+			cols = append(cols, p)
 		}
 	}
 	t, err := Stats(inputs)
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	extra := func(name string, val func(c col) (float64, bool), format func(float64) string) {
-		row := ExtraRow{Name: name}
-		for _, c := range cols {
-			v, ok := val(c)
-			row.Raw = append(row.Raw, v)
-			row.Has = append(row.Has, ok)
-			if ok {
-				row.Values = append(row.Values, format(v))
-			} else {
-				row.Values = append(row.Values, "-")
-			}
-		}
-		for i := range cols {
-			d := ""
-			if i > 0 && row.Has[0] && row.Has[i] && row.Raw[0] != 0 {
-				d = fmt.Sprintf("%+.1f%%", (row.Raw[i]/row.Raw[0]-1)*100)
-			}
-			row.Delta = append(row.Delta, d)
-		}
-		t.Extras = append(t.Extras, row)
+	for _, e := range extraFacts() {
+		t.Extras = append(t.Extras, e.row(cols))
 	}
-	extra("binary size", func(c col) (float64, bool) { return float64(c.p.Artifact.Size), c.p.Artifact.Size > 0 }, FormatBytes)
-	extra("build time", func(c col) (float64, bool) {
-		return c.p.Artifact.BuildTime.Seconds(), c.p.Artifact.BuildTime > 0
-	}, formatSeconds)
-	extra("deploy time", func(c col) (float64, bool) {
-		return c.p.Artifact.DeployTime.Seconds(), c.p.Artifact.DeployTime > 0
-	}, formatSeconds)
-	extra("peak RSS", func(c col) (float64, bool) { return float64(c.p.Summary.PeakRSS), c.p.Summary.PeakRSS > 0 }, FormatBytes)
-	extra("mean run queue", func(c col) (float64, bool) {
-		return c.p.Summary.MeanRunQueue, hasSched(c.p)
-	}, func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) })
-	extra("mean threads", func(c col) (float64, bool) {
-		return c.p.Summary.MeanThreads, hasSched(c.p)
-	}, func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) })
-	extra("CPU", func(c col) (float64, bool) {
-		return c.p.Summary.MeanCPU, c.p.Summary.Rounds > 0
-	}, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) + "%" })
-
-	for i, c := range cols {
-		for _, r := range c.p.Rounds {
+	for i, p := range cols {
+		for _, r := range p.Rounds {
 			if r.Flag == "" || r.Warmup {
 				continue
 			}
@@ -465,6 +435,52 @@ func Compare(runs ...*Run) (*Table, error) {
 		}
 	}
 	return t, nil
+}
+
+// extraFact is one fact shown beneath the benchmarks: its value for a
+// profile (false when the profile has none) and how it is written.
+type extraFact struct {
+	name   string
+	value  func(p *ProfileRun) (float64, bool)
+	format func(float64) string
+}
+
+func extraFacts() []extraFact {
+	fixed := func(prec int, suffix string) func(float64) string {
+		return func(v float64) string { return strconv.FormatFloat(v, 'f', prec, 64) + suffix }
+	}
+	return []extraFact{
+		{"binary size", func(p *ProfileRun) (float64, bool) { return float64(p.Artifact.Size), p.Artifact.Size > 0 }, FormatBytes},
+		{"build time", func(p *ProfileRun) (float64, bool) { return p.Artifact.BuildTime.Seconds(), p.Artifact.BuildTime > 0 }, formatSeconds},
+		{"deploy time", func(p *ProfileRun) (float64, bool) { return p.Artifact.DeployTime.Seconds(), p.Artifact.DeployTime > 0 }, formatSeconds},
+		{"peak RSS", func(p *ProfileRun) (float64, bool) { return float64(p.Summary.PeakRSS), p.Summary.PeakRSS > 0 }, FormatBytes},
+		{"mean run queue", func(p *ProfileRun) (float64, bool) { return p.Summary.MeanRunQueue, hasSched(p) }, fixed(2, "")},
+		{"mean threads", func(p *ProfileRun) (float64, bool) { return p.Summary.MeanThreads, hasSched(p) }, fixed(1, "")},
+		{"CPU", func(p *ProfileRun) (float64, bool) { return p.Summary.MeanCPU, p.Summary.Rounds > 0 }, fixed(0, "%")},
+	}
+}
+
+// row is the fact for every column, with its change against the first.
+func (e extraFact) row(cols []*ProfileRun) ExtraRow {
+	row := ExtraRow{Name: e.name}
+	for _, p := range cols {
+		v, ok := e.value(p)
+		row.Raw = append(row.Raw, v)
+		row.Has = append(row.Has, ok)
+		if ok {
+			row.Values = append(row.Values, e.format(v))
+		} else {
+			row.Values = append(row.Values, "-")
+		}
+	}
+	for i := range cols {
+		d := ""
+		if i > 0 && row.Has[0] && row.Has[i] && row.Raw[0] != 0 {
+			d = fmt.Sprintf("%+.1f%%", (row.Raw[i]/row.Raw[0]-1)*100)
+		}
+		row.Delta = append(row.Delta, d)
+	}
+	return row
 }
 
 func hasSched(p *ProfileRun) bool {

@@ -198,130 +198,161 @@ func ParseSchedLine(line string) (SchedSample, error) {
 	}
 	s.At = time.Duration(ms) * time.Millisecond
 	fields := strings.Fields(rest[colon+len("ms:"):])
-	seen := map[string]bool{}
-	var detail *SchedDetail
+	p := schedLineParser{s: &s, line: line, seen: map[string]bool{}}
 	for k := 0; k < len(fields); k++ {
 		f := fields[k]
-		if strings.HasPrefix(f, "[") || strings.HasPrefix(f, "schedticks=[") {
-			named := strings.HasPrefix(f, "schedticks=")
-			f = strings.TrimPrefix(f, "schedticks=")
-			// Collect the bracketed list, in either "[0 0]" or "[ 0 0 ]" form.
-			var items []string
-			spaced := f == "["
-			inner := strings.TrimPrefix(f, "[")
-			closed := false
-			for {
-				if strings.HasSuffix(inner, "]") {
-					inner = strings.TrimSuffix(inner, "]")
-					closed = true
-				}
-				if inner != "" {
-					items = append(items, inner)
-				}
-				if closed {
-					break
-				}
-				k++
-				if k >= len(fields) {
-					return s, fmt.Errorf("schedtrace: unterminated [ in %q", line)
-				}
-				inner = fields[k]
-			}
-			if named {
-				if s.SchedTicks != nil {
-					return s, fmt.Errorf("schedtrace: schedticks twice in %q", line)
-				}
-				s.SchedTicks = make([]int64, 0, len(items))
-				for _, it := range items {
-					v, err := strconv.ParseInt(it, 10, 64)
-					if err != nil {
-						return s, fmt.Errorf("schedtrace: schedticks: %q is not a number", it)
-					}
-					s.SchedTicks = append(s.SchedTicks, v)
-				}
-				continue
-			}
-			if s.LocalRunQueues != nil {
-				return s, fmt.Errorf("schedtrace: two run queue lists in %q", line)
-			}
-			s.Bracketed = spaced
-			s.LocalRunQueues = make([]int, 0, len(items))
-			for _, it := range items {
-				v, err := atoi(it)
-				if err != nil {
-					return s, fmt.Errorf("schedtrace: per-P run queue: %w", err)
-				}
-				s.LocalRunQueues = append(s.LocalRunQueues, v)
+		if !strings.HasPrefix(f, "[") && !strings.HasPrefix(f, "schedticks=[") {
+			if err := p.keyValue(f); err != nil {
+				return s, err
 			}
 			continue
 		}
-		key, val, ok := strings.Cut(f, "=")
-		if !ok {
-			return s, fmt.Errorf("schedtrace: unexpected %q in %q", f, line)
-		}
-		if seen[key] {
-			return s, fmt.Errorf("schedtrace: %s twice in %q", key, line)
-		}
-		seen[key] = true
-		var dst *int
-		switch key {
-		case "gomaxprocs":
-			dst = &s.GOMAXPROCS
-		case "idleprocs":
-			dst = &s.IdleProcs
-		case "threads":
-			dst = &s.Threads
-		case "spinningthreads":
-			dst = &s.SpinningThreads
-		case "needspinning":
-			dst = &s.NeedSpinning
-			s.HasNeedSpinning = true
-		case "idlethreads":
-			dst = &s.IdleThreads
-		case "runqueue":
-			dst = &s.RunQueue
-		case "gcwaiting", "sysmonwait":
-			if detail == nil {
-				detail = &SchedDetail{}
-			}
-			b, err := parseBool(val)
-			if err != nil {
-				return s, fmt.Errorf("schedtrace: %s: %w", key, err)
-			}
-			if key == "gcwaiting" {
-				detail.GCWaiting = b
-			} else {
-				detail.SysmonWait = b
-			}
-			continue
-		case "nmidlelocked":
-			if detail == nil {
-				detail = &SchedDetail{}
-			}
-			dst = &detail.NMIdleLocked
-		case "stopwait":
-			if detail == nil {
-				detail = &SchedDetail{}
-			}
-			dst = &detail.StopWait
-		default:
-			// A key a future release adds: ignore it rather than lose
-			// the sample.
-			continue
-		}
-		v, err := atoi(val)
+		items, last, err := bracketList(fields, k)
 		if err != nil {
-			return s, fmt.Errorf("schedtrace: %s: %w", key, err)
+			return s, fmt.Errorf("%w in %q", err, line)
 		}
-		*dst = v
+		k = last
+		if err := p.list(f, items); err != nil {
+			return s, err
+		}
 	}
-	if !seen["gomaxprocs"] {
+	if !p.seen["gomaxprocs"] {
 		return s, errNotSched
 	}
-	if detail != nil && s.LocalRunQueues == nil && s.SchedTicks == nil {
-		s.Detail = detail
+	if p.detail != nil && s.LocalRunQueues == nil && s.SchedTicks == nil {
+		s.Detail = p.detail
 	}
 	return s, nil
+}
+
+// schedLineParser fills a SchedSample from the fields of one SCHED line.
+type schedLineParser struct {
+	s      *SchedSample
+	line   string
+	seen   map[string]bool
+	detail *SchedDetail // the scheddetail header's extra counters
+}
+
+// bracketList collects the list that starts at fields[k], in either the
+// "[0 0]" or the "[ 0 0 ]" form, and returns the index of its last field.
+func bracketList(fields []string, k int) (items []string, last int, err error) {
+	inner := strings.TrimPrefix(strings.TrimPrefix(fields[k], "schedticks="), "[")
+	for {
+		var closed bool
+		inner, closed = strings.CutSuffix(inner, "]")
+		if inner != "" {
+			items = append(items, inner)
+		}
+		if closed {
+			return items, k, nil
+		}
+		k++
+		if k >= len(fields) {
+			return nil, 0, errors.New("schedtrace: unterminated [")
+		}
+		inner = fields[k]
+	}
+}
+
+// list stores a bracketed list: schedticks=[…], or the per-P run queues.
+func (p *schedLineParser) list(first string, items []string) error {
+	s := p.s
+	if strings.HasPrefix(first, "schedticks=") {
+		if s.SchedTicks != nil {
+			return fmt.Errorf("schedtrace: schedticks twice in %q", p.line)
+		}
+		s.SchedTicks = make([]int64, 0, len(items))
+		for _, it := range items {
+			v, err := strconv.ParseInt(it, 10, 64)
+			if err != nil {
+				return fmt.Errorf("schedtrace: schedticks: %q is not a number", it)
+			}
+			s.SchedTicks = append(s.SchedTicks, v)
+		}
+		return nil
+	}
+	if s.LocalRunQueues != nil {
+		return fmt.Errorf("schedtrace: two run queue lists in %q", p.line)
+	}
+	s.Bracketed = first == "["
+	s.LocalRunQueues = make([]int, 0, len(items))
+	for _, it := range items {
+		v, err := atoi(it)
+		if err != nil {
+			return fmt.Errorf("schedtrace: per-P run queue: %w", err)
+		}
+		s.LocalRunQueues = append(s.LocalRunQueues, v)
+	}
+	return nil
+}
+
+// keyValue stores one key=value field.
+func (p *schedLineParser) keyValue(f string) error {
+	key, val, ok := strings.Cut(f, "=")
+	if !ok {
+		return fmt.Errorf("schedtrace: unexpected %q in %q", f, p.line)
+	}
+	if p.seen[key] {
+		return fmt.Errorf("schedtrace: %s twice in %q", key, p.line)
+	}
+	p.seen[key] = true
+	if key == "gcwaiting" || key == "sysmonwait" {
+		b, err := parseBool(val)
+		if err != nil {
+			return fmt.Errorf("schedtrace: %s: %w", key, err)
+		}
+		if key == "gcwaiting" {
+			p.detailed().GCWaiting = b
+		} else {
+			p.detailed().SysmonWait = b
+		}
+		return nil
+	}
+	dst := p.intField(key)
+	if dst == nil {
+		return nil // a key a future release adds: ignore it rather than lose the sample
+	}
+	v, err := atoi(val)
+	if err != nil {
+		return fmt.Errorf("schedtrace: %s: %w", key, err)
+	}
+	*dst = v
+	return nil
+}
+
+// intField is where the number of key goes (nil for an unknown key).
+func (p *schedLineParser) intField(key string) *int {
+	s := p.s
+	switch key {
+	case "gomaxprocs":
+		return &s.GOMAXPROCS
+	case "idleprocs":
+		return &s.IdleProcs
+	case "threads":
+		return &s.Threads
+	case "spinningthreads":
+		return &s.SpinningThreads
+	case "needspinning":
+		s.HasNeedSpinning = true
+		return &s.NeedSpinning
+	case "idlethreads":
+		return &s.IdleThreads
+	case "runqueue":
+		return &s.RunQueue
+	case "nmidlelocked":
+		return &p.detailed().NMIdleLocked
+	case "stopwait":
+		return &p.detailed().StopWait
+	}
+	return nil
+}
+
+// detailed is the scheddetail part of the sample, made on first use.
+func (p *schedLineParser) detailed() *SchedDetail {
+	if p.detail == nil {
+		p.detail = &SchedDetail{}
+	}
+	return p.detail
 }
 
 func atoi(s string) (int, error) {
@@ -392,108 +423,133 @@ func parseDetailLine(line string, d *SchedDetail) error {
 	if err != nil {
 		return fmt.Errorf("schedtrace %c%d: %w", t[0], id, err)
 	}
-	bad := func(k, v string, err error) error {
-		return fmt.Errorf("schedtrace %c%d: %s=%s: %w", t[0], id, k, v, err)
+	if t[0] != 'G' && id > 1<<30 {
+		return errNotSched
 	}
+	var k, v string
 	switch t[0] {
 	case 'P':
-		p := PState{ID: int(id), M: -1}
-		if id > 1<<30 {
-			return errNotSched
+		var p PState
+		if p, k, v, err = parsePState(int(id), kvs); err == nil {
+			d.Ps = append(d.Ps, p)
 		}
-		for _, kv := range kvs {
-			k, v := kv[0], kv[1]
-			var err error
-			switch k {
-			case "status":
-				p.Status, err = atoi(v)
-			case "schedtick":
-				p.SchedTick, err = strconv.ParseInt(v, 10, 64)
-			case "syscalltick":
-				p.SyscallTick, err = strconv.ParseInt(v, 10, 64)
-			case "m":
-				var m int64
-				m, err = atoiNil(v)
-				p.M = int(m)
-			case "runqsize":
-				p.RunqSize, err = atoi(v)
-			case "gfreecnt":
-				p.GFreeCnt, err = atoi(v)
-			case "timerslen":
-				p.TimersLen, err = atoi(v)
-			}
-			if err != nil {
-				return bad(k, v, err)
-			}
-		}
-		d.Ps = append(d.Ps, p)
 	case 'M':
-		m := MState{ID: int(id), P: -1, CurG: -1, LockedG: -1}
-		if id > 1<<30 {
-			return errNotSched
+		var m MState
+		if m, k, v, err = parseMState(int(id), kvs); err == nil {
+			d.Ms = append(d.Ms, m)
 		}
-		for _, kv := range kvs {
-			k, v := kv[0], kv[1]
-			var err error
-			var n int64
-			switch k {
-			case "p":
-				n, err = atoiNil(v)
-				m.P = int(n)
-			case "curg":
-				m.CurG, err = atoiNil(v)
-			case "mallocing":
-				m.Mallocing, err = atoi(v)
-			case "throwing":
-				m.Throwing, err = atoi(v)
-			case "preemptoff":
-				m.PreemptOff = v
-			case "locks":
-				m.Locks, err = atoi(v)
-			case "dying":
-				m.Dying, err = atoi(v)
-			case "spinning":
-				m.Spinning, err = parseBool(v)
-			case "blocked":
-				m.Blocked, err = parseBool(v)
-			case "lockedg":
-				m.LockedG, err = atoiNil(v)
-			}
-			if err != nil {
-				return bad(k, v, err)
-			}
-		}
-		d.Ms = append(d.Ms, m)
 	case 'G':
-		g := GState{ID: id, M: -1, LockedM: -1}
-		for _, kv := range kvs {
-			k, v := kv[0], kv[1]
-			var err error
-			var n int64
-			switch k {
-			case "status":
-				num, reason, hasReason := strings.Cut(v, "(")
-				if hasReason {
-					if !strings.HasSuffix(reason, ")") {
-						return bad(k, v, errors.New("unbalanced parenthesis"))
-					}
-					g.WaitReason = strings.TrimSuffix(reason, ")")
-				}
-				g.Status, err = atoi(num)
-			case "m":
-				n, err = atoiNil(v)
-				g.M = int(n)
-			case "lockedm":
-				n, err = atoiNil(v)
-				g.LockedM = int(n)
-			}
-			if err != nil {
-				return bad(k, v, err)
-			}
+		var g GState
+		if g, k, v, err = parseGState(id, kvs); err == nil {
+			d.Gs = append(d.Gs, g)
 		}
-		d.Gs = append(d.Gs, g)
+	}
+	if err != nil {
+		return fmt.Errorf("schedtrace %c%d: %s=%s: %w", t[0], id, k, v, err)
 	}
 	return nil
+}
+
+// parsePState reads a P's fields; on error it names the bad pair.
+func parsePState(id int, kvs [][2]string) (p PState, k, v string, err error) {
+	p = PState{ID: id, M: -1}
+	for _, kv := range kvs {
+		k, v = kv[0], kv[1]
+		switch k {
+		case "status":
+			p.Status, err = atoi(v)
+		case "schedtick":
+			p.SchedTick, err = strconv.ParseInt(v, 10, 64)
+		case "syscalltick":
+			p.SyscallTick, err = strconv.ParseInt(v, 10, 64)
+		case "m":
+			var m int64
+			m, err = atoiNil(v)
+			p.M = int(m)
+		case "runqsize":
+			p.RunqSize, err = atoi(v)
+		case "gfreecnt":
+			p.GFreeCnt, err = atoi(v)
+		case "timerslen":
+			p.TimersLen, err = atoi(v)
+		}
+		if err != nil {
+			return p, k, v, err
+		}
+	}
+	return p, "", "", nil
+}
+
+// parseMState reads an M's fields; on error it names the bad pair.
+func parseMState(id int, kvs [][2]string) (m MState, k, v string, err error) {
+	m = MState{ID: id, P: -1, CurG: -1, LockedG: -1}
+	for _, kv := range kvs {
+		k, v = kv[0], kv[1]
+		var n int64
+		switch k {
+		case "p":
+			n, err = atoiNil(v)
+			m.P = int(n)
+		case "curg":
+			m.CurG, err = atoiNil(v)
+		case "mallocing":
+			m.Mallocing, err = atoi(v)
+		case "throwing":
+			m.Throwing, err = atoi(v)
+		case "preemptoff":
+			m.PreemptOff = v
+		case "locks":
+			m.Locks, err = atoi(v)
+		case "dying":
+			m.Dying, err = atoi(v)
+		case "spinning":
+			m.Spinning, err = parseBool(v)
+		case "blocked":
+			m.Blocked, err = parseBool(v)
+		case "lockedg":
+			m.LockedG, err = atoiNil(v)
+		}
+		if err != nil {
+			return m, k, v, err
+		}
+	}
+	return m, "", "", nil
+}
+
+// parseGState reads a G's fields; on error it names the bad pair.
+func parseGState(id int64, kvs [][2]string) (g GState, k, v string, err error) {
+	g = GState{ID: id, M: -1, LockedM: -1}
+	for _, kv := range kvs {
+		k, v = kv[0], kv[1]
+		var n int64
+		switch k {
+		case "status":
+			g.Status, g.WaitReason, err = goroutineStatus(v)
+		case "m":
+			n, err = atoiNil(v)
+			g.M = int(n)
+		case "lockedm":
+			n, err = atoiNil(v)
+			g.LockedM = int(n)
+		}
+		if err != nil {
+			return g, k, v, err
+		}
+	}
+	return g, "", "", nil
+}
+
+// goroutineStatus reads "4" or "4(chan receive)".
+func goroutineStatus(v string) (int, string, error) {
+	num, reason, hasReason := strings.Cut(v, "(")
+	if hasReason {
+		var closed bool
+		if reason, closed = strings.CutSuffix(reason, ")"); !closed {
+			return 0, "", errors.New("unbalanced parenthesis")
+		}
+	}
+	status, err := atoi(num)
+	return status, reason, err
 }
 
 // SchedParser turns a stream of stderr lines into SchedSamples. Lines that

@@ -132,45 +132,105 @@ func Stats(inputs []Input) (*Table, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("stats: no inputs")
 	}
+	proj, err := newProjections()
+	if err != nil {
+		return nil, err
+	}
+	groups, units, syntaxErrs, err := proj.read(inputs)
+	if err != nil {
+		return nil, err
+	}
+	out := &Table{}
+	for _, in := range inputs {
+		out.Columns = append(out.Columns, in.Label)
+	}
+	out.Notes = append(out.Notes, syntaxErrs...)
+
+	var tkeys []benchproc.Key
+	for k := range groups {
+		tkeys = append(tkeys, k)
+	}
+	benchproc.SortKeys(tkeys)
+	configs := map[string]bool{}
+	for _, tk := range tkeys {
+		configs[configString(tk, proj.unit)] = true
+	}
+	thresholds := benchmath.DefaultThresholds
+	thresholds.CompareAlpha = Alpha
+	fewest := math.MaxInt
+	for _, tk := range tkeys {
+		unit := tk.Get(proj.unit)
+		uc := newUnitComparison(inputs, groups[tk], units.GetAssumption(unit), &thresholds)
+		ut := uc.table(unit, units.GetBetter(unit))
+		if len(configs) > 1 {
+			ut.Config = configString(tk, proj.unit)
+		}
+		out.Units = append(out.Units, ut)
+		fewest = min(fewest, uc.fewest)
+	}
+	if fewest < DefaultCount {
+		out.Notes = append(out.Notes, fmt.Sprintf("only %d rounds for some benchmarks: benchmath needs ≥ %d for a 95%% confidence interval (shown as ±∞) and the U test ≥ 4 per side to reach p < %.2f; run with --count %d or more", fewest, DefaultCount, Alpha, DefaultCount))
+	}
+	return out, nil
+}
+
+// projections are benchstat's groupings: a table per configuration and
+// unit, a row per full name, a column per input file; residue is what
+// is left, whose variation within a cell is warned about.
+type projections struct {
+	filter                   *benchproc.Filter
+	table, row, col, residue *benchproc.Projection
+	unit                     *benchproc.Field
+}
+
+func newProjections() (*projections, error) {
 	var parser benchproc.ProjectionParser
-	filter, err := benchproc.NewFilter("*")
-	if err != nil {
+	var p projections
+	var err error
+	if p.filter, err = benchproc.NewFilter("*"); err != nil {
 		return nil, err
 	}
-	tableBy, unitField, err := parser.ParseWithUnit(".config", filter)
-	if err != nil {
+	if p.table, p.unit, err = parser.ParseWithUnit(".config", p.filter); err != nil {
 		return nil, err
 	}
-	rowBy, err := parser.Parse(".fullname", filter)
-	if err != nil {
+	if p.row, err = parser.Parse(".fullname", p.filter); err != nil {
 		return nil, err
 	}
-	colBy, err := parser.Parse(".file", filter)
-	if err != nil {
+	if p.col, err = parser.Parse(".file", p.filter); err != nil {
 		return nil, err
 	}
-	if _, err := parser.Parse("/gomaxprocs", filter); err != nil {
+	if _, err := parser.Parse("/gomaxprocs", p.filter); err != nil {
 		return nil, err
 	}
-	residue := parser.Residue()
+	p.residue = parser.Residue()
+	return &p, nil
+}
 
-	type cell struct {
-		values  []float64
-		residue map[benchproc.Key]struct{}
-	}
-	type cellKey struct{ row, col benchproc.Key }
-	type table struct {
-		rows, cols map[benchproc.Key]struct{}
-		cells      map[cellKey]*cell
-	}
-	tables := map[benchproc.Key]*table{}
+// cellKey is one benchmark (row) of one input (column).
+type cellKey struct{ row, col benchproc.Key }
 
+// cellValues are the measurements of one cell.
+type cellValues struct {
+	values  []float64
+	residue map[benchproc.Key]struct{}
+}
+
+// unitGroup is the results of one configuration and unit.
+type unitGroup struct {
+	rows, cols map[benchproc.Key]struct{}
+	cells      map[cellKey]*cellValues
+}
+
+// read parses every input and groups its results; syntax errors are
+// kept as notes, as benchstat prints them.
+func (p *projections) read(inputs []Input) (map[benchproc.Key]*unitGroup, benchfmt.UnitMetadataMap, []string, error) {
+	groups := map[benchproc.Key]*unitGroup{}
 	var r benchfmt.Reader
 	var syntaxErrs []string
 	seenLabel := map[string]bool{}
 	for _, in := range inputs {
 		if seenLabel[in.Label] {
-			return nil, fmt.Errorf("stats: column %q twice", in.Label)
+			return nil, nil, nil, fmt.Errorf("stats: column %q twice", in.Label)
 		}
 		seenLabel[in.Label] = true
 		r.Reset(bytes.NewReader(in.Data), in.Label, ".file", in.Label)
@@ -179,157 +239,165 @@ func Stats(inputs []Input) (*Table, error) {
 			case *benchfmt.SyntaxError:
 				syntaxErrs = append(syntaxErrs, rec.Error())
 			case *benchfmt.Result:
-				if ok, _ := filter.Apply(rec); !ok {
-					continue
-				}
-				rowKey, colKey, resKey := rowBy.Project(rec), colBy.Project(rec), residue.Project(rec)
-				for i, tk := range tableBy.ProjectValues(rec) {
-					t := tables[tk]
-					if t == nil {
-						t = &table{rows: map[benchproc.Key]struct{}{}, cols: map[benchproc.Key]struct{}{}, cells: map[cellKey]*cell{}}
-						tables[tk] = t
-					}
-					ck := cellKey{rowKey, colKey}
-					c := t.cells[ck]
-					if c == nil {
-						c = &cell{residue: map[benchproc.Key]struct{}{}}
-						t.cells[ck] = c
-						t.rows[rowKey] = struct{}{}
-						t.cols[colKey] = struct{}{}
-					}
-					c.values = append(c.values, rec.Values[i].Value)
-					c.residue[resKey] = struct{}{}
-				}
+				p.add(groups, rec)
 			}
 		}
 		if err := r.Err(); err != nil {
-			return nil, fmt.Errorf("stats: read %s: %w", in.Label, err)
+			return nil, nil, nil, fmt.Errorf("stats: read %s: %w", in.Label, err)
 		}
 	}
-	units := r.Units()
+	return groups, r.Units(), syntaxErrs, nil
+}
 
-	out := &Table{}
-	for _, in := range inputs {
-		out.Columns = append(out.Columns, in.Label)
+// add files each value of rec (one per unit) into its group and cell.
+func (p *projections) add(groups map[benchproc.Key]*unitGroup, rec *benchfmt.Result) {
+	if ok, _ := p.filter.Apply(rec); !ok {
+		return
 	}
-	out.Notes = append(out.Notes, syntaxErrs...)
+	key := cellKey{p.row.Project(rec), p.col.Project(rec)}
+	resKey := p.residue.Project(rec)
+	for i, tk := range p.table.ProjectValues(rec) {
+		g := groups[tk]
+		if g == nil {
+			g = &unitGroup{rows: map[benchproc.Key]struct{}{}, cols: map[benchproc.Key]struct{}{}, cells: map[cellKey]*cellValues{}}
+			groups[tk] = g
+		}
+		c := g.cells[key]
+		if c == nil {
+			c = &cellValues{residue: map[benchproc.Key]struct{}{}}
+			g.cells[key] = c
+			g.rows[key.row] = struct{}{}
+			g.cols[key.col] = struct{}{}
+		}
+		c.values = append(c.values, rec.Values[i].Value)
+		c.residue[resKey] = struct{}{}
+	}
+}
 
-	var tkeys []benchproc.Key
-	for k := range tables {
-		tkeys = append(tkeys, k)
+// unitComparison turns one unitGroup into a UnitTable: the summary of
+// every cell and its comparison with the baseline column.
+type unitComparison struct {
+	inputs     []Input
+	group      *unitGroup
+	assumption benchmath.Assumption
+	// colOf is the column of each input, by label: a profile with no
+	// result for this unit still keeps its column.
+	colOf     map[string]benchproc.Key
+	samples   map[cellKey]*benchmath.Sample
+	summaries map[cellKey]benchmath.Summary
+	fewest    int // fewest values in a cell (math.MaxInt: no cell)
+}
+
+func newUnitComparison(inputs []Input, g *unitGroup, assumption benchmath.Assumption, thresholds *benchmath.Thresholds) *unitComparison {
+	u := &unitComparison{
+		inputs: inputs, group: g, assumption: assumption,
+		colOf:     map[string]benchproc.Key{},
+		samples:   map[cellKey]*benchmath.Sample{},
+		summaries: map[cellKey]benchmath.Summary{},
+		fewest:    math.MaxInt,
 	}
-	benchproc.SortKeys(tkeys)
-	configs := map[string]bool{}
-	for _, tk := range tkeys {
-		configs[configString(tk, unitField)] = true
+	for _, c := range sortedKeys(g.cols) {
+		u.colOf[c.StringValues()] = c
 	}
-	thresholds := benchmath.DefaultThresholds
-	thresholds.CompareAlpha = Alpha
-	fewest := math.MaxInt
-	for _, tk := range tkeys {
-		t := tables[tk]
-		unit := tk.Get(unitField)
-		assumption := units.GetAssumption(unit)
-		ut := UnitTable{Unit: unit, Better: units.GetBetter(unit)}
-		if len(configs) > 1 {
-			ut.Config = configString(tk, unitField)
-		}
-		rows, cols := sortedKeys(t.rows), sortedKeys(t.cols)
-		// The column of each input, by label: a profile with no result
-		// for this unit still keeps its column.
-		colOf := map[string]benchproc.Key{}
-		for _, c := range cols {
-			colOf[c.StringValues()] = c
-		}
-		samples := map[cellKey]*benchmath.Sample{}
-		summaries := map[cellKey]benchmath.Summary{}
-		for k, c := range t.cells {
-			samples[k] = benchmath.NewSample(append([]float64(nil), c.values...), &thresholds)
-			summaries[k] = assumption.Summary(samples[k], Confidence)
-		}
-		base, hasBase := colOf[inputs[0].Label]
-		cls := benchunit.ClassOf(unit)
-		for _, rk := range rows {
-			row := Row{Name: rk.StringValues()}
-			var centers []float64
-			for _, in := range inputs {
-				if ck, ok := colOf[in.Label]; ok {
-					if s, ok := summaries[cellKey{rk, ck}]; ok {
-						centers = append(centers, s.Center)
-					}
-				}
-			}
-			scaler := benchunit.CommonScale(centers, cls)
-			for i, in := range inputs {
-				ck, ok := colOf[in.Label]
-				if !ok {
-					row.Cells = append(row.Cells, Cell{})
-					continue
-				}
-				key := cellKey{rk, ck}
-				sample, ok := samples[key]
-				if !ok {
-					row.Cells = append(row.Cells, Cell{})
-					continue
-				}
-				sum := summaries[key]
-				c := Cell{
-					Present: true,
-					N:       len(sample.Values),
-					Center:  sum.Center,
-					Lo:      finite(sum.Lo),
-					Hi:      finite(sum.Hi),
-					Text:    scaler.Format(sum.Center),
-					CI:      sum.PctRangeString(),
-				}
-				if c.N < fewest {
-					fewest = c.N
-				}
-				c.Warnings = append(c.Warnings, errStrings(sample.Warnings)...)
-				c.Warnings = append(c.Warnings, errStrings(sum.Warnings)...)
-				if nsk := benchproc.NonSingularFields(sortedKeys(t.cells[key].residue)); len(nsk) > 0 {
-					var names []string
-					for _, f := range nsk {
-						names = append(names, f.Name)
-					}
-					c.Warnings = append(c.Warnings, "benchmarks vary in "+strings.Join(names, ", "))
-				}
-				if i > 0 && hasBase {
-					bkey := cellKey{rk, base}
-					if bs, ok := samples[bkey]; ok {
-						bsum := summaries[bkey]
-						cmp := assumption.Compare(bs, sample)
-						c.Compared = true
-						c.P = cmp.P
-						c.PText = cmp.String()
-						c.Delta = cmp.FormatDelta(bsum.Center, sum.Center)
-						c.Significant = !(cmp.P > cmp.Alpha)
-						if bsum.Center != 0 {
-							c.DeltaPct = (sum.Center/bsum.Center - 1) * 100
-						}
-						if c.Significant && ut.Better != 0 && sum.Center != bsum.Center {
-							if (sum.Center > bsum.Center) == (ut.Better > 0) {
-								c.Better = 1
-							} else {
-								c.Better = -1
-							}
-						}
-						c.Warnings = append(c.Warnings, errStrings(cmp.Warnings)...)
-					}
-				}
-				row.Cells = append(row.Cells, c)
-			}
-			ut.Rows = append(ut.Rows, row)
-		}
-		if len(rows) > 1 {
-			ut.Geomean = geomeans(ut.Rows, len(inputs), cls)
-		}
-		out.Units = append(out.Units, ut)
+	for k, c := range g.cells {
+		u.samples[k] = benchmath.NewSample(append([]float64(nil), c.values...), thresholds)
+		u.summaries[k] = assumption.Summary(u.samples[k], Confidence)
 	}
-	if fewest < DefaultCount && fewest != math.MaxInt {
-		out.Notes = append(out.Notes, fmt.Sprintf("only %d rounds for some benchmarks: benchmath needs ≥ %d for a 95%% confidence interval (shown as ±∞) and the U test ≥ 4 per side to reach p < %.2f; run with --count %d or more", fewest, DefaultCount, Alpha, DefaultCount))
+	return u
+}
+
+func (u *unitComparison) table(unit string, better int) UnitTable {
+	ut := UnitTable{Unit: unit, Better: better}
+	cls := benchunit.ClassOf(unit)
+	rows := sortedKeys(u.group.rows)
+	for _, rk := range rows {
+		ut.Rows = append(ut.Rows, u.row(rk, cls, better))
 	}
-	return out, nil
+	if len(rows) > 1 {
+		ut.Geomean = geomeans(ut.Rows, len(u.inputs), cls)
+	}
+	return ut
+}
+
+// row is one benchmark across the inputs, scaled alike.
+func (u *unitComparison) row(rk benchproc.Key, cls benchunit.Class, better int) Row {
+	var centers []float64
+	for _, in := range u.inputs {
+		ck, hasCol := u.colOf[in.Label]
+		if s, ok := u.summaries[cellKey{rk, ck}]; hasCol && ok {
+			centers = append(centers, s.Center)
+		}
+	}
+	scaler := benchunit.CommonScale(centers, cls)
+	row := Row{Name: rk.StringValues()}
+	for i, in := range u.inputs {
+		row.Cells = append(row.Cells, u.cell(rk, in.Label, i > 0, scaler, better))
+	}
+	return row
+}
+
+// cell is one benchmark of one input, compared with the baseline's when
+// compare is set and the baseline has it.
+func (u *unitComparison) cell(rk benchproc.Key, label string, compare bool, scaler benchunit.Scaler, better int) Cell {
+	ck, ok := u.colOf[label]
+	if !ok {
+		return Cell{}
+	}
+	key := cellKey{rk, ck}
+	sample, ok := u.samples[key]
+	if !ok {
+		return Cell{}
+	}
+	sum := u.summaries[key]
+	c := Cell{
+		Present: true,
+		N:       len(sample.Values),
+		Center:  sum.Center,
+		Lo:      finite(sum.Lo),
+		Hi:      finite(sum.Hi),
+		Text:    scaler.Format(sum.Center),
+		CI:      sum.PctRangeString(),
+	}
+	u.fewest = min(u.fewest, c.N)
+	c.Warnings = append(c.Warnings, errStrings(sample.Warnings)...)
+	c.Warnings = append(c.Warnings, errStrings(sum.Warnings)...)
+	if nsk := benchproc.NonSingularFields(sortedKeys(u.group.cells[key].residue)); len(nsk) > 0 {
+		var names []string
+		for _, f := range nsk {
+			names = append(names, f.Name)
+		}
+		c.Warnings = append(c.Warnings, "benchmarks vary in "+strings.Join(names, ", "))
+	}
+	if base, ok := u.colOf[u.inputs[0].Label]; ok && compare {
+		u.compare(&c, cellKey{rk, base}, sample, better)
+	}
+	return c
+}
+
+// compare fills c's comparison with the baseline cell bkey, when the
+// baseline has a sample there.
+func (u *unitComparison) compare(c *Cell, bkey cellKey, sample *benchmath.Sample, better int) {
+	bs, ok := u.samples[bkey]
+	if !ok {
+		return
+	}
+	base := u.summaries[bkey].Center
+	cmp := u.assumption.Compare(bs, sample)
+	c.Compared = true
+	c.P = cmp.P
+	c.PText = cmp.String()
+	c.Delta = cmp.FormatDelta(base, c.Center)
+	c.Significant = !(cmp.P > cmp.Alpha)
+	if base != 0 {
+		c.DeltaPct = (c.Center/base - 1) * 100
+	}
+	if c.Significant && better != 0 && c.Center != base {
+		c.Better = -1
+		if (c.Center > base) == (better > 0) {
+			c.Better = 1
+		}
+	}
+	c.Warnings = append(c.Warnings, errStrings(cmp.Warnings)...)
 }
 
 // geomeans is benchstat's summary row: the geometric mean of each
@@ -337,45 +405,50 @@ func Stats(inputs []Input) (*Table, error) {
 // baseline (not the ratio of the geomeans, so missing rows don't skew it).
 func geomeans(rows []Row, ncol int, cls benchunit.Class) []Geo {
 	out := make([]Geo, ncol)
-	for col := 0; col < ncol; col++ {
-		var centers, ratios []float64
-		badRatio := false
-		for _, r := range rows {
-			c := r.Cells[col]
-			if !c.Present {
-				continue
-			}
-			centers = append(centers, c.Center)
-			if col > 0 && c.Compared {
-				a, b := c.Center, r.Cells[0].Center
-				switch {
-				case a == b:
-					ratios = append(ratios, 1)
-				case b == 0:
-					badRatio = true
-					ratios = append(ratios, 0)
-				default:
-					ratios = append(ratios, a/b)
-				}
-			}
-		}
-		g := Geo{}
-		if gm := geoMean(centers); !math.IsNaN(gm) {
-			g.Present = true
-			g.Text = benchunit.Scale(gm, cls)
-		}
-		if col > 0 {
-			g.Delta = "?"
-			if !badRatio {
-				if gm := geoMean(ratios); !math.IsNaN(gm) {
-					g.Ratio = gm
-					g.Delta = fmt.Sprintf("%+.2f%%", (gm-1)*100)
-				}
-			}
-		}
-		out[col] = g
+	for col := range out {
+		out[col] = columnGeomean(rows, col, cls)
 	}
 	return out
+}
+
+func columnGeomean(rows []Row, col int, cls benchunit.Class) Geo {
+	var centers, ratios []float64
+	for _, r := range rows {
+		c := r.Cells[col]
+		if !c.Present {
+			continue
+		}
+		centers = append(centers, c.Center)
+		if col > 0 && c.Compared {
+			ratios = append(ratios, ratio(c.Center, r.Cells[0].Center))
+		}
+	}
+	g := Geo{}
+	if gm := geoMean(centers); !math.IsNaN(gm) {
+		g.Present = true
+		g.Text = benchunit.Scale(gm, cls)
+	}
+	if col == 0 {
+		return g
+	}
+	g.Delta = "?"
+	if gm := geoMean(ratios); !math.IsNaN(gm) {
+		g.Ratio = gm
+		g.Delta = fmt.Sprintf("%+.2f%%", (gm-1)*100)
+	}
+	return g
+}
+
+// ratio is a/base as benchstat takes it: 1 when equal (0/0 included),
+// and 0 against a zero base, which leaves the geomean undefined ("?").
+func ratio(a, base float64) float64 {
+	switch {
+	case a == base:
+		return 1
+	case base == 0:
+		return 0
+	}
+	return a / base
 }
 
 // geoMean is go-moremath's stats.GeoMean: NaN for an empty set or any
@@ -450,66 +523,11 @@ func (t *Table) WriteText(w io.Writer) error {
 		if ut.Config != "" {
 			b.WriteString(ut.Config + "\n")
 		}
-		grid := [][]string{}
-		head := []string{""}
-		unitRow := []string{""}
-		for j, c := range t.Columns {
-			label := c
-			if len(t.Flagged[c]) > 0 {
-				label += " ⚠"
-			}
-			head = append(head, label, "")
-			unitRow = append(unitRow, ut.Unit, "")
-			if j > 0 {
-				head = append(head, "", "")
-				unitRow = append(unitRow, "vs base", "")
-			}
-		}
-		grid = append(grid, head, unitRow)
-		for _, r := range ut.Rows {
-			line := []string{r.Name}
-			for j, c := range r.Cells {
-				if !c.Present {
-					line = append(line, "-", "")
-				} else {
-					line = append(line, c.Text, "± "+c.CI)
-				}
-				if j > 0 {
-					if c.Compared {
-						line = append(line, c.Delta, "("+c.PText+")")
-					} else {
-						line = append(line, "", "")
-					}
-				}
-			}
-			grid = append(grid, line)
-		}
-		if len(ut.Geomean) > 0 {
-			line := []string{"geomean"}
-			for j, g := range ut.Geomean {
-				line = append(line, g.Text, "")
-				if j > 0 {
-					line = append(line, g.Delta, "")
-				}
-			}
-			grid = append(grid, line)
-		}
-		writeGrid(&b, grid)
+		writeGrid(&b, t.unitGrid(ut))
 	}
 	if len(t.Extras) > 0 {
 		b.WriteString("\n")
-		grid := [][]string{append([]string{""}, t.Columns...)}
-		for _, e := range t.Extras {
-			line := []string{e.Name}
-			for j, v := range e.Values {
-				if j > 0 && j < len(e.Delta) && e.Delta[j] != "" {
-					v += " (" + e.Delta[j] + ")"
-				}
-				line = append(line, v)
-			}
-			grid = append(grid, line)
-		}
-		writeGrid(&b, grid)
+		writeGrid(&b, t.extrasGrid())
 	}
 	var cols []string
 	for _, c := range t.Columns {
@@ -526,6 +544,78 @@ func (t *Table) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// unitGrid is one unit's table: two header lines (columns, units), a
+// line per benchmark and the geomean. Every column but the baseline has
+// two more cells, the delta and the p-value.
+func (t *Table) unitGrid(ut UnitTable) [][]string {
+	head := []string{""}
+	unitRow := []string{""}
+	for j, c := range t.Columns {
+		label := c
+		if len(t.Flagged[c]) > 0 {
+			label += " ⚠"
+		}
+		head = append(head, label, "")
+		unitRow = append(unitRow, ut.Unit, "")
+		if j > 0 {
+			head = append(head, "", "")
+			unitRow = append(unitRow, "vs base", "")
+		}
+	}
+	grid := [][]string{head, unitRow}
+	for _, r := range ut.Rows {
+		line := []string{r.Name}
+		for j, c := range r.Cells {
+			line = append(line, cellText(c, j > 0)...)
+		}
+		grid = append(grid, line)
+	}
+	if len(ut.Geomean) > 0 {
+		line := []string{"geomean"}
+		for j, g := range ut.Geomean {
+			line = append(line, g.Text, "")
+			if j > 0 {
+				line = append(line, g.Delta, "")
+			}
+		}
+		grid = append(grid, line)
+	}
+	return grid
+}
+
+// cellText is a cell's grid entries: median and CI, then with compared
+// set its delta and p-value.
+func cellText(c Cell, compared bool) []string {
+	out := []string{"-", ""}
+	if c.Present {
+		out = []string{c.Text, "± " + c.CI}
+	}
+	switch {
+	case !compared:
+		return out
+	case c.Compared:
+		return append(out, c.Delta, "("+c.PText+")")
+	}
+	return append(out, "", "")
+}
+
+// extrasGrid is the per-profile facts, with the change against the
+// baseline beside each value.
+func (t *Table) extrasGrid() [][]string {
+	grid := [][]string{append([]string{""}, t.Columns...)}
+	for _, e := range t.Extras {
+		line := []string{e.Name}
+		for j, v := range e.Values {
+			if j > 0 && j < len(e.Delta) && e.Delta[j] != "" {
+				v += " (" + e.Delta[j] + ")"
+			}
+			line = append(line, v)
+		}
+		grid = append(grid, line)
+	}
+	return grid
 }
 
 // writeGrid left-aligns the first column and right-aligns the others.

@@ -102,18 +102,10 @@ func cmdBench(ctx context.Context, c *cli, args []string) error {
 	}
 	defer dev.Close()
 
-	spec := bench.Spec{
-		Target:    t,
-		Plans:     plans,
-		Bench:     *benchRE,
-		Benchtime: *benchtime,
-		Args:      progArgs,
-		Count:     *count,
-		Warmup:    *warmup,
-		Interval:  *interval,
-		RunsDir:   *runsDir,
-		NoStore:   *noStore,
-	}
+	spec := bench.NewSpec(t, plans)
+	spec.Bench, spec.Benchtime, spec.Args = *benchRE, *benchtime, progArgs
+	spec.Count, spec.Warmup, spec.Interval = *count, *warmup, *interval
+	spec.RunsDir, spec.NoStore = *runsDir, *noStore
 	emit := c.benchProgress()
 	if c.json {
 		emit = c.benchJSON()

@@ -67,7 +67,7 @@ func cmdDetect(ctx context.Context, c *cli, args []string) error {
 			// device being detected does not have yet.
 			return fmt.Errorf("%w\nto check the fingerprint and accept it, run: armbench detect --trust %s", err, spec)
 		}
-		return connectHint(t, err) // a changed key gets OpenSSH's warning, as in deploy
+		return withHint(err) // a changed key gets OpenSSH's warning, as in deploy
 	}
 	if *add != "" {
 		r.Target.Name = *add

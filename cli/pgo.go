@@ -63,7 +63,7 @@ func cmdPgo(ctx context.Context, c *cli, args []string) error {
 	}
 	dev, err := remote.Open(ctx, t, c.remoteOptions())
 	if err != nil {
-		return connectHint(t, err)
+		return withHint(err)
 	}
 	defer dev.Close()
 	spec := pgo.Spec{

@@ -15,17 +15,10 @@ import (
 	"github.com/dustin/go-humanize"
 	"golang.org/x/crypto/ssh"
 
-	"armbench/bench"
 	"armbench/build"
 	"armbench/profiles"
 	"armbench/remote"
-	"armbench/targets"
 )
-
-// deployName is what a plan's binary is called on the device, shared
-// with bench and the TUI: e.g. workload-release, so several profiles sit
-// side by side in deploy_dir.
-func deployName(p profiles.Plan) string { return bench.DeployName(p) }
 
 // remoteOptions are the options of every headless command that connects:
 // an encrypted key asks for its passphrase on the terminal, and what was
@@ -58,17 +51,18 @@ func askPassphrase(c *cli) func(string) ([]byte, error) {
 	}
 }
 
-// connectHint adds what to do to errors a user can fix from here.
-func connectHint(t targets.Target, err error) error {
-	var ue *remote.UnknownHostError
-	var ce *remote.HostKeyChangedError
+// withHint adds to err what the user can do about it (remote.Explain):
+// the trust command for an unknown host key, OpenSSH's warning for a
+// changed one.
+func withHint(err error) error {
+	_, hint := remote.Explain(err)
 	switch {
-	case errors.As(err, &ue):
-		return fmt.Errorf("%w\nto check the fingerprint and accept it: armbench trust %s", err, t.Name)
-	case errors.As(err, &ce):
-		return fmt.Errorf("%w\n\n%s", err, ce.Warning())
+	case hint == "":
+		return err
+	case strings.Contains(hint, "\n"):
+		return fmt.Errorf("%w\n\n%s", err, hint)
 	}
-	return err
+	return fmt.Errorf("%w\n%s", err, hint)
 }
 
 // remoteFlags are the flags of deploy, rollback and run.
@@ -223,7 +217,7 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 	ch := make(chan opened, 1)
 	names := make([]string, len(plans))
 	for i, p := range plans {
-		names[i] = deployName(p)
+		names[i] = p.DeployName()
 	}
 	go func() {
 		dev, err := remote.OpenForDeploy(ctx, plans[0].Target, c.remoteOptions(), names...)
@@ -241,7 +235,7 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 			if connectErr == nil {
 				defer dev.Close()
 			} else {
-				connectErr = connectHint(plan.Target, connectErr)
+				connectErr = withHint(connectErr)
 			}
 		}
 		if connectErr != nil {
@@ -267,7 +261,7 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 // deployOne installs one plan's artifact and reports the result; prior is
 // an error from building or connecting that already decided the outcome.
 func (c *cli) deployOne(ctx context.Context, dev remote.Device, plan profiles.Plan, art *build.Artifact, prior error) error {
-	name := deployName(plan)
+	name := plan.DeployName()
 	res := deployResultJSON{Type: "result", Target: plan.Target.Name, Profile: plan.Profile.Name, Name: name}
 	fail := func(err error) error {
 		if c.json {
@@ -407,7 +401,7 @@ func cmdTrust(ctx context.Context, c *cli, args []string) error {
 		}
 		return nil
 	case !errors.As(err, &ue):
-		return connectHint(t, err)
+		return withHint(err)
 	}
 	accept := *yes
 	if !accept && !c.json {
@@ -444,10 +438,10 @@ func cmdRollback(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	name := deployName(plan)
+	name := plan.DeployName()
 	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
 	if err != nil {
-		return connectHint(plan.Target, err)
+		return withHint(err)
 	}
 	defer dev.Close()
 	err = dev.Rollback(ctx, name)
@@ -499,10 +493,10 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	}
 	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
 	if err != nil {
-		return connectHint(plan.Target, err)
+		return withHint(err)
 	}
 	defer dev.Close()
-	cmd := remote.Command{Path: deployName(plan), Args: fs.Args(), Env: plan.RunEnvStrings()}
+	cmd := remote.Command{Path: plan.DeployName(), Args: fs.Args(), Env: plan.RunEnvStrings()}
 	st, err := dev.Run(ctx, cmd, c.remoteEmit())
 	if c.json {
 		c.printJSON(struct {

@@ -63,7 +63,7 @@ func cmdWatch(ctx context.Context, c *cli, args []string) error {
 		Plan: plan,
 		Connect: func(ctx context.Context) (remote.Device, error) {
 			dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
-			return dev, connectHint(plan.Target, err)
+			return dev, withHint(err)
 		},
 		Args:      fs.Args(),
 		Debounce:  *debounce,

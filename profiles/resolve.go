@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -60,206 +61,241 @@ func Resolve(t targets.Target, p Profile, o Options) (Plan, error) {
 	if t.GOARCH != "arm" && t.GOARCH != "arm64" {
 		return fail("target goarch %q is not arm or arm64", t.GOARCH)
 	}
-	pkg := o.Pkg
-	if pkg == "" {
-		pkg = targets.DefaultPkg
-	}
+	pkg := cmp.Or(o.Pkg, targets.DefaultPkg)
 	if strings.Contains(pkg, "...") {
 		return fail("package %q matches several packages; name exactly one", pkg)
 	}
 	if strings.HasPrefix(pkg, "-") || strings.ContainsAny(pkg, "\x00\n") {
 		return fail("%q is not a package path", pkg)
 	}
-	dir := o.Dir
-	if dir == "" {
-		dir = "."
+	r := resolver{t: t, b: p.Build, plan: &Plan{
+		Target: t, Profile: p, Mode: o.Mode, Pkg: pkg, Dir: cmp.Or(o.Dir, "."), Expect: map[string]string{},
+	}}
+	r.outputs(cmp.Or(o.OutRoot, DefaultOutRoot))
+	r.buildEnv()
+	r.buildFlags()
+	if err := r.pgo(); err != nil {
+		return fail("pgo profile: %v", err)
 	}
-	outRoot := o.OutRoot
-	if outRoot == "" {
-		outRoot = DefaultOutRoot
-	}
+	r.plan.Args = append(r.plan.Args, "-o", r.plan.Output, pkg)
+	r.runEnv(p.Run)
+	return *r.plan, nil
+}
 
-	plan := Plan{Target: t, Profile: p, Mode: o.Mode, Pkg: pkg, Dir: dir, Expect: map[string]string{}}
-	note := func(format string, a ...any) { plan.Notes = append(plan.Notes, fmt.Sprintf(format, a...)) }
+// resolver fills in a Plan, one part at a time.
+type resolver struct {
+	t    targets.Target
+	b    Build
+	plan *Plan
+}
 
-	base := binaryName(pkg, dir)
-	outDir := filepath.Join(outRoot, t.Name, p.Name)
-	if o.Mode == ModeTest {
-		plan.Output = filepath.Join(outDir, base+".test")
-		plan.LogPath = filepath.Join(outDir, "test-build.log")
+// note explains a choice the profile or target did not spell out.
+func (r *resolver) note(format string, a ...any) {
+	r.plan.Notes = append(r.plan.Notes, fmt.Sprintf(format, a...))
+}
+
+// expectEnv sets a build variable that the build info records.
+func (r *resolver) expectEnv(k, v string) {
+	r.plan.BuildEnv = append(r.plan.BuildEnv, EnvVar{k, v})
+	r.plan.Expect[k] = v
+}
+
+// outputs places the artifact and its build log in
+// <outRoot>/<target>/<profile>/.
+func (r *resolver) outputs(outRoot string) {
+	p := r.plan
+	base := binaryName(p.Pkg, p.Dir)
+	outDir := filepath.Join(outRoot, r.t.Name, p.Profile.Name)
+	if p.Mode == ModeTest {
+		p.Output = filepath.Join(outDir, base+".test")
+		p.LogPath = filepath.Join(outDir, "test-build.log")
 	} else {
-		plan.Output = filepath.Join(outDir, base)
-		plan.LogPath = filepath.Join(outDir, "build.log")
+		p.Output = filepath.Join(outDir, base)
+		p.LogPath = filepath.Join(outDir, "build.log")
 	}
+}
 
-	b := p.Build
-	env := func(k, v string) {
-		plan.BuildEnv = append(plan.BuildEnv, EnvVar{k, v})
-		plan.Expect[k] = v
-	}
+// buildEnv is the go command's environment: cgo, the platform with its
+// architecture level, the C compiler for cgo, and the profile's extras.
+func (r *resolver) buildEnv() {
+	t, b := r.t, r.b
 	if b.CGO {
-		env("CGO_ENABLED", "1")
+		r.expectEnv("CGO_ENABLED", "1")
 	} else {
-		env("CGO_ENABLED", "0")
+		r.expectEnv("CGO_ENABLED", "0")
 	}
-	goos := t.GOOS
-	if goos == "" {
-		goos = "linux"
-	}
-	env("GOOS", goos)
-	env("GOARCH", t.GOARCH)
-	switch t.GOARCH {
-	case "arm":
-		v := t.GOARM
-		if v == "" {
-			v = defaultGOARM
-			note("target %s sets no goarm: using Go's default GOARM=%s (ARMv7); a Pi Zero or Pi 1 needs goarm = \"6\"", t.Name, v)
-		}
-		env("GOARM", v)
-	case "arm64":
-		v := t.GOARM64
-		if v == "" {
-			v = defaultGOARM64
-			note("target %s sets no goarm64: using Go's default GOARM64=%s, which runs on every arm64 board", t.Name, v)
-		}
-		env("GOARM64", v)
-	}
+	r.expectEnv("GOOS", cmp.Or(t.GOOS, "linux"))
+	r.expectEnv("GOARCH", t.GOARCH)
+	r.archLevel()
 	if b.CGO {
 		cc := t.CC
 		if cc == "" {
 			cc = DefaultCC(t.GOARCH)
-			note("target %s sets no cc: using %s, the Debian cross compiler for %s", t.Name, cc, t.GOARCH)
+			r.note("target %s sets no cc: using %s, the Debian cross compiler for %s", t.Name, cc, t.GOARCH)
 		}
-		plan.BuildEnv = append(plan.BuildEnv, EnvVar{"CC", cc})
+		r.plan.BuildEnv = append(r.plan.BuildEnv, EnvVar{"CC", cc})
 	} else if b.Static {
-		note("static: with CGO_ENABLED=0 the Go linker already produces a static binary")
+		r.note("static: with CGO_ENABLED=0 the Go linker already produces a static binary")
 	}
 	for _, e := range b.Env {
-		plan.BuildEnv = append(plan.BuildEnv, e)
+		r.plan.BuildEnv = append(r.plan.BuildEnv, e)
 		if b.CGO && strings.HasPrefix(e.Key, "CGO_") && e.Key != "CGO_ENABLED" {
 			// go build records the CGO_*FLAGS it used when cgo is on.
-			plan.Expect[e.Key] = e.Value
+			r.plan.Expect[e.Key] = e.Value
 		}
 	}
+}
 
-	if o.Mode == ModeTest {
-		plan.Args = []string{"test", "-c"}
+// archLevel writes GOARM or GOARM64 out, Go's default when the target
+// sets none, so a build never depends on the caller's environment.
+func (r *resolver) archLevel() {
+	t := r.t
+	switch t.GOARCH {
+	case "arm":
+		if t.GOARM == "" {
+			r.note("target %s sets no goarm: using Go's default GOARM=%s (ARMv7); a Pi Zero or Pi 1 needs goarm = \"6\"", t.Name, defaultGOARM)
+		}
+		r.expectEnv("GOARM", cmp.Or(t.GOARM, defaultGOARM))
+	case "arm64":
+		if t.GOARM64 == "" {
+			r.note("target %s sets no goarm64: using Go's default GOARM64=%s, which runs on every arm64 board", t.Name, defaultGOARM64)
+		}
+		r.expectEnv("GOARM64", cmp.Or(t.GOARM64, defaultGOARM64))
+	}
+}
+
+// buildFlags are the go command's arguments before -pgo: the sub-command,
+// -trimpath, the target's and profile's tags, -gcflags and -ldflags.
+func (r *resolver) buildFlags() {
+	p, b := r.plan, r.b
+	if p.Mode == ModeTest {
+		p.Args = []string{"test", "-c"}
 	} else {
-		plan.Args = []string{"build"}
+		p.Args = []string{"build"}
 	}
 	if b.Trimpath {
-		plan.Args = append(plan.Args, "-trimpath")
-		plan.Expect["-trimpath"] = "true"
+		p.Args = append(p.Args, "-trimpath")
+		p.Expect["-trimpath"] = "true"
 	}
 	var tags []string
-	for _, tag := range slices.Concat(t.Tags, b.Tags) {
+	for _, tag := range slices.Concat(r.t.Tags, b.Tags) {
 		if !slices.Contains(tags, tag) {
 			tags = append(tags, tag)
 		}
 	}
 	if len(tags) > 0 {
 		v := strings.Join(tags, ",")
-		plan.Args = append(plan.Args, "-tags="+v)
-		plan.Expect["-tags"] = v
+		p.Args = append(p.Args, "-tags="+v)
+		p.Expect["-tags"] = v
 	}
 	if b.Gcflags != "" {
-		plan.Args = append(plan.Args, "-gcflags="+b.Gcflags)
-		plan.Expect["-gcflags"] = b.Gcflags
+		p.Args = append(p.Args, "-gcflags="+b.Gcflags)
+		p.Expect["-gcflags"] = b.Gcflags
 	}
 	ldflags := b.Ldflags
 	if b.CGO && b.Static && !strings.Contains(ldflags, "-extldflags") {
 		ldflags = strings.TrimSpace(ldflags + " " + StaticLdflags)
 	}
 	if ldflags != "" {
-		plan.Args = append(plan.Args, "-ldflags="+ldflags)
+		p.Args = append(p.Args, "-ldflags="+ldflags)
 		// Go leaves -ldflags out of the build info under -trimpath,
 		// since linker flags can carry local paths (go.dev/issue/52372).
 		if !b.Trimpath {
-			plan.Expect["-ldflags"] = ldflags
+			p.Expect["-ldflags"] = ldflags
 		}
 	}
-	pkgDir, local := localDir(pkg, dir)
-	hasDefaultPGO := false
+}
+
+// pgo adds the -pgo flag the profile asks for, where it makes a
+// difference, given whether the package has a default.pgo.
+func (r *resolver) pgo() error {
+	p, b := r.plan, r.b
+	pkgDir, local := localDir(p.Pkg, p.Dir)
+	hasDefault := false
 	if local {
-		if st, err := os.Stat(filepath.Join(pkgDir, "default.pgo")); err == nil && st.Mode().IsRegular() {
-			hasDefaultPGO = true
-		}
+		st, err := os.Stat(filepath.Join(pkgDir, "default.pgo"))
+		hasDefault = err == nil && st.Mode().IsRegular()
 	}
-	switch b.PGO {
-	case "":
-		if hasDefaultPGO {
-			note("%s has a default.pgo: go build applies it (-pgo=auto is the go default)", pkg)
-			expectPGO(&plan, b.Trimpath, "default.pgo")
+	switch {
+	case b.PGO == "" && hasDefault:
+		r.note("%s has a default.pgo: go build applies it (-pgo=auto is the go default)", p.Pkg)
+		r.expectPGO("default.pgo")
+	case b.PGO == "":
+	case b.PGO == "auto" && local && !hasDefault:
+		r.note("no default.pgo in %s: building without PGO (record a CPU profile there to enable it)", p.Pkg)
+	case b.PGO == "auto":
+		p.Args = append(p.Args, "-pgo=auto")
+		if hasDefault {
+			r.expectPGO("default.pgo")
 		}
-	case "auto":
-		switch {
-		case hasDefaultPGO:
-			plan.Args = append(plan.Args, "-pgo=auto")
-			expectPGO(&plan, b.Trimpath, "default.pgo")
-		case local:
-			note("no default.pgo in %s: building without PGO (record a CPU profile there to enable it)", pkg)
-		default:
-			plan.Args = append(plan.Args, "-pgo=auto")
-		}
-	case "off":
+	case b.PGO == "off":
 		// Only meaningful when there is a default.pgo to ignore; printing
 		// it otherwise would suggest a difference that does not exist.
-		if hasDefaultPGO {
-			plan.Args = append(plan.Args, "-pgo=off")
-			note("%s has a default.pgo; profile %s builds without it", pkg, p.Name)
+		if hasDefault {
+			p.Args = append(p.Args, "-pgo=off")
+			r.note("%s has a default.pgo; profile %s builds without it", p.Pkg, p.Profile.Name)
 		}
 	default:
 		f := b.PGO
 		if !filepath.IsAbs(f) {
-			f = filepath.Join(dir, f)
+			f = filepath.Join(p.Dir, f)
 		}
 		if _, err := os.Stat(f); err != nil {
-			return fail("pgo profile: %v", err)
+			return err
 		}
-		plan.Args = append(plan.Args, "-pgo="+b.PGO)
-		expectPGO(&plan, b.Trimpath, b.PGO)
+		p.Args = append(p.Args, "-pgo="+b.PGO)
+		r.expectPGO(b.PGO)
 	}
-	plan.Args = append(plan.Args, "-o", plan.Output, pkg)
-
-	r := p.Run
-	if r.GOMAXPROCS > 0 {
-		plan.RunEnv = append(plan.RunEnv, EnvVar{"GOMAXPROCS", strconv.Itoa(r.GOMAXPROCS)})
-	}
-	if r.GOGC != "" {
-		plan.RunEnv = append(plan.RunEnv, EnvVar{"GOGC", r.GOGC})
-	}
-	switch r.GOMEMLIMIT {
-	case "":
-	case "auto":
-		if t.Memory > 0 {
-			limit := t.Memory * MemLimitShare / 100 / (1 << 20) * (1 << 20)
-			if limit == 0 {
-				limit = t.Memory * MemLimitShare / 100
-			}
-			v := targets.FormatMemory(limit)
-			plan.RunEnv = append(plan.RunEnv, EnvVar{"GOMEMLIMIT", v})
-			note("GOMEMLIMIT=%s: %d%% of target %s's memory (%s)", v, MemLimitShare, t.Name, memoryText(t))
-		} else {
-			note("GOMEMLIMIT not set: target %s has no memory; add memory = \"1GiB\" (for example) to targets.toml", t.Name)
-		}
-	default:
-		plan.RunEnv = append(plan.RunEnv, EnvVar{"GOMEMLIMIT", r.GOMEMLIMIT})
-	}
-	if r.GODEBUG != "" {
-		plan.RunEnv = append(plan.RunEnv, EnvVar{"GODEBUG", r.GODEBUG})
-	}
-	plan.RunEnv = append(plan.RunEnv, r.Env...)
-	return plan, nil
+	return nil
 }
 
 // expectPGO records the profile in Expect when the recorded form is
 // predictable: under -trimpath go build keeps only the file's base name;
 // otherwise it records an absolute path whose spelling (symlinks, $PWD)
 // depends on how the go command was started, so it is not checked.
-func expectPGO(plan *Plan, trimpath bool, file string) {
-	if trimpath {
-		plan.Expect["-pgo"] = filepath.Base(file)
+func (r *resolver) expectPGO(file string) {
+	if r.b.Trimpath {
+		r.plan.Expect["-pgo"] = filepath.Base(file)
 	}
+}
+
+// runEnv is the runtime environment on the device.
+func (r *resolver) runEnv(run Run) {
+	add := func(k, v string) { r.plan.RunEnv = append(r.plan.RunEnv, EnvVar{k, v}) }
+	if run.GOMAXPROCS > 0 {
+		add("GOMAXPROCS", strconv.Itoa(run.GOMAXPROCS))
+	}
+	if run.GOGC != "" {
+		add("GOGC", run.GOGC)
+	}
+	switch run.GOMEMLIMIT {
+	case "":
+	case "auto":
+		r.memLimit()
+	default:
+		add("GOMEMLIMIT", run.GOMEMLIMIT)
+	}
+	if run.GODEBUG != "" {
+		add("GODEBUG", run.GODEBUG)
+	}
+	r.plan.RunEnv = append(r.plan.RunEnv, run.Env...)
+}
+
+// memLimit resolves GOMEMLIMIT=auto: MemLimitShare of the target's
+// memory, rounded down to whole MiB when it has that many.
+func (r *resolver) memLimit() {
+	t := r.t
+	if t.Memory <= 0 {
+		r.note("GOMEMLIMIT not set: target %s has no memory; add memory = \"1GiB\" (for example) to targets.toml", t.Name)
+		return
+	}
+	limit := t.Memory * MemLimitShare / 100 / (1 << 20) * (1 << 20)
+	if limit == 0 {
+		limit = t.Memory * MemLimitShare / 100
+	}
+	v := targets.FormatMemory(limit)
+	r.plan.RunEnv = append(r.plan.RunEnv, EnvVar{"GOMEMLIMIT", v})
+	r.note("GOMEMLIMIT=%s: %d%% of target %s's memory (%s)", v, MemLimitShare, t.Name, memoryText(t))
 }
 
 func memoryText(t targets.Target) string {
@@ -314,6 +350,17 @@ func localDir(pkg, dir string) (string, bool) {
 		return filepath.Join(dir, pkg), true
 	}
 	return "", false
+}
+
+// DeployName is the file name of the plan's binary on the device:
+// "<base>-<profile>.test" for Go benchmarks, "<base>-<profile>" otherwise,
+// so the binaries of several profiles sit side by side in deploy_dir.
+func (p Plan) DeployName() string {
+	base := filepath.Base(p.Output)
+	if stem, ok := strings.CutSuffix(base, ".test"); ok {
+		return stem + "-" + p.Profile.Name + ".test"
+	}
+	return base + "-" + p.Profile.Name
 }
 
 // OutputPath is Output as a path from the current directory (Output itself

@@ -285,3 +285,24 @@ func TestPlanPaths(t *testing.T) {
 		t.Errorf("no log: LogFile() = %q, want \"\"", p.LogFile())
 	}
 }
+
+// The deployed name keeps a benchmark binary's .test suffix last and puts
+// the profile in, so profiles of one package do not overwrite each other
+// in deploy_dir.
+func TestPlanDeployName(t *testing.T) {
+	tgt := targets.Target{Name: "pi", GOARCH: "arm64", GOARM64: "v8.0"}
+	prof := Profile{Name: "lowmem"}
+	for mode, want := range map[Mode]string{ModeTest: "workload-lowmem.test", ModeBinary: "workload-lowmem"} {
+		plan, err := Resolve(tgt, prof, Options{Pkg: "./examples/workload", Dir: t.TempDir(), Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plan.DeployName(); got != want {
+			t.Errorf("mode %d: DeployName() = %q, want %q", mode, got, want)
+		}
+	}
+	p := Plan{Output: "/abs/out/cmd/v2/tool", Profile: Profile{Name: "release"}}
+	if got := p.DeployName(); got != "tool-release" {
+		t.Errorf("DeployName() = %q, want tool-release", got)
+	}
+}

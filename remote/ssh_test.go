@@ -436,6 +436,11 @@ func TestSSHPassphraseKey(t *testing.T) {
 	if _, err := Open(context.Background(), tg, testOpts); !errors.Is(err, ErrAuth) {
 		t.Errorf("no passphrase callback: %v", err)
 	}
+	o.Passphrase = func(string) ([]byte, error) { return nil, ErrNoPassphrase }
+	_, err := Open(context.Background(), tg, o)
+	if words, _ := Explain(err); words != "no passphrase given for the key" {
+		t.Errorf("declined passphrase %v: explained as %q", err, words)
+	}
 }
 
 func TestSSHClosedPortAndSilentServer(t *testing.T) {

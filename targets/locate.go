@@ -354,42 +354,49 @@ func (l *locator) basicString() string {
 		case c == '\n':
 			return b.String()
 		case c == '\\' && l.i+1 < len(l.src):
-			e := l.src[l.i+1]
-			l.i += 2
-			switch e {
-			case 'b':
-				b.WriteByte('\b')
-			case 't':
-				b.WriteByte('\t')
-			case 'n':
-				b.WriteByte('\n')
-			case 'f':
-				b.WriteByte('\f')
-			case 'r':
-				b.WriteByte('\r')
-			case 'e':
-				b.WriteByte(0x1b)
-			case '"', '\\':
-				b.WriteByte(e)
-			case 'x', 'u', 'U':
-				n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
-				if l.i+n <= len(l.src) {
-					if v, err := strconv.ParseUint(l.src[l.i:l.i+n], 16, 32); err == nil && utf8.ValidRune(rune(v)) {
-						b.WriteRune(rune(v))
-						l.i += n
-						continue
-					}
-				}
-				b.WriteByte('\\')
-				b.WriteByte(e)
-			default:
-				b.WriteByte('\\')
-				b.WriteByte(e)
-			}
+			l.escape(&b)
 		default:
 			b.WriteByte(c)
 			l.i++
 		}
 	}
 	return b.String()
+}
+
+// escape decodes the escape sequence at l.i (a backslash and at least
+// one more byte) into b; one TOML does not know is kept as written.
+func (l *locator) escape(b *strings.Builder) {
+	e := l.src[l.i+1]
+	l.i += 2
+	switch e {
+	case 'b':
+		b.WriteByte('\b')
+	case 't':
+		b.WriteByte('\t')
+	case 'n':
+		b.WriteByte('\n')
+	case 'f':
+		b.WriteByte('\f')
+	case 'r':
+		b.WriteByte('\r')
+	case 'e':
+		b.WriteByte(0x1b)
+	case '"', '\\':
+		b.WriteByte(e)
+	case 'x', 'u', 'U':
+		n := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
+		if l.i+n <= len(l.src) {
+			v, err := strconv.ParseUint(l.src[l.i:l.i+n], 16, 32)
+			if err == nil && utf8.ValidRune(rune(v)) {
+				b.WriteRune(rune(v))
+				l.i += n
+				return
+			}
+		}
+		b.WriteByte('\\')
+		b.WriteByte(e)
+	default:
+		b.WriteByte('\\')
+		b.WriteByte(e)
+	}
 }

@@ -165,87 +165,119 @@ func (c *checker) config(raw map[string]any) *Config {
 			topSuggested[c.unknown(c.at(k), k, topKeys, "top level")] = true
 		}
 	}
-
 	if v, ok := raw["project"]; ok {
-		if m, ok := c.table(c.entry("project", v, "project"), "[project]"); ok {
-			for _, k := range sortedKeys(m) {
-				e := c.entry(k, m[k], "project", k)
-				switch k {
-				case "pkg":
-					if s, ok := c.str(e); ok {
-						if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t\n") || strings.HasPrefix(s, "-") {
-							c.add(e.vpos, k, "%q is not a package path; write an import path or a ./relative directory, e.g. pkg = %q", s, DefaultPkg)
-						} else {
-							cfg.Project.Pkg = s
-						}
-					}
-				default:
-					c.unknown(e.pos, k, []string{"pkg"}, "[project]")
-				}
-			}
-		}
+		c.project(v, &cfg.Project)
 	}
-
 	defaults := map[string]entry{}
 	if v, ok := raw["defaults"]; ok {
-		if m, ok := c.table(c.entry("defaults", v, "defaults"), "[defaults]"); ok {
-			for _, k := range sortedKeys(m) {
-				e := c.entry(k, m[k], "defaults", k)
-				switch {
-				case k == "name":
-					c.add(e.pos, k, "not allowed in [defaults]: every [[target]] needs its own name")
-				case !slices.Contains(targetKeys, k):
-					c.unknown(e.pos, k, targetKeys[1:], "[defaults]")
-				default:
-					defaults[k] = e
-				}
-			}
-		}
+		defaults = c.defaults(v)
 	}
-
 	if v, ok := raw["target"]; ok {
-		elems, ok := c.tables(c.entry("target", v, "target"), "[[target]]")
-		if ok {
-			first := map[string]Position{}
-			for i, m := range elems {
-				t, ok := c.target(m, strconv.Itoa(i), defaults)
-				if t.Name != "" {
-					if p, dup := first[t.Name]; dup {
-						c.add(c.vat("target", strconv.Itoa(i), "name"), "name",
-							"duplicate target name %q (first defined at line %d); target names must be unique", t.Name, p.Line)
-						continue
-					}
-					first[t.Name] = c.at("target", strconv.Itoa(i), "name")
-				}
-				if ok {
-					cfg.Targets = append(cfg.Targets, t)
-				}
-			}
-		}
+		cfg.Targets = c.targets(v, defaults)
 	} else if !topSuggested["target"] {
 		c.add(Position{File: c.file, Line: 1, Col: 1}, "target", "no [[target]] tables: add at least one, e.g.\n\t[[target]]\n\tname = \"pi4\"\n\thost = \"raspberrypi.local\"\n\tgoarch = \"arm64\"")
 	}
-
 	if v, ok := raw["profile"]; ok {
-		elems, ok := c.tables(c.entry("profile", v, "profile"), "[[profile]]")
-		if ok {
-			first := map[string]Position{}
-			for i, m := range elems {
-				p, ok := c.profile(m, strconv.Itoa(i))
-				if p.Name != "" {
-					if fp, dup := first[p.Name]; dup {
-						c.add(c.vat("profile", strconv.Itoa(i), "name"), "name", "duplicate profile name %q (first defined at line %d); profile names must be unique", p.Name, fp.Line)
-						continue
-					}
-					first[p.Name] = p.KeyPos["name"]
-				}
-				if ok {
-					cfg.Profiles = append(cfg.Profiles, p)
-				}
-			}
-		}
+		cfg.Profiles = c.profiles(v)
 	}
 	return cfg
+}
+
+// project reads the [project] table into p.
+func (c *checker) project(v any, p *Project) {
+	m, ok := c.table(c.entry("project", v, "project"), "[project]")
+	if !ok {
+		return
+	}
+	for _, k := range sortedKeys(m) {
+		e := c.entry(k, m[k], "project", k)
+		if k != "pkg" {
+			c.unknown(e.pos, k, []string{"pkg"}, "[project]")
+			continue
+		}
+		s, ok := c.str(e)
+		switch {
+		case !ok:
+		case strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t\n") || strings.HasPrefix(s, "-"):
+			c.add(e.vpos, k, "%q is not a package path; write an import path or a ./relative directory, e.g. pkg = %q", s, DefaultPkg)
+		default:
+			p.Pkg = s
+		}
+	}
+}
+
+// defaults reads the [defaults] table: target keys every [[target]]
+// inherits unless it sets them.
+func (c *checker) defaults(v any) map[string]entry {
+	defaults := map[string]entry{}
+	m, ok := c.table(c.entry("defaults", v, "defaults"), "[defaults]")
+	if !ok {
+		return defaults
+	}
+	for _, k := range sortedKeys(m) {
+		e := c.entry(k, m[k], "defaults", k)
+		switch {
+		case k == "name":
+			c.add(e.pos, k, "not allowed in [defaults]: every [[target]] needs its own name")
+		case !slices.Contains(targetKeys, k):
+			c.unknown(e.pos, k, targetKeys[1:], "[defaults]")
+		default:
+			defaults[k] = e
+		}
+	}
+	return defaults
+}
+
+// targets reads the [[target]] tables; a repeated name is an error at
+// the repeat.
+func (c *checker) targets(v any, defaults map[string]entry) []Target {
+	elems, ok := c.tables(c.entry("target", v, "target"), "[[target]]")
+	if !ok {
+		return nil
+	}
+	var out []Target
+	first := map[string]Position{}
+	for i, m := range elems {
+		idx := strconv.Itoa(i)
+		t, ok := c.target(m, idx, defaults)
+		if p, dup := first[t.Name]; dup && t.Name != "" {
+			c.add(c.vat("target", idx, "name"), "name", "duplicate target name %q (first defined at line %d); target names must be unique", t.Name, p.Line)
+			continue
+		}
+		if t.Name != "" {
+			first[t.Name] = c.at("target", idx, "name")
+		}
+		if ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// profiles reads the [[profile]] tables; a repeated name is an error at
+// the repeat.
+func (c *checker) profiles(v any) []ProfileSpec {
+	elems, ok := c.tables(c.entry("profile", v, "profile"), "[[profile]]")
+	if !ok {
+		return nil
+	}
+	var out []ProfileSpec
+	first := map[string]Position{}
+	for i, m := range elems {
+		idx := strconv.Itoa(i)
+		p, ok := c.profile(m, idx)
+		if fp, dup := first[p.Name]; dup && p.Name != "" {
+			c.add(c.vat("profile", idx, "name"), "name", "duplicate profile name %q (first defined at line %d); profile names must be unique", p.Name, fp.Line)
+			continue
+		}
+		if p.Name != "" {
+			first[p.Name] = p.KeyPos["name"]
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ---- value helpers ----

@@ -100,32 +100,18 @@ func (c *checker) buildSpec(b *BuildSpec, m map[string]any, path []string) {
 		e := c.entry("build."+k, m[k], kp...)
 		switch k {
 		case "cgo":
-			if v, ok := c.boolean(e); ok {
-				b.CGO = &v
-			}
+			b.CGO = c.boolPtr(e)
 		case "trimpath":
-			if v, ok := c.boolean(e); ok {
-				b.Trimpath = &v
-			}
+			b.Trimpath = c.boolPtr(e)
 		case "static":
-			if v, ok := c.boolean(e); ok {
-				b.Static = &v
-			}
-		case "ldflags", "gcflags":
-			if v, ok := c.str(e); ok {
-				p := c.checked(e, v, !strings.ContainsAny(v, "\x00\n\r"), "%q must be one line")
-				if k == "ldflags" {
-					b.Ldflags = p
-				} else {
-					b.Gcflags = p
-				}
-			}
+			b.Static = c.boolPtr(e)
+		case "ldflags":
+			b.Ldflags = c.oneLine(e)
+		case "gcflags":
+			b.Gcflags = c.oneLine(e)
 		case "tags":
 			if v, ok := c.stringList(e, kp); ok {
-				b.Tags = v
-				if b.Tags == nil {
-					b.Tags = []string{}
-				}
+				b.Tags = append([]string{}, v...) // tags = [] is set: it clears what the profile extends
 			}
 		case "pgo":
 			if v, ok := c.str(e); ok {
@@ -193,6 +179,23 @@ func (c *checker) checked(e entry, v string, valid bool, msg string) *string {
 
 // intOrStr reads a setting that may be written bare (gogc = 200) or
 // quoted (gogc = "off"), as the environment variable's text.
+// boolPtr is e's boolean, nil when e is none (the profile does not
+// set it).
+func (c *checker) boolPtr(e entry) *bool {
+	if v, ok := c.boolean(e); ok {
+		return &v
+	}
+	return nil
+}
+
+// oneLine is e's string when it fits on one line, nil otherwise.
+func (c *checker) oneLine(e entry) *string {
+	if v, ok := c.str(e); ok {
+		return c.checked(e, v, !strings.ContainsAny(v, "\x00\n\r"), "%q must be one line")
+	}
+	return nil
+}
+
 func (c *checker) intOrStr(e entry, what string) (string, bool) {
 	switch x := e.val.(type) {
 	case int64:

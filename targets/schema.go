@@ -64,11 +64,29 @@ func (c *checker) target(m map[string]any, idx string, defaults map[string]entry
 	before := len(c.errs)
 	base := []string{"target", idx}
 	t := Target{Pos: c.at(base...)}
+	entries, suggested := c.targetEntries(m, base, defaults)
+	for _, k := range targetKeys {
+		if e, ok := entries[k]; ok {
+			c.targetField(&t, e, append(slices.Clone(base), k))
+		}
+	}
+	c.targetAsWhole(&t, entries, suggested)
+	if t.DeployDir == "" {
+		if t.IsLocal() {
+			t.DeployDir = path.Join(".armbench", "device", t.Name)
+		} else {
+			t.DeployDir = DefaultDeployDir
+		}
+	}
+	return t, len(c.errs) == before
+}
 
-	entries := map[string]entry{}
-	// A misspelt required key is one mistake: "gorach: did you mean
-	// goarch" already says it, so "goarch: missing" would be noise.
-	suggested := map[string]bool{}
+// targetEntries are the keys of one [[target]] table with the [defaults]
+// it does not set, and the keys suggested for misspelt ones: a misspelt
+// required key is one mistake, since "gorach: did you mean goarch"
+// already says it and "goarch: missing" would be noise.
+func (c *checker) targetEntries(m map[string]any, base []string, defaults map[string]entry) (entries map[string]entry, suggested map[string]bool) {
+	entries, suggested = map[string]entry{}, map[string]bool{}
 	for _, k := range sortedKeys(m) {
 		e := c.entry(k, m[k], append(slices.Clone(base), k)...)
 		if !slices.Contains(targetKeys, k) {
@@ -77,7 +95,6 @@ func (c *checker) target(m map[string]any, idx string, defaults map[string]entry
 		}
 		entries[k] = e
 	}
-
 	// goarch decides which of the defaults' goarm / goarm64 apply, so a
 	// [defaults] block can serve a mixed fleet.
 	goarch := ""
@@ -87,117 +104,72 @@ func (c *checker) target(m map[string]any, idx string, defaults map[string]entry
 		goarch, _ = e.val.(string)
 	}
 	for k, e := range defaults {
-		if _, set := entries[k]; set {
-			continue
-		}
-		if k == "goarm" && goarch != "arm" || k == "goarm64" && goarch != "arm64" {
-			continue
-		}
-		entries[k] = e
-	}
-
-	for _, k := range targetKeys {
-		e, ok := entries[k]
-		if !ok {
-			continue
-		}
-		kpath := append(slices.Clone(base), k)
-		switch k {
-		case "name":
-			t.Name = c.name(e)
-		case "description":
-			t.Description, _ = c.str(e)
-		case "host":
-			if s, ok := c.str(e); ok {
-				c.host(e, s)
-				t.Host = s
-			}
-		case "user":
-			if s, ok := c.str(e); ok {
-				if s == "" || strings.ContainsAny(s, " \t\n@:/") || strings.HasPrefix(s, "-") {
-					c.add(e.vpos, k, "%q is not a login name: no spaces, @, : or /, and not starting with -", s)
-				}
-				t.User = s
-			}
-		case "port":
-			t.Port, _ = c.integer(e, 1, 65535)
-		case "goos":
-			if s, ok := c.str(e); ok {
-				t.GOOS = s
-			}
-		case "goarch":
-			if s, ok := c.str(e); ok {
-				t.GOARCH = s
-				c.goarch(e, s)
-			}
-		case "goarm":
-			if s, ok := c.str(e); ok {
-				t.GOARM = s
-				if !goarmRE.MatchString(s) {
-					hint := ""
-					if v := strings.TrimPrefix(strings.ToLower(s), "v"); v != s && goarmRE.MatchString(v) {
-						hint = fmt.Sprintf(" (did you mean %q?)", v)
-					}
-					c.add(e.vpos, k, "%q is not allowed%s; write %s", s, hint, goarmRule)
-				}
-			}
-		case "goarm64":
-			if s, ok := c.str(e); ok {
-				t.GOARM64 = s
-				if !goarm64RE.MatchString(s) || strings.Count(s, ",lse") > 1 || strings.Count(s, ",crypto") > 1 {
-					hint := ""
-					if v := "v" + strings.TrimPrefix(strings.ToLower(s), "armv"); goarm64RE.MatchString(v) {
-						hint = fmt.Sprintf(" (did you mean %q?)", v)
-					}
-					c.add(e.vpos, k, "%q is not allowed%s; write %s", s, hint, goarm64Rule)
-				}
-			}
-		case "cpu":
-			t.CPU, _ = c.str(e)
-		case "cores":
-			t.Cores, _ = c.integer(e, 1, 4096)
-		case "memory":
-			t.Memory, t.MemoryText, _ = c.memory(e)
-		case "deploy_dir":
-			if s, ok := c.str(e); ok {
-				if strings.TrimSpace(s) == "" || strings.ContainsAny(s, "\x00\n\r") {
-					c.add(e.vpos, k, "%q is not a usable directory: write a path such as %q", s, DefaultDeployDir)
-				}
-				t.DeployDir = s
-			}
-		case "runner":
-			t.Runner, _ = c.str(e)
-		case "cc":
-			if s, ok := c.str(e); ok {
-				if strings.ContainsAny(s, "\x00\n\r") {
-					c.add(e.vpos, k, "contains a control character")
-				}
-				t.CC = s
-			}
-		case "tags":
-			t.Tags, _ = c.stringList(e, kpath)
-		case "known_hosts":
-			t.KnownHosts, _ = c.str(e)
-		case "identity_file":
-			t.Identity, _ = c.str(e)
-		case "service":
-			t.Service = c.service(e, kpath, t)
+		_, set := entries[k]
+		if !set && (k != "goarm" || goarch == "arm") && (k != "goarm64" || goarch == "arm64") {
+			entries[k] = e
 		}
 	}
+	return entries, suggested
+}
 
+// targetField checks one key's value and sets it on t.
+func (c *checker) targetField(t *Target, e entry, kpath []string) {
+	switch e.key {
+	case "name":
+		t.Name = c.name(e)
+	case "description":
+		t.Description, _ = c.str(e)
+	case "host":
+		t.Host = c.checkedStr(e, c.host)
+	case "user":
+		t.User = c.checkedStr(e, c.user)
+	case "port":
+		t.Port, _ = c.integer(e, 1, 65535)
+	case "goos":
+		t.GOOS, _ = c.str(e)
+	case "goarch":
+		t.GOARCH = c.checkedStr(e, c.goarch)
+	case "goarm":
+		t.GOARM = c.checkedStr(e, c.goarm)
+	case "goarm64":
+		t.GOARM64 = c.checkedStr(e, c.goarm64)
+	case "cpu":
+		t.CPU, _ = c.str(e)
+	case "cores":
+		t.Cores, _ = c.integer(e, 1, 4096)
+	case "memory":
+		t.Memory, t.MemoryText, _ = c.memory(e)
+	case "deploy_dir":
+		t.DeployDir = c.checkedStr(e, c.deployDir)
+	case "runner":
+		t.Runner, _ = c.str(e)
+	case "cc":
+		t.CC = c.checkedStr(e, c.cc)
+	case "tags":
+		t.Tags, _ = c.stringList(e, kpath)
+	case "known_hosts":
+		t.KnownHosts, _ = c.str(e)
+	case "identity_file":
+		t.Identity, _ = c.str(e)
+	case "service":
+		t.Service = c.service(e, kpath, *t)
+	}
+}
+
+// targetAsWhole checks what no single key can: the required keys, an
+// architecture level that fits goarch, and a goos Go pairs with it.
+func (c *checker) targetAsWhole(t *Target, entries map[string]entry, suggested map[string]bool) {
 	for _, k := range []string{"name", "host", "goarch"} {
 		if _, ok := entries[k]; !ok && !suggested[k] {
 			c.add(t.Pos, k, "missing; every [[target]] needs %s", requiredHint[k])
 		}
 	}
-
 	if e, ok := entries["goarm"]; ok && t.GOARCH == "arm64" {
 		c.add(e.pos, "goarm", `is for goarch = "arm"; this target has goarch = "arm64": use goarm64 = %s`, goarm64Rule)
 	}
 	if e, ok := entries["goarm64"]; ok && t.GOARCH == "arm" {
 		c.add(e.pos, "goarm64", `is for goarch = "arm64"; this target has goarch = "arm": use goarm = %s`, goarmRule)
 	}
-
 	if t.GOOS == "" {
 		t.GOOS = "linux"
 	}
@@ -208,15 +180,55 @@ func (c *checker) target(m map[string]any, idx string, defaults map[string]entry
 		}
 		c.add(p, "goos", "%q cannot be combined with goarch = %q; allowed: %s", t.GOOS, t.GOARCH, strings.Join(oses, ", "))
 	}
+}
 
-	if t.DeployDir == "" {
-		if t.IsLocal() {
-			t.DeployDir = path.Join(".armbench", "device", t.Name)
-		} else {
-			t.DeployDir = DefaultDeployDir
-		}
+// checkedStr is e's string, checked by check; "" when e is no string.
+func (c *checker) checkedStr(e entry, check func(entry, string)) string {
+	s, ok := c.str(e)
+	if ok {
+		check(e, s)
 	}
-	return t, len(c.errs) == before
+	return s
+}
+
+func (c *checker) user(e entry, s string) {
+	if s == "" || strings.ContainsAny(s, " \t\n@:/") || strings.HasPrefix(s, "-") {
+		c.add(e.vpos, e.key, "%q is not a login name: no spaces, @, : or /, and not starting with -", s)
+	}
+}
+
+func (c *checker) goarm(e entry, s string) {
+	if goarmRE.MatchString(s) {
+		return
+	}
+	hint := ""
+	if v := strings.TrimPrefix(strings.ToLower(s), "v"); v != s && goarmRE.MatchString(v) {
+		hint = fmt.Sprintf(" (did you mean %q?)", v)
+	}
+	c.add(e.vpos, e.key, "%q is not allowed%s; write %s", s, hint, goarmRule)
+}
+
+func (c *checker) goarm64(e entry, s string) {
+	if goarm64RE.MatchString(s) && strings.Count(s, ",lse") <= 1 && strings.Count(s, ",crypto") <= 1 {
+		return
+	}
+	hint := ""
+	if v := "v" + strings.TrimPrefix(strings.ToLower(s), "armv"); goarm64RE.MatchString(v) {
+		hint = fmt.Sprintf(" (did you mean %q?)", v)
+	}
+	c.add(e.vpos, e.key, "%q is not allowed%s; write %s", s, hint, goarm64Rule)
+}
+
+func (c *checker) deployDir(e entry, s string) {
+	if strings.TrimSpace(s) == "" || strings.ContainsAny(s, "\x00\n\r") {
+		c.add(e.vpos, e.key, "%q is not a usable directory: write a path such as %q", s, DefaultDeployDir)
+	}
+}
+
+func (c *checker) cc(e entry, s string) {
+	if strings.ContainsAny(s, "\x00\n\r") {
+		c.add(e.vpos, e.key, "contains a control character")
+	}
 }
 
 var requiredHint = map[string]string{
