@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 
 	"armbench/cli"
+	"armbench/remote"
 	"armbench/ui"
 )
 
@@ -20,5 +22,8 @@ func runTUI(ctx context.Context, w cli.Workspace) error {
 		Reload:   w.Reload,
 		Embedded: defaultTargets,
 		Bench:    ui.BenchOptions{Count: w.Count, Bench: w.Bench, Benchtime: w.Benchtime},
+		// Installed binaries' hashes are remembered here, as the CLI does,
+		// so an unchanged redeploy needs no hashing on the device.
+		Remote: remote.Options{StateDir: filepath.Join(w.Dir, ".armbench", "state")},
 	})
 }

@@ -204,12 +204,6 @@ func writeProbeSource(dir string) error {
 	return nil
 }
 
-// DeployName is p.DeployName().
-//
-// Deprecated: kept only while ui/ still calls it; ui adopts
-// profiles.Plan.DeployName after its reshape, and then this goes.
-func DeployName(p profiles.Plan) string { return p.DeployName() }
-
 // Execute runs a whole session: build the probe and every profile,
 // deploy them, read the device's facts, run the rounds interleaved, and
 // store the run. emit may be nil; it is never called concurrently.

@@ -170,4 +170,3 @@ func writeColumns(sb *strings.Builder, rows [][]string) {
 		sb.WriteString("\n")
 	}
 }
-

@@ -230,7 +230,7 @@ func collect(ctx context.Context, spec Spec, p profiles.Profile, outRoot string,
 	if r.Err != nil {
 		return nil, r.Err
 	}
-	name := bench.DeployName(plan)
+	name := plan.DeployName()
 	step(emit, "deploy", false, nil, name)
 	a := r.Artifact
 	_, err = dev.Deploy(ctx, remote.File{Path: a.Path, SHA256: a.SHA256, Size: a.Size}, name, func(ev remote.Event) { emit(Deploying{ev}) })

@@ -32,23 +32,27 @@ type ComparePane struct {
 	top     int // first body line shown
 	left    int // first profile column shown
 	keys    ComparePaneKeys
+	// exportDir is the stored run's folder, where E writes the exports
+	// ("" for a run kept in memory); exportTitle heads them.
+	exportDir, exportTitle string
 }
 
 // ComparePaneKeys scroll the table.
 type ComparePaneKeys struct {
 	Up, Down, PageUp, PageDown, Left, Right, Home key.Binding
 	Sideways                                      key.Binding // help only: ←/→
+	Export                                        key.Binding
 }
 
 // ShortHelp implements help.KeyMap.
 func (k ComparePaneKeys) ShortHelp() []key.Binding {
 	// One entry for ←/→ keeps ? in view at 80 columns.
-	return []key.Binding{k.Up, k.Down, k.Sideways}
+	return []key.Binding{k.Up, k.Down, k.Sideways, k.Export}
 }
 
 // FullHelp implements help.KeyMap.
 func (k ComparePaneKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Left, k.Right, k.Home}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Left, k.Right, k.Home}, {k.Export}}
 }
 
 // NewComparePane returns an empty pane.
@@ -64,6 +68,7 @@ func NewComparePane(st *Styles) *ComparePane {
 			Right:    key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→/l", "profiles right")),
 			Home:     key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "top left")),
 			Sideways: key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "profiles")),
+			Export:   key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "export md/csv/svg"), key.WithDisabled()),
 		},
 	}
 }
@@ -84,6 +89,14 @@ func (p *ComparePane) SetFooter(s string) { p.footer = s }
 // SetTable shows t (nil clears the pane) from its top left.
 func (p *ComparePane) SetTable(t *bench.Table) {
 	p.table, p.top, p.left = t, 0, 0
+	p.SetExport("", "")
+}
+
+// SetExport says where E writes the table's exports (the stored run's
+// folder) and their title; dir "" disables E.
+func (p *ComparePane) SetExport(dir, title string) {
+	p.exportDir, p.exportTitle = dir, title
+	p.keys.Export.SetEnabled(dir != "" && p.table != nil)
 }
 
 // Update scrolls on key presses.
@@ -106,9 +119,13 @@ func (p *ComparePane) Update(msg tea.Msg) tea.Cmd {
 			p.left++
 		case key.Matches(msg, p.keys.Home):
 			p.top, p.left = 0, 0
+		case key.Matches(msg, p.keys.Export):
+			return exportTable(p.table, p.exportDir, p.exportTitle)
 		}
 		// Clamped against the content in View.
 		p.top, p.left = max(p.top, 0), max(p.left, 0)
+	case tableExported:
+		p.footer = msg.text()
 	}
 	return nil
 }

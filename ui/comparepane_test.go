@@ -2,9 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"armbench/bench"
@@ -144,3 +147,41 @@ func TestComparePaneEmpty(t *testing.T) {
 }
 
 func cellText(c [cmpSubs]string) string { return strings.Join(c[:], " ") }
+
+// TestComparePaneExportsNextToTheRun: E writes the table as Markdown,
+// CSV and SVG into the stored run's folder and says so in the footer; a
+// run kept in memory has nowhere to export to, so E is off.
+func TestComparePaneExportsNextToTheRun(t *testing.T) {
+	p := NewComparePane(DefaultStyles())
+	p.SetSize(100, 20)
+	p.SetTable(compareTable(t))
+	if cmd := p.Update(tea.KeyPressMsg{Code: 'E', Text: "E"}); cmd != nil || p.keys.Export.Enabled() {
+		t.Fatal("E is on for a run kept in memory")
+	}
+	dir := t.TempDir()
+	p.SetExport(dir, "local-arm64 · release vs lowmem")
+	cmd := p.Update(tea.KeyPressMsg{Code: 'E', Text: "E"})
+	if cmd == nil {
+		t.Fatal("E did nothing with a stored run")
+	}
+	p.Update(cmd())
+	for _, name := range []string{"compare.md", "compare.csv", "compare.svg"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %v (%d bytes)", name, err, len(b))
+		}
+		if !strings.Contains(p.footer, name) {
+			t.Errorf("footer %q does not name %s", p.footer, name)
+		}
+	}
+	if md, _ := os.ReadFile(filepath.Join(dir, "compare.md")); !strings.HasPrefix(string(md), "## local-arm64 · release vs lowmem") {
+		t.Errorf("markdown lacks its title:\n%s", md)
+	}
+
+	// A folder that cannot be written says why in the footer.
+	p.SetExport(filepath.Join(dir, "missing", "run"), "x")
+	p.Update(p.Update(tea.KeyPressMsg{Code: 'E', Text: "E"})())
+	if !strings.HasPrefix(p.footer, "export failed:") {
+		t.Errorf("footer after a failed export: %q", p.footer)
+	}
+}

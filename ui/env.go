@@ -25,6 +25,9 @@ type env struct {
 	resolve func(targets.Target, profiles.Profile, profiles.Options) (profiles.Plan, error)
 	runAll  func(ctx context.Context, plans []profiles.Plan, parallel int, emit func(int, build.Event)) []build.Result
 	device  func(context.Context, targets.Target) (remote.Device, error) // pool.Get
+	// prewarm is pool.Prewarm: a deploy's connection and first question,
+	// started while its build runs.
+	prewarm func(ctx context.Context, t targets.Target, names ...string) error
 	pool    *remote.Pool
 	remote  remote.Options // with the passphrase asked through asker
 	asker   *passphraseAsker
@@ -53,6 +56,7 @@ func newEnv(opts Options) env {
 	}
 	e.pool = remote.NewPool(e.remote)
 	e.device = e.pool.Get
+	e.prewarm = e.pool.Prewarm
 	return e
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
 	"armbench/bench"
 	"armbench/build"
 	"armbench/profiles"
+	"armbench/targets"
 )
 
 // r runs a bench session over the ticked profiles with the same Spec
@@ -23,7 +25,7 @@ func benchAction() action {
 // same defaults as `armbench bench`.
 type BenchOptions struct {
 	Count     int    // rounds that count (default bench.DefaultCount)
-	Warmup    int    // rounds run first and discarded (<0 = none; 0 = bench.DefaultWarmup)
+	Warmup    *int   // rounds run first and discarded (nil = bench.DefaultWarmup; 0 = none)
 	Bench     string // -test.bench regexp (default ".")
 	Benchtime string // -test.benchtime ("" = the go default)
 	RunsDir   string // where runs are stored ("" = .armbench/runs in the module root)
@@ -57,8 +59,8 @@ func (m *Model) startBench() tea.Cmd {
 		}
 		plans = append(plans, plan)
 	}
-	spec := m.env.bench.spec()
-	spec.Target, spec.Plans, spec.OutRoot = tg, plans, m.env.outRoot
+	spec := m.env.bench.spec(tg, plans)
+	spec.OutRoot = m.env.outRoot
 	if len(plans) == 1 {
 		m.notice = "one profile: a comparison needs two or more ticked"
 	}
@@ -69,21 +71,19 @@ func (m *Model) startBench() tea.Cmd {
 	return m.follow(m.startTask("bench", tg.Name, names, &benchFlow{spec: spec}))
 }
 
-// spec is the session the options describe, defaults applied.
-func (o BenchOptions) spec() bench.Spec {
-	s := bench.Spec{Bench: o.Bench, Benchtime: o.Benchtime, Count: o.Count, Warmup: o.Warmup,
-		Interval: bench.DefaultInterval, RunsDir: o.RunsDir}
-	if s.Bench == "" {
-		s.Bench = "."
+// spec is the session the options describe: `armbench bench`'s defaults
+// (bench.NewSpec) with what the options set on top.
+func (o BenchOptions) spec(t targets.Target, plans []profiles.Plan) bench.Spec {
+	s := bench.NewSpec(t, plans)
+	s.Benchtime, s.RunsDir = o.Benchtime, o.RunsDir
+	if o.Bench != "" {
+		s.Bench = o.Bench
 	}
-	if s.Count == 0 {
-		s.Count = bench.DefaultCount
+	if o.Count != 0 {
+		s.Count = o.Count
 	}
-	switch {
-	case s.Warmup == 0:
-		s.Warmup = bench.DefaultWarmup
-	case s.Warmup < 0:
-		s.Warmup = 0
+	if o.Warmup != nil {
+		s.Warmup = *o.Warmup
 	}
 	return s
 }
@@ -127,6 +127,7 @@ func (f *benchFlow) apply(m *Model, t *task, e any) {
 		}
 		// The path first: at 80 columns the rest may be cut.
 		m.main.compare.SetFooter(where)
+		m.main.compare.SetExport(ev.run.Dir, t.target+" · "+strings.Join(ev.tab.Columns, " vs ")+" · run "+ev.run.ID)
 		t.summary = fmt.Sprintf("bench %s · %s in %s", where, t.what(), seconds(t.end.Sub(t.start)))
 		m.logf("bench %d: %s", t.id, where)
 		m.showMain(paneCompare)

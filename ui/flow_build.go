@@ -68,9 +68,30 @@ func (f *buildFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.showMain(paneLog)
 	m.logf("build %d: %s", t.id, t.what())
 	runAll, plans := m.env.runAll, f.plans
+	if f.then != nil && m.env.prewarm != nil {
+		f.prewarm(m)
+	}
 	return func(ctx context.Context, emit func(any)) {
 		runAll(ctx, plans, 0, func(i int, ev build.Event) { emit(buildEvent{i, ev}) })
 	}
+}
+
+// prewarm connects to the device and asks the deploy's first question
+// while the build runs, as `armbench deploy` does: the two are
+// independent, and on a slow link the handshake is most of a small
+// deploy. It runs in the background on the workbench's context; its error
+// is the deploy's to report, when it meets it.
+func (f *buildFlow) prewarm(m *Model) {
+	names := make([]string, len(f.plans))
+	for i, p := range f.plans {
+		names[i] = p.DeployName()
+	}
+	prewarm, ctx, tg := m.env.prewarm, m.env.ctx, f.target
+	go func() {
+		if err := prewarm(ctx, tg, names...); err != nil {
+			m.env.logger.Printf("prewarm %s: %v", tg.Name, err)
+		}
+	}()
 }
 
 func (f *buildFlow) apply(m *Model, t *task, e any) {

@@ -7,7 +7,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"armbench/bench"
 	"armbench/remote"
 	"armbench/targets"
 )
@@ -22,7 +21,7 @@ func deployAction() action {
 // deployItem is one profile's artifact on its way to the device.
 type deployItem struct {
 	profile string
-	name    string // file name in deploy_dir: bench.DeployName
+	name    string // file name in deploy_dir: Plan.DeployName
 	file    remote.File
 }
 
@@ -60,7 +59,7 @@ func (m *Model) deployBuilt(b *buildFlow, bt *task) tea.Cmd {
 		a := r.Artifact
 		items = append(items, deployItem{
 			profile: bt.profiles[i],
-			name:    bench.DeployName(b.plans[i]),
+			name:    b.plans[i].DeployName(),
 			file:    remote.File{Path: a.Path, SHA256: a.SHA256, Size: a.Size},
 		})
 	}

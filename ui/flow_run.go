@@ -8,7 +8,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"armbench/bench"
 	"armbench/internal/shell"
 	"armbench/profiles"
 	"armbench/remote"
@@ -43,7 +42,7 @@ var errNotDeployed = errors.New("not deployed")
 type runChoice struct {
 	target targets.Target
 	plan   profiles.Plan
-	name   string // the deployed file: bench.DeployName
+	name   string // the deployed file: Plan.DeployName
 	note   string // set when several profiles are ticked
 }
 
@@ -58,7 +57,7 @@ func (m *Model) runChoice(verb string) (runChoice, bool) {
 		m.notice = err.Error()
 		return runChoice{}, false
 	}
-	c := runChoice{target: t, plan: plans[0], name: bench.DeployName(plans[0])}
+	c := runChoice{target: t, plan: plans[0], name: plans[0].DeployName()}
 	if len(plans) > 1 {
 		c.note = fmt.Sprintf("%d profiles ticked: %s %s, the first", len(plans), verb, plans[0].Profile.Name)
 	}

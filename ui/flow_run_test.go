@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"armbench/internal/shell"
 	"armbench/remote"
 )
 
@@ -265,52 +264,6 @@ func TestRunConnectFailed(t *testing.T) {
 	if actTask(m) == a || actTask(m) == nil || actTask(m).kind != "run" || !actTask(m).running() {
 		t.Errorf("trusting the key did not run again")
 	}
-}
-
-func TestSplitArgs(t *testing.T) {
-	for line, want := range map[string][]string{
-		"":                               nil,
-		"  -duration 2s  -mode parallel": {"-duration", "2s", "-mode", "parallel"},
-		`-name 'a b' -x "c \"d\" \$e"`:   {"-name", "a b", "-x", `c "d" $e`},
-		`a\ b ''  "" x'y'"z"`:            {"a b", "", "", "xyz"},
-		`"\n"`:                           {`\n`},
-	} {
-		got, err := splitArgs(line)
-		if err != nil || strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
-			t.Errorf("splitArgs(%q) = %q, %v; want %q", line, got, err, want)
-		}
-	}
-	for _, bad := range []string{`'a`, `"a`, `a\`, `"a\"`} {
-		if got, err := splitArgs(bad); err == nil {
-			t.Errorf("splitArgs(%q) = %q, want an error", bad, got)
-		}
-	}
-}
-
-// FuzzSplitArgs: whatever splits, quoted again with the shell package
-// (as the device gets it), splits back into the same words.
-func FuzzSplitArgs(f *testing.F) {
-	for _, s := range []string{"-duration 2s", `a 'b c' "d\"e" f\ g`, `''`, "\t\n"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, line string) {
-		words, err := splitArgs(line)
-		if err != nil {
-			return
-		}
-		again, err := splitArgs(shell.Join(words...))
-		if err != nil {
-			t.Fatalf("splitArgs(Join(%q)): %v", words, err)
-		}
-		if len(again) != len(words) {
-			t.Fatalf("%q → %q → %q", line, words, again)
-		}
-		for i := range words {
-			if again[i] != words[i] {
-				t.Fatalf("%q → %q → %q", line, words, again)
-			}
-		}
-	})
 }
 
 func TestRunArgsPromptRejectsUnterminatedQuote(t *testing.T) {

@@ -31,7 +31,7 @@ func (m *Model) startWatch() tea.Cmd {
 	if !ok {
 		return nil
 	}
-	args, err := splitArgs(m.runArgs)
+	args, err := shell.Split(m.runArgs)
 	if err != nil {
 		m.notice = "watch: the run arguments (g sets them): " + err.Error()
 		return nil

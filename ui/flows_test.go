@@ -27,6 +27,7 @@ import (
 func newFlowModel(t *testing.T, w, h int) *Model {
 	t.Helper()
 	m := newTestModel(t, w, h)
+	m.env.prewarm = nil // the stub below is the device
 	m.env.device = func(ctx context.Context, _ targets.Target) (remote.Device, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
@@ -301,7 +302,7 @@ func TestPassphraseGivesUpOnQuit(t *testing.T) {
 	m.close()
 	select {
 	case err := <-done:
-		if !errors.Is(err, errPassphraseDeclined) {
+		if !errors.Is(err, remote.ErrNoPassphrase) {
 			t.Errorf("err %v", err)
 		}
 	case <-time.After(5 * time.Second):

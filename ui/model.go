@@ -208,7 +208,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 // for the next one.
 func (m *Model) askPassphrase(req passphraseRequest) tea.Cmd {
 	if m.quitting {
-		req.reply <- passphraseReply{err: errPassphraseDeclined}
+		req.reply <- passphraseReply{err: remote.ErrNoPassphrase}
 		return nil
 	}
 	m.logf("passphrase asked for %s", req.keyPath)

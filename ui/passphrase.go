@@ -1,18 +1,15 @@
 package ui
 
 import (
-	"errors"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-)
 
-// errPassphraseDeclined is the answer when the user closes the prompt, or
-// when the TUI stops while the engine still waits.
-var errPassphraseDeclined = errors.New("passphrase not given")
+	"armbench/remote"
+)
 
 // passphraseAsker bridges remote.Options.Passphrase, a blocking callback
 // the SSH engine calls from its own goroutine, to the model: the request
@@ -46,13 +43,13 @@ func (a *passphraseAsker) ask(keyPath string) ([]byte, error) {
 	select {
 	case a.reqs <- req:
 	case <-a.quit:
-		return nil, errPassphraseDeclined
+		return nil, remote.ErrNoPassphrase
 	}
 	select {
 	case r := <-req.reply:
 		return r.pass, r.err
 	case <-a.quit:
-		return nil, errPassphraseDeclined
+		return nil, remote.ErrNoPassphrase
 	}
 }
 
@@ -106,7 +103,7 @@ func (p *passphrasePrompt) answer(pass []byte, err error) {
 }
 
 // abandon answers no: the task that asked was cancelled.
-func (p *passphrasePrompt) abandon() { p.answer(nil, errPassphraseDeclined) }
+func (p *passphrasePrompt) abandon() { p.answer(nil, remote.ErrNoPassphrase) }
 
 func (p *passphrasePrompt) Title() string    { return "Passphrase" }
 func (p *passphrasePrompt) SetSize(int, int) {}
@@ -125,7 +122,7 @@ func (p *passphrasePrompt) Update(msg tea.Msg) (tea.Cmd, bool) {
 			p.answer([]byte(p.input.Value()), nil)
 			return nil, true
 		case "esc":
-			p.answer(nil, errPassphraseDeclined)
+			p.answer(nil, remote.ErrNoPassphrase)
 			return nil, true
 		}
 	}

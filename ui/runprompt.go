@@ -7,6 +7,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+
+	"armbench/internal/shell"
 )
 
 // runPrompt asks for the program's arguments before g runs it. enter
@@ -45,9 +47,9 @@ func (p *runPrompt) Update(msg tea.Msg) (tea.Cmd, bool) {
 		switch k.String() {
 		case "enter":
 			line := strings.TrimSpace(p.input.Value())
-			args, err := splitArgs(line)
+			args, err := shell.Split(line)
 			if err != nil {
-				p.err = err.Error() // the prompt stays open to fix the line
+				p.err = "args: " + err.Error() // the prompt stays open to fix the line
 				return nil, false
 			}
 			return p.run(line, args), true

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"armbench/bench"
 	"armbench/internal/testdevice"
 	"armbench/remote"
 	"armbench/targets"
@@ -192,13 +191,13 @@ esac
 		Debounce: 50 * time.Millisecond,
 	})
 	i := s.output(0, "journal of 1 restarts")
-	unit := "armbench-" + bench.DeployName(plan)
+	unit := "armbench-" + plan.DeployName()
 	st := s.at(s.waitFor(0, "Started", func(e Event) bool { _, ok := e.(Started); return ok })).(Started)
 	if st.Service != unit {
 		t.Errorf("Started %+v, want unit %s", st, unit)
 	}
 	b, err := os.ReadFile(filepath.Join(home, ".config", "systemd", "user", unit+".service"))
-	if err != nil || !strings.Contains(string(b), "ExecStart="+td.Target.DeployDir+"/"+bench.DeployName(plan)+" -port 8080\n") ||
+	if err != nil || !strings.Contains(string(b), "ExecStart="+td.Target.DeployDir+"/"+plan.DeployName()+" -port 8080\n") ||
 		!strings.Contains(string(b), "Environment=GOGC=200\n") {
 		t.Errorf("unit file (%v):\n%s", err, b)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
-	"armbench/bench"
 	"armbench/build"
 	"armbench/profiles"
 	"armbench/remote"
@@ -38,7 +37,7 @@ type Options struct {
 	// device reconnects by itself after a drop, so it is opened once.
 	// Run closes it when it ends; see Borrowed for one it must not.
 	Connect func(ctx context.Context) (remote.Device, error)
-	// Name is the binary's name on the device; "" = bench.DeployName(Plan),
+	// Name is the binary's name on the device; "" = Plan.DeployName(),
 	// the name deploy and run use.
 	Name string
 	// Args are the program's arguments.
@@ -78,7 +77,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("watch: stop signal %q: want a name such as INT or TERM", o.StopSignal)
 	}
 	if o.Name == "" {
-		o.Name = bench.DeployName(o.Plan)
+		o.Name = o.Plan.DeployName()
 	}
 	return o, nil
 }
