@@ -39,6 +39,12 @@ type Options struct {
 	// ConfirmHostKey is asked by Trust before an unknown key is appended;
 	// nil accepts (the caller already showed the fingerprint).
 	ConfirmHostKey func(HostKey) bool
+	// DeltaCache is the folder where deploys keep a copy of each binary
+	// they installed, named by its sha256, so that redeploying the same
+	// name sends only a delta against it (default .armbench/deployed).
+	DeltaCache string
+	// NoDelta always sends whole binaries and keeps no copies.
+	NoDelta bool
 	// traceLevel sees the adaptive compressor's level changes (tests).
 	traceLevel func(level int, in int64)
 	// Dial replaces net.Dialer for the TCP connection (tests that cut links).

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -437,6 +438,9 @@ type sshConn struct {
 	tools  []string // decompressors found: "zstd", "gzip"
 	done   chan struct{}
 	err    error // why it ended, once done is closed
+
+	// noPatch: the device's zstd lacks --patch-from; send whole files.
+	noPatch atomic.Bool
 }
 
 // dead records why the connection ended and closes it; the first caller
