@@ -350,3 +350,27 @@ func TestEncodeDeltaRoundTrip(t *testing.T) {
 		t.Errorf("limit: %v", err)
 	}
 }
+
+// BenchmarkEncodeDelta is the sender's cost of a redeploy after a
+// one-string change of a small arm64 binary; bytes/op is the delta.
+func BenchmarkEncodeDelta(b *testing.B) {
+	v1, v2 := buildARM(b, "bench one"), buildARM(b, "bench two")
+	prev, err := os.ReadFile(v1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	next, err := os.ReadFile(v2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(next)))
+	var n int
+	for b.Loop() {
+		frame, err := encodeDelta(prev, next, len(next))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(frame)
+	}
+	b.ReportMetric(float64(n), "delta-bytes")
+}
