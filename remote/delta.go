@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"math/bits"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -195,6 +196,37 @@ func encodeDelta(prev, next []byte, limit int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// encodeDeltaFastest encodes with the host's zstd when it has one, else
+// with encodeDelta. Both write the same kind of frame. On cmd/go for arm64
+// without DWARF (13 MB) `zstd -1 --patch-from` takes 0.27 s of CPU for a
+// 490 kB delta, klauspost's best level 1.6 s for 86 kB: at 24 Mbit/s the
+// CLI's larger delta still arrives a second earlier. prevPath holds prev
+// (the verified cached copy, which is only ever replaced by a copy with
+// the same content).
+func encodeDeltaFastest(ctx context.Context, prevPath string, prev, next []byte, limit int) ([]byte, error) {
+	zstdPath, err := exec.LookPath("zstd")
+	if err != nil {
+		return encodeDelta(prev, next, limit)
+	}
+	wl := deltaWindowLog(len(prev), len(next))
+	if wl > maxDeltaWindowLog {
+		return nil, fmt.Errorf("binaries too large for a delta (%d + %d bytes)", len(prev), len(next))
+	}
+	cmd := exec.CommandContext(ctx, zstdPath, "-q", "-1", "-c", "--patch-from="+prevPath,
+		"--long="+strconv.Itoa(wl), "--stream-size="+strconv.Itoa(len(next)))
+	cmd.Stdin = bytes.NewReader(next)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	frame, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("zstd --patch-from: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	if len(frame) > limit {
+		return nil, errDeltaTooBig
+	}
+	return frame, nil
+}
+
 // limitWriter fails once more than left bytes were written.
 type limitWriter struct {
 	w    io.Writer
@@ -275,8 +307,11 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 	if err != nil {
 		return deltaResult{note: err.Error()}, nil
 	}
-	frame, err := encodeDelta(prev, next, deltaLimit(f.Size))
+	frame, err := encodeDeltaFastest(ctx, cache.path(old), prev, next, deltaLimit(f.Size))
 	if err != nil {
+		if ctx.Err() != nil {
+			return deltaResult{}, ctx.Err()
+		}
 		return deltaResult{note: err.Error()}, nil
 	}
 	if err := ctx.Err(); err != nil {
