@@ -94,8 +94,14 @@ func (c *deltaCache) load(sum string) ([]byte, error) {
 // writes a temporary file and renames it, so a reader never sees half a
 // copy, and refreshes the mtime of a copy already there, which is what
 // prune goes by. A copy, not a link: the build rewrites its output file.
-func (c *deltaCache) store(data []byte, sum string) error {
+//
+// It also records sum as what target has as name, the guess that lets the
+// next deploy start its delta before the device answers.
+func (c *deltaCache) store(data []byte, sum, target, name string) error {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return fmt.Errorf("delta cache: %w", err)
+	}
+	if err := c.setLast(target, name, sum); err != nil {
 		return fmt.Errorf("delta cache: %w", err)
 	}
 	dst := c.path(sum)
@@ -155,6 +161,110 @@ func (c *deltaCache) prune(keep int) error {
 		os.Remove(filepath.Join(c.dir, old.name))
 	}
 	return nil
+}
+
+// lastPath is the file naming the sha256 last installed as name on target.
+// Target and binary names cannot hold a slash or be "." or ".." (targets
+// and checkName refuse them).
+func (c *deltaCache) lastPath(target, name string) string {
+	return filepath.Join(c.dir, "last", target, name)
+}
+
+func (c *deltaCache) setLast(target, name, sum string) error {
+	p := c.lastPath(target, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	tmp := p + tmpMarker + randomSuffix()
+	if err := os.WriteFile(tmp, []byte(sum+"\n"), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func (c *deltaCache) last(target, name string) string {
+	b, err := os.ReadFile(c.lastPath(target, name))
+	if err != nil {
+		return ""
+	}
+	sum := strings.TrimSpace(string(b))
+	if len(sum) != 64 || !hexSHA.MatchString(sum) {
+		return ""
+	}
+	return sum
+}
+
+// speculation is a delta started against the binary the device most
+// likely has (the last one installed there), while the prepare round trip
+// asks which one it really has. On a Pi, that round trip hashes the old
+// binary, which takes about as long as encoding the delta.
+type speculation struct {
+	base   string // sha256 the delta is against
+	cancel context.CancelFunc
+	done   chan struct{}
+	frame  []byte
+	err    error
+}
+
+// speculateDelta starts that delta, or returns nil when there is no
+// guess (first deploy, deltas off, no zstd on the device).
+func (d *sshDevice) speculateDelta(ctx context.Context, c *sshConn, f File, name string) *speculation {
+	if _, enc := decompressor(c.tools); enc != "zstd" || c.noPatch.Load() {
+		return nil
+	}
+	cache := d.o.deltaCache()
+	if cache == nil {
+		return nil
+	}
+	base := cache.last(d.t.Name, name)
+	if base == "" || base == f.SHA256 {
+		return nil // nothing to diff against, or most likely unchanged
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &speculation{base: base, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		s.frame, s.err = encodeFromFiles(ctx, cache, base, f)
+	}()
+	return s
+}
+
+// result waits for the speculative delta when it was against old (the
+// guess was right); guessed is false otherwise, and the caller encodes.
+func (s *speculation) result(old string) (frame []byte, guessed bool, err error) {
+	if s == nil || s.base != old {
+		return nil, false, nil
+	}
+	<-s.done
+	return s.frame, true, s.err
+}
+
+// stop ends a speculation nobody needs any more (an unchanged binary, a
+// failed prepare) and waits for it, so no encoder outlives the deploy.
+func (s *speculation) stop() {
+	if s == nil {
+		return
+	}
+	s.cancel()
+	<-s.done
+}
+
+// encodeFromFiles reads the cached base and the artifact and encodes the
+// delta between them.
+func encodeFromFiles(ctx context.Context, cache *deltaCache, base string, f File) ([]byte, error) {
+	prev, err := cache.load(base)
+	if err != nil {
+		return nil, err
+	}
+	next, err := os.ReadFile(f.Path)
+	if err != nil {
+		return nil, err
+	}
+	return encodeDeltaFastest(ctx, cache.path(base), prev, next, deltaLimit(f.Size))
 }
 
 // errDeltaTooBig stops an encoding that has already outgrown the full
@@ -242,20 +352,20 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 }
 
 // patchRecv is the device command that rebuilds the new binary from the
-// installed one (./name in deploy_dir) and the delta on stdin.
+// installed one (./name in deploy_dir) and the delta on stdin. When that
+// fails it asks whether the device's zstd knows --patch-from at all (1.4.5
+// and later do) and says noPatchMarker on stderr when not, so the sender
+// stops trying deltas on this connection; asking only after a failure
+// spares every delta two processes, which a Pi Zero feels.
 func patchRecv(name string, oldSize, newSize int) string {
 	cmd := "zstd -d -q -c --patch-from=./" + shell.Quote(name)
 	if wl := deltaWindowLog(oldSize, newSize); wl > defaultDecoderWindowLog {
 		cmd += " --long=" + strconv.Itoa(wl)
 	}
-	return cmd
+	return cmd + " || { zstd -H 2>&1 | grep -q -e --patch-from || echo " + noPatchMarker + " >&2; false; }"
 }
 
-// patchCheck runs before the install script: a zstd without patch-from
-// (before 1.4.5) says so with the nopatch marker and exit status 4,
-// before any byte is read, so the sender falls back to the full upload.
-const patchCheck = `if ! zstd -H 2>&1 | grep -q -e --patch-from; then echo nopatch; exit 4; fi
-`
+const noPatchMarker = "armbench-no-patch-from"
 
 // deltaLimit is the largest delta worth sending: less than the full
 // upload. zstd takes Go binaries to about half their size, so a delta
@@ -296,29 +406,38 @@ type deltaResult struct {
 // sends the whole file. Cancellation and a lost connection are errors: the
 // install script has removed its temporary file and the device runs what
 // it ran before.
-func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCache, f File, next []byte, name, old string, emit func(Event)) (deltaResult, error) {
+func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCache, spec *speculation, f File, next []byte, name, old string, emit func(Event)) (deltaResult, error) {
 	if c.noPatch.Load() {
 		return deltaResult{note: noPatchNote}, nil
 	}
-	prev, err := cache.load(old)
-	if errors.Is(err, fs.ErrNotExist) {
-		return deltaResult{note: "no local copy of the device's binary (sha256 " + old[:12] + "…) to diff against"}, nil
-	}
-	if err != nil {
-		return deltaResult{note: err.Error()}, nil
-	}
-	frame, err := encodeDeltaFastest(ctx, cache.path(old), prev, next, deltaLimit(f.Size))
-	if err != nil {
-		if ctx.Err() != nil {
-			return deltaResult{}, ctx.Err()
+	var frame []byte
+	prevSize := 0
+	sf, guessed, err := spec.result(old)
+	if guessed {
+		if err == nil {
+			var st os.FileInfo
+			if st, err = os.Stat(cache.path(old)); err == nil {
+				frame, prevSize = sf, int(st.Size())
+			}
 		}
-		return deltaResult{note: err.Error()}, nil
+		if err != nil {
+			return deltaNote(ctx, old, err)
+		}
+	} else {
+		prev, err := cache.load(old)
+		if err != nil {
+			return deltaNote(ctx, old, err)
+		}
+		prevSize = len(prev)
+		if frame, err = encodeDeltaFastest(ctx, cache.path(old), prev, next, deltaLimit(f.Size)); err != nil {
+			return deltaNote(ctx, old, err)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return deltaResult{}, err
 	}
 	tmp := tmpPrefix(name) + randomSuffix()
-	script := patchCheck + installScript(c.dir, name, tmp, patchRecv(name, len(prev), len(next)), f.SHA256, f.Size)
+	script := installScript(c.dir, name, tmp, patchRecv(name, prevSize, len(next)), f.SHA256, f.Size)
 	pr := newProgress(f.Size, emit)
 	src := &scaledReader{r: bytes.NewReader(frame), total: int64(len(frame)), fileSize: f.Size, p: pr}
 	markers, wire, stderr, err := d.streamInstall(ctx, c, src, pr, "", script, emit)
@@ -329,7 +448,7 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
-	if slices.Contains(markers, "nopatch") {
+	if strings.Contains(stderr, noPatchMarker) {
 		c.noPatch.Store(true)
 		res.note = noPatchNote
 		return res, nil
@@ -341,12 +460,24 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 		}
 		return res, err
 	}
-	serr := scriptErr(err, stderr)
-	if errors.Is(serr, ErrDiskFull) || errors.Is(serr, ErrPermission) {
-		return res, serr // the whole file would fail the same way
+	why := scriptErr(err, stderr)
+	if errors.Is(why, ErrDiskFull) || errors.Is(why, ErrPermission) {
+		return res, why // the whole file would fail the same way
 	}
-	res.note = "the device could not apply the delta (" + strings.TrimSpace(serr.Error()) + "): sent the whole binary"
+	res.note = "the device could not apply the delta (" + strings.TrimSpace(why.Error()) + "): sent the whole binary"
 	return res, nil
+}
+
+// deltaNote turns why no delta could be made into the note that says so,
+// unless the deploy was cancelled meanwhile.
+func deltaNote(ctx context.Context, old string, err error) (deltaResult, error) {
+	if ctx.Err() != nil {
+		return deltaResult{}, ctx.Err()
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return deltaResult{note: "no local copy of the device's binary (sha256 " + old[:12] + "…) to diff against"}, nil
+	}
+	return deltaResult{note: err.Error()}, nil
 }
 
 const noPatchNote = "the device's zstd cannot apply deltas (--patch-from needs zstd 1.4.5 or later)"

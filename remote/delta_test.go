@@ -124,7 +124,16 @@ func TestSSHDeltaRedeploy(t *testing.T) {
 	}
 	noTempLeft(t, td.Target.DeployDir)
 
-	// Back to v1: the cache has it too, so this is a delta again.
+	// The next delta was started against the binary installed last.
+	cache := o.deltaCache()
+	if got := cache.last(td.Target.Name, "app"); got != sha(t, v2) {
+		t.Fatalf("last installed %q, want %s", got, sha(t, v2))
+	}
+	// Back to v1: the cache has it too, so this is a delta again, even
+	// when the guess of what the device has is wrong.
+	if err := cache.setLast(td.Target.Name, "app", strings.Repeat("0", 64)); err != nil {
+		t.Fatal(err)
+	}
 	back, err := dev.Deploy(context.Background(), File{Path: v1}, "app", nil)
 	if err != nil || !back.Delta || devSHA(t, dev, back.Path) != sha(t, v1) {
 		t.Fatalf("redeploy v1: delta %v, %v", back.Delta, err)
@@ -300,7 +309,7 @@ func TestDeltaCachePrune(t *testing.T) {
 	for i := range deltaCacheKeep + 3 {
 		data := []byte(strings.Repeat("x", i+1))
 		sum := shaOf(data)
-		if err := c.store(data, sum); err != nil {
+		if err := c.store(data, sum, "t", "app"); err != nil {
 			t.Fatal(err)
 		}
 		// mtimes a second apart, as prune orders by them
@@ -373,4 +382,41 @@ func BenchmarkEncodeDelta(b *testing.B) {
 		n = len(frame)
 	}
 	b.ReportMetric(float64(n), "delta-bytes")
+}
+
+// TestSSHDeltaOldZstd: a device whose zstd predates --patch-from gets the
+// whole binary, and no more delta attempts on that connection.
+func TestSSHDeltaOldZstd(t *testing.T) {
+	real := requireTool(t, "zstd")
+	bin := t.TempDir()
+	writeFile(t, filepath.Join(bin, "zstd"), `#!/bin/sh
+# zstd 1.4.4: no --patch-from
+for a; do
+	case $a in
+	--patch-from*) echo "Incorrect parameters" >&2; exit 1 ;;
+	-H) `+shell.Quote(real)+` -H 2>&1 | grep -v -e --patch-from; exit 0 ;;
+	esac
+done
+exec `+shell.Quote(real)+` "$@"
+`, 0o755)
+	// sshd keeps the first SetEnv: SHLVL=1 is the one testdevice needs too.
+	td := testdevice.Start(t, testdevice.WithConfig("SetEnv SHLVL=1 PATH="+bin+":/usr/bin:/bin"))
+	o, _ := deltaOpts(t)
+	dev := openT(t, td.Target, o)
+	v1, v2 := buildARM(t, "old zstd one"), buildARM(t, "old zstd two")
+	for i, v := range []string{v1, v2, v1} {
+		inst, err := dev.Deploy(context.Background(), File{Path: v}, "app", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := devSHA(t, dev, inst.Path); got != sha(t, v) {
+			t.Fatalf("deploy %d: device has %s, want %s", i, got, sha(t, v))
+		}
+		if i > 0 && (inst.Delta || inst.NoDelta != noPatchNote) {
+			t.Fatalf("deploy %d: delta %v, note %q", i, inst.Delta, inst.NoDelta)
+		}
+	}
+	if !dev.conn.noPatch.Load() {
+		t.Error("the connection does not remember that the device's zstd lacks --patch-from")
+	}
 }

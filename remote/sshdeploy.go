@@ -193,6 +193,8 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	}
 
 	step = "prepare"
+	spec := d.speculateDelta(ctx, c, f, name)
+	defer spec.stop()
 	out, stderr, err := d.execOn(ctx, c, prepareScript(c.dir, name), nil, nil)
 	if err != nil {
 		return inst, scriptErr(err, stderr)
@@ -249,14 +251,14 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		src = file
 	}
 	if cache != nil && old != "" {
-		res, err := d.deployDelta(ctx, c, cache, f, next, name, old, emit)
+		res, err := d.deployDelta(ctx, c, cache, spec, f, next, name, old, emit)
 		if err != nil {
 			step = failedStep(res.markers, "upload")
 			return inst, err
 		}
 		if res.note == "" {
 			inst.Delta = true
-			return d.installed(inst, res.markers, res.wire, start, cache, next), nil
+			return d.installed(inst, res.markers, res.wire, start, cache, next, name), nil
 		}
 		inst.NoDelta = res.note
 	}
@@ -291,13 +293,13 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		}
 		return inst, err
 	}
-	return d.installed(inst, markers, wire, start, cache, next), nil
+	return d.installed(inst, markers, wire, start, cache, next, name), nil
 }
 
 // installed completes inst after a successful install, and keeps a copy
 // of the binary as the base of the next delta. A copy that cannot be
 // kept costs the next deploy its delta, not this one its success.
-func (d *sshDevice) installed(inst Installed, markers []string, wire int64, start time.Time, cache *deltaCache, next []byte) Installed {
+func (d *sshDevice) installed(inst Installed, markers []string, wire int64, start time.Time, cache *deltaCache, next []byte, name string) Installed {
 	for _, m := range markers {
 		if m == "prev" {
 			inst.Previous = inst.Path + ".prev"
@@ -305,7 +307,7 @@ func (d *sshDevice) installed(inst Installed, markers []string, wire int64, star
 	}
 	inst.WireBytes = wire
 	if cache != nil {
-		if err := cache.store(next, inst.SHA256); err != nil && inst.NoDelta == "" {
+		if err := cache.store(next, inst.SHA256, d.t.Name, name); err != nil && inst.NoDelta == "" {
 			inst.NoDelta = "next deploy: " + err.Error()
 		}
 	}
