@@ -283,7 +283,10 @@ func deltaWindowLog(oldSize, newSize int) int {
 // level matches against the whole dictionary: the faster ones keep too
 // small a table to find a 20 MB binary's unchanged parts (measured on
 // cmd/go: 5.3 MB at the default level, 86 kB at the best).
-func encodeDelta(prev, next []byte, limit int) ([]byte, error) {
+//
+// It stops early when ctx ends: a speculative delta nobody needs must not
+// hold up the deploy that abandons it.
+func encodeDelta(ctx context.Context, prev, next []byte, limit int) ([]byte, error) {
 	wl := deltaWindowLog(len(prev), len(next))
 	if wl > maxDeltaWindowLog {
 		return nil, fmt.Errorf("binaries too large for a delta (%d + %d bytes)", len(prev), len(next))
@@ -296,9 +299,17 @@ func encodeDelta(prev, next []byte, limit int) ([]byte, error) {
 		return nil, err
 	}
 	enc.ResetContentSize(out, int64(len(next)))
-	if _, err := enc.Write(next); err != nil {
-		enc.Close()
-		return nil, err
+	for rest := next; len(rest) > 0; {
+		n := min(len(rest), 1<<20)
+		if err := ctx.Err(); err != nil {
+			enc.Close()
+			return nil, err
+		}
+		if _, err := enc.Write(rest[:n]); err != nil {
+			enc.Close()
+			return nil, err
+		}
+		rest = rest[n:]
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
@@ -317,7 +328,7 @@ func encodeDelta(prev, next []byte, limit int) ([]byte, error) {
 func encodeDeltaFastest(ctx context.Context, prevPath string, prev, next []byte, limit int) ([]byte, error) {
 	zstdPath, err := exec.LookPath("zstd")
 	if err != nil {
-		return encodeDelta(prev, next, limit)
+		return encodeDelta(ctx, prev, next, limit)
 	}
 	wl := deltaWindowLog(len(prev), len(next))
 	if wl > maxDeltaWindowLog {
@@ -332,7 +343,7 @@ func encodeDeltaFastest(ctx context.Context, prevPath string, prev, next []byte,
 			return nil, ctx.Err()
 		}
 		// A zstd too old for these flags: the library makes the same frame.
-		return encodeDelta(prev, next, limit)
+		return encodeDelta(ctx, prev, next, limit)
 	}
 	if len(frame) > limit {
 		return nil, errDeltaTooBig

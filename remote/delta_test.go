@@ -335,7 +335,7 @@ func TestEncodeDeltaRoundTrip(t *testing.T) {
 	prev := make([]byte, 256<<10)
 	rand.Read(prev)
 	next := slices.Concat(prev[:100<<10], []byte("a change in the middle"), prev[100<<10:])
-	frame, err := encodeDelta(prev, next, len(next))
+	frame, err := encodeDelta(context.Background(), prev, next, len(next))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,8 +355,13 @@ func TestEncodeDeltaRoundTrip(t *testing.T) {
 	if err != nil || !bytes.Equal(got, next) {
 		t.Fatalf("zstd --patch-from: %v %s", err, stderr.String())
 	}
-	if _, err := encodeDelta(prev, next, 16); !errors.Is(err, errDeltaTooBig) {
+	if _, err := encodeDelta(context.Background(), prev, next, 16); !errors.Is(err, errDeltaTooBig) {
 		t.Errorf("limit: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := encodeDelta(ctx, prev, next, len(next)); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
 	}
 }
 
@@ -375,7 +380,7 @@ func BenchmarkEncodeDelta(b *testing.B) {
 	b.SetBytes(int64(len(next)))
 	var n int
 	for b.Loop() {
-		frame, err := encodeDelta(prev, next, len(next))
+		frame, err := encodeDelta(context.Background(), prev, next, len(next))
 		if err != nil {
 			b.Fatal(err)
 		}
