@@ -183,6 +183,8 @@ type deployResultJSON struct {
 	Previous   string `json:"previous,omitempty"`
 	DurationMS int64  `json:"duration_ms"`
 	WireBytes  int64  `json:"wire_bytes"`
+	Delta      bool   `json:"delta"`
+	NoDelta    string `json:"no_delta,omitempty"`
 	Error      string `json:"error,omitempty"`
 }
 
@@ -280,6 +282,7 @@ func (c *cli) deployOne(ctx context.Context, dev remote.Device, plan profiles.Pl
 	}
 	res.OK, res.Path, res.SHA256, res.Skipped, res.Previous = true, inst.Path, inst.SHA256, inst.Skipped, inst.Previous
 	res.DurationMS, res.WireBytes = inst.Duration.Milliseconds(), inst.WireBytes
+	res.Delta, res.NoDelta = inst.Delta, inst.NoDelta
 	if c.json {
 		c.printJSON(res)
 		return nil
@@ -292,8 +295,12 @@ func (c *cli) deployOne(ctx context.Context, dev remote.Device, plan profiles.Pl
 	if inst.Previous != "" {
 		prev = ", previous kept as " + filepath.Base(inst.Previous)
 	}
-	fmt.Fprintf(c.stdout, "installed %s: %s, sha256 %s verified on the device, %s on the wire in %s%s\n",
-		inst.Path, humanize.IBytes(uint64(art.Size)), short(inst.SHA256), humanize.IBytes(uint64(inst.WireBytes)), inst.Duration.Round(time.Millisecond), prev)
+	wire := " on the wire"
+	if inst.Delta {
+		wire = " on the wire (delta)"
+	}
+	fmt.Fprintf(c.stdout, "installed %s: %s, sha256 %s verified on the device, %s%s in %s%s\n",
+		inst.Path, humanize.IBytes(uint64(art.Size)), short(inst.SHA256), humanize.IBytes(uint64(inst.WireBytes)), wire, inst.Duration.Round(time.Millisecond), prev)
 	return nil
 }
 

@@ -45,6 +45,12 @@ type Options struct {
 	// binary again (a third of a second for 19 MB on a Pi). "" remembers
 	// nothing: the device hashes every time.
 	StateDir string
+	// DeltaCache is the folder where deploys keep a copy of each binary
+	// they installed, named by its sha256, so that redeploying the same
+	// name sends only a delta against it (default .armbench/deployed).
+	DeltaCache string
+	// NoDelta always sends whole binaries and keeps no copies.
+	NoDelta bool
 	// traceLevel sees the adaptive compressor's level changes (tests).
 	traceLevel func(level int, in int64)
 	// Dial replaces net.Dialer for the TCP connection (tests that cut links).

@@ -60,6 +60,13 @@ type Installed struct {
 	Previous  string // path of the kept previous binary ("" if none)
 	Duration  time.Duration
 	WireBytes int64
+	// Delta says the device rebuilt the binary from the one it had and a
+	// delta (zstd patch-from) of WireBytes bytes; the sha256 was checked
+	// on the device as for a full upload.
+	Delta bool
+	// NoDelta says why a redeploy over an older binary sent the whole
+	// file ("" when it sent a delta or the device had no binary).
+	NoDelta string
 }
 
 // Command is a program to run on the device.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -446,6 +447,8 @@ type sshConn struct {
 
 	prepMu   sync.Mutex
 	prepared map[string]prepared // prewarmed answers, by binary name
+	// noPatch: the device's zstd lacks --patch-from; send whole files.
+	noPatch atomic.Bool
 }
 
 // dead records why the connection ended and closes it; the first caller

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -186,6 +187,8 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	}
 
 	step = "prepare"
+	spec := d.speculateDelta(ctx, c, f, name)
+	defer spec.stop()
 	if warming != nil {
 		// The answer is on its way: wait for it rather than ask twice.
 		select {
@@ -218,15 +221,43 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 
 	step = "upload"
 	emit(Step{Name: "upload", Time: time.Now()})
-	tmp := tmpPrefix(name) + randomSuffix()
-	src, err := os.Open(f.Path)
-	if err != nil {
-		return inst, err
+	recv, enc := decompressor(c.tools)
+	// Deltas need zstd on the device; without it there is no point in
+	// keeping copies either.
+	var cache *deltaCache
+	if enc == "zstd" {
+		cache = d.o.deltaCache()
 	}
-	defer src.Close()
+	var src io.Reader
+	var next []byte // the artifact, read once for the delta, the upload and the cache
+	if cache != nil {
+		if next, err = os.ReadFile(f.Path); err != nil {
+			return inst, err
+		}
+		src = bytes.NewReader(next)
+	} else {
+		file, err := os.Open(f.Path)
+		if err != nil {
+			return inst, err
+		}
+		defer file.Close()
+		src = file
+	}
+	if cache != nil && p.sha != "" {
+		res, err := d.deployDelta(ctx, c, cache, spec, f, next, name, p.sha, emit)
+		if err != nil {
+			step = failedStep(res.markers, "upload")
+			return inst, err
+		}
+		if res.note == "" {
+			inst.Delta = true
+			return d.installed(inst, res.markers, res.wire, start, cache, next, name), nil
+		}
+		inst.NoDelta = res.note
+	}
+	tmp := tmpPrefix(name) + randomSuffix()
 	pr := newProgress(f.Size, emit)
 
-	recv, enc := decompressor(c.tools)
 	var wire int64
 	var markers []string
 	var stderr string
@@ -256,17 +287,29 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		}
 		return inst, err
 	}
+	return d.installed(inst, markers, wire, start, cache, next, name), nil
+}
+
+// installed completes inst after a successful install, and keeps a copy
+// of the binary as the base of the next delta. A copy that cannot be
+// kept costs the next deploy its delta, not this one its success.
+func (d *sshDevice) installed(inst Installed, markers []string, wire int64, start time.Time, cache *deltaCache, next []byte, name string) Installed {
 	for _, m := range markers {
 		if m == "prev" {
-			inst.Previous = dst + ".prev"
+			inst.Previous = inst.Path + ".prev"
 		}
 		if fp, ok := strings.CutPrefix(m, "fp "); ok {
-			d.remember(name, installRecord{fp: fp, sha: f.SHA256})
+			d.remember(name, installRecord{fp: fp, sha: inst.SHA256})
 		}
 	}
 	inst.WireBytes = wire
+	if cache != nil {
+		if err := cache.store(next, inst.SHA256, d.t.Name, name); err != nil && inst.NoDelta == "" {
+			inst.NoDelta = "next deploy: " + err.Error()
+		}
+	}
 	inst.Duration = time.Since(start)
-	return inst, nil
+	return inst
 }
 
 // decompressor picks how to send: a zstd or gzip stream into the
@@ -316,9 +359,13 @@ func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader
 		cw.w = stdin
 		go func() {
 			var err error
-			if enc == "zstd" {
+			switch enc {
+			case "zstd":
 				err = compressAdaptive(cw, src, adaptOptions{start: 2, onSent: pr.set, onLevel: d.o.traceLevel})
-			} else {
+			case "":
+				// Already encoded (a delta), and reporting its own progress.
+				_, err = io.Copy(cw, src)
+			default:
 				err = compress(cw, &progressReader{r: src, p: pr, wire: cw.n.Load}, enc)
 			}
 			if cerr := stdin.Close(); err == nil {
