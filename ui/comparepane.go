@@ -47,7 +47,7 @@ type ComparePaneKeys struct {
 // ShortHelp implements help.KeyMap.
 func (k ComparePaneKeys) ShortHelp() []key.Binding {
 	// One entry for ←/→ keeps ? in view at 80 columns.
-	return []key.Binding{k.Up, k.Down, k.Sideways, k.Export}
+	return []key.Binding{k.Up, k.Down, k.Sideways}
 }
 
 // FullHelp implements help.KeyMap.
