@@ -491,6 +491,7 @@ func (e *exitStatusError) ExitCode() int { return e.code }
 func cmdRun(ctx context.Context, c *cli, args []string) error {
 	var rf remoteFlags
 	fs := c.remoteFlagSet("run", &rf)
+	metricsAddr := fs.String("metrics", "", "serve the device's samples and the Go scheduler's in Prometheus format on ADDR (e.g. :9101) while the program runs under the probe")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -504,7 +505,12 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	}
 	defer dev.Close()
 	cmd := remote.Command{Path: plan.DeployName(), Args: fs.Args(), Env: plan.RunEnvStrings()}
-	st, err := dev.Run(ctx, cmd, c.remoteEmit())
+	var st remote.ExitStatus
+	if *metricsAddr != "" {
+		st, err = c.runObserved(ctx, dev, plan, fs.Args(), *metricsAddr)
+	} else {
+		st, err = dev.Run(ctx, cmd, c.remoteEmit())
+	}
 	if c.json {
 		c.printJSON(struct {
 			Type       string   `json:"type"`
