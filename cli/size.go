@@ -101,23 +101,15 @@ func printSizes(c *cli, plans []profiles.Plan, all []*size.Breakdown, top int) {
 	listed := map[string]bool{}
 	for _, p := range names {
 		listed[p.Name] = true
-		rows = append(rows, sizeRow(p.Name, all, func(b *size.Breakdown) int64 { return partTotal(b.Packages, p.Name) }))
+		rows = append(rows, sizeRow(p.Name, all, func(b *size.Breakdown) int64 { return b.Part(p.Name) }))
 	}
-	rows = append(rows, sizeRow("other packages", all, func(b *size.Breakdown) int64 {
-		var n int64
-		for _, p := range b.Packages {
-			if !listed[p.Name] {
-				n += p.Total
-			}
-		}
-		return n
-	}))
+	rows = append(rows, sizeRow("other packages", all, func(b *size.Breakdown) int64 { return b.PackagesExcept(listed) }))
 	seen := map[string]bool{}
 	for _, b := range all {
 		for _, o := range b.Other {
 			if !seen[o.Name] {
 				seen[o.Name] = true
-				rows = append(rows, sizeRow(o.Name, all, func(b *size.Breakdown) int64 { return partTotal(b.Other, o.Name) }))
+				rows = append(rows, sizeRow(o.Name, all, func(b *size.Breakdown) int64 { return b.Part(o.Name) }))
 			}
 		}
 	}
@@ -131,15 +123,6 @@ func printSizes(c *cli, plans []profiles.Plan, all []*size.Breakdown, top int) {
 		}
 	}
 	fmt.Fprintln(c.stdout, "a package's size is its code and data plus its share of .gopclntab (function metadata, spread by code size)")
-}
-
-func partTotal(parts []size.Part, name string) int64 {
-	for _, p := range parts {
-		if p.Name == name {
-			return p.Total
-		}
-	}
-	return 0
 }
 
 func sizeRow(name string, all []*size.Breakdown, of func(*size.Breakdown) int64) []string {

@@ -388,3 +388,28 @@ func PackageOf(sym string) (string, bool) {
 	}
 	return strings.ReplaceAll(name[:slash+1+dot], "%2e", "."), true
 }
+
+// Part is the size of the package or bucket called name, 0 when the
+// binary has none.
+func (b *Breakdown) Part(name string) int64 {
+	for _, ps := range [][]Part{b.Packages, b.Other} {
+		for _, p := range ps {
+			if p.Name == name {
+				return p.Total
+			}
+		}
+	}
+	return 0
+}
+
+// PackagesExcept is the size of every package not in listed: the "other
+// packages" row beside a list of the largest.
+func (b *Breakdown) PackagesExcept(listed map[string]bool) int64 {
+	var n int64
+	for _, p := range b.Packages {
+		if !listed[p.Name] {
+			n += p.Total
+		}
+	}
+	return n
+}

@@ -28,6 +28,8 @@ func newActions() []action {
 		benchAction(),
 		runAction(),
 		watchAction(),
+		sizeAction(),
+		pgoAction(),
 		rollbackAction(),
 		addTargetAction(),
 	}
