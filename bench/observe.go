@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -24,7 +25,7 @@ func Observe(ctx context.Context, dev remote.Device, plan profiles.Plan, outRoot
 		interval = DefaultInterval
 	}
 	if outRoot == "" {
-		outRoot = profiles.DefaultOutRoot
+		outRoot = filepath.Join(plan.Dir, profiles.DefaultOutRoot)
 	}
 	probe, err := ProbePlan(plan.Target, outRoot)
 	if err != nil {

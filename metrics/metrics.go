@@ -50,6 +50,14 @@ func New(target string) *Exporter {
 	return e
 }
 
+// SetTarget names the device the next samples come from (the target
+// label); samples already held keep being served under the new name.
+func (e *Exporter) SetTarget(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.target = name
+}
+
 // Observe takes a bench event; Proc and Sched update the profile's
 // latest sample, other events are ignored. Safe for concurrent use.
 func (e *Exporter) Observe(ev bench.Event) {

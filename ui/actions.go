@@ -32,6 +32,7 @@ func newActions() []action {
 		pgoAction(),
 		rollbackAction(),
 		addTargetAction(),
+		metricsAction(),
 	}
 }
 

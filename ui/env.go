@@ -32,27 +32,35 @@ type env struct {
 	remote  remote.Options // with the passphrase asked through asker
 	asker   *passphraseAsker
 
-	bench    BenchOptions
-	reload   func() (*targets.Config, []profiles.Profile, error)
-	embedded []byte
-	outRoot  string // "" = profiles.DefaultOutRoot; tests build into a temp dir
+	bench BenchOptions
+	// metrics is the exporter M started, nil while off; metricsAddr is
+	// where M serves.
+	metrics     *metricsServer
+	metricsAddr string
+	reload      func() (*targets.Config, []profiles.Profile, error)
+	embedded    []byte
+	outRoot     string // "" = profiles.DefaultOutRoot; tests build into a temp dir
 }
 
 func newEnv(opts Options) env {
 	e := env{
-		ctx:      context.Background(),
-		now:      time.Now,
-		logger:   log.New(io.Discard, "", 0),
-		resolve:  profiles.Resolve,
-		runAll:   build.RunAll,
-		asker:    newPassphraseAsker(),
-		remote:   opts.Remote,
-		bench:    opts.Bench,
-		reload:   opts.Reload,
-		embedded: opts.Embedded,
+		ctx:         context.Background(),
+		now:         time.Now,
+		logger:      log.New(io.Discard, "", 0),
+		resolve:     profiles.Resolve,
+		runAll:      build.RunAll,
+		asker:       newPassphraseAsker(),
+		remote:      opts.Remote,
+		bench:       opts.Bench,
+		metricsAddr: opts.MetricsAddr,
+		reload:      opts.Reload,
+		embedded:    opts.Embedded,
 	}
 	if e.remote.Passphrase == nil {
 		e.remote.Passphrase = e.asker.ask
+	}
+	if e.metricsAddr == "" {
+		e.metricsAddr = DefaultMetricsAddr
 	}
 	e.pool = remote.NewPool(e.remote)
 	e.device = e.pool.Get

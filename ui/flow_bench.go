@@ -93,14 +93,19 @@ func (f *benchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.main.log.Reset(t.profiles)
 	m.showMain(paneBench)
 	m.logf("bench %d: %s, count %d", t.id, t.what(), f.spec.Count)
-	device, spec := m.env.device, f.spec
+	device, spec, obs := m.env.device, f.spec, m.observer(f.spec.Target.Name)
 	return func(ctx context.Context, emit func(any)) {
 		dev, err := device(ctx, spec.Target)
 		if err != nil {
 			emit(connectFailed{err: err})
 			return
 		}
-		run, err := bench.Execute(ctx, spec, dev, func(ev bench.Event) { emit(ev) })
+		run, err := bench.Execute(ctx, spec, dev, func(ev bench.Event) {
+			if obs != nil {
+				obs.Observe(ev)
+			}
+			emit(ev)
+		})
 		if err != nil {
 			return // Finished carried the error
 		}

@@ -59,7 +59,7 @@ func (f *pgoFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.main.log.Reset([]string{"profiling"})
 	m.showMain(paneLog)
 	m.logf("pgo %d: %s, merge %v", t.id, t.what(), f.spec.Merge)
-	device, spec := m.env.device, f.spec
+	device, spec, obs := m.env.device, f.spec, m.observer(f.spec.Target.Name)
 	return func(ctx context.Context, emit func(any)) {
 		dev, err := device(ctx, spec.Target)
 		if err != nil {
@@ -68,6 +68,9 @@ func (f *pgoFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 		}
 		res, err := pgo.Run(ctx, spec, dev, func(ev pgo.Event) {
 			if b, ok := ev.(pgo.Benching); ok {
+				if obs != nil {
+					obs.Observe(b.Event)
+				}
 				emit(b.Event) // drawn by the bench flow
 				return
 			}

@@ -8,7 +8,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"armbench/bench"
 	"armbench/internal/shell"
+	"armbench/metrics"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -95,11 +97,18 @@ func (f *runFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.main.run.Append(0, "$ "+shell.Join(append(append(words, c.name), f.args...)...))
 	m.showMain(paneRun)
 	m.logf("run %d: %s on %s, args %q", t.id, c.name, c.target.Name, f.args)
-	device := m.env.device
+	device, obs, outRoot := m.env.device, m.observer(c.target.Name), m.env.outRoot
+	if obs != nil {
+		m.main.run.Append(0, "armbench: under the probe, for metrics on "+m.env.metrics.url)
+	}
 	return func(ctx context.Context, emit func(any)) {
 		dev, err := device(ctx, c.target)
 		if err != nil {
 			emit(connectFailed{err: err})
+			return
+		}
+		if obs != nil {
+			emit(observedRun(ctx, dev, c.plan, outRoot, f.args, obs, emit))
 			return
 		}
 		st, err := dev.Run(ctx, cmd, func(ev remote.Event) {
@@ -109,6 +118,18 @@ func (f *runFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 		})
 		emit(runDone{st: st, err: err})
 	}
+}
+
+// observedRun runs the program under the probe, feeding the exporter and
+// the run pane, as `armbench run --metrics` does.
+func observedRun(ctx context.Context, dev remote.Device, plan profiles.Plan, outRoot string, args []string, obs *metrics.Exporter, emit func(any)) runDone {
+	rs, err := bench.Observe(ctx, dev, plan, outRoot, args, bench.DefaultInterval, func(ev bench.Event) {
+		obs.Observe(ev)
+		if l, ok := ev.(bench.Line); ok {
+			emit(runOutput{remote.Output{Stderr: l.Stderr, Text: l.Text}})
+		}
+	})
+	return runDone{st: remote.ExitStatus{Code: rs.ExitCode, Signal: rs.Signal, Duration: rs.Wall}, err: err}
 }
 
 func (f *runFlow) apply(m *Model, t *task, e any) {

@@ -34,6 +34,8 @@ type Options struct {
 	Remote remote.Options
 	// Bench sets the bench session (count, benchtime, …).
 	Bench BenchOptions
+	// MetricsAddr is where M serves metrics ("" = DefaultMetricsAddr).
+	MetricsAddr string
 	// Reload reads the configuration again after a target was added; nil
 	// re-reads the file the target was added to.
 	Reload func() (*targets.Config, []profiles.Profile, error)

@@ -65,6 +65,9 @@ func (e *env) openLog(path string) error {
 }
 
 func (m *Model) close() {
+	if m.env.metrics != nil {
+		m.env.metrics.stop()
+	}
 	m.env.asker.close()
 	m.env.pool.Close()
 	if m.env.logOut != nil {
