@@ -155,7 +155,13 @@ var cmpRightAligned = [cmpSubs]bool{true, false, true, false}
 func (p *ComparePane) lines(withP bool) (head cmpLine, body []cmpLine) {
 	t := p.table
 	n := len(t.Columns)
-	head.name = p.st.Strong.Render("benchmark")
+	// A table of extras alone is a size breakdown (z): its rows are
+	// packages, not benchmarks on a device.
+	name, extras := "benchmark", "device"
+	if len(t.Units) == 0 {
+		name, extras = "package", "bytes in the file"
+	}
+	head.name = p.st.Strong.Render(name)
 	for i, c := range t.Columns {
 		label := c
 		if i == 0 {
@@ -194,7 +200,7 @@ func (p *ComparePane) lines(withP bool) (head cmpLine, body []cmpLine) {
 		body = append(body, cmpLine{})
 	}
 	if len(t.Extras) > 0 {
-		body = append(body, cmpLine{name: p.st.Unit.Render("device"), cols: make([][cmpSubs]string, n)})
+		body = append(body, cmpLine{name: p.st.Unit.Render(extras), cols: make([][cmpSubs]string, n)})
 		for _, e := range t.Extras {
 			line := cmpLine{name: e.Name}
 			for i, v := range e.Values {

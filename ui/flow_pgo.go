@@ -109,6 +109,9 @@ func (f *pgoFlow) apply(m *Model, t *task, e any) {
 		m.push(newPGOMergeConfirm(m.common.Styles, func() tea.Cmd { return m.startPGO(true) }))
 	default:
 		f.benchFlow.apply(m, t, e)
+		if _, done := e.(benchResult); done && t.err == nil {
+			t.summary = "PGO: default.pgo written; " + strings.TrimPrefix(t.summary, "bench ")
+		}
 	}
 }
 
