@@ -89,7 +89,7 @@ func commands() []command {
 		{"deploy", "--target T --profile P[,P2…]", "build and install on the device, atomically", cmdDeploy},
 		{"trust", "TARGET", "accept a device's host key after showing its fingerprint", cmdTrust},
 		{"rollback", "--target T --profile P", "restore the previously deployed binary", cmdRollback},
-		{"run", "--target T [--profile P] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},
+		{"run", "--target T [--profile P] [--metrics ADDR] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},
 		{"watch", "--target T [--profile P] [--debounce D] -- ARGS…", "rebuild, redeploy and restart on every save", cmdWatch},
 		{"bench", "--target T --profile A,B [--count 6] [--bench RE]", "benchmark profiles on the device, side by side", cmdBench},
 		{"compare", "RUN… [--format md|csv|json|svg]", "compare stored runs, or export a comparison", cmdCompare},
