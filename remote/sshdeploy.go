@@ -207,6 +207,11 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	if p.fp != "" && p.sha != "" {
 		d.remember(name, installRecord{fp: p.fp, sha: p.sha})
 	}
+	if spec != nil && spec.base != p.sha {
+		// The device has another binary, or none: the guessed delta is
+		// of no use, and its encoder would take CPU from the upload's.
+		spec.stop()
+	}
 	emit(Step{Name: "connect", Done: true, Time: time.Now()})
 	dst := c.dir + "/" + name
 	inst = Installed{Path: dst, SHA256: f.SHA256}
