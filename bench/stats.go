@@ -526,7 +526,9 @@ func (t *Table) WriteText(w io.Writer) error {
 		writeGrid(&b, t.unitGrid(ut))
 	}
 	if len(t.Extras) > 0 {
-		b.WriteString("\n")
+		if len(t.Units) > 0 {
+			b.WriteString("\n")
+		}
 		writeGrid(&b, t.extrasGrid())
 	}
 	var cols []string

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 
-	"armbench/bench"
 	"armbench/profiles"
 	"armbench/size"
 )
@@ -56,10 +54,10 @@ func cmdSize(ctx context.Context, c *cli, args []string) error {
 		}
 		all = append(all, b)
 	}
-	if !c.json {
-		printSizes(c, plans, all, *top)
+	if c.json {
+		return nil
 	}
-	return nil
+	return printSizes(c, plans, all, *top)
 }
 
 // breakdown builds plan (and its unstripped twin when plan strips) and
@@ -88,68 +86,11 @@ func (c *cli) breakdown(ctx context.Context, w *workspace, plan profiles.Plan) (
 	return size.AnalyzeTwin(art.Path, twinArt.Path)
 }
 
-// printSizes prints one column per binary: the largest packages (by the
-// first binary's order), the rest summed, then the non-package parts and
-// the file size.
-func printSizes(c *cli, plans []profiles.Plan, all []*size.Breakdown, top int) {
-	head := []string{"package"}
-	for _, p := range plans {
-		head = append(head, p.Target.Name+"/"+p.Profile.Name)
+// printSizes prints one column per binary, as the TUI's z shows them.
+func printSizes(c *cli, plans []profiles.Plan, all []*size.Breakdown, top int) error {
+	names := make([]string, len(plans))
+	for i, p := range plans {
+		names[i] = p.Target.Name + "/" + p.Profile.Name
 	}
-	rows := [][]string{head}
-	names, _ := all[0].Top(top)
-	listed := map[string]bool{}
-	for _, p := range names {
-		listed[p.Name] = true
-		rows = append(rows, sizeRow(p.Name, all, func(b *size.Breakdown) int64 { return b.Part(p.Name) }))
-	}
-	rows = append(rows, sizeRow("other packages", all, func(b *size.Breakdown) int64 { return b.PackagesExcept(listed) }))
-	seen := map[string]bool{}
-	for _, b := range all {
-		for _, o := range b.Other {
-			if !seen[o.Name] {
-				seen[o.Name] = true
-				rows = append(rows, sizeRow(o.Name, all, func(b *size.Breakdown) int64 { return b.Part(o.Name) }))
-			}
-		}
-	}
-	rows = append(rows, sizeRow("file", all, func(b *size.Breakdown) int64 { return b.FileSize }))
-	var sb strings.Builder
-	writeColumns(&sb, rows)
-	fmt.Fprint(c.stdout, sb.String())
-	for i, b := range all {
-		if b.Twin != "" {
-			fmt.Fprintf(c.stdout, "%s/%s is stripped: packages measured with the symbols of %s\n", plans[i].Target.Name, plans[i].Profile.Name, b.Twin)
-		}
-	}
-	fmt.Fprintln(c.stdout, "a package's size is its code and data plus its share of .gopclntab (function metadata, spread by code size)")
-}
-
-func sizeRow(name string, all []*size.Breakdown, of func(*size.Breakdown) int64) []string {
-	row := []string{name}
-	for _, b := range all {
-		row = append(row, bench.FormatBytes(float64(of(b))))
-	}
-	return row
-}
-
-// writeColumns left-aligns the first column and right-aligns the rest.
-func writeColumns(sb *strings.Builder, rows [][]string) {
-	widths := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, cell := range r {
-			widths[i] = max(widths[i], len([]rune(cell)))
-		}
-	}
-	for _, r := range rows {
-		for i, cell := range r {
-			pad := strings.Repeat(" ", widths[i]-len([]rune(cell)))
-			if i == 0 {
-				sb.WriteString(cell + pad)
-			} else {
-				sb.WriteString("  " + pad + cell)
-			}
-		}
-		sb.WriteString("\n")
-	}
+	return size.Table(names, all, top).WriteText(c.stdout)
 }

@@ -124,8 +124,8 @@ func (f *sizeFlow) apply(m *Model, t *task, e any) {
 			return
 		}
 		m.main.log.EndRunning(stateOK)
-		m.main.compare.SetTable(sizeTable(t.profiles, ev.sizes))
-		m.main.compare.SetFooter("size by package · a package's share of .gopclntab follows its code")
+		m.main.compare.SetTable(binsize.Table(t.profiles, ev.sizes, sizeTop))
+		m.main.compare.SetFooter("size by package")
 		t.summary = fmt.Sprintf("size of %s: %s", t.what(), bench.FormatBytes(float64(ev.sizes[0].FileSize)))
 		m.showMain(paneCompare)
 	}
@@ -136,43 +136,3 @@ func (f *sizeFlow) stop(m *Model, _ *task, _ error) { m.main.log.EndRunning(stat
 func (f *sizeFlow) finish(*Model, *task) tea.Cmd { return nil }
 
 func (f *sizeFlow) status(m *Model, t *task) []string { return m.taskLine(t, "sizing", "") }
-
-// sizeTable lays the breakdowns out as the compare pane's extra rows: the
-// first binary's largest packages, the rest summed, the parts that belong
-// to no package, then the file; each with its change from the first
-// profile.
-func sizeTable(names []string, sizes []*binsize.Breakdown) *bench.Table {
-	tab := &bench.Table{Columns: names}
-	row := func(name string, of func(*binsize.Breakdown) int64) {
-		e := bench.ExtraRow{Name: name}
-		for _, b := range sizes {
-			v := float64(of(b))
-			e.Values = append(e.Values, bench.FormatBytes(v))
-			e.Raw, e.Has = append(e.Raw, v), append(e.Has, true)
-			d := ""
-			if len(e.Raw) > 1 && e.Raw[0] > 0 {
-				d = fmt.Sprintf("%+.1f%%", (v/e.Raw[0]-1)*100)
-			}
-			e.Delta = append(e.Delta, d)
-		}
-		tab.Extras = append(tab.Extras, e)
-	}
-	top, _ := sizes[0].Top(sizeTop)
-	listed := map[string]bool{}
-	for _, p := range top {
-		listed[p.Name] = true
-		row(p.Name, func(b *binsize.Breakdown) int64 { return b.Part(p.Name) })
-	}
-	row("other packages", func(b *binsize.Breakdown) int64 { return b.PackagesExcept(listed) })
-	seen := map[string]bool{}
-	for _, b := range sizes {
-		for _, o := range b.Other {
-			if !seen[o.Name] {
-				seen[o.Name] = true
-				row(o.Name, func(b *binsize.Breakdown) int64 { return b.Part(o.Name) })
-			}
-		}
-	}
-	row("file", func(b *binsize.Breakdown) int64 { return b.FileSize })
-	return tab
-}
