@@ -44,21 +44,30 @@ func (m *Model) startBuild() tea.Cmd { return m.buildChosen(nil) }
 // the profile the plan pane previews, as d deploys it: what is on screen
 // is what runs.
 func (m *Model) buildChosen(then func(*Model, *buildFlow, *task) tea.Cmd) tea.Cmd {
-	tg, ok := m.idleTarget()
+	tg, plans, names, ok := m.chosenPlans()
 	if !ok {
 		return nil
+	}
+	f := &buildFlow{target: tg, plans: plans, then: then}
+	return m.follow(m.startTask("build", tg.Name, names, f))
+}
+
+// chosenPlans is the chosen target and the plans b, d and z act on (the
+// ticked profiles, or the one under the cursor), with their profile
+// names; or ok false with the notice saying why not.
+func (m *Model) chosenPlans() (tg targets.Target, plans []profiles.Plan, names []string, ok bool) {
+	if tg, ok = m.idleTarget(); !ok {
+		return tg, nil, nil, false
 	}
 	plans, err := m.deployPlans()
 	if err != nil {
 		m.notice = err.Error()
-		return nil
+		return tg, nil, nil, false
 	}
-	names := make([]string, len(plans))
-	for i, p := range plans {
-		names[i] = p.Profile.Name
+	for _, p := range plans {
+		names = append(names, p.Profile.Name)
 	}
-	f := &buildFlow{target: tg, plans: plans, then: then}
-	return m.follow(m.startTask("build", tg.Name, names, f))
+	return tg, plans, names, true
 }
 
 func (f *buildFlow) begin(m *Model, t *task) func(context.Context, func(any)) {

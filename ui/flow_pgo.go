@@ -25,7 +25,7 @@ func pgoAction() action {
 
 // pgoRefused is the event of a run that stopped before building because
 // the package has a default.pgo and merging was not agreed to.
-type pgoRefused struct{ path string }
+type pgoRefused struct{}
 
 type pgoFlow struct {
 	benchFlow // the comparison is a bench session; its events draw as r's do
@@ -78,7 +78,7 @@ func (f *pgoFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 		})
 		switch {
 		case errors.Is(err, pgo.ErrExists):
-			emit(pgoRefused{path: spec.Dir})
+			emit(pgoRefused{})
 			return
 		case err != nil:
 			emit(bench.Finished{Err: err})

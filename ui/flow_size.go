@@ -33,18 +33,9 @@ type sizeMeasured struct {
 type sizeFlow struct{ plans []profiles.Plan }
 
 func (m *Model) startSize() tea.Cmd {
-	tg, ok := m.idleTarget()
+	tg, plans, names, ok := m.chosenPlans()
 	if !ok {
 		return nil
-	}
-	plans, err := m.deployPlans()
-	if err != nil {
-		m.notice = err.Error()
-		return nil
-	}
-	names := make([]string, len(plans))
-	for i, p := range plans {
-		names[i] = p.Profile.Name
 	}
 	return m.follow(m.startTask("size", tg.Name, names, &sizeFlow{plans: plans}))
 }
