@@ -54,7 +54,9 @@ func (f *watchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	c := f.choice
 	m.main.log.Reset([]string{c.plan.Profile.Name})
 	m.main.run.Reset([]string{c.name})
-	m.main.run.Append(0, fmt.Sprintf("armbench: watching %s for %s on %s; saves rebuild, redeploy and restart it (x stops)", m.common.Pkg, c.name, c.target.Name))
+	// Short lines: the run pane does not wrap, and 80 columns cut them.
+	m.main.run.Append(0, fmt.Sprintf("armbench: watching %s (x stops)", m.common.Pkg),
+		fmt.Sprintf("armbench: a save rebuilds, redeploys, restarts %s on %s", c.name, c.target.Name))
 	m.showMain(paneRun)
 	m.logf("watch %d: %s on %s, args %q", t.id, c.name, c.target.Name, f.args)
 	device := m.env.device
@@ -133,7 +135,7 @@ func (f *watchFlow) applyProgram(m *Model, t *task, e watch.Event) {
 	run := m.main.run
 	switch ev := e.(type) {
 	case watch.Stopping:
-		run.Append(0, fmt.Sprintf("armbench: stopping cycle %d's program (SIG%s, SIGKILL after %s)", ev.Cycle, ev.Signal, ev.KillDelay))
+		run.Append(0, fmt.Sprintf("armbench: stopping cycle %d's program: SIG%s, SIGKILL after %s", ev.Cycle, ev.Signal, ev.KillDelay))
 	case watch.Started:
 		f.stage = "running"
 		what := shell.Join(append([]string{ev.Command.Path}, ev.Command.Args...)...)
@@ -151,7 +153,7 @@ func (f *watchFlow) applyProgram(m *Model, t *task, e watch.Event) {
 	case watch.Failed:
 		f.stage = ev.Stage + " failed"
 		t.err = ev.Err
-		run.Append(0, fmt.Sprintf("armbench: cycle %d: %s failed, the running program is left alone: %s", ev.Cycle, ev.Stage, firstLine(connectErrorText(ev.Err))))
+		run.Append(0, fmt.Sprintf("armbench: cycle %d: %s failed, old program kept: %s", ev.Cycle, ev.Stage, firstLine(connectErrorText(ev.Err))))
 		if ev.Stage == watch.StageBuild {
 			m.notice = "build failed: the log pane (1) has the errors; the program keeps running"
 		}
@@ -171,7 +173,7 @@ func (f *watchFlow) exited(m *Model, ev watch.Exited) {
 		run.Append(0, fmt.Sprintf("armbench: cycle %d's program: %s", ev.Cycle, firstLine(connectErrorText(ev.Err))))
 		run.SetState(0, stateFailed)
 	default:
-		run.Append(0, fmt.Sprintf("armbench: cycle %d's program exited with %d after %s; the next save starts it again", ev.Cycle, ev.Status.Code, seconds(ev.Status.Duration)))
+		run.Append(0, fmt.Sprintf("armbench: cycle %d's program exited %d after %s; a save restarts it", ev.Cycle, ev.Status.Code, seconds(ev.Status.Duration)))
 		if ev.Status.Code == 0 {
 			run.SetState(0, stateOK)
 		} else {
@@ -185,7 +187,7 @@ func (f *watchFlow) exited(m *Model, ev watch.Exited) {
 
 func (f *watchFlow) stop(m *Model, _ *task, err error) {
 	if errors.Is(err, context.Canceled) {
-		m.main.run.Append(0, "armbench: stopped watching; the program on the device is stopped")
+		m.main.run.Append(0, "armbench: stopped watching and the program on the device")
 		m.main.run.SetState(0, stateCancelled)
 		return
 	}

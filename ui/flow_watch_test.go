@@ -48,7 +48,7 @@ func TestWatchFlowDrawsCycles(t *testing.T) {
 		watch.Build{Cycle: 2, Event: build.Finished{Result: build.Result{Err: errors.New("exit status 1")}}},
 		watch.Failed{Cycle: 2, Stage: watch.StageBuild, Err: errors.New("exit status 1")})
 	out = plain(screen(m))
-	for _, want := range []string{"cycle 2: main.go changed", "cycle 2: build failed, the running program is left alone"} {
+	for _, want := range []string{"cycle 2: main.go changed", "cycle 2: build failed, old program kept"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}
@@ -65,7 +65,7 @@ func TestWatchFlowDrawsCycles(t *testing.T) {
 		t.Fatal("x did not stop watching")
 	}
 	keys(m, "5")
-	if out := plain(screen(m)); !strings.Contains(out, "stopped watching") {
+	if out := plain(screen(m)); !strings.Contains(out, "stopped watching and the program on the device") {
 		t.Errorf("run pane after x:\n%s", out)
 	}
 }
