@@ -61,5 +61,8 @@ type Result struct {
 	Duration        time.Duration
 	ExitCode        int
 	Artifact        *Artifact // nil when the build failed
-	Err             error
+	// UpToDate: no input changed since the artifact was built (see
+	// fingerprint.go), so the go command was not run.
+	UpToDate bool
+	Err      error
 }

@@ -217,6 +217,11 @@ func entries(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, e := range es {
+		// The fingerprint is there only when the inputs were old enough
+		// to trust (racyWindow); fingerprint_test.go checks it.
+		if strings.HasSuffix(e.Name(), ".inputs.json") {
+			continue
+		}
 		names = append(names, e.Name())
 	}
 	return names

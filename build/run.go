@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -64,13 +65,10 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 	if err != nil {
 		return fail(err)
 	}
-	out, err := stage(res.Output)
+	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("go command: %w", err))
 	}
-	// Whatever happens below, nothing but a verified artifact may stay.
-	defer out.cleanup()
-
 	var log *logFile
 	if plan.LogPath != "" {
 		log = openLog(res.LogPath)
@@ -79,14 +77,59 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 	defer sink.close() // closing twice is harmless; every path closes it
 	sink.logText("$ " + command + "\n")
 
-	res.ExitCode, err = goRun{plan: plan, env: env, tmp: out.tmp, sink: sink, began: res.Start, hooks: h}.run(ctx)
+	fp, stale := upToDate(plan, env, goCmd)
+	if fp != nil {
+		art := fp.Artifact
+		art.Path = res.Output
+		res.ExitCode, res.Artifact, res.UpToDate = 0, &art, true
+		sink.logText(fmt.Sprintf("# up to date: no input changed since the build of %s; the go command was not run\n# ok %s %d bytes sha256 %s\n",
+			fp.Built.Format(time.DateTime), res.Output, art.Size, art.SHA256))
+		if err := sink.close(); err != nil {
+			return fail(fmt.Errorf("write log: %w", err))
+		}
+		return res
+	}
+	sink.logText("# " + stale + ": the go command decides\n")
+	// A real build replaces the output: the old fingerprint describes
+	// neither, whatever happens below.
+	os.Remove(fingerprintPath(res.Output))
+
+	out, err := stage(res.Output)
+	if err != nil {
+		return fail(err)
+	}
+	// Whatever happens below, nothing but a verified artifact may stay.
+	defer out.cleanup()
+
+	// go list runs beside the build, so a real build does not wait for it.
+	listCtx, stopList := context.WithCancel(ctx)
+	listed := make(chan listResult, 1)
+	go func() {
+		in, err := listInputs(listCtx, plan, env, goCmd)
+		listed <- listResult{in, err}
+	}()
+	waitList := sync.OnceValue(func() listResult { return <-listed })
+	defer func() { stopList(); waitList() }() // no go list outlives Run
+
+	res.ExitCode, err = goRun{plan: plan, env: env, goCmd: goCmd, tmp: out.tmp, sink: sink, began: res.Start, hooks: h}.run(ctx)
 	if err != nil {
 		return fail(err)
 	}
 	if res.Artifact, err = install(plan, out, res.Output, sink); err != nil {
 		return fail(err)
 	}
+	// The staging name may still be a second link to the output; removing
+	// it changes the output's ctime, which the fingerprint stamps.
+	out.cleanup()
+	if l := waitList(); l.err == nil {
+		record(plan, env, goCmd, l.in, res.Artifact, res.Start)
+	}
 	return res
+}
+
+type listResult struct {
+	in  inputs
+	err error
 }
 
 // goEnv is the environment of a build: what the go command would see
@@ -162,6 +205,7 @@ func (s *staging) cleanup() {
 type goRun struct {
 	plan  profiles.Plan
 	env   goEnv
+	goCmd string
 	tmp   string // the output the go command writes
 	sink  *sink  // gets its stdout and stderr line by line
 	began time.Time
@@ -172,10 +216,7 @@ type goRun struct {
 // run). A cancelled or failed build is noted in the log.
 func (g goRun) run(ctx context.Context) (int, error) {
 	plan, sink := g.plan, g.sink
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		return -1, fmt.Errorf("go command: %w", err)
-	}
+	goCmd := g.goCmd
 	// A private temporary directory for the go command ($WORK) and the C
 	// compiler: a killed build cannot clean up after itself, so we do.
 	scratch, err := os.MkdirTemp(scratchBase(g.env.all()), "armbench-go-")

@@ -183,6 +183,7 @@ type resultJSON struct {
 	Log        string            `json:"log"`
 	DurationMS int64             `json:"duration_ms"`
 	ExitCode   int               `json:"exit_code"`
+	UpToDate   bool              `json:"up_to_date,omitempty"` // no input changed: the go command was not run
 	Error      string            `json:"error,omitempty"`
 	Size       int64             `json:"size,omitempty"`
 	SHA256     string            `json:"sha256,omitempty"`
@@ -194,7 +195,7 @@ type resultJSON struct {
 }
 
 func toResultJSON(r build.Result) *resultJSON {
-	j := &resultJSON{OK: r.Err == nil && r.Artifact != nil, Log: r.LogPath, DurationMS: r.Duration.Milliseconds(), ExitCode: r.ExitCode, Error: errString(r.Err)}
+	j := &resultJSON{OK: r.Err == nil && r.Artifact != nil, Log: r.LogPath, DurationMS: r.Duration.Milliseconds(), ExitCode: r.ExitCode, UpToDate: r.UpToDate, Error: errString(r.Err)}
 	if a := r.Artifact; a != nil {
 		j.Output, j.Size, j.SHA256, j.Machine, j.Static, j.Stripped, j.Settings, j.Checks = a.Path, a.Size, a.SHA256, a.Machine, a.Static, a.Stripped, a.Settings, a.Checks
 	}
