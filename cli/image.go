@@ -266,6 +266,9 @@ func (c *cli) imageEmit() func(image.Event) {
 	return func(ev image.Event) {
 		mu.Lock()
 		defer mu.Unlock()
+		if _, ok := ev.(image.Building); ok {
+			return // builds print through buildPlans, as armbench build prints them
+		}
 		if c.json {
 			c.printJSON(toImageEventJSON(ev))
 			return
@@ -288,8 +291,6 @@ func (c *cli) imageEmit() func(image.Event) {
 			fmt.Fprintf(c.stderr, "push     %s / %s\n", humanize.IBytes(uint64(ev.Complete)), humanize.IBytes(uint64(ev.Total)))
 		case image.Pushed:
 			fmt.Fprintf(c.stderr, "pushed   %s\n", ev.Digest)
-		case image.Building:
-			// Builds print through buildPlans; Building comes from image.Build only.
 		}
 	}
 }
@@ -309,8 +310,6 @@ func toImageEventJSON(ev image.Event) imageEventJSON {
 		j.Type, j.Complete, j.Total = "progress", ev.Complete, ev.Total
 	case image.Pushed:
 		j.Type, j.Ref, j.Digest = "pushed", ev.Ref, ev.Digest
-	case image.Building:
-		j.Type, j.Platform = "build", ev.Platform
 	}
 	return j
 }

@@ -67,14 +67,15 @@ func plansFor(t testing.TB, outRoot string, bs []board, p profiles.Profile) []pr
 // The three platforms are built once for the whole package: every
 // GOARCH/GOARM compiles the standard library again.
 var fixture struct {
-	once    sync.Once
-	plans   []profiles.Plan
-	results []build.Result
-	res     *Result
-	events  []Event
-	err     error
+	once   sync.Once
+	plans  []profiles.Plan
+	res    *Result
+	events []Event
+	err    error
 }
 
+// built returns the fixture's plans, their build results (for Assemble)
+// and the index Build made of them.
 func built(t *testing.T) ([]profiles.Plan, []build.Result, *Result) {
 	t.Helper()
 	testenv.Slow(t, "cross-compiles a program for three platforms")
@@ -85,8 +86,7 @@ func built(t *testing.T) ([]profiles.Plan, []build.Result, *Result) {
 			return
 		}
 		fixture.plans = plansFor(t, dir, boards, edge)
-		fixture.results = build.RunAll(context.Background(), fixture.plans, 0, nil)
-		fixture.res, fixture.err = Assemble(context.Background(), fixture.plans, fixture.results, Options{},
+		fixture.res, fixture.err = Build(context.Background(), fixture.plans, Options{},
 			func(ev Event) { fixture.events = append(fixture.events, ev) })
 	})
 	if fixture.err != nil {
@@ -98,7 +98,45 @@ func built(t *testing.T) ([]profiles.Plan, []build.Result, *Result) {
 		}
 		t.Fatal(fixture.err)
 	}
-	return fixture.plans, fixture.results, fixture.res
+	results := make([]build.Result, len(fixture.res.Images))
+	for i, b := range fixture.res.Images {
+		results[i] = build.Result{Target: b.Target, Profile: b.Profile, Artifact: &b.Artifact}
+	}
+	return fixture.plans, results, fixture.res
+}
+
+// Build reports each platform's build, then its layer and image, then
+// the index, in that order.
+func TestBuildReportsBuildsLayersImagesThenTheIndex(t *testing.T) {
+	_, _, res := built(t)
+	var seq []string
+	started := map[string]bool{}
+	for _, ev := range fixture.events {
+		switch ev := ev.(type) {
+		case Building:
+			if _, ok := ev.Event.(build.Started); ok {
+				started[ev.Platform+" "+ev.Target] = true
+			}
+		case Layer:
+			seq = append(seq, "layer "+ev.Platform)
+		case Image:
+			seq = append(seq, "image "+ev.Platform)
+		case Index:
+			seq = append(seq, "index "+strings.Join(ev.Platforms, ",")+" "+ev.Digest)
+		}
+	}
+	for _, b := range boards {
+		if !started[b.platform+" "+b.target.Name] {
+			t.Errorf("no build started for %s %s (saw %v)", b.platform, b.target.Name, started)
+		}
+	}
+	want := []string{
+		"layer linux/arm/v6", "image linux/arm/v6", "layer linux/arm/v7", "image linux/arm/v7",
+		"layer linux/arm64", "image linux/arm64", "index linux/arm/v6,linux/arm/v7,linux/arm64 " + res.Digest,
+	}
+	if !slices.Equal(seq, want) {
+		t.Errorf("events\n%q\nwant\n%q", seq, want)
+	}
 }
 
 func TestMain(m *testing.M) {
