@@ -32,6 +32,8 @@ type watchEventJSON struct {
 	Path       string   `json:"path,omitempty"`
 	SHA256     string   `json:"sha256,omitempty"`
 	Skipped    bool     `json:"skipped,omitempty"`
+	Delta      bool     `json:"delta,omitempty"`
+	NoDelta    string   `json:"no_delta,omitempty"` // why a redeploy sent the whole file
 	Args       []string `json:"args,omitempty"`
 	Env        []string `json:"env,omitempty"`
 	Signal     string   `json:"signal,omitempty"`
@@ -208,7 +210,7 @@ func watchJSON(ev watch.Event) (watchEventJSON, bool) {
 	case watch.Deployed:
 		in := ev.Installed
 		j.Type, j.Cycle, j.Path, j.SHA256, j.Skipped = "deployed", ev.Cycle, in.Path, in.SHA256, in.Skipped
-		j.WireBytes, j.DurationMS = in.WireBytes, in.Duration.Milliseconds()
+		j.WireBytes, j.DurationMS, j.Delta, j.NoDelta = in.WireBytes, in.Duration.Milliseconds(), in.Delta, in.NoDelta
 	case watch.Stopping:
 		j.Type, j.Cycle, j.Time, j.Signal, j.KillDelay, j.Leftover = "stopping", ev.Cycle, ev.Time, ev.Signal, ev.KillDelay.Milliseconds(), ev.Leftover
 	case watch.Started:

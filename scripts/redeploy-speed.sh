@@ -167,3 +167,69 @@ for subject in workload go; do
 		}'
 	done
 done
+
+# ---- the inner loop: armbench watch keeps its connection --------------------
+# Above, each armbench deploy is a new process and pays a handshake, as scp
+# does. In the loop the issue is about (watch, and the TUI), the connection
+# stays open between saves. Here `armbench watch` runs on a scratch copy of
+# the workload; each round edits main.go (the header line it prints) and,
+# once the new program printed, sends the same new artifact with scp -C.
+# From watch's JSON "deployed" events: the deploy's duration and the bytes
+# it sent; every one must be a delta.
+ws=$work/ws
+rm -rf "$ws" && mkdir -p "$ws"
+cp "$REPO/go.mod" "$REPO/go.sum" "$ws/"
+cp -r "$REPO/examples" "$ws/"
+orig=$work/watch-main.go.orig
+cp "$ws/examples/workload/main.go" "$orig"
+wedit() { # wedit TAG: the header says workload-TAG; saved by rename, as editors do
+	sed "s|\"workload %s/%s GOMAXPROCS|\"workload-$1 %s/%s GOMAXPROCS|" "$orig" >"$ws/examples/workload/main.go.tmp"
+	mv "$ws/examples/workload/main.go.tmp" "$ws/examples/workload/main.go"
+}
+wait_out() { # wait_out TEXT FILE
+	for _ in $(seq 1 1200); do
+		grep -q "\"type\":\"output\".*$1" "$2" && return 0
+		sleep 0.05
+	done
+	echo "redeploy-speed: watch never printed $1" >&2
+	cat "$work/watch.err" >&2
+	exit 1
+}
+echo
+echo "inner loop: armbench watch (one connection kept across saves) against scp -C of the same artifact"
+printf '  %-18s %10s %10s %8s %10s %10s %8s\n' subject size "delta B" "of size" "deploy" "scp -C" speedup
+for profile in default release; do
+	rm -rf "$dev/armbench" "$dev/scp-copy"
+	cp "$orig" "$ws/examples/workload/main.go"
+	(cd "$ws" && exec "$work/armbench" watch --config "$work/targets.toml" --pkg ./examples/workload --target redeploy --profile $profile --json -- -duration 50ms -mode chan) >"$work/watch.jsonl" 2>"$work/watch.err" &
+	wpid=$!
+	wait_out 'workload linux/arm64' "$work/watch.jsonl"
+	: >"$work/watch-scp"
+	for r in $(seq 1 "$ROUNDS"); do
+		sleep 1 # past the racy window and the debounce of the previous save
+		wedit "r$r"
+		wait_out "workload-r$r linux" "$work/watch.jsonl"
+		art=$ws/.armbench/out/redeploy/$profile/workload
+		rm -f "$dev/scp-copy"
+		t2=$(now); scp -q -C "${sshopts[@]}" -P $port "$art" "127.0.0.1:$dev/scp-copy"; t3=$(now)
+		echo "$(((t3 - t2) / 1000000)) $(stat -c %s "$art")" >>"$work/watch-scp"
+	done
+	kill -INT $wpid; wait $wpid || :
+	python3 - "$work/watch.jsonl" "$work/watch-scp" "workload/$profile" <<'PY'
+import json, sys, statistics
+# Each save's "deployed" event: the deploy's own duration (on the kept
+# connection: upload, verify, install) and the bytes it sent.
+deployed = [e for e in map(json.loads, open(sys.argv[1])) if e.get("type") == "deployed" and e.get("cycle", 0) > 1]
+for e in deployed:
+    if not e.get("delta"):
+        sys.exit(f"redeploy-speed: watch cycle {e['cycle']} sent the whole file: {e.get('no_delta')}")
+dep = [e["duration_ms"] for e in deployed]
+wire = [e["wire_bytes"] for e in deployed]
+scp = [tuple(map(int, l.split())) for l in open(sys.argv[2])]
+if len(dep) != len(scp):
+    sys.exit(f"redeploy-speed: {len(dep)} watch deploys for {len(scp)} saves")
+size = scp[-1][1]
+md, mc, mw = statistics.median(dep), statistics.median(s for s, _ in scp), statistics.median(wire)
+print(f"  {sys.argv[3]:<18} {size:10d} {mw:10.0f} {100*mw/size:7.1f}% {md:8.0f} ms {mc:7.0f} ms {mc/md:7.2f}x")
+PY
+done
