@@ -172,8 +172,9 @@ done
 # Above, each armbench deploy is a new process and pays a handshake, as scp
 # does. In the loop the issue is about (watch, and the TUI), the connection
 # stays open between saves. Here `armbench watch` runs on a scratch copy of
-# the workload; each round edits main.go (the header line it prints) and,
-# once the new program printed, sends the same new artifact with scp -C.
+# the workload; each round adds one more line of code at the top of run
+# (which moves what follows in the line tables, as the change above does)
+# and, once the new program printed it, sends the same artifact by scp -C.
 # From watch's JSON "deployed" events: the deploy's duration and the bytes
 # it sent; every one must be a delta.
 ws=$work/ws
@@ -182,8 +183,8 @@ cp "$REPO/go.mod" "$REPO/go.sum" "$ws/"
 cp -r "$REPO/examples" "$ws/"
 orig=$work/watch-main.go.orig
 cp "$ws/examples/workload/main.go" "$orig"
-wedit() { # wedit TAG: the header says workload-TAG; saved by rename, as editors do
-	sed "s|\"workload %s/%s GOMAXPROCS|\"workload-$1 %s/%s GOMAXPROCS|" "$orig" >"$ws/examples/workload/main.go.tmp"
+wedit() { # wedit N: N lines at the top of run, one more each round; saved by rename, as editors do
+	awk -v n="$1" '{print} /^func run\(/ {for (i = 1; i <= n; i++) print "\tfmt.Fprintln(stderr, \"edit r" i "\")"}' "$orig" >"$ws/examples/workload/main.go.tmp"
 	mv "$ws/examples/workload/main.go.tmp" "$ws/examples/workload/main.go"
 }
 wait_out() { # wait_out TEXT FILE
@@ -207,8 +208,8 @@ for profile in default release; do
 	: >"$work/watch-scp"
 	for r in $(seq 1 "$ROUNDS"); do
 		sleep 1 # past the racy window and the debounce of the previous save
-		wedit "r$r"
-		wait_out "workload-r$r linux" "$work/watch.jsonl"
+		wedit "$r"
+		wait_out "edit r$r\"" "$work/watch.jsonl"
 		art=$ws/.armbench/out/redeploy/$profile/workload
 		rm -f "$dev/scp-copy"
 		t2=$(now); scp -q -C "${sshopts[@]}" -P $port "$art" "127.0.0.1:$dev/scp-copy"; t3=$(now)
