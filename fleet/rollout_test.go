@@ -51,6 +51,9 @@ func TestRollout(t *testing.T) {
 	t.Run("health check fails", func(t *testing.T) {
 		failingHealth(t, devs, mod, pool, hist, art1.SHA256)
 	})
+	t.Run("status", func(t *testing.T) {
+		fleetStatus(t, devs, name, pool, hist, art1.SHA256)
+	})
 	t.Run("connection cut", func(t *testing.T) {
 		cutConnection(t, devs, mod, pool)
 	})
@@ -272,5 +275,42 @@ func urlHealth(t *testing.T, devs []*testdevice.Device, plan profiles.Plan, pool
 	}
 	if err := check(devs[7], "/ok"); err == nil || !containsAll(err.Error(), "dial", devs[7].Host) {
 		t.Errorf("through a device that forbids forwarding: %v", err)
+	}
+}
+
+// fleetStatus: after failingHealth, the devices report their binaries; the
+// ones armbench installed are named by its records, the ones put there by
+// hand are not.
+func fleetStatus(t *testing.T, devs []*testdevice.Device, name string, pool *remote.Pool, hist History, v1 string) {
+	var ts []targets.Target
+	for _, d := range devs {
+		ts = append(ts, d.Target)
+	}
+	sts := Status(context.Background(), pool, ts, []string{"nope", name, name + ".prev"}, hist)
+	for i, st := range sts {
+		if st.Err != nil || st.Target != devs[i].Target.Name || !strings.Contains(st.Addr, devs[i].Host) {
+			t.Fatalf("%+v", st)
+		}
+		var got []string
+		for _, b := range st.Binaries {
+			got = append(got, b.Name)
+			if want := fileSHA(t, filepath.Join(devs[i].Target.DeployDir, b.Name)); b.SHA256 != want || b.Size < 1000 || b.Modified.IsZero() {
+				t.Errorf("%s: %+v, want sha %s", st.Target, b, want)
+			}
+		}
+		wantNames := []string{name}
+		if i < 6 {
+			wantNames = append(wantNames, name+".prev")
+		}
+		if !slices.Equal(got, wantNames) {
+			t.Errorf("%s has %v, want %v", st.Target, got, wantNames)
+		}
+		b := st.Binaries[0]
+		switch known := b.Record != nil; {
+		case b.SHA256 == v1 && known:
+			t.Errorf("%s: a binary copied by hand has a record: %+v", st.Target, b.Record)
+		case b.SHA256 != v1 && (!known || b.Record.Profile != "fleet" || b.Record.Time.IsZero()):
+			t.Errorf("%s: the installed v2 has no record: %+v", st.Target, b.Record)
+		}
 	}
 }
