@@ -13,6 +13,7 @@ import (
 	"armbench/build"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/targets"
 )
 
 // benchEventJSON is one line of `armbench bench --json` before the result.
@@ -88,24 +89,30 @@ func cmdBench(ctx context.Context, c *cli, args []string) error {
 	if *command {
 		mode = profiles.ModeBinary
 	}
-	plans, err := c.plans(w, *target, *profileList, mode)
-	if err != nil {
-		return err
-	}
-	t := plans[0].Target
 	if *count < bench.DefaultCount && !c.json {
 		fmt.Fprintf(c.stderr, "armbench: --count %d < %d: benchmath cannot give a 95%% confidence interval with fewer samples\n", *count, bench.DefaultCount)
 	}
-	dev, err := remote.Open(ctx, t, c.remoteOptions())
+	// On a group: each device in turn, stored as a run of its own.
+	return c.eachTarget(w, *target, func(c *cli, t targets.Target) error {
+		plans, err := c.plans(w, t.Name, *profileList, mode)
+		if err != nil {
+			return err
+		}
+		spec := bench.NewSpec(t, plans)
+		spec.Bench, spec.Benchtime, spec.Args = *benchRE, *benchtime, progArgs
+		spec.Count, spec.Warmup, spec.Interval = *count, *warmup, *interval
+		spec.RunsDir, spec.NoStore = *runsDir, *noStore
+		return c.benchOne(ctx, spec)
+	})
+}
+
+// benchOne runs spec on its target and prints the comparison.
+func (c *cli) benchOne(ctx context.Context, spec bench.Spec) error {
+	dev, err := remote.Open(ctx, spec.Target, c.remoteOptions())
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	defer dev.Close()
-
-	spec := bench.NewSpec(t, plans)
-	spec.Bench, spec.Benchtime, spec.Args = *benchRE, *benchtime, progArgs
-	spec.Count, spec.Warmup, spec.Interval = *count, *warmup, *interval
-	spec.RunsDir, spec.NoStore = *runsDir, *noStore
 	emit := c.benchProgress()
 	if c.json {
 		emit = c.benchJSON()

@@ -26,9 +26,13 @@ func cmdTargets(ctx context.Context, c *cli, args []string) error {
 		out := struct {
 			Config  string       `json:"config"`
 			Targets []jsonTarget `json:"targets"`
-		}{Config: w.cfg.Path}
+			Groups  []jsonGroup  `json:"groups"`
+		}{Config: w.cfg.Path, Groups: []jsonGroup{}}
 		for _, t := range w.cfg.Targets {
 			out.Targets = append(out.Targets, newJSONTarget(t))
+		}
+		for _, g := range w.cfg.Groups {
+			out.Groups = append(out.Groups, jsonGroup{g.Name, g.Description, g.Targets, g.Pos.String()})
 		}
 		c.printJSON(out)
 		return nil
@@ -48,7 +52,24 @@ func cmdTargets(ctx context.Context, c *cli, args []string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Arch(), host, t.Description)
 	}
+	if err := tw.Flush(); err != nil || len(w.cfg.Groups) == 0 {
+		return err
+	}
+	fmt.Fprintln(c.stdout)
+	tw = tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP\tTARGETS\tDESCRIPTION")
+	for _, g := range w.cfg.Groups {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", g.Name, strings.Join(g.Targets, ","), g.Description)
+	}
 	return tw.Flush()
+}
+
+// jsonGroup is a group in `armbench targets --json`.
+type jsonGroup struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Targets     []string `json:"targets"`
+	Defined     string   `json:"defined"`
 }
 
 func cmdProfiles(ctx context.Context, c *cli, args []string) error {

@@ -85,13 +85,14 @@ func commands() []command {
 		{"targets", "", "list the targets of targets.toml", cmdTargets},
 		{"profiles", "", "list the optimization profiles", cmdProfiles},
 		{"plan", "--target T[,T2…] --profile P[,P2…]", "print the exact build commands", cmdPlan},
-		{"build", "--target T[,T2…] --profile P[,P2…] [--test]", "cross-compile, verify the artifacts", cmdBuild},
-		{"deploy", "--target T --profile P[,P2…]", "build and install on the device, atomically", cmdDeploy},
+		{"build", "--target T|GROUP[,…] --profile P[,P2…] [--test]", "cross-compile, verify the artifacts", cmdBuild},
+		{"deploy", "--target T|GROUP --profile P [--max-unavailable N]", "build and install atomically; a group rolls out in waves", cmdDeploy},
+		{"status", "--target T|GROUP [--profile P]", "which binaries each device has: sha256, profile, when deployed", cmdStatus},
 		{"trust", "TARGET", "accept a device's host key after showing its fingerprint", cmdTrust},
 		{"rollback", "--target T --profile P", "restore the previously deployed binary", cmdRollback},
-		{"run", "--target T [--profile P] [--metrics ADDR] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},
+		{"run", "--target T|GROUP [--profile P] [--metrics A] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},
 		{"watch", "--target T [--profile P] [--debounce D] -- ARGS…", "rebuild, redeploy and restart on every save", cmdWatch},
-		{"bench", "--target T --profile A,B [--count 6] [--bench RE]", "benchmark profiles on the device, side by side", cmdBench},
+		{"bench", "--target T|GROUP --profile A,B [--count 6]", "benchmark profiles on the device, side by side", cmdBench},
 		{"compare", "RUN… [--format md|csv|json|svg]", "compare stored runs, or export a comparison", cmdCompare},
 		{"size", "--target T --profile A,B [--top N]", "break binaries down by package, side by side", cmdSize},
 		{"pgo", "--target T [--profile speed] [--bench RE] [--merge]", "profile on the device, write default.pgo, compare without and with it", cmdPgo},
@@ -299,8 +300,11 @@ func (w *workspace) target(name string) (targets.Target, error) {
 		return targets.Target{}, usagef("--target is required (one of: %s)", strings.Join(w.targetNames(), ", "))
 	}
 	t, ok := w.cfg.Lookup(name)
+	if g, isGroup := w.cfg.LookupGroup(name); !ok && isGroup {
+		return targets.Target{}, usagef("%q is a group (%s); this command takes one target here", name, strings.Join(g.Targets, ", "))
+	}
 	if !ok {
-		return targets.Target{}, usagef("unknown target %q in %s (have: %s)", name, w.cfg.Path, strings.Join(w.targetNames(), ", "))
+		return targets.Target{}, w.unknownTarget(name)
 	}
 	return t, nil
 }
@@ -341,19 +345,18 @@ func (w *workspace) profileList(list string) ([]profiles.Profile, error) {
 	return out, nil
 }
 
-// matrixPlans resolves targets × profiles (both comma-separated) into
-// build plans, target by target: `armbench build --target pi3,pi5
-// --profile release,speed` builds four binaries sharing one build cache.
+// matrixPlans resolves targets × profiles (both comma-separated; a
+// group stands for its members) into build plans, target by target:
+// `armbench build --target pi3,pi5 --profile release,speed` builds four
+// binaries sharing one build cache.
 func (c *cli) matrixPlans(w *workspace, targetList, profileList string, mode profiles.Mode) ([]profiles.Plan, error) {
+	ts, _, err := w.resolveTargets(targetList, true)
+	if err != nil {
+		return nil, err
+	}
 	var all []profiles.Plan
-	seen := map[string]bool{}
-	for _, name := range strings.Split(targetList, ",") {
-		name = strings.TrimSpace(name)
-		if seen[name] || (name == "" && targetList != "") {
-			continue
-		}
-		seen[name] = true
-		plans, err := c.plans(w, name, profileList, mode)
+	for _, t := range ts {
+		plans, err := c.plans(w, t.Name, profileList, mode)
 		if err != nil {
 			return nil, err
 		}

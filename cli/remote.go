@@ -16,8 +16,10 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"armbench/build"
+	"armbench/fleet"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/targets"
 )
 
 // remoteOptions are the options of every headless command that connects:
@@ -192,21 +194,38 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 	var rf remoteFlags
 	fs := c.remoteFlagSet("deploy", &rf)
 	noBuild := fs.Bool("no-build", false, "deploy the existing artifact without running go build first")
+	var ff fleetFlags
+	fs.IntVar(&ff.maxUnavailable, "max-unavailable", 1, "a group: how many devices may be down (installing, or not yet healthy) at once")
+	fs.IntVar(&ff.parallel, "parallel", fleet.DefaultParallel, "a group: how many uploads run at once")
+	fs.BoolVar(&ff.continueOnError, "continue-on-error", false, "a group: go on with the next devices after one failed (it is still rolled back)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("deploy: unexpected argument %q", fs.Arg(0))
 	}
+	if ff.maxUnavailable < 1 || ff.parallel < 1 {
+		return usagef("deploy: --max-unavailable and --parallel must be at least 1")
+	}
 	w, err := c.load()
+	if err != nil {
+		return err
+	}
+	ts, group, err := w.resolveTargets(rf.target, false)
 	if err != nil {
 		return err
 	}
 	// Several profiles deploy side by side (each has its own name on the
 	// device), over one connection.
-	plans, err := c.plans(w, rf.target, rf.profile, profiles.ModeBinary)
+	plans, err := c.plans(w, ts[0].Name, rf.profile, profiles.ModeBinary)
 	if err != nil {
 		return err
+	}
+	if group || len(plans) == 1 && plans[0].Health != nil {
+		// A fleet, or a device with a health check: a rolling deploy
+		// (of one device, for the latter).
+		ff.noBuild = *noBuild
+		return c.deployFleet(ctx, w, ts, rf.profile, ff)
 	}
 
 	// Connect while building, and ask the device about the installed
@@ -283,6 +302,12 @@ func (c *cli) deployOne(ctx context.Context, dev remote.Device, plan profiles.Pl
 	res.OK, res.Path, res.SHA256, res.Skipped, res.Previous = true, inst.Path, inst.SHA256, inst.Skipped, inst.Previous
 	res.DurationMS, res.WireBytes = inst.Duration.Milliseconds(), inst.WireBytes
 	res.Delta, res.NoDelta = inst.Delta, inst.NoDelta
+	if !inst.Skipped {
+		// For status; a record that cannot be written costs only that.
+		if err := c.history().Add(fleet.Record{Target: plan.Target.Name, Name: name, Profile: plan.Profile.Name, SHA256: inst.SHA256, Time: time.Now()}); err != nil {
+			fmt.Fprintf(c.stderr, "armbench: warning: %v\n", err)
+		}
+	}
 	if c.json {
 		c.printJSON(res)
 		return nil
@@ -495,19 +520,34 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	plan, err := c.onePlan(rf, profiles.ModeBinary)
+	if strings.Contains(rf.profile, ",") {
+		return usagef("--profile takes one profile here, not %q", rf.profile)
+	}
+	w, err := c.load()
 	if err != nil {
 		return err
 	}
+	// On a group: each device in turn, its lines marked with its name.
+	return c.eachTarget(w, rf.target, func(c *cli, t targets.Target) error {
+		plans, err := c.plans(w, t.Name, rf.profile, profiles.ModeBinary)
+		if err != nil {
+			return err
+		}
+		return c.runOne(ctx, plans[0], fs.Args(), *metricsAddr)
+	})
+}
+
+// runOne runs plan's deployed binary on its target with args.
+func (c *cli) runOne(ctx context.Context, plan profiles.Plan, args []string, metricsAddr string) error {
 	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
 	if err != nil {
 		return withHint(err)
 	}
 	defer dev.Close()
-	cmd := remote.Command{Path: plan.DeployName(), Args: fs.Args(), Env: plan.RunEnvStrings()}
+	cmd := remote.Command{Path: plan.DeployName(), Args: args, Env: plan.RunEnvStrings()}
 	var st remote.ExitStatus
-	if *metricsAddr != "" {
-		st, err = c.runObserved(ctx, dev, plan, fs.Args(), *metricsAddr)
+	if metricsAddr != "" {
+		st, err = c.runObserved(ctx, dev, plan, args, metricsAddr)
 	} else {
 		st, err = dev.Run(ctx, cmd, c.remoteEmit())
 	}

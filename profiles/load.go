@@ -166,6 +166,10 @@ func apply(parent Profile, s targets.ProfileSpec) Profile {
 		Extends:     s.Extends,
 		Build:       parent.Build,
 		Run:         parent.Run,
+		Health:      parent.Health,
+	}
+	if s.Health != nil {
+		p.Health = s.Health
 	}
 	if p.Description == "" {
 		if s.Extends != "" {

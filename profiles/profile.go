@@ -39,6 +39,9 @@ type Profile struct {
 	Builtin     bool
 	Build       Build
 	Run         Run
+	// Health is the check a rolling deploy runs after installing this
+	// profile's binary; nil leaves it to the target's.
+	Health *targets.Health
 }
 
 // Mode says what go command a Plan runs.
@@ -68,6 +71,10 @@ type Plan struct {
 	Args []string
 	// RunEnv is the runtime environment for the device (GOMAXPROCS, GOGC…).
 	RunEnv []EnvVar
+	// Health is the check after a rolling deploy: the profile's when it
+	// has one (it is chosen for this deploy, the target's is the device's
+	// everyday check), else the target's; nil for none.
+	Health *targets.Health
 	// Expect is what debug/buildinfo of the artifact must say, key → value
 	// (GOOS, GOARCH, GOARM or GOARM64, CGO_ENABLED, -trimpath, -ldflags…).
 	Expect map[string]string

@@ -79,6 +79,7 @@ func Resolve(t targets.Target, p Profile, o Options) (Plan, error) {
 	}
 	r.plan.Args = append(r.plan.Args, "-o", r.plan.Output, pkg)
 	r.runEnv(p.Run)
+	r.plan.Health = cmp.Or(p.Health, t.Health)
 	return *r.plan, nil
 }
 

@@ -306,3 +306,39 @@ func TestPlanDeployName(t *testing.T) {
 		t.Errorf("DeployName() = %q, want tool-release", got)
 	}
 }
+
+// A profile's health check wins over the target's; extends inherits it;
+// a profile without one leaves the target's.
+func TestResolveHealth(t *testing.T) {
+	cfg := parse(t, `
+[[profile]]
+name = "checked"
+extends = "release"
+[profile.health]
+command = "selftest"
+retries = 0
+
+[[profile]]
+name = "child"
+extends = "checked"
+`)
+	ps, err := Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := pi5()
+	tg.Health = &targets.Health{URL: "http://localhost:8080/", Timeout: targets.DefaultHealthTimeout}
+	for profile, want := range map[string]string{"checked": "selftest", "child": "selftest", "release": "GET http://localhost:8080/"} {
+		plan, err := Resolve(tg, mustFind(t, ps, profile), Options{Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Health == nil || plan.Health.String() != want {
+			t.Errorf("%s: health %+v, want %s", profile, plan.Health, want)
+		}
+	}
+	plan, err := Resolve(pi5(), mustFind(t, ps, "release"), Options{Dir: t.TempDir()})
+	if err != nil || plan.Health != nil {
+		t.Errorf("no check anywhere: %+v, %v", plan.Health, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -79,8 +80,40 @@ func FuzzParse(f *testing.F) {
 			if p.Name == "" || p.KeyPos["name"].Line < 1 {
 				t.Fatalf("profile %+v", p)
 			}
+			checkHealth(t, p.Health)
+		}
+		groups := map[string]bool{}
+		for _, g := range cfg.Groups {
+			if !nameRE.MatchString(g.Name) || names[g.Name] || groups[g.Name] || len(g.Targets) == 0 || g.Pos.Line < 1 {
+				t.Fatalf("bad group %+v", g)
+			}
+			groups[g.Name] = true
+			for _, m := range g.Targets {
+				if !names[m] {
+					t.Fatalf("group %s has unknown member %q", g.Name, m)
+				}
+			}
+		}
+		for _, tg := range cfg.Targets {
+			checkHealth(t, tg.Health)
+			for _, g := range tg.Groups {
+				if ms, _, ok := cfg.Resolve(g); !ok || !slices.ContainsFunc(ms, func(m Target) bool { return m.Name == tg.Name }) {
+					t.Fatalf("target %s joins %s, which does not list it", tg.Name, g)
+				}
+			}
 		}
 	})
+}
+
+// checkHealth: a parsed check is exactly one of command and url, with
+// usable timings.
+func checkHealth(t *testing.T, h *Health) {
+	if h == nil {
+		return
+	}
+	if (h.Command == "") == (h.URL == "") || h.Timeout <= 0 || h.Interval < 0 || h.Retries < 0 {
+		t.Fatalf("bad health %+v", h)
+	}
 }
 
 // FuzzLocate: on any document toml.Decode accepts, the locator finds every

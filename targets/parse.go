@@ -109,6 +109,9 @@ type checker struct {
 	pos  map[string]Position // keys
 	vals map[string]Position // values
 	errs ErrorList
+	refs []groupRef // targets' groups keys, for the groups pass
+	// names are the target names written in the file, valid or not.
+	names []string
 }
 
 // at returns where path was written, or its nearest located ancestor.
@@ -155,7 +158,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-var topKeys = []string{"project", "defaults", "target", "profile"}
+var topKeys = []string{"project", "defaults", "target", "group", "profile"}
 
 func (c *checker) config(raw map[string]any) *Config {
 	cfg := &Config{Project: Project{Pkg: DefaultPkg}}
@@ -177,6 +180,8 @@ func (c *checker) config(raw map[string]any) *Config {
 	} else if !topSuggested["target"] {
 		c.add(Position{File: c.file, Line: 1, Col: 1}, "target", "no [[target]] tables: add at least one, e.g.\n\t[[target]]\n\tname = \"pi4\"\n\thost = \"raspberrypi.local\"\n\tgoarch = \"arm64\"")
 	}
+	v, ok := raw["group"]
+	cfg.Groups = c.groups(v, ok, c.names)
 	if v, ok := raw["profile"]; ok {
 		cfg.Profiles = c.profiles(v)
 	}
@@ -246,6 +251,7 @@ func (c *checker) targets(v any, defaults map[string]entry) []Target {
 		}
 		if t.Name != "" {
 			first[t.Name] = c.at("target", idx, "name")
+			c.names = append(c.names, t.Name)
 		}
 		if ok {
 			out = append(out, t)

@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	profileKeys = []string{"name", "description", "extends", "build", "run"}
+	profileKeys = []string{"name", "description", "extends", "build", "run", "health"}
 	buildKeys   = []string{"cgo", "trimpath", "ldflags", "gcflags", "tags", "pgo", "static", "env"}
 	runKeys     = []string{"gomaxprocs", "gogc", "gomemlimit", "godebug", "env"}
 )
@@ -58,6 +58,8 @@ func (c *checker) profile(m map[string]any, idx string) (ProfileSpec, bool) {
 			if t, ok := c.table(e, "[profile.run]"); ok {
 				c.runSpec(&p.Run, t, append(slices.Clone(base), k))
 			}
+		case "health":
+			p.Health = c.health(e, append(slices.Clone(base), k), "[profile.health]")
 		default:
 			// A build or run key written directly under [[profile]] is the
 			// likely mistake; point at where it belongs.

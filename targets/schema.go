@@ -13,6 +13,7 @@ import (
 var targetKeys = []string{
 	"name", "description", "host", "user", "port", "goos", "goarch", "goarm", "goarm64",
 	"cpu", "cores", "memory", "deploy_dir", "runner", "cc", "tags", "known_hosts", "identity_file",
+	"groups", "health",
 	"service", // last: it checks host and runner
 }
 
@@ -153,6 +154,10 @@ func (c *checker) targetField(t *Target, e entry, kpath []string) {
 		t.Identity, _ = c.str(e)
 	case "service":
 		t.Service = c.service(e, kpath, *t)
+	case "groups":
+		t.Groups = c.groupList(e, kpath, t.Name)
+	case "health":
+		t.Health = c.health(e, kpath, "[target.health]")
 	}
 }
 

@@ -46,6 +46,8 @@ type Target struct {
 	KnownHosts  string   // optional known_hosts file for this target only
 	Identity    string   // optional private key file
 	Service     *Service // systemd mode for watch; nil = off
+	Groups      []string // groups this target joins (its groups key), besides [[group]] lists
+	Health      *Health  // health check of rolling deploys; nil = none (a profile's wins)
 
 	Pos Position // where the [[target]] table starts
 }
@@ -67,6 +69,7 @@ type ProfileSpec struct {
 	Extends     string
 	Build       BuildSpec
 	Run         RunSpec
+	Health      *Health // [profile.health]; nil = inherit (extends), else the target's
 	Pos         Position
 	// KeyPos maps a dotted key ("build.ldflags", "extends") to where it was
 	// written, so later semantic checks can still point at file:line:col.
@@ -103,6 +106,7 @@ type Config struct {
 	Path     string // the file read, or "(embedded)"
 	Project  Project
 	Targets  []Target
+	Groups   []Group
 	Profiles []ProfileSpec
 }
 
@@ -114,4 +118,33 @@ func (c *Config) Lookup(name string) (Target, bool) {
 		}
 	}
 	return Target{}, false
+}
+
+// LookupGroup returns the group named name.
+func (c *Config) LookupGroup(name string) (Group, bool) {
+	for _, g := range c.Groups {
+		if g.Name == name {
+			return g, true
+		}
+	}
+	return Group{}, false
+}
+
+// Resolve returns what a --target value names: one target, or a group's
+// members in rollout order (group is then the group's name). Target and
+// group names never clash: Parse refuses that.
+func (c *Config) Resolve(name string) (ts []Target, group string, ok bool) {
+	if t, ok := c.Lookup(name); ok {
+		return []Target{t}, "", true
+	}
+	g, ok := c.LookupGroup(name)
+	if !ok {
+		return nil, "", false
+	}
+	for _, m := range g.Targets {
+		if t, ok := c.Lookup(m); ok {
+			ts = append(ts, t)
+		}
+	}
+	return ts, g.Name, true
 }

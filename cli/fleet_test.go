@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"armbench/internal/testdevice"
+	"armbench/internal/testenv"
+)
+
+// groupConfig writes a targets.toml whose targets dev0… are the sshd
+// devices, all in the group "lab", the last one with a health check.
+func groupConfig(t *testing.T, devs []*testdevice.Device, health string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("[project]\npkg = \"./examples/workload\"\n\n[[group]]\nname = \"lab\"\ntargets = [\"dev0\"]\n")
+	for i, d := range devs {
+		fmt.Fprintf(&b, `
+[[target]]
+name = "dev%d"
+host = "127.0.0.1"
+port = %d
+user = %q
+goarch = "arm64"
+goarm64 = "v8.0"
+deploy_dir = %q
+identity_file = %q
+known_hosts = %q
+runner = %q
+groups = ["lab"]
+`, i, d.Port, d.User, d.Target.DeployDir, d.KeyPath, d.KnownHosts, d.Target.Runner)
+	}
+	b.WriteString(health)
+	cfg := filepath.Join(t.TempDir(), "targets.toml")
+	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// deploy --target GROUP rolls out over three devices, one wave each, with
+// one build; status then names what each runs; run runs it on each.
+func TestFleetDeployStatusRunGroup(t *testing.T) {
+	testenv.Slow(t, "cross-compiles the sample workload")
+	testenv.Qemu(t, "arm64")
+	chdirRepoCopy(t)
+	devs := make([]*testdevice.Device, 3)
+	var wg sync.WaitGroup
+	for i := range devs {
+		wg.Add(1)
+		go func() { defer wg.Done(); devs[i] = testdevice.Start(t) }()
+	}
+	wg.Wait()
+	// The last device's check runs the binary it checks.
+	cfg := groupConfig(t, devs, "[target.health]\ncommand = '$ARMBENCH_RUNNER \"$ARMBENCH_BINARY\" -duration 10ms -mode hash'\n")
+
+	code, stdout, stderr := runCLI(t, "targets", "--config", cfg, "--json")
+	if code != exitOK || !strings.Contains(stdout, `"groups":[{"name":"lab","targets":["dev0","dev1","dev2"]`) {
+		t.Errorf("targets --json: exit %d %s %s", code, stdout, stderr)
+	}
+
+	code, stdout, stderr = runCLI(t, "deploy", "--config", cfg, "--target", "lab", "--profile", "release", "--json")
+	if code != exitOK {
+		t.Fatalf("deploy: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	lines := jsonLines(t, stdout)
+	res := lines[len(lines)-1]
+	devices, _ := res["devices"].([]any)
+	if res["type"] != "result" || res["ok"] != true || res["max_unavailable"] != float64(1) || len(devices) != 3 {
+		t.Fatalf("result %v", res)
+	}
+	local := sha256Of(t, filepath.Join(".armbench", "out", "dev0", "release", "workload"))
+	for i, v := range devices {
+		d := v.(map[string]any)
+		path := filepath.Join(devs[i].Target.DeployDir, "workload-release")
+		if d["target"] != fmt.Sprint("dev", i) || d["state"] != "deployed" || d["wave"] != float64(i+1) || d["sha256"] != local || sha256Of(t, path) != local {
+			t.Errorf("device %d: %v", i, d)
+		}
+	}
+	if d := devices[2].(map[string]any); d["health_attempts"] != float64(1) {
+		t.Errorf("dev2 health attempts %v", d["health_attempts"])
+	}
+	builds, phases := 0, map[string]bool{}
+	for _, l := range lines {
+		switch l["type"] {
+		case "build":
+			if strings.HasPrefix(fmt.Sprint(l["text"]), "env ") {
+				builds++
+			}
+		case "device":
+			phases[fmt.Sprint(l["target"], " ", l["wave"], " ", l["phase"])] = true
+		}
+	}
+	if builds != 1 || !phases["dev2 3 health"] || !phases["dev0 1 done"] || phases["dev0 1 health"] {
+		t.Errorf("%d builds, phases %v", builds, phases)
+	}
+
+	code, stdout, stderr = runCLI(t, "status", "--config", cfg, "--target", "lab", "--json")
+	if code != exitOK {
+		t.Fatalf("status: exit %d %s", code, stderr)
+	}
+	st := jsonLines(t, stdout)[0]
+	for i, v := range st["devices"].([]any) {
+		d := v.(map[string]any)
+		bins := d["binaries"].([]any)
+		if d["target"] != fmt.Sprint("dev", i) || len(bins) != 1 {
+			t.Fatalf("status device %v", d)
+		}
+		b := bins[0].(map[string]any)
+		if b["name"] != "workload-release" || b["sha256"] != local || b["known"] != true || b["profile"] != "release" || b["deployed"] == nil {
+			t.Errorf("status binary %v", b)
+		}
+	}
+	code, stdout, _ = runCLI(t, "status", "--config", cfg, "--target", "dev1", "--profile", "release")
+	if code != exitOK || !strings.Contains(stdout, "dev1    workload-release  "+local[:12]+"  release") {
+		t.Errorf("status text: exit %d\n%s", code, stdout)
+	}
+
+	code, stdout, stderr = runCLI(t, "run", "--config", cfg, "--target", "lab", "--profile", "release", "--", "-duration", "10ms", "-mode", "hash")
+	for i := range devs {
+		if !strings.Contains(stdout, fmt.Sprintf("dev%d: ", i)) {
+			t.Errorf("run on the group: no line from dev%d (exit %d)\n%s\n%s", i, code, stdout, stderr)
+		}
+	}
+	if code != exitOK {
+		t.Errorf("run on the group: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestGroupTargetErrors(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "targets.toml")
+	os.WriteFile(cfg, []byte("[[target]]\nname = 'pi4'\nhost = 'h'\ngoarch = 'arm64'\ngroups = ['lab']\n"), 0o644)
+	code, _, stderr := runCLI(t, "deploy", "--config", cfg, "--target", "lbb", "--no-build")
+	if code != exitUsage || !strings.Contains(stderr, `unknown target "lbb"`) || !strings.Contains(stderr, `did you mean "lab"?`) || !strings.Contains(stderr, "groups: lab") {
+		t.Errorf("unknown group: exit %d %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "rollback", "--config", cfg, "--target", "lab")
+	if code != exitUsage || !strings.Contains(stderr, `"lab" is a group (pi4); this command takes one target here`) {
+		t.Errorf("rollback on a group: exit %d %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "deploy", "--config", cfg, "--target", "lab", "--profile", "release,speed", "--no-build")
+	if code != exitUsage || !strings.Contains(stderr, "a rolling deploy takes one profile") {
+		t.Errorf("two profiles on a group: exit %d %s", code, stderr)
+	}
+	code, stdout, _ := runCLI(t, "targets", "--config", cfg)
+	if code != exitOK || !strings.Contains(stdout, "GROUP  TARGETS  DESCRIPTION\nlab    pi4") {
+		t.Errorf("targets: %s", stdout)
+	}
+}
