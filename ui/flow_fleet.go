@@ -94,6 +94,33 @@ func (m *Model) openRollout() tea.Cmd {
 	}, no: func() { m.notice = "rollout aborted: nothing deployed to " + g.Name }}, nil)
 }
 
+// healthLines say how the devices are checked: a device without a health
+// check counts as up once its binary is installed.
+func (f *fleetFlow) healthLines() []string {
+	var checked, unchecked []string
+	for _, p := range f.plans {
+		if p.Health != nil {
+			checked = append(checked, p.Target.Name)
+		} else {
+			unchecked = append(unchecked, p.Target.Name)
+		}
+	}
+	var lines []string
+	if len(checked) > 0 {
+		lines = append(lines, fmt.Sprintf("After its install a device's health check runs (%s of %d have one);", plural(len(checked), "device"), len(f.plans)),
+			"one that fails goes back to its previous binary and the rollout stops.")
+	}
+	if len(unchecked) > 0 {
+		verb := "have"
+		if len(unchecked) == 1 {
+			verb = "has"
+		}
+		lines = append(lines, fmt.Sprintf("%s %s no health check: up once installed", plural(len(unchecked), "device"), verb),
+			"(add [target.health] or [profile.health] to targets.toml).")
+	}
+	return lines
+}
+
 func (f *fleetFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	names := make([]string, len(f.plans))
 	for i, p := range f.plans {
@@ -230,10 +257,9 @@ func (p *rolloutConfirm) View() string {
 		st.TitleFocus.Render(fmt.Sprintf("roll out %s to %s (%s)? y/N", f.profile, f.group, plural(len(f.plans), "device"))),
 		"",
 		fmt.Sprintf("%d at a time, in %s: + and - change it.", f.maxUnavailable, plural(waves, "wave")),
-		"Each device is checked by its health check after its install;",
-		"one that fails goes back to its previous binary and the rollout stops.",
-		"",
-		st.Dim.Render("y roll out · +/- devices at a time · n/esc abort"),
 	}
+	lines = append(lines, f.healthLines()...)
+	lines = append(lines, "",
+		st.Dim.Render("y roll out · +/- devices at a time · n/esc abort"))
 	return strings.Join(lines, "\n")
 }
