@@ -93,6 +93,9 @@ func (m *Model) blocked() string {
 	if why := m.idle(); why != "" {
 		return why
 	}
+	if g, _, ok := m.targets.ChosenGroup(); ok {
+		return g.Name + " is a group: choose one of its devices for this (d rolls out to the group)"
+	}
 	if _, ok := m.targets.Chosen(); !ok {
 		return "no target: add one to " + m.targets.configPath() + " or press a"
 	}

@@ -108,33 +108,44 @@ func (f *buildFlow) apply(m *Model, t *task, e any) {
 	if !ok {
 		return
 	}
-	log := m.main.log
-	switch ev := be.ev.(type) {
+	if l, ok := be.ev.(build.Line); ok && f.firstErr[be.i] == "" && errorLocation(l.Text) != "" {
+		f.firstErr[be.i] = strings.TrimSpace(l.Text)
+	}
+	state, finished := logBuildEvent(m.main.log, be.i, be.ev)
+	if !finished {
+		return
+	}
+	r := be.ev.(build.Finished).Result
+	f.results[be.i] = &r
+	f.setState(m, be.i, state)
+	m.logf("build %d: %s finished: %v", t.id, r.Profile, r.Err)
+}
+
+// logBuildEvent writes one build event into tab i of the log pane; once
+// the build finished it says so, with the tab's new state.
+func logBuildEvent(log *LogPane, i int, ev build.Event) (buildState, bool) {
+	switch ev := ev.(type) {
 	case build.Started:
-		log.Append(be.i, "$ "+ev.Command)
+		log.Append(i, "$ "+ev.Command)
 	case build.Line:
-		log.Append(be.i, ev.Text)
-		if f.firstErr[be.i] == "" && errorLocation(ev.Text) != "" {
-			f.firstErr[be.i] = strings.TrimSpace(ev.Text)
-		}
+		log.Append(i, ev.Text)
 	case build.Finished:
 		r := ev.Result
-		f.results[be.i] = &r
 		state := stateOK
 		if r.Err != nil || r.Artifact == nil {
 			state = stateFailed
 			if r.Err != nil {
-				log.Append(be.i, "armbench: "+r.Err.Error())
+				log.Append(i, "armbench: "+r.Err.Error())
 			}
 		} else {
-			log.Append(be.i, fmt.Sprintf("armbench: built %s (%s)", r.Output, size(r.Artifact.Size)))
+			log.Append(i, fmt.Sprintf("armbench: built %s (%s)", r.Output, size(r.Artifact.Size)))
 		}
 		if r.LogPath != "" {
-			log.Append(be.i, "armbench: full log in "+r.LogPath)
+			log.Append(i, "armbench: full log in "+r.LogPath)
 		}
-		f.setState(m, be.i, state)
-		m.logf("build %d: %s finished: %v", t.id, r.Profile, r.Err)
+		return state, true
 	}
+	return 0, false
 }
 
 func (f *buildFlow) setState(m *Model, i int, s buildState) {

@@ -13,9 +13,17 @@ import (
 
 // d builds (the go command's cache makes an unchanged rebuild a no-op
 // link) and, when every build succeeded, deploys the binaries over the
-// pool's connection to the chosen target.
+// pool's connection to the chosen target; with a group chosen it rolls
+// out to the group (flow_fleet.go).
 func deployAction() action {
-	return action{key: newKey("d", "deploy"), short: true, ready: (*Model).planReady, start: (*Model).startDeploy}
+	return action{key: newKey("d", "deploy"), short: true, ready: (*Model).deployReady, start: (*Model).startDeploy}
+}
+
+func (m *Model) deployReady() string {
+	if _, _, ok := m.targets.ChosenGroup(); ok {
+		return m.groupReady()
+	}
+	return m.planReady()
 }
 
 // deployItem is one profile's artifact on its way to the device.
@@ -45,6 +53,9 @@ type deployFlow struct {
 }
 
 func (m *Model) startDeploy() tea.Cmd {
+	if _, _, ok := m.targets.ChosenGroup(); ok {
+		return m.openRollout()
+	}
 	return m.buildChosen((*Model).deployBuilt)
 }
 

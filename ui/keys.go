@@ -11,11 +11,12 @@ type GlobalKeys struct {
 	Next      key.Binding
 	Prev      key.Binding
 	Cancel    key.Binding
-	ShowLog   key.Binding // 1–5 choose what the main area shows
+	ShowLog   key.Binding // 1–6 choose what the main area shows
 	ShowDep   key.Binding
 	ShowBench key.Binding
 	ShowCmp   key.Binding
 	ShowRun   key.Binding
+	ShowFleet key.Binding
 	Help      key.Binding
 	Quit      key.Binding
 }
@@ -25,11 +26,12 @@ func newGlobalKeys() GlobalKeys {
 		Next:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
 		Prev:      key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev pane")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build"), key.WithDisabled()),
-		ShowLog:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1-5", "log/deploy/bench/compare/run")),
+		ShowLog:   key.NewBinding(key.WithKeys("1"), key.WithHelp("1-6", "log/deploy/bench/compare/run/rollout")),
 		ShowDep:   key.NewBinding(key.WithKeys("2")),
 		ShowBench: key.NewBinding(key.WithKeys("3")),
 		ShowCmp:   key.NewBinding(key.WithKeys("4")),
 		ShowRun:   key.NewBinding(key.WithKeys("5")),
+		ShowFleet: key.NewBinding(key.WithKeys("6")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}

@@ -55,7 +55,7 @@ func (m *Model) layoutWide(l *layout, w int) {
 	body := l.bodyH
 	l.mode = layoutWide
 	l.leftW = min(max(m.targets.ContentWidth(), 34), w/3)
-	l.targetH = min(len(m.targets.list())+2, max(body/3, 4))
+	l.targetH = min(m.targets.rows()+2, max(body/3, 4))
 	l.planH = min(max(m.plan.ContentHeight(), 5), body*2/5)
 	m.targets.SetSize(l.leftW, l.targetH)
 	m.profiles.SetSize(l.leftW, body-l.targetH)
@@ -67,7 +67,7 @@ func (m *Model) layoutNarrow(l *layout, w int) {
 	body := l.bodyH
 	l.mode = layoutNarrow
 	l.leftW = w - w*2/5 // targets rows are wider than profile rows
-	nT, nP := len(m.targets.list()), len(m.common.Profiles)
+	nT, nP := m.targets.rows(), len(m.common.Profiles)
 	// The selectors get what they need unless the plan would be squeezed
 	// below its own needs (or half the body, if less).
 	need := max(nT+2, nP+2+descLines)
@@ -131,6 +131,9 @@ func (m *Model) header() string {
 	info := " " + path + " · pkg " + m.common.Pkg
 	if t, ok := m.targets.Chosen(); ok {
 		info += " · target " + t.Name
+	}
+	if g, _, ok := m.targets.ChosenGroup(); ok {
+		info += " · group " + g.Name
 	}
 	return fit(st.Header.Render("armbench")+st.HeaderDim.Render(info), m.common.Width)
 }

@@ -308,6 +308,15 @@ func (p *LogPane) Reset(names []string) {
 	p.notice = ""
 }
 
+// Add appends a running tab named name, for a build that starts after
+// the others (a rollout's builds), and returns its index.
+func (p *LogPane) Add(name string) int {
+	v := newLogView(name, p.capacity)
+	v.state = stateRunning
+	p.views = append(p.views, v)
+	return len(p.views) - 1
+}
+
 // Append adds lines to tab i.
 func (p *LogPane) Append(i int, lines ...string) {
 	v := p.at(i)

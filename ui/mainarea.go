@@ -1,7 +1,8 @@
 package ui
 
 // mainArea is the big pane: it shows one of the build log, the deploy
-// pane, the bench pane, the compare pane and the run pane; 1–5 choose,
+// pane, the bench pane, the compare pane, the run pane and the rollout
+// pane; 1–6 choose,
 // and starting a task brings its pane forward.
 type mainArea struct {
 	log     *LogPane
@@ -9,6 +10,7 @@ type mainArea struct {
 	bench   *BenchPane
 	compare *ComparePane
 	run     *LogPane // the output of g
+	fleet   *FleetPane
 	shown   paneID
 }
 
@@ -18,10 +20,11 @@ const (
 	paneBench   paneID = "bench"
 	paneCompare paneID = "compare"
 	paneRun     paneID = "run"
+	paneFleet   paneID = "rollout"
 )
 
-// mainIDs are the main-area panes in key order (1–5).
-var mainIDs = []paneID{paneLog, paneDeploy, paneBench, paneCompare, paneRun}
+// mainIDs are the main-area panes in key order (1–6).
+var mainIDs = []paneID{paneLog, paneDeploy, paneBench, paneCompare, paneRun, paneFleet}
 
 func isMain(id paneID) bool {
 	for _, m := range mainIDs {
@@ -39,6 +42,7 @@ func newMainArea(c *Common) mainArea {
 		bench:   NewBenchPane(c.Styles),
 		compare: NewComparePane(c.Styles),
 		run:     newRunLog(c),
+		fleet:   NewFleetPane(c.Styles),
 		shown:   paneLog,
 	}
 }
@@ -46,7 +50,7 @@ func newMainArea(c *Common) mainArea {
 // registered is the main-area panes in mainIDs order.
 func (a *mainArea) registered() []registered {
 	return []registered{
-		{paneLog, a.log}, {paneDeploy, a.deploy}, {paneBench, a.bench}, {paneCompare, a.compare}, {paneRun, a.run},
+		{paneLog, a.log}, {paneDeploy, a.deploy}, {paneBench, a.bench}, {paneCompare, a.compare}, {paneRun, a.run}, {paneFleet, a.fleet},
 	}
 }
 

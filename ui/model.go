@@ -256,7 +256,7 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Cancel):
 		m.cancelRunning()
 	default:
-		for i, show := range []key.Binding{k.ShowLog, k.ShowDep, k.ShowBench, k.ShowCmp, k.ShowRun} {
+		for i, show := range []key.Binding{k.ShowLog, k.ShowDep, k.ShowBench, k.ShowCmp, k.ShowRun, k.ShowFleet} {
 			if key.Matches(msg, show) {
 				m.showMain(mainIDs[i])
 				return nil, true

@@ -18,6 +18,7 @@ type planEntry struct {
 	Profile string
 	Plan    profiles.Plan
 	Err     error
+	Members []string // the group's devices that share this plan's binary
 }
 
 // PlanPane shows the exact commands a build runs, so that what armbench
@@ -115,7 +116,11 @@ func (p *PlanPane) layout() {
 			}
 			continue
 		}
-		add(st.Comment.Render(fmt.Sprintf("# %s on %s (%s)", e.Profile, e.Plan.Target.Name, e.Plan.Target.Arch())))
+		on := e.Plan.Target.Name
+		if len(e.Members) > 0 {
+			on = strings.Join(e.Members, " ")
+		}
+		add(st.Comment.Render(fmt.Sprintf("# %s on %s (%s)", e.Profile, on, e.Plan.Target.Arch())))
 		for _, l := range wrapCommand(e.Plan.Shell(), inner) {
 			add(st.Command.Render(l))
 		}

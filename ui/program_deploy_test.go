@@ -309,3 +309,69 @@ func TestProgramHostKeyChanged(t *testing.T) {
 	}
 	quitProgram(t, tm)
 }
+
+// TestProgramRolloutToGroup chooses a group of three sshd devices, rolls
+// release out one device at a time and sees the second device's health
+// check fail: the screen shows it rolled back and the third not attempted,
+// and the devices say the same — the first runs the new binary, the
+// second its old one again, the third has none.
+func TestProgramRolloutToGroup(t *testing.T) {
+	var ts []targets.Target
+	var names []string
+	for i := range 3 {
+		tg := testdevice.Start(t).Target
+		tg.Name = "lab-" + strconv.Itoa(i+1)
+		ts = append(ts, tg)
+		names = append(names, tg.Name)
+	}
+	ts[1].Health = &targets.Health{Command: "exit 3", Timeout: 5 * time.Second, Interval: 10 * time.Millisecond}
+	old := "#!/bin/sh\necho old\n"
+	if err := os.MkdirAll(ts[1].DeployDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(ts[1].DeployDir, "hello-release"), old)
+	cfg := &targets.Config{Path: "targets.toml", Targets: ts, Groups: []targets.Group{{Name: "lab", Targets: names, Declared: true}}}
+	m, out := realModelWith(t, "./ui/testdata/hello", cfg, sshOnly(t, 20*time.Second))
+	tm, term := startProgram(t, m, 120, 40)
+	term.waitText(5*time.Second, "group of 3")
+	for range len(ts) {
+		tm.Send(press("down"))
+	}
+	tm.Send(press("enter"))
+	tick(t, tm, m, "release")
+	term.waitText(5*time.Second, "[x] release", "# release on lab-1 lab-2 lab-3")
+
+	tm.Send(press("d"))
+	term.waitText(5*time.Second, "roll out release to lab (3 devices)? y/N", "1 at a time, in 3 waves")
+	tm.Send(press("+"))
+	term.waitText(5*time.Second, "2 at a time, in 2 waves")
+	tm.Send(press("-"))
+	term.waitText(5*time.Second, "1 at a time, in 3 waves")
+	tm.Send(press("y"))
+	scr := term.waitFor("the rollout to end", 2*time.Minute, func(s string) bool {
+		return strings.Contains(s, "rollout to lab failed") || strings.Contains(s, "rolled out release")
+	})
+	rows := map[string]string{"lab-1": "✓ done", "lab-2": "↺ rollback", "lab-3": "- skipped"}
+	for name, want := range rows {
+		found := false
+		for _, l := range strings.Split(scr, "\n") {
+			if strings.Contains(l, name+" ") && strings.Contains(l, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no row says %s %s:\n%s", name, want, scr)
+		}
+	}
+	sum := fileSum(t, filepath.Join(out, "lab-1", "release", "hello"))
+	if got := fileSum(t, filepath.Join(ts[0].DeployDir, "hello-release")); got != sum {
+		t.Errorf("lab-1 runs sha256 %s, want the new binary %s", got, sum)
+	}
+	if got := readFile(t, filepath.Join(ts[1].DeployDir, "hello-release")); got != old {
+		t.Errorf("lab-2 after its rollback holds %q, want its old binary back", got)
+	}
+	if _, err := os.Stat(filepath.Join(ts[2].DeployDir, "hello-release")); !os.IsNotExist(err) {
+		t.Errorf("lab-3 was not to be attempted, but stat says %v", err)
+	}
+	quitProgram(t, tm)
+}

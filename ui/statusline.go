@@ -45,6 +45,12 @@ func (m *Model) taskLine(t *task, verb, extra string) []string {
 func (m *Model) idleHint() string {
 	t, ok := m.targets.Chosen()
 	sel := m.profiles.Selected()
+	if g, members, isGroup := m.targets.ChosenGroup(); isGroup {
+		if why := m.groupReady(); why != "" {
+			return why
+		}
+		return fmt.Sprintf("ready: d rolls out to %s (%s), device by device", g.Name, plural(len(members), "device"))
+	}
 	switch {
 	case !ok:
 		return "no target"

@@ -12,7 +12,8 @@ import (
 )
 
 // TargetList is the targets pane: every target of targets.toml with its
-// architecture and host; enter chooses the one to build for.
+// architecture and host, then its groups; enter chooses the one to build
+// for, or the group d rolls out to.
 type TargetList struct {
 	common  *Common
 	keys    ListKeys
@@ -21,7 +22,7 @@ type TargetList struct {
 	focused bool
 
 	cursor int
-	chosen int // index into Config.Targets, -1 when there are none
+	chosen int // a row: Config.Targets, then Config.Groups; -1 when there are none
 	offset int // first visible row
 }
 
@@ -42,6 +43,15 @@ func (p *TargetList) list() []targets.Target {
 	return p.common.Config.Targets
 }
 
+func (p *TargetList) groups() []targets.Group {
+	if p.common.Config == nil {
+		return nil
+	}
+	return p.common.Config.Groups
+}
+
+func (p *TargetList) rows() int { return len(p.list()) + len(p.groups()) }
+
 func (p *TargetList) SetSize(w, h int)    { p.width, p.height = w, h }
 func (p *TargetList) Focus()              { p.focused = true }
 func (p *TargetList) Blur()               { p.focused = false }
@@ -57,11 +67,30 @@ func (p *TargetList) Chosen() (targets.Target, bool) {
 	return ts[p.chosen], true
 }
 
-// Choose selects the target named name; it reports whether it exists.
+// ChosenGroup returns the group a rollout goes to, with its members.
+func (p *TargetList) ChosenGroup() (targets.Group, []targets.Target, bool) {
+	i := p.chosen - len(p.list())
+	gs := p.groups()
+	if i < 0 || i >= len(gs) {
+		return targets.Group{}, nil, false
+	}
+	members, _, _ := p.common.Config.Resolve(gs[i].Name)
+	return gs[i], members, true
+}
+
+// Choose selects the target or group named name; it reports whether it
+// exists.
 func (p *TargetList) Choose(name string) bool {
 	for i, t := range p.list() {
 		if t.Name == name {
 			p.chosen, p.cursor = i, i
+			return true
+		}
+	}
+	for i, g := range p.groups() {
+		if g.Name == name {
+			p.chosen = len(p.list()) + i
+			p.cursor = p.chosen
 			return true
 		}
 	}
@@ -75,7 +104,7 @@ func (p *TargetList) Update(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	n := len(p.list())
+	n := p.rows()
 	switch {
 	case n == 0:
 	case key.Matches(km, p.keys.Up):
@@ -110,13 +139,39 @@ func host(t targets.Target) string {
 
 // ContentWidth is the width the pane needs to show every row whole.
 func (p *TargetList) ContentWidth() int {
-	nameW, archW, hostW := 0, 0, 0
+	nameW, archW, hostW := p.columns()
+	for _, g := range p.groups() {
+		hostW = max(hostW, len(members(g)))
+	}
+	return 2 + 3 + nameW + 2 + archW + 2 + hostW + 1
+}
+
+// columns are the widths of the name and arch columns of every row, and
+// of the host column of the target rows.
+func (p *TargetList) columns() (nameW, archW, hostW int) {
 	for _, t := range p.list() {
 		nameW = max(nameW, len(t.Name))
 		archW = max(archW, len(t.Arch()))
 		hostW = max(hostW, len(host(t)))
 	}
-	return 2 + 3 + nameW + 2 + archW + 2 + hostW + 1
+	for _, g := range p.groups() {
+		nameW = max(nameW, len(g.Name))
+		archW = max(archW, len(groupArch(g)))
+	}
+	return nameW, archW, hostW
+}
+
+// groupArch fills a group row's arch column.
+func groupArch(g targets.Group) string {
+	if len(g.Targets) == 1 {
+		return "group of 1"
+	}
+	return fmt.Sprintf("group of %d", len(g.Targets))
+}
+
+// members fills a group row's host column.
+func members(g targets.Group) string {
+	return strings.Join(g.Targets, " ")
 }
 
 func (p *TargetList) View() string {
@@ -131,13 +186,8 @@ func (p *TargetList) View() string {
 	}
 	// Keep the cursor in view when the list is taller than the pane.
 	p.offset = scrollTo(p.cursor, p.offset, body)
-	nameW, archW := 0, 0
-	for _, t := range ts {
-		nameW = max(nameW, len(t.Name))
-		archW = max(archW, len(t.Arch()))
-	}
-	for i := p.offset; i < len(ts) && len(lines) < body; i++ {
-		t := ts[i]
+	nameW, archW, _ := p.columns()
+	for i := p.offset; i < p.rows() && len(lines) < body; i++ {
 		cur, mark := " ", " "
 		if i == p.cursor && p.focused {
 			cur = ">"
@@ -145,8 +195,8 @@ func (p *TargetList) View() string {
 		if i == p.chosen {
 			mark = "*"
 		}
-		row := fmt.Sprintf("%s%s %-*s  %-*s  %s", cur, mark, nameW, t.Name, archW, t.Arch(), host(t))
-		row = fit(row, inner)
+		name, arch, where := p.row(i)
+		row := fit(fmt.Sprintf("%s%s %-*s  %-*s  %s", cur, mark, nameW, name, archW, arch, where), inner)
 		switch {
 		case i == p.cursor && p.focused:
 			row = st.Cursor.Render(row)
@@ -155,12 +205,36 @@ func (p *TargetList) View() string {
 		}
 		lines = append(lines, row)
 	}
-	footer := ""
-	if p.cursor < len(ts) {
-		footer = ts[p.cursor].Description
-	}
+	footer := p.footer()
 	st.box(&b, p.Title(), footer, lines, p.width, p.height, p.focused)
 	return b.String()
+}
+
+// row is row i's name, arch and host columns: a target's, or a group's
+// size and members.
+func (p *TargetList) row(i int) (name, arch, where string) {
+	ts := p.list()
+	if i < len(ts) {
+		return ts[i].Name, ts[i].Arch(), host(ts[i])
+	}
+	g := p.groups()[i-len(ts)]
+	return g.Name, groupArch(g), members(g)
+}
+
+// footer describes the row under the cursor.
+func (p *TargetList) footer() string {
+	ts := p.list()
+	switch {
+	case p.cursor < len(ts):
+		return ts[p.cursor].Description
+	case p.cursor < p.rows():
+		g := p.groups()[p.cursor-len(ts)]
+		if g.Description != "" {
+			return g.Description
+		}
+		return "d rolls out to " + g.Name + " device by device"
+	}
+	return ""
 }
 
 // scrollTo is the first row to show of a list scrolled to offset, so that
