@@ -2,7 +2,9 @@ package remote
 
 import (
 	"io"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -34,6 +36,7 @@ const sshWindow = 2 << 20
 // adaptOptions tune compressAdaptive.
 type adaptOptions struct {
 	start   int                       // index in zstdLadder to begin with
+	ceiling func() int                // the highest level allowed now; nil: any
 	onSent  func(in, wire int64)      // progress, from the sender
 	onLevel func(level int, in int64) // level changes (tests, tracing)
 }
@@ -50,7 +53,10 @@ type adaptOptions struct {
 // compressed form has been written, and the compressed bytes written.
 func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 	q := newSendQueue(w, 256<<10, o.onSent)
-	level := o.start
+	if o.ceiling == nil {
+		o.ceiling = func() int { return len(zstdLadder) - 1 }
+	}
+	level := min(o.start, o.ceiling())
 	if o.onLevel == nil {
 		o.onLevel = func(int, int64) {}
 	}
@@ -95,8 +101,11 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 		sinceDecision, lastDecision, lastWire = 0, now, wire
 		downBlocked += blocked
 		next := level
+		ceiling := o.ceiling()
 		switch {
-		case blocked > el/5 && level < len(zstdLadder)-1 && outrunsLink(level, stepIn, stepWire, el, blocked):
+		case level > ceiling:
+			next = ceiling // other uploads want the cores too
+		case blocked > el/5 && level < ceiling && outrunsLink(level, stepIn, stepWire, el, blocked):
 			next = level + 1 // link-bound: spend CPU on ratio
 		case now.Sub(downSince) < downWindow || wire <= sshWindow:
 			// Too early to call the compressor the bottleneck: OpenSSH
@@ -127,6 +136,41 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 		return err
 	}
 	return q.close()
+}
+
+// uploadGauge counts the compressed uploads in flight in one process.
+// Each upload's compressor judges the link alone: waiting for the link
+// makes it climb to slower levels, which is right while it has a core to
+// itself. A rolling deploy to eight devices runs eight at once, each
+// link slow and each compressor waiting, and at the levels they climb to
+// the cores become the bottleneck of all eight.
+type uploadGauge struct{ n atomic.Int32 }
+
+// enter counts one more upload; the returned func ends it.
+func (g *uploadGauge) enter() func() {
+	if g == nil {
+		return func() {}
+	}
+	g.n.Add(1)
+	return func() { g.n.Add(-1) }
+}
+
+// ceiling is the highest ladder level an upload may use now: any while
+// there are no more uploads than cores, then one level less for each
+// further multiple of the cores (with 8 uploads on 2 cores, the fastest),
+// so that together they compress at least as fast as one upload at
+// the level it would climb to alone.
+func (g *uploadGauge) ceiling() int {
+	if g == nil {
+		return len(zstdLadder) - 1
+	}
+	return ceilingFor(int(g.n.Load()), runtime.NumCPU())
+}
+
+func ceilingFor(uploads, cores int) int {
+	top := len(zstdLadder) - 1
+	k := (max(uploads, 1) + cores - 1) / cores // uploads per core, rounded up
+	return max(top-(k-1), 0)
 }
 
 // outrunsLink reports whether the next level would still produce output

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // slowLink accepts bytes at a fixed rate, like a link behind a full ssh
@@ -96,5 +98,49 @@ func TestCompressAdaptiveStopsOnWriteError(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("compressAdaptive hung on a dead link")
+	}
+}
+
+func TestCeilingFollowsUploadsPerCore(t *testing.T) {
+	top := len(zstdLadder) - 1
+	for _, c := range []struct{ uploads, cores, want int }{
+		{0, 2, top}, {1, 2, top}, {2, 2, top}, {3, 2, top - 1}, {4, 2, top - 1},
+		{5, 2, top - 2}, {8, 2, 0}, {64, 2, 0}, {8, 8, top}, {9, 8, top - 1},
+	} {
+		if got := ceilingFor(c.uploads, c.cores); got != c.want {
+			t.Errorf("ceilingFor(%d uploads, %d cores) = %d, want %d", c.uploads, c.cores, got, c.want)
+		}
+	}
+}
+
+// A ceiling below the start level wins from the first byte, and a lower
+// ceiling met later brings the level down at the next decision.
+func TestCompressAdaptiveObeysCeiling(t *testing.T) {
+	data := bytes.Repeat([]byte("armbench ceiling "), 3*adaptStep/16)
+	ceiling := 1
+	var levels []int
+	var out bytes.Buffer
+	err := compressAdaptive(&out, bytes.NewReader(data), adaptOptions{
+		start:   2,
+		ceiling: func() int { return ceiling },
+		onLevel: func(level int, in int64) {
+			levels = append(levels, level)
+			ceiling = 0 // another upload started
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(levels) != 2 || levels[0] != 1 || levels[1] != 0 {
+		t.Errorf("levels %v, want [1 0]: the start capped by the ceiling, then lowered to the new one", levels)
+	}
+	dec, err := zstd.NewReader(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	got, err := io.ReadAll(dec)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Errorf("round trip: %v, %d bytes back of %d", err, len(got), len(data))
 	}
 }

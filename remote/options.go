@@ -53,6 +53,9 @@ type Options struct {
 	NoDelta bool
 	// traceLevel sees the adaptive compressor's level changes (tests).
 	traceLevel func(level int, in int64)
+	// uploads counts the compressed uploads in flight across the devices
+	// of one Pool, which share this machine's cores (NewPool sets it).
+	uploads *uploadGauge
 	// Dial replaces net.Dialer for the TCP connection (tests that cut links).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }

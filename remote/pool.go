@@ -31,6 +31,9 @@ type poolEntry struct {
 
 // NewPool returns an empty pool whose devices use o.
 func NewPool(o Options) *Pool {
+	if o.uploads == nil {
+		o.uploads = &uploadGauge{}
+	}
 	return &Pool{o: o, devices: map[string]*poolEntry{}}
 }
 

@@ -366,7 +366,9 @@ func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader
 			var err error
 			switch enc {
 			case "zstd":
-				err = compressAdaptive(cw, src, adaptOptions{start: 2, onSent: pr.set, onLevel: d.o.traceLevel})
+				done := d.o.uploads.enter()
+				err = compressAdaptive(cw, src, adaptOptions{start: 2, ceiling: d.o.uploads.ceiling, onSent: pr.set, onLevel: d.o.traceLevel})
+				done()
 			case "":
 				// Already encoded (a delta), and reporting its own progress.
 				_, err = io.Copy(cw, src)
