@@ -307,3 +307,31 @@ func TestPGOFileIsStamped(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkUnchangedRebuild compares the answer to an unchanged rebuild
+// of the sample workload from its fingerprint with the obvious
+// alternative, the go command's own up-to-date check (go build -o onto
+// the up-to-date artifact, as typed by hand).
+func BenchmarkUnchangedRebuild(b *testing.B) {
+	plan := handPlan(b, spec{name: "unchanged", goarch: "arm64", goarm64: "v8.0"})
+	if r := Run(context.Background(), plan, nil); r.Err != nil {
+		b.Fatal(r.Err)
+	}
+	b.Run("fingerprint", func(b *testing.B) {
+		for b.Loop() {
+			r := Run(context.Background(), plan, nil)
+			if r.Err != nil || !r.UpToDate {
+				b.Skipf("not answered from the fingerprint (%v): an input of the workload is newer than %s", r.Err, racyWindow)
+			}
+		}
+	})
+	b.Run("go-build", func(b *testing.B) {
+		for b.Loop() {
+			cmd := exec.Command("go", plan.Args...)
+			cmd.Dir, cmd.Env = plan.Dir, append(os.Environ(), plan.BuildEnvStrings()...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("go build: %v\n%s", err, out)
+			}
+		}
+	})
+}
