@@ -6,10 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/progress"
-	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
@@ -28,17 +25,12 @@ import (
 // The progress bar is drawn from the last Progress event (no animation),
 // so the pane never schedules frames of its own.
 type DeployPane struct {
-	st      *Styles
-	fw, fh  int // the frame
-	w, h    int // inside the frame
-	focused bool
-	target  string
-	addr    string
-	items   []*deployBlock
-	notice  string // a failure before any binary started (connect, trust)
-	scroll  int
-	keys    ScrollKeys // when the blocks do not fit
-	bar     progress.Model
+	scrollFrame
+	target string
+	addr   string
+	items  []*deployBlock
+	notice string // a failure before any binary started (connect, trust)
+	bar    progress.Model
 }
 
 // deploySteps are the steps in the order a deploy goes through them.
@@ -67,20 +59,9 @@ type deployBlock struct {
 // NewDeployPane returns an empty pane.
 func NewDeployPane(st *Styles) *DeployPane {
 	return &DeployPane{
-		st:   st,
-		keys: newScrollKeys(),
-		bar:  progress.New(progress.WithColors(st.Bar), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░')),
+		scrollFrame: newScrollFrame(st),
+		bar:         progress.New(progress.WithColors(st.Bar), progress.WithoutPercentage(), progress.WithFillCharacters('█', '░')),
 	}
-}
-
-func (p *DeployPane) KeyMap() help.KeyMap { return p.keys }
-func (p *DeployPane) Focus()              { p.focused = true }
-func (p *DeployPane) Blur()               { p.focused = false }
-
-// SetSize sets the size of the frame View draws.
-func (p *DeployPane) SetSize(w, h int) {
-	p.fw, p.fh = w, h
-	p.w, p.h = max(w-2, 0), max(h-2, 0)
 }
 
 // Start begins a deploy of names (deployed binary names, or profiles) to t.
@@ -108,19 +89,6 @@ func targetAddr(t targets.Target) string {
 		s += ", " + t.DeployDir
 	}
 	return s
-}
-
-// Update scrolls on ↑/↓.
-func (p *DeployPane) Update(msg tea.Msg) tea.Cmd {
-	if msg, ok := msg.(tea.KeyPressMsg); ok {
-		switch {
-		case key.Matches(msg, p.keys.Up):
-			p.scroll = max(0, p.scroll-1)
-		case key.Matches(msg, p.keys.Down):
-			p.scroll++ // clamped in View
-		}
-	}
-	return nil
 }
 
 func (p *DeployPane) item(i int) *deployBlock {

@@ -5,9 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"armbench/build"
@@ -21,13 +18,7 @@ import (
 // how the rollout ended. Rows are drawn from the last event (no
 // animation), so the pane schedules no frames of its own.
 type FleetPane struct {
-	st      *Styles
-	fw, fh  int // the frame
-	w, h    int // inside the frame
-	focused bool
-	keys    ScrollKeys
-	scroll  int
-
+	scrollFrame
 	group, profile string
 	maxUnavailable int
 	wave, waves    int
@@ -59,41 +50,19 @@ type fleetProgress struct {
 }
 
 // NewFleetPane returns an empty pane.
-func NewFleetPane(st *Styles) *FleetPane { return &FleetPane{st: st, keys: newScrollKeys()} }
-
-func (p *FleetPane) KeyMap() help.KeyMap { return p.keys }
-func (p *FleetPane) Focus()              { p.focused = true }
-func (p *FleetPane) Blur()               { p.focused = false }
-
-// SetSize sets the size of the frame View draws.
-func (p *FleetPane) SetSize(w, h int) {
-	p.fw, p.fh = w, h
-	p.w, p.h = max(w-2, 0), max(h-2, 0)
-}
+func NewFleetPane(st *Styles) *FleetPane { return &FleetPane{scrollFrame: newScrollFrame(st)} }
 
 // Start begins a rollout of profile to the group's devices, in waves of
 // maxUnavailable.
 func (p *FleetPane) Start(group, profile string, devices []string, maxUnavailable int) {
 	maxUnavailable = max(maxUnavailable, 1)
-	*p = FleetPane{st: p.st, keys: p.keys, fw: p.fw, fh: p.fh, w: p.w, h: p.h, focused: p.focused,
-		group: group, profile: profile, maxUnavailable: maxUnavailable,
+	frame := p.scrollFrame
+	frame.scroll = 0
+	*p = FleetPane{scrollFrame: frame, group: group, profile: profile, maxUnavailable: maxUnavailable,
 		waves: (len(devices) + maxUnavailable - 1) / maxUnavailable}
 	for i, d := range devices {
 		p.rows = append(p.rows, &fleetRow{target: d, wave: i/maxUnavailable + 1, phase: fleet.PhaseBuild})
 	}
-}
-
-// Update scrolls on ↑/↓.
-func (p *FleetPane) Update(msg tea.Msg) tea.Cmd {
-	if msg, ok := msg.(tea.KeyPressMsg); ok {
-		switch {
-		case key.Matches(msg, p.keys.Up):
-			p.scroll = max(0, p.scroll-1)
-		case key.Matches(msg, p.keys.Down):
-			p.scroll++ // clamped in View
-		}
-	}
-	return nil
 }
 
 func (p *FleetPane) row(target string) *fleetRow {
