@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/crypto/ssh"
+
 	"armbench/internal/testdevice"
 	"armbench/internal/testenv"
 )
@@ -150,4 +152,45 @@ func TestGroupTargetErrors(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "GROUP  TARGETS  DESCRIPTION\nlab    pi4") {
 		t.Errorf("targets: %s", stdout)
 	}
+}
+
+// trust GROUP shows and asks for each device's key in turn: a device
+// declined is reported and leaves the others trusted; asked again, the
+// trusted one says so and the other is added.
+func TestCLITrustGroup(t *testing.T) {
+	devs := []*testdevice.Device{testdevice.Start(t), testdevice.Start(t)}
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	var b strings.Builder
+	b.WriteString("[[group]]\nname = \"lab\"\ntargets = [\"dev0\", \"dev1\"]\n")
+	for i, d := range devs {
+		fmt.Fprintf(&b, "\n[[target]]\nname = \"dev%d\"\nhost = \"127.0.0.1\"\nport = %d\nuser = %q\ngoarch = \"arm64\"\nidentity_file = %q\nknown_hosts = %q\n",
+			i, d.Port, d.User, d.KeyPath, kh)
+	}
+	cfg := filepath.Join(t.TempDir(), "targets.toml")
+	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fp0, fp1 := ssh.FingerprintSHA256(devs[0].HostKey), ssh.FingerprintSHA256(devs[1].HostKey)
+
+	code, stdout, stderr := runCLIInput(t, "y\nn\n", "trust", "lab", "--config", cfg)
+	if code != exitFailed || !strings.Contains(stdout, "added ssh-ed25519 key "+fp0) || !strings.Contains(stderr, fp1) || !strings.Contains(stderr, "not trusted: dev1") {
+		t.Fatalf("y then n: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	known := readFileCLI(t, kh)
+	if !strings.Contains(known, fmt.Sprintf("[127.0.0.1]:%d ", devs[0].Port)) || strings.Contains(known, fmt.Sprintf("[127.0.0.1]:%d ", devs[1].Port)) {
+		t.Fatalf("known_hosts after y then n:\n%s", known)
+	}
+	code, stdout, stderr = runCLIInput(t, "y\n", "trust", "lab", "--config", cfg)
+	if code != exitOK || !strings.Contains(stdout, "dev0 (") || !strings.Contains(stdout, "already trusted") || !strings.Contains(stdout, "added ssh-ed25519 key "+fp1) {
+		t.Fatalf("again: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+}
+
+func readFileCLI(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -403,19 +403,43 @@ func cmdTrust(ctx context.Context, c *cli, args []string) error {
 	case len(positional) == 1 && name == "":
 		name = positional[0]
 	case len(positional) > 1 || len(positional) == 1 && name != "":
-		return usagef("trust takes one target: armbench trust TARGET [--yes] [--json]")
+		return usagef("trust takes one target or group: armbench trust TARGET|GROUP [--yes] [--json]")
 	}
 	w, err := c.load()
 	if err != nil {
 		return err
 	}
-	t, err := w.target(name)
+	ts, fleet, err := w.resolveTargets(name, false)
 	if err != nil {
 		return err
 	}
-	if t.IsLocal() {
-		return usagef("trust: target %s is local: there is no host key to trust", t.Name)
+	if !fleet {
+		if ts[0].IsLocal() {
+			return usagef("trust: target %s is local: there is no host key to trust", ts[0].Name)
+		}
+		return c.trustOne(ctx, ts[0], *yes)
 	}
+	// A group: each device in turn, every fingerprint shown and asked for
+	// on its own; one refused or unreachable device does not stop the rest.
+	var failed []string
+	for _, t := range ts {
+		if t.IsLocal() {
+			continue
+		}
+		if err := c.trustOne(ctx, t, *yes); err != nil {
+			fmt.Fprintf(c.stderr, "armbench: %v\n", err)
+			failed = append(failed, t.Name)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("trust %s: not trusted: %s", name, strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// trustOne shows t's host key and adds it to known_hosts when it is new
+// and accepted (--yes, or y at the prompt).
+func (c *cli) trustOne(ctx context.Context, t targets.Target, yes bool) error {
 	o := c.remoteOptions()
 	key, err := remote.ScanHostKey(ctx, t, o)
 	var ue *remote.UnknownHostError
@@ -435,7 +459,7 @@ func cmdTrust(ctx context.Context, c *cli, args []string) error {
 	case !errors.As(err, &ue):
 		return withHint(err)
 	}
-	accept := *yes
+	accept := yes
 	if !accept && !c.json {
 		accept = c.confirmHostKey(key)
 	}
