@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"armbench/fleet"
 	"armbench/profiles"
+	"armbench/remote"
 	"armbench/targets"
 )
 
@@ -162,7 +164,28 @@ func (f *fleetFlow) apply(m *Model, t *task, e any) {
 			t.summary = "rollout to " + f.group + " failed: " + firstLine(err.Error())
 		}
 		m.logf("rollout %d: %v", t.id, err)
+		if n := f.askUnknownHosts(m); n > 0 {
+			t.summary = fmt.Sprintf("rollout to %s: %s not trusted yet: answer the prompts, then d again", f.group, plural(n, "host key"))
+		}
 	}
+}
+
+// askUnknownHosts stacks the host-key prompt of every device whose key
+// is not trusted yet, the first device's on top, as d on one target asks
+// for its own; it returns how many it asked. Nothing is restarted: once
+// they are answered, d rolls out again.
+func (f *fleetFlow) askUnknownHosts(m *Model) int {
+	n := 0
+	for i := len(f.res.Devices) - 1; i >= 0; i-- {
+		var unknown *remote.UnknownHostError
+		if !errors.As(f.res.Devices[i].Err, &unknown) {
+			continue
+		}
+		tg, _ := m.common.Config.Lookup(f.res.Devices[i].Target)
+		m.push(NewHostKeyPrompt(m.common.Styles, tg, unknown, m.env.remote), nil)
+		n++
+	}
+	return n
 }
 
 // buildLog puts a shared build's output in its own tab of the log pane.

@@ -375,3 +375,52 @@ func TestProgramRolloutToGroup(t *testing.T) {
 	}
 	quitProgram(t, tm)
 }
+
+// TestProgramRolloutAsksUnknownHosts rolls out to two devices, the second
+// with an empty known_hosts: it fails at connect, its host-key prompt
+// comes up once the rollout ended, y trusts it, and d rolls out again to
+// both.
+func TestProgramRolloutAsksUnknownHosts(t *testing.T) {
+	ts := []targets.Target{testdevice.Start(t).Target, testdevice.Start(t).Target}
+	ts[0].Name, ts[1].Name = "shelf-1", "shelf-2"
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	writeFile(t, kh, "")
+	ts[1].KnownHosts = kh
+	cfg := &targets.Config{Path: "targets.toml", Targets: ts, Groups: []targets.Group{{Name: "shelf", Targets: []string{"shelf-1", "shelf-2"}, Declared: true}}}
+	m, out := realModelWith(t, "./ui/testdata/hello", cfg, sshOnly(t, 20*time.Second))
+	tm, term := startProgram(t, m, 120, 40)
+	term.waitText(5*time.Second, "group of 2")
+	for range len(ts) {
+		tm.Send(press("down"))
+	}
+	tm.Send(press("enter"))
+	tick(t, tm, m, "release")
+	term.waitText(5*time.Second, "[x] release")
+
+	tm.Send(press("d"))
+	term.waitText(5*time.Second, "roll out release to shelf (2 devices)? y/N")
+	tm.Send(press("y"))
+	scr := term.waitText(2*time.Minute, "Unknown host", "1 host key not trusted yet")
+	if _, err := os.Stat(filepath.Join(ts[1].DeployDir, "hello-release")); !os.IsNotExist(err) {
+		t.Fatalf("shelf-2 got a binary before its key was trusted (stat: %v)\n%s", err, scr)
+	}
+	tm.Send(press("y"))
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(readFile(t, kh), "ssh-ed25519") {
+		if time.Now().After(deadline) {
+			t.Fatalf("known_hosts 10 s after y: %q", readFile(t, kh))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tm.Send(press("d"))
+	term.waitText(5*time.Second, "roll out release to shelf (2 devices)? y/N")
+	tm.Send(press("y"))
+	term.waitText(2*time.Minute, "rolled out release to shelf")
+	sum := fileSum(t, filepath.Join(out, "shelf-1", "release", "hello"))
+	for _, tg := range ts {
+		if got := fileSum(t, filepath.Join(tg.DeployDir, "hello-release")); got != sum {
+			t.Errorf("%s runs sha256 %s, want %s", tg.Name, got, sum)
+		}
+	}
+	quitProgram(t, tm)
+}
