@@ -131,6 +131,28 @@ func TestFleetDeployStatusRunGroup(t *testing.T) {
 	if code != exitOK {
 		t.Errorf("run on the group: exit %d\n%s", code, stderr)
 	}
+
+	// rollback on the group: each device in turn; dev2 has no previous
+	// binary, which fails it alone.
+	old := "#!/bin/sh\necho old\n"
+	for _, d := range devs[:2] {
+		if err := os.WriteFile(filepath.Join(d.Target.DeployDir, "workload-release.prev"), []byte(old), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr = runCLI(t, "rollback", "--config", cfg, "--target", "lab", "--profile", "release")
+	if code == exitOK || !strings.Contains(stderr, "failed on 1 of 3 devices: dev2") || !strings.Contains(stdout, "dev0: rolled back") {
+		t.Errorf("rollback on the group: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for i, d := range devs[:2] {
+		bin := filepath.Join(d.Target.DeployDir, "workload-release")
+		if got, _ := os.ReadFile(bin); string(got) != old || sha256Of(t, bin+".prev") != local {
+			t.Errorf("dev%d after the rollback: %q, .prev sha256 %s", i, got, sha256Of(t, bin+".prev"))
+		}
+	}
+	if sha256Of(t, filepath.Join(devs[2].Target.DeployDir, "workload-release")) != local {
+		t.Error("dev2, with nothing to roll back to, lost its binary")
+	}
 }
 
 func TestGroupTargetErrors(t *testing.T) {
@@ -140,9 +162,9 @@ func TestGroupTargetErrors(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, `unknown target "lbb"`) || !strings.Contains(stderr, `did you mean "lab"?`) || !strings.Contains(stderr, "groups: lab") {
 		t.Errorf("unknown group: exit %d %s", code, stderr)
 	}
-	code, _, stderr = runCLI(t, "rollback", "--config", cfg, "--target", "lab")
+	code, _, stderr = runCLI(t, "watch", "--config", cfg, "--target", "lab")
 	if code != exitUsage || !strings.Contains(stderr, `"lab" is a group (pi4); this command takes one target here`) {
-		t.Errorf("rollback on a group: exit %d %s", code, stderr)
+		t.Errorf("watch on a group: exit %d %s", code, stderr)
 	}
 	code, _, stderr = runCLI(t, "deploy", "--config", cfg, "--target", "lab", "--profile", "release,speed", "--no-build")
 	if code != exitUsage || !strings.Contains(stderr, "a rolling deploy takes one profile") {

@@ -490,10 +490,26 @@ func cmdRollback(ctx context.Context, c *cli, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("rollback: unexpected argument %q", fs.Arg(0))
 	}
-	plan, err := c.onePlan(rf, profiles.ModeBinary)
+	if strings.Contains(rf.profile, ",") {
+		return usagef("--profile takes one profile here, not %q", rf.profile)
+	}
+	w, err := c.load()
 	if err != nil {
 		return err
 	}
+	// On a group: each device in turn, its lines marked with its name; a
+	// device without a previous binary does not stop the others.
+	return c.eachTarget(w, rf.target, func(c *cli, t targets.Target) error {
+		plans, err := c.plans(w, t.Name, rf.profile, profiles.ModeBinary)
+		if err != nil {
+			return err
+		}
+		return c.rollbackOne(ctx, plans[0])
+	})
+}
+
+// rollbackOne puts plan's previous binary back on its target.
+func (c *cli) rollbackOne(ctx context.Context, plan profiles.Plan) error {
 	name := plan.DeployName()
 	dev, err := remote.Open(ctx, plan.Target, c.remoteOptions())
 	if err != nil {
