@@ -33,7 +33,7 @@ func main() { fmt.Println("version", version) }
 `
 
 // appModule writes the program's module and returns its folder.
-func appModule(t *testing.T) string {
+func appModule(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range map[string]string{"main.go": appSource, "go.mod": "module fleetapp\n\ngo 1.21\n"} {
@@ -46,7 +46,7 @@ func appModule(t *testing.T) string {
 
 // appPlans resolves the program at version for each device: one profile,
 // so every device needs the same binary. health gives each device's check.
-func appPlans(t *testing.T, mod, version string, devs []*testdevice.Device, health func(i int) *targets.Health) []profiles.Plan {
+func appPlans(t testing.TB, mod, version string, devs []*testdevice.Device, health func(i int) *targets.Health) []profiles.Plan {
 	t.Helper()
 	p := profiles.Profile{Name: "fleet", Build: profiles.Build{Trimpath: true, Ldflags: "-s -w -X main.version=" + version}}
 	var plans []profiles.Plan
@@ -65,7 +65,7 @@ func appPlans(t *testing.T, mod, version string, devs []*testdevice.Device, heal
 
 // startDevices starts n sshd devices at once, named dev0…dev(n-1); opts
 // gives each its options.
-func startDevices(t *testing.T, n int, opts func(i int) []testdevice.Option) []*testdevice.Device {
+func startDevices(t testing.TB, n int, opts func(i int) []testdevice.Option) []*testdevice.Device {
 	t.Helper()
 	devs := make([]*testdevice.Device, n)
 	var wg sync.WaitGroup
@@ -90,7 +90,7 @@ func startDevices(t *testing.T, n int, opts func(i int) []testdevice.Option) []*
 	return devs
 }
 
-func testPool(t *testing.T) *remote.Pool {
+func testPool(t testing.TB) *remote.Pool {
 	pool := remote.NewPool(remote.Options{NoAgent: true, NoDefaultKeys: true, SSHConfig: os.DevNull, StateDir: filepath.Join(t.TempDir(), "state"), DeltaCache: filepath.Join(t.TempDir(), "deployed")})
 	t.Cleanup(func() { pool.Close() })
 	return pool

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"armbench/profiles"
@@ -182,12 +183,22 @@ func Rollout(ctx context.Context, plans []profiles.Plan, o Options, emit func(Ev
 	defer cancelUploads()
 	builds := r.startBuilds(upCtx, ds)
 	sem := make(chan struct{}, o.Parallel)
+	// The uploads run at once: the pool's compressors size their levels
+	// for that from the first byte, until the last device is staged.
+	expected := o.Pool.ExpectUploads(min(len(ds), o.Parallel))
+	var staging atomic.Int32
+	staging.Store(int32(len(ds)))
 	var wg sync.WaitGroup
 	for _, d := range ds {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer close(d.staged)
+			defer func() {
+				if staging.Add(-1) == 0 {
+					expected()
+				}
+			}()
 			r.stage(upCtx, d, builds[d.key], sem)
 		}()
 	}

@@ -35,10 +35,11 @@ const sshWindow = 2 << 20
 
 // adaptOptions tune compressAdaptive.
 type adaptOptions struct {
-	start   int                       // index in zstdLadder to begin with
-	ceiling func() int                // the highest level allowed now; nil: any
-	onSent  func(in, wire int64)      // progress, from the sender
-	onLevel func(level int, in int64) // level changes (tests, tracing)
+	start    int                       // index in zstdLadder to begin with
+	ceiling  func() int                // the highest level allowed now; nil: any
+	encoders *encoderCache             // closed encoders to reuse; nil: a new one each frame
+	onSent   func(in, wire int64)      // progress, from the sender
+	onLevel  func(level int, in int64) // level changes (tests, tracing)
 }
 
 // compressAdaptive streams r into w as zstd frames whose level follows
@@ -61,7 +62,7 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 		o.onLevel = func(int, int64) {}
 	}
 	o.onLevel(level, 0)
-	enc, err := newZstd(q, zstdLadder[level])
+	enc, err := o.encoders.get(q, level)
 	if err != nil {
 		return err
 	}
@@ -123,9 +124,10 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 				q.abort()
 				return err
 			}
+			o.encoders.put(level, enc)
 			level = next
 			o.onLevel(level, q.inPos())
-			if enc, err = newZstd(q, zstdLadder[level]); err != nil {
+			if enc, err = o.encoders.get(q, level); err != nil {
 				q.abort()
 				return err
 			}
@@ -135,6 +137,7 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 		q.abort()
 		return err
 	}
+	o.encoders.put(level, enc)
 	return q.close()
 }
 
@@ -144,7 +147,42 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 // itself. A rolling deploy to eight devices runs eight at once, each
 // link slow and each compressor waiting, and at the levels they climb to
 // the cores become the bottleneck of all eight.
-type uploadGauge struct{ n atomic.Int32 }
+type uploadGauge struct {
+	n        atomic.Int32 // in flight
+	expected atomic.Int32 // announced by ExpectUploads, started or not
+	encoders encoderCache
+}
+
+// encoderCache keeps closed zstd encoders by level for the next frame or
+// upload: a new encoder allocates and clears its window (8 MiB, 32 at the
+// best level), which for eight small uploads at once cost a third as much
+// CPU as compressing them.
+type encoderCache struct{ byLevel [4]sync.Pool } // one per zstdLadder level
+
+func (c *encoderCache) get(w io.Writer, level int) (*zstd.Encoder, error) {
+	if c != nil {
+		if e, ok := c.byLevel[level].Get().(*zstd.Encoder); ok {
+			e.Reset(w)
+			return e, nil
+		}
+	}
+	return newZstd(w, zstdLadder[level])
+}
+
+// put keeps a closed encoder (one that failed to close is not put back).
+func (c *encoderCache) put(level int, e *zstd.Encoder) {
+	if c != nil {
+		c.byLevel[level].Put(e)
+	}
+}
+
+// encoderCache is the pool's shared encoders (nil without a pool).
+func (g *uploadGauge) encoderCache() *encoderCache {
+	if g == nil {
+		return nil
+	}
+	return &g.encoders
+}
 
 // enter counts one more upload; the returned func ends it.
 func (g *uploadGauge) enter() func() {
@@ -164,7 +202,7 @@ func (g *uploadGauge) ceiling() int {
 	if g == nil {
 		return len(zstdLadder) - 1
 	}
-	return ceilingFor(int(g.n.Load()), runtime.NumCPU())
+	return ceilingFor(int(max(g.n.Load(), g.expected.Load())), runtime.NumCPU())
 }
 
 func ceilingFor(uploads, cores int) int {

@@ -37,6 +37,17 @@ func NewPool(o Options) *Pool {
 	return &Pool{o: o, devices: map[string]*poolEntry{}}
 }
 
+// ExpectUploads says that n uploads are about to run at once (a rollout's
+// staging), so that each compresses for its share of the cores from its
+// first byte, not as if it were alone until the others start. done ends
+// the announcement.
+func (p *Pool) ExpectUploads(n int) (done func()) {
+	g := p.o.uploads
+	g.expected.Add(int32(n))
+	var once sync.Once
+	return func() { once.Do(func() { g.expected.Add(-int32(n)) }) }
+}
+
 // Get returns the device of t, connecting on first use. A target whose
 // definition changed since (e.g. targets.toml was edited) gets a new
 // connection.

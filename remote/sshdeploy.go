@@ -367,7 +367,7 @@ func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader
 			switch enc {
 			case "zstd":
 				done := d.o.uploads.enter()
-				err = compressAdaptive(cw, src, adaptOptions{start: 2, ceiling: d.o.uploads.ceiling, onSent: pr.set, onLevel: d.o.traceLevel})
+				err = compressAdaptive(cw, src, adaptOptions{start: 2, ceiling: d.o.uploads.ceiling, encoders: d.o.uploads.encoderCache(), onSent: pr.set, onLevel: d.o.traceLevel})
 				done()
 			case "":
 				// Already encoded (a delta), and reporting its own progress.
