@@ -60,7 +60,7 @@ func installScript(dir, name, tmp, recv, sum string, size int64) string {
 	b.WriteString("set -e\n" + hashFuncs)
 	b.WriteString("cd -- " + q(dir) + "\n")
 	b.WriteString("t=./" + q(tmp) + "\n")
-	b.WriteString("trap 'rm -f -- \"$t\" \"$t.prev\" \"$t.fail\" \"$t.sum\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n")
+	b.WriteString("trap 'rm -f -- \"$t\" \"$t.prev\" \"$t.fail\" \"$t.sum\" \"$t.base\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n")
 	if recv != "" {
 		b.WriteString(`{ ` + recv + ` || echo "receive failed" > "$t.fail"; } | { tee -- "$t" || echo "write failed" > "$t.fail"; } | hs > "$t.sum"
 if [ -e "$t.fail" ]; then cat "$t.fail" >&2; exit 1; fi
@@ -88,7 +88,7 @@ if [ -e ./` + q(name) + ` ]; then
 	fi
 	echo prev
 fi
-rm -f -- "$t.sum" "$t.fail"
+rm -f -- "$t.sum" "$t.fail" "$t.base"
 mv -f -- "$t" ./` + q(name) + `
 k=$(stat -c ` + q(statFormat) + ` ./` + q(name) + ` 2>/dev/null) && printf 'fp %s\n' "$k" || :
 sync . 2>/dev/null || :
@@ -255,7 +255,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 			return inst, err
 		}
 		if res.note == "" {
-			inst.Delta = true
+			inst.Delta, inst.DeltaKind = true, res.kind
 			return d.installed(inst, res.markers, res.wire, start, cache, next, name), nil
 		}
 		inst.NoDelta = res.note

@@ -324,3 +324,19 @@ func copyN(w io.Writer, r io.Reader, n int64) error {
 	}
 	return nil
 }
+
+// Compressed says whether file is an ELF file with a compressed section,
+// reading only its headers: the files worth expanding.
+func Compressed(file []byte) bool {
+	f, err := elf.NewFile(bytes.NewReader(file))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, s := range f.Sections {
+		if s.Flags&elf.SHF_COMPRESSED != 0 && s.Type != elf.SHT_NOBITS {
+			return true
+		}
+	}
+	return false
+}

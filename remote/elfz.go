@@ -1,0 +1,156 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"armbench/internal/elfz/codec"
+	"armbench/internal/shell"
+)
+
+// The Go linker zlib-compresses DWARF, so after a one-line change the
+// compressed sections of a default-profile binary differ from the change
+// on and a plain delta is a quarter of the binary. With a helper on the
+// device (Options.ELFZHelper) the delta goes between the expanded forms
+// instead (package codec: those sections inflated): the device expands
+// its binary into a base, applies the delta to it with its own zstd, and
+// the helper compresses the sections again, byte for byte as the linker
+// did. The install script checks the sha256 of the result as always.
+
+// elfzName is the helper's file name in deploy_dir: hidden, like the
+// device-side state.
+const elfzName = ".armbench-elfz"
+
+// Delta kinds, as Installed.DeltaKind reports them.
+const (
+	DeltaPatch = "patch" // zstd patch-from against the installed binary
+	DeltaELFZ  = "elfz"  // the same between the expanded forms, through the helper
+)
+
+// deltaFrame is an encoded delta and what the device needs to apply it.
+type deltaFrame struct {
+	data              []byte
+	kind              string
+	baseSize, newSize int // of what the zstd window spans
+}
+
+// elfzOn says whether a delta of name may go through the helper.
+func (d *sshDevice) elfzOn(c *sshConn, name string) bool {
+	return d.o.ELFZHelper != nil && !c.noELFZ.Load() && name != elfzName
+}
+
+// makeDelta encodes next against prev, whose verified cached copy is
+// cache.path(base): between the expanded forms when the helper may be
+// used and next is a binary this host's zlib reproduces, plainly
+// otherwise.
+func (d *sshDevice) makeDelta(ctx context.Context, c *sshConn, cache *deltaCache, base string, prev, next []byte, name string, limit int) (deltaFrame, error) {
+	if d.elfzOn(c, name) && codec.Compressed(next) {
+		fr, err := encodeELFZ(ctx, cache, prev, next, limit)
+		if err == nil || ctx.Err() != nil {
+			return fr, err
+		}
+		// Not expandable, not reproducible, or no smaller: a plain delta
+		// may still do.
+	}
+	frame, err := encodeDeltaFastest(ctx, cache.path(base), prev, next, limit)
+	return deltaFrame{data: frame, kind: DeltaPatch, baseSize: len(prev), newSize: len(next)}, err
+}
+
+// encodeELFZ encodes the expanded next against the expanded prev. The
+// zstd command wants its base in a file: a temporary one in the cache,
+// which prune sweeps if this process dies.
+func encodeELFZ(ctx context.Context, cache *deltaCache, prev, next []byte, limit int) (deltaFrame, error) {
+	nx, err := codec.ExpandReproducible(next)
+	if err != nil {
+		return deltaFrame{}, err
+	}
+	px, err := codec.Expand(prev)
+	if err != nil {
+		return deltaFrame{}, err
+	}
+	if err := os.MkdirAll(cache.dir, 0o755); err != nil {
+		return deltaFrame{}, err
+	}
+	tmp, err := os.CreateTemp(cache.dir, ".elfz-base"+tmpMarker+"*")
+	if err != nil {
+		return deltaFrame{}, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(px)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return deltaFrame{}, err
+	}
+	frame, err := encodeDeltaFastest(ctx, tmp.Name(), px, nx, limit)
+	return deltaFrame{data: frame, kind: DeltaELFZ, baseSize: len(px), newSize: len(nx)}, err
+}
+
+// elfzRecv is the device command that rebuilds the binary: the helper
+// expands the installed binary into "$t.base" (which the install script
+// removes on every path), zstd applies the delta to it, and the helper
+// contracts the result. The helper runs under the target's runner, as
+// any program armbench runs there.
+func elfzRecv(runner, name string, baseSize, newSize int) string {
+	var words []string
+	for _, r := range strings.Fields(runner) {
+		words = append(words, shell.Quote(r))
+	}
+	helper := strings.Join(append(words, "./"+shell.Quote(elfzName)), " ")
+	z := `zstd -d -q -c --patch-from="$t.base"`
+	if wl := deltaWindowLog(baseSize, newSize); wl > defaultDecoderWindowLog {
+		z += " --long=" + strconv.Itoa(wl)
+	}
+	return "{ " + helper + " expand ./" + shell.Quote(name) + ` > "$t.base" && ` + z + "; } | " + helper + " contract"
+}
+
+// ensureELFZ puts the helper on the device (once per connection: the
+// deploy of an unchanged helper is skipped by its sha256 anyway, but
+// costs a round trip).
+func (d *sshDevice) ensureELFZ(ctx context.Context, c *sshConn) error {
+	hf, err := d.o.ELFZHelper(ctx, d.t)
+	if err != nil {
+		return err
+	}
+	if v, _ := c.elfzSHA.Load().(string); v != "" && v == hf.SHA256 {
+		return nil
+	}
+	inst, err := d.Deploy(ctx, hf, elfzName, nil)
+	if err != nil {
+		return fmt.Errorf("install the delta helper: %w", err)
+	}
+	c.elfzSHA.Store(inst.SHA256)
+	return nil
+}
+
+// helperJob installs the helper in the background while the delta is
+// encoded; wait returns its error.
+type helperJob struct {
+	done chan struct{}
+	err  error
+}
+
+func (d *sshDevice) startELFZ(ctx context.Context, c *sshConn, name string, next []byte) *helperJob {
+	if !d.elfzOn(c, name) || !codec.Compressed(next) {
+		return nil
+	}
+	j := &helperJob{done: make(chan struct{})}
+	go func() {
+		defer close(j.done)
+		j.err = d.ensureELFZ(ctx, c)
+	}()
+	return j
+}
+
+func (j *helperJob) wait() error {
+	if j == nil {
+		return errors.New("no delta helper")
+	}
+	<-j.done
+	return j.err
+}
