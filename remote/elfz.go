@@ -62,33 +62,56 @@ func (d *sshDevice) makeDelta(ctx context.Context, c *sshConn, cache *deltaCache
 
 // encodeELFZ encodes the expanded next against the expanded prev. The
 // zstd command wants its base in a file: a temporary one in the cache,
-// which prune sweeps if this process dies.
+// which prune sweeps if this process dies. Both expand at once, and the
+// check that this host's zlib rebuilds next runs while zstd encodes.
 func encodeELFZ(ctx context.Context, cache *deltaCache, prev, next []byte, limit int) (deltaFrame, error) {
-	nx, err := codec.ExpandReproducible(next)
+	var px []byte
+	var perr error
+	expanded := make(chan struct{})
+	go func() {
+		defer close(expanded)
+		px, perr = codec.Expand(prev)
+	}()
+	nx, check, err := codec.ExpandWithCheck(next)
+	<-expanded
 	if err != nil {
 		return deltaFrame{}, err
 	}
-	px, err := codec.Expand(prev)
+	if perr != nil {
+		return deltaFrame{}, perr
+	}
+	base, err := writeTemp(cache.dir, ".elfz-base"+tmpMarker+"*", px)
 	if err != nil {
 		return deltaFrame{}, err
 	}
-	if err := os.MkdirAll(cache.dir, 0o755); err != nil {
-		return deltaFrame{}, err
+	defer os.Remove(base)
+	checked := make(chan error, 1)
+	go func() { checked <- check() }()
+	frame, err := encodeDeltaFastest(ctx, base, px, nx, limit)
+	if cerr := <-checked; cerr != nil {
+		return deltaFrame{}, cerr
 	}
-	tmp, err := os.CreateTemp(cache.dir, ".elfz-base"+tmpMarker+"*")
+	return deltaFrame{data: frame, kind: DeltaELFZ, baseSize: len(px), newSize: len(nx)}, err
+}
+
+// writeTemp writes data to a new temporary file in dir.
+func writeTemp(dir, pattern string, data []byte) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
-		return deltaFrame{}, err
+		return "", err
 	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(px)
-	if cerr := tmp.Close(); err == nil {
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return deltaFrame{}, err
+		os.Remove(f.Name())
+		return "", err
 	}
-	frame, err := encodeDeltaFastest(ctx, tmp.Name(), px, nx, limit)
-	return deltaFrame{data: frame, kind: DeltaELFZ, baseSize: len(px), newSize: len(nx)}, err
+	return f.Name(), nil
 }
 
 // elfzRecv is the device command that rebuilds the binary: the helper

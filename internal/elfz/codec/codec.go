@@ -28,7 +28,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Magic opens every expanded file.
@@ -69,22 +71,33 @@ func streams(file []byte) ([]stream, error) {
 		return nil, fmt.Errorf("elfz: %w", err)
 	}
 	defer f.Close()
-	var out []stream
-	var total int64
+	var secs []*elf.Section
 	for _, s := range f.Sections {
-		if s.Flags&elf.SHF_COMPRESSED == 0 || s.Type == elf.SHT_NOBITS {
-			continue
+		if s.Flags&elf.SHF_COMPRESSED != 0 && s.Type != elf.SHT_NOBITS {
+			secs = append(secs, s)
 		}
-		st, err := inflateSection(file, f, s)
+	}
+	if len(secs) > maxStreams {
+		return nil, fmt.Errorf("elfz: more than %d compressed sections", maxStreams)
+	}
+	// Sections inflate independently: on a device's four cores, or the
+	// host's, that is most of the work done at once.
+	out := make([]stream, len(secs))
+	err = parallel(len(secs), func(i int) error {
+		st, err := inflateSection(file, f, secs[i])
 		if err != nil {
-			return nil, fmt.Errorf("elfz: section %s: %w", s.Name, err)
+			return fmt.Errorf("elfz: section %s: %w", secs[i].Name, err)
 		}
+		out[i] = st
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var total int64
+	for _, st := range out {
 		if total += int64(len(st.plain)); total > maxPlain {
 			return nil, fmt.Errorf("elfz: more than %d bytes of compressed sections", maxPlain)
-		}
-		out = append(out, st)
-		if len(out) > maxStreams {
-			return nil, fmt.Errorf("elfz: more than %d compressed sections", maxStreams)
 		}
 	}
 	slices.SortFunc(out, func(a, b stream) int { return int(a.off - b.off) })
@@ -181,14 +194,26 @@ func expand(file []byte, ss []stream) []byte {
 // inflating: it fails with ErrNotReproducible when Contract could not
 // rebuild file.
 func ExpandReproducible(file []byte) ([]byte, error) {
-	ss, err := streams(file)
+	x, check, err := ExpandWithCheck(file)
 	if err != nil {
 		return nil, err
 	}
-	if err := reproduce(file, ss); err != nil {
+	if err := check(); err != nil {
 		return nil, err
 	}
-	return expand(file, ss), nil
+	return x, nil
+}
+
+// ExpandWithCheck is Expand, and returns the check ExpandReproducible
+// makes as a function, so the caller can run it alongside other work
+// (the delta's encoding); the expanded form is of no use unless it
+// returns nil.
+func ExpandWithCheck(file []byte) ([]byte, func() error, error) {
+	ss, err := streams(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	return expand(file, ss), func() error { return reproduce(file, ss) }, nil
 }
 
 // Reproducible says whether Contract(Expand(file)) is file, byte for byte,
@@ -199,15 +224,43 @@ func Reproducible(file []byte) bool {
 }
 
 func reproduce(file []byte, ss []stream) error {
-	var buf bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
-	for _, s := range ss {
-		buf.Reset()
-		zw.Reset(&buf)
-		zw.Write(s.plain)
-		zw.Close()
-		if !bytes.Equal(buf.Bytes(), file[s.off:s.off+s.clen]) {
+	return parallel(len(ss), func(i int) error {
+		s := ss[i]
+		if !bytes.Equal(deflate(s.plain), file[s.off:s.off+s.clen]) {
 			return fmt.Errorf("%w (stream at offset %d)", ErrNotReproducible, s.off)
+		}
+		return nil
+	})
+}
+
+// deflate compresses plain as the Go linker does.
+func deflate(plain []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(plain) / 3)
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
+	zw.Write(plain)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// parallel runs fn(0) … fn(n-1), as many at once as there are CPUs,
+// and returns the first error.
+func parallel(n int, fn func(i int) error) error {
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = fn(i)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -255,63 +308,106 @@ func readHeader(r io.Reader) (size int64, es []entry, err error) {
 	return size, es, nil
 }
 
-// countingCRC counts and checksums what passes to w.
-type countingCRC struct {
-	w   io.Writer
-	n   int64
-	crc uint32
-}
-
-func (c *countingCRC) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	c.crc = crc32.Update(c.crc, crc32.IEEETable, p[:n])
-	return n, err
-}
-
 // Contract reads an expanded file from r and writes the original to w,
 // compressing each stream again with zlib at BestSpeed. It fails when a
 // stream does not come out as the header recorded it (length and crc32)
 // or the input ends early or runs long; w may then have received part of
 // a wrong file, so the caller must not keep it.
+//
+// Streams compress concurrently, as many as there are CPUs, while the
+// input is read on; the writer puts the pieces out in order.
 func Contract(r io.Reader, w io.Writer) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	size, es, err := readHeader(br)
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(w, 1<<16)
-	var zw *zlib.Writer
+	parts := make(chan *part, runtime.GOMAXPROCS(0)+1)
+	werr := make(chan error, 1)
+	go func() {
+		var err error
+		for p := range parts {
+			<-p.done
+			if err == nil {
+				err = p.err
+			}
+			if err == nil {
+				_, err = w.Write(p.data)
+			}
+		}
+		werr <- err
+	}()
+	rerr := readParts(br, size, es, parts)
+	close(parts)
+	if err := <-werr; rerr == nil {
+		rerr = err
+	}
+	return rerr
+}
+
+// part is a piece of the output, ready once done is closed.
+type part struct {
+	data []byte
+	done chan struct{}
+	err  error
+}
+
+func readyPart(b []byte) *part {
+	p := &part{data: b, done: make(chan struct{})}
+	close(p.done)
+	return p
+}
+
+// readParts reads the expanded body and sends the output's pieces in
+// order: verbatim bytes, and streams being compressed.
+func readParts(br *bufio.Reader, size int64, es []entry, parts chan<- *part) error {
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	pos := int64(0)
 	for i, e := range es {
-		if err := copyN(bw, br, e.off-pos); err != nil {
+		if err := verbatim(br, e.off-pos, parts); err != nil {
 			return fmt.Errorf("elfz: bytes before stream %d: %w", i, err)
 		}
-		cw := &countingCRC{w: bw}
-		if zw == nil {
-			zw, _ = zlib.NewWriterLevel(cw, zlib.BestSpeed)
-		} else {
-			zw.Reset(cw)
-		}
-		if err := copyN(zw, br, e.plen); err != nil {
+		// Read as it comes, not allocated from the header's word: a
+		// damaged header must not cost gigabytes.
+		var plain bytes.Buffer
+		if err := copyN(&plain, br, e.plen); err != nil {
 			return fmt.Errorf("elfz: stream %d: %w", i, err)
 		}
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("elfz: stream %d: %w", i, err)
-		}
-		if cw.n != e.clen || cw.crc != e.crc {
-			return fmt.Errorf("elfz: stream %d at offset %d compressed to %d bytes (crc32 %08x), the original had %d (%08x): %w",
-				i, e.off, cw.n, cw.crc, e.clen, e.crc, ErrNotReproducible)
-		}
+		p := &part{done: make(chan struct{})}
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; close(p.done) }()
+			p.data = deflate(plain.Bytes())
+			if n, sum := int64(len(p.data)), crc32.ChecksumIEEE(p.data); n != e.clen || sum != e.crc {
+				p.err = fmt.Errorf("elfz: stream %d at offset %d compressed to %d bytes (crc32 %08x), the original had %d (%08x): %w",
+					i, e.off, n, sum, e.clen, e.crc, ErrNotReproducible)
+			}
+		}()
+		parts <- p
 		pos = e.off + e.clen
 	}
-	if err := copyN(bw, br, size-pos); err != nil {
+	if err := verbatim(br, size-pos, parts); err != nil {
 		return fmt.Errorf("elfz: bytes after the last stream: %w", err)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return errors.New("elfz: input runs past the expanded file")
 	}
-	return bw.Flush()
+	return nil
+}
+
+// verbatim sends the next n input bytes as they are, in pieces of at
+// most 1 MiB.
+func verbatim(r io.Reader, n int64, parts chan<- *part) error {
+	for n > 0 {
+		var b bytes.Buffer
+		k := min(n, 1<<20)
+		if err := copyN(&b, r, k); err != nil {
+			return err
+		}
+		parts <- readyPart(b.Bytes())
+		n -= k
+	}
+	return nil
 }
 
 // copyN copies exactly n bytes, an early end of input being an error.
