@@ -436,7 +436,7 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 	if err != nil {
 		return deltaNote(ctx, old, err)
 	}
-	recv := patchRecv(name, frame.baseSize, frame.newSize)
+	recv, after := patchRecv(name, frame.baseSize, frame.newSize), ""
 	if frame.kind == DeltaELFZ {
 		if herr := job.wait(); herr != nil {
 			if ctx.Err() != nil {
@@ -450,13 +450,14 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 			}
 			recv = patchRecv(name, frame.baseSize, frame.newSize)
 		} else {
-			recv = elfzRecv(d.t.Runner, name, frame.baseSize, frame.newSize)
+			recv = elfzRecv(d.t.Runner, name, old, frame.baseSize, frame.newSize)
+			after = elfzKeep(name, f.SHA256, frame.newSize)
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return deltaResult{}, err
 	}
-	return d.sendDelta(ctx, c, f, frame, recv, name, emit)
+	return d.sendDelta(ctx, c, f, frame, recv, after, name, emit)
 }
 
 // deltaFrame is the speculative delta when it was against old, or a new
@@ -474,10 +475,11 @@ func (d *sshDevice) deltaFrame(ctx context.Context, c *sshConn, cache *deltaCach
 }
 
 // sendDelta streams the delta into the install script, with recv
-// rebuilding the binary on the device.
-func (d *sshDevice) sendDelta(ctx context.Context, c *sshConn, f File, frame deltaFrame, recv, name string, emit func(Event)) (deltaResult, error) {
+// rebuilding the binary on the device and after run once it is
+// installed.
+func (d *sshDevice) sendDelta(ctx context.Context, c *sshConn, f File, frame deltaFrame, recv, after, name string, emit func(Event)) (deltaResult, error) {
 	tmp := tmpPrefix(name) + randomSuffix()
-	script := installScript(c.dir, name, tmp, recv, f.SHA256, f.Size)
+	script := installScriptAfter(c.dir, name, tmp, recv, f.SHA256, f.Size, after)
 	pr := newProgress(f.Size, emit)
 	src := &scaledReader{r: bytes.NewReader(frame.data), total: int64(len(frame.data)), fileSize: f.Size, p: pr}
 	markers, wire, stderr, err := d.streamInstall(ctx, c, src, pr, "", script, emit)

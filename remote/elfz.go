@@ -114,23 +114,40 @@ func writeTemp(dir, pattern string, data []byte) (string, error) {
 	return f.Name(), nil
 }
 
-// elfzRecv is the device command that rebuilds the binary: the helper
-// expands the installed binary into "$t.base" (which the install script
-// removes on every path), zstd applies the delta to it, and the helper
-// contracts the result. The helper runs under the target's runner, as
-// any program armbench runs there.
-func elfzRecv(runner, name string, baseSize, newSize int) string {
+// elfzRecv is the device command that rebuilds the binary: zstd applies
+// the delta to the expanded form of the installed binary (sha256 old),
+// and the helper contracts the result. The expanded form is the one the
+// last elfz deploy kept (elfzKeep), or else the helper expands the
+// installed binary into "$t.base". What zstd writes is also kept in
+// "$t.x" for the next delta. The install script removes both on every
+// path. The helper runs under the target's runner, as any program
+// armbench runs there.
+func elfzRecv(runner, name, old string, baseSize, newSize int) string {
 	var words []string
 	for _, r := range strings.Fields(runner) {
 		words = append(words, shell.Quote(r))
 	}
 	helper := strings.Join(append(words, "./"+shell.Quote(elfzName)), " ")
-	z := `zstd -d -q -c --patch-from="$t.base"`
+	z := `zstd -d -q -c --patch-from="$b"`
 	if wl := deltaWindowLog(baseSize, newSize); wl > defaultDecoderWindowLog {
 		z += " --long=" + strconv.Itoa(wl)
 	}
-	return "{ " + helper + " expand ./" + shell.Quote(name) + ` > "$t.base" && ` + z + "; } | " + helper + " contract"
+	kept := "./" + shell.Quote(elfzBase(name, old))
+	return "{ if [ -f " + kept + " ]; then b=" + kept + "; else " + helper + " expand ./" + shell.Quote(name) + ` > "$t.base" && b="$t.base"; fi && ` +
+		z + `; } | tee -- "$t.x" | ` + helper + " contract"
 }
+
+// elfzKeep, run once the binary whose sha256 is sum is installed, keeps
+// its expanded form (written whole: newSize bytes) as the next delta's
+// base, in place of the one before. A base kept wrong only costs a delta:
+// the sha256 check catches what it rebuilds.
+func elfzKeep(name, sum string, newSize int) string {
+	return `if [ -f "$t.x" ] && [ "$(wc -c < "$t.x")" -eq ` + strconv.Itoa(newSize) + ` ]; then rm -f -- ./` + shell.Quote(elfzBasePrefix(name)) + `*; mv -f -- "$t.x" ./` +
+		shell.Quote(elfzBase(name, sum)) + ` || :; fi`
+}
+
+func elfzBasePrefix(name string) string { return "." + name + ".elfz-" }
+func elfzBase(name, sum string) string  { return elfzBasePrefix(name) + sum }
 
 // ensureELFZ puts the helper on the device (once per connection: the
 // deploy of an unchanged helper is skipped by its sha256 anyway, but

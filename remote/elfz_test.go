@@ -132,6 +132,18 @@ func TestSSHELFZDeltaRedeploy(t *testing.T) {
 		t.Errorf("%d and %d bytes for a one-line change of a %d-byte binary (want ≤ 15%%)", inst.WireBytes, onTCP, size)
 	}
 	noTempLeft(t, td.Target.DeployDir)
+	// The expanded form of what is installed is kept for the next delta,
+	// and only that one.
+	kept, _ := filepath.Glob(filepath.Join(td.Target.DeployDir, ".app.elfz-*"))
+	if len(kept) != 1 || filepath.Base(kept[0]) != elfzBase("app", sha(t, v1)) {
+		t.Fatalf("kept bases %v", kept)
+	}
+	// A kept base that went bad costs a delta, not the binary.
+	writeFile(t, kept[0], "damaged", 0o644)
+	bad, err := dev.Deploy(context.Background(), File{Path: v2}, "app", nil)
+	if err != nil || bad.Delta || !strings.Contains(bad.NoDelta, "elfz") || devSHA(t, dev, bad.Path) != sha(t, v2) {
+		t.Fatalf("damaged base: delta %v note %q: %v", bad.Delta, bad.NoDelta, err)
+	}
 
 	// Without the helper the same change is a plain delta, and larger:
 	// the compressed DWARF differs from the change on.
@@ -182,19 +194,19 @@ func TestSSHELFZBrokenHelperFallsBack(t *testing.T) {
 	noTempLeft(t, td.Target.DeployDir)
 }
 
-// Cancelling while the device expands its binary leaves that binary, and
-// the base the helper wrote is removed with the rest.
+// Cancelling while the device rebuilds the binary leaves the old one, and
+// the files of the delta (the expanded forms) go with the rest.
 func TestSSHELFZCancelled(t *testing.T) {
 	requireTool(t, "zstd")
 	v1, v2, helper := buildELFZ(t)
 	td := testdevice.Start(t)
 	o, _ := deltaOpts(t)
 	dir := t.TempDir()
-	mark := filepath.Join(dir, "expanding")
+	mark := filepath.Join(dir, "contracting")
 	// The device is this machine: the wrapper runs the real helper, but
-	// holds expand until the test lets it go.
+	// holds contract until the test lets it go.
 	runner := strings.Join(append(quoteAll(strings.Fields(td.Target.Runner)), shell.Quote(helper)), " ")
-	wrapper := writeFile(t, filepath.Join(dir, "helper"), "#!/bin/sh\nif [ \"$1\" = expand ] && [ -e "+shell.Quote(dir+"/hold")+" ]; then\n\ttouch "+shell.Quote(mark)+
+	wrapper := writeFile(t, filepath.Join(dir, "helper"), "#!/bin/sh\nif [ \"$1\" = contract ] && [ -e "+shell.Quote(dir+"/hold")+" ]; then\n\ttouch "+shell.Quote(mark)+
 		"\n\twhile [ -e "+shell.Quote(dir+"/hold")+" ]; do sleep 0.05; done\nfi\nexec "+runner+" \"$@\"\n", 0o755)
 	o.ELFZHelper = helperFile(wrapper)
 	tg := td.Target
@@ -220,7 +232,7 @@ func TestSSHELFZCancelled(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the device never started expanding")
+			t.Fatal("the device never started contracting")
 		}
 	}
 	cancel()
