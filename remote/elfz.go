@@ -143,7 +143,7 @@ func elfzRecv(runner, name, old string, baseSize, newSize int) string {
 // the sha256 check catches what it rebuilds.
 func elfzKeep(name, sum string, newSize int) string {
 	return `if [ -f "$t.x" ] && [ "$(wc -c < "$t.x")" -eq ` + strconv.Itoa(newSize) + ` ]; then rm -f -- ./` + shell.Quote(elfzBasePrefix(name)) + `*; mv -f -- "$t.x" ./` +
-		shell.Quote(elfzBase(name, sum)) + ` || :; fi`
+		shell.Quote(elfzBase(name, sum)) + ` || :; fi; rm -f -- "$t.x"`
 }
 
 func elfzBasePrefix(name string) string { return "." + name + ".elfz-" }
