@@ -422,15 +422,12 @@ type deltaResult struct {
 // whole file. Cancellation and a lost connection are errors: the install
 // script has removed its temporary files and the device runs what it ran
 // before.
-func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCache, spec *speculation, f File, next []byte, name, old string, emit func(Event)) (deltaResult, error) {
+//
+// An elfz delta needs the helper on the device: job (startELFZ) is
+// installing it.
+func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCache, spec *speculation, job *helperJob, f File, next []byte, name, old string, emit func(Event)) (deltaResult, error) {
 	if c.noPatch.Load() {
 		return deltaResult{note: noPatchNote}, nil
-	}
-	// The helper goes onto the device while the delta is encoded; the
-	// deploy waits for it, so it never outlives the deploy.
-	job := d.startELFZ(ctx, c, name, next)
-	if job != nil {
-		defer job.wait()
 	}
 	frame, err := d.deltaFrame(ctx, c, cache, spec, next, name, old, deltaLimit(f.Size))
 	if err != nil {

@@ -175,8 +175,20 @@ type helperJob struct {
 	err  error
 }
 
-func (d *sshDevice) startELFZ(ctx context.Context, c *sshConn, name string, next []byte) *helperJob {
-	if !d.elfzOn(c, name) || !codec.Compressed(next) {
+// startELFZ starts installing the helper when this deploy will most
+// likely send an elfz delta: a redeploy (the last binary installed as
+// name here is another one) of a binary with compressed sections, to a
+// device whose zstd can apply deltas. It runs beside the prepare round
+// trip and the speculative delta, off the deploy's critical path.
+func (d *sshDevice) startELFZ(ctx context.Context, c *sshConn, f File, name string) *helperJob {
+	if !d.elfzOn(c, name) || c.noPatch.Load() {
+		return nil
+	}
+	cache := d.o.deltaCache()
+	if _, enc := decompressor(c.tools); enc != "zstd" || cache == nil {
+		return nil
+	}
+	if last := cache.last(d.t.Name, name); last == "" || last == f.SHA256 || !codec.CompressedFile(f.Path) {
 		return nil
 	}
 	j := &helperJob{done: make(chan struct{})}

@@ -197,6 +197,8 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	step = "prepare"
 	spec := d.speculateDelta(ctx, c, f, name)
 	defer spec.stop()
+	helper := d.startELFZ(ctx, c, f, name)
+	defer helper.wait() // it must not outlive the deploy
 	if warming != nil {
 		// The answer is on its way: wait for it rather than ask twice.
 		select {
@@ -257,7 +259,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		src = file
 	}
 	if cache != nil && p.sha != "" {
-		res, err := d.deployDelta(ctx, c, cache, spec, f, next, name, p.sha, emit)
+		res, err := d.deployDelta(ctx, c, cache, spec, helper, f, next, name, p.sha, emit)
 		if err != nil {
 			step = failedStep(res.markers, "upload")
 			return inst, err

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -424,11 +425,25 @@ func copyN(w io.Writer, r io.Reader, n int64) error {
 // Compressed says whether file is an ELF file with a compressed section,
 // reading only its headers: the files worth expanding.
 func Compressed(file []byte) bool {
-	f, err := elf.NewFile(bytes.NewReader(file))
+	return compressed(bytes.NewReader(file))
+}
+
+// CompressedFile is Compressed of the file at path, which it reads only
+// the headers of.
+func CompressedFile(path string) bool {
+	f, err := os.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
+	return compressed(f)
+}
+
+func compressed(r io.ReaderAt) bool {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return false
+	}
 	for _, s := range f.Sections {
 		if s.Flags&elf.SHF_COMPRESSED != 0 && s.Type != elf.SHT_NOBITS {
 			return true
