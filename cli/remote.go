@@ -17,6 +17,7 @@ import (
 
 	"armbench/build"
 	"armbench/fleet"
+	"armbench/internal/elfz"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -26,8 +27,13 @@ import (
 // an encrypted key asks for its passphrase on the terminal, and what was
 // installed is remembered beside the build outputs, so an unchanged
 // redeploy is not hashed on the device again.
+//
+// Deltas of default-profile binaries (DWARF compressed by the linker) go
+// through the device-side helper, built beside the artifacts by the same
+// go command as they are.
 func (c *cli) remoteOptions() remote.Options {
-	return remote.Options{Passphrase: askPassphrase(c), StateDir: filepath.Join(c.dir, ".armbench", "state")}
+	return remote.Options{Passphrase: askPassphrase(c), StateDir: filepath.Join(c.dir, ".armbench", "state"),
+		ELFZHelper: elfz.NewBuilder(filepath.Join(c.dir, profiles.DefaultOutRoot)).Helper}
 }
 
 // askPassphrase reads a passphrase from the controlling terminal, without
@@ -186,6 +192,7 @@ type deployResultJSON struct {
 	DurationMS int64  `json:"duration_ms"`
 	WireBytes  int64  `json:"wire_bytes"`
 	Delta      bool   `json:"delta"`
+	DeltaKind  string `json:"delta_kind,omitempty"` // patch, or elfz (through the device-side helper)
 	NoDelta    string `json:"no_delta,omitempty"`
 	Error      string `json:"error,omitempty"`
 }
@@ -301,7 +308,7 @@ func (c *cli) deployOne(ctx context.Context, dev remote.Device, plan profiles.Pl
 	}
 	res.OK, res.Path, res.SHA256, res.Skipped, res.Previous = true, inst.Path, inst.SHA256, inst.Skipped, inst.Previous
 	res.DurationMS, res.WireBytes = inst.Duration.Milliseconds(), inst.WireBytes
-	res.Delta, res.NoDelta = inst.Delta, inst.NoDelta
+	res.Delta, res.DeltaKind, res.NoDelta = inst.Delta, inst.DeltaKind, inst.NoDelta
 	if !inst.Skipped {
 		// For status; a record that cannot be written costs only that.
 		if err := c.history().Add(fleet.Record{Target: plan.Target.Name, Name: name, Profile: plan.Profile.Name, SHA256: inst.SHA256, Time: time.Now()}); err != nil {

@@ -206,7 +206,7 @@ type speculation struct {
 	base   string // sha256 the delta is against
 	cancel context.CancelFunc
 	done   chan struct{}
-	frame  []byte
+	frame  deltaFrame
 	err    error
 }
 
@@ -228,16 +228,16 @@ func (d *sshDevice) speculateDelta(ctx context.Context, c *sshConn, f File, name
 	s := &speculation{base: base, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		s.frame, s.err = encodeFromFiles(ctx, cache, base, f)
+		s.frame, s.err = d.encodeFromFiles(ctx, c, cache, base, f, name)
 	}()
 	return s
 }
 
 // result waits for the speculative delta when it was against old (the
 // guess was right); guessed is false otherwise, and the caller encodes.
-func (s *speculation) result(old string) (frame []byte, guessed bool, err error) {
+func (s *speculation) result(old string) (frame deltaFrame, guessed bool, err error) {
 	if s == nil || s.base != old {
-		return nil, false, nil
+		return deltaFrame{}, false, nil
 	}
 	<-s.done
 	return s.frame, true, s.err
@@ -254,17 +254,17 @@ func (s *speculation) stop() {
 }
 
 // encodeFromFiles reads the cached base and the artifact and encodes the
-// delta between them.
-func encodeFromFiles(ctx context.Context, cache *deltaCache, base string, f File) ([]byte, error) {
+// delta between them, through the helper's expanded forms when it may.
+func (d *sshDevice) encodeFromFiles(ctx context.Context, c *sshConn, cache *deltaCache, base string, f File, name string) (deltaFrame, error) {
 	prev, err := cache.load(base)
 	if err != nil {
-		return nil, err
+		return deltaFrame{}, err
 	}
 	next, err := os.ReadFile(f.Path)
 	if err != nil {
-		return nil, err
+		return deltaFrame{}, err
 	}
-	return encodeDeltaFastest(ctx, cache.path(base), prev, next, deltaLimit(f.Size))
+	return d.makeDelta(ctx, c, cache, base, prev, next, name, deltaLimit(f.Size))
 }
 
 // errDeltaTooBig stops an encoding that has already outgrown the full
@@ -409,6 +409,7 @@ func (s *scaledReader) Read(b []byte) (int, error) {
 type deltaResult struct {
 	markers []string
 	wire    int64
+	kind    string // DeltaPatch or DeltaELFZ, when installed
 	note    string
 }
 
@@ -416,53 +417,77 @@ type deltaResult struct {
 // sha256 is old. A base it has no copy of, a delta no smaller than the
 // full upload, a device zstd without patch-from, or a delta the device
 // could not apply (a base changed behind armbench's back fails the
-// sha256 check) all end with a note and nothing installed, and the caller
-// sends the whole file. Cancellation and a lost connection are errors: the
-// install script has removed its temporary file and the device runs what
-// it ran before.
-func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCache, spec *speculation, f File, next []byte, name, old string, emit func(Event)) (deltaResult, error) {
+// sha256 check, a helper that cannot rebuild the binary fails before)
+// all end with a note and nothing installed, and the caller sends the
+// whole file. Cancellation and a lost connection are errors: the install
+// script has removed its temporary files and the device runs what it ran
+// before.
+//
+// An elfz delta needs the helper on the device: job (startELFZ) is
+// installing it.
+func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCache, spec *speculation, job *helperJob, f File, next []byte, name, old string, emit func(Event)) (deltaResult, error) {
 	if c.noPatch.Load() {
 		return deltaResult{note: noPatchNote}, nil
 	}
-	var frame []byte
-	prevSize := 0
-	sf, guessed, err := spec.result(old)
-	if guessed {
-		if err == nil {
-			var st os.FileInfo
-			if st, err = os.Stat(cache.path(old)); err == nil {
-				frame, prevSize = sf, int(st.Size())
+	frame, err := d.deltaFrame(ctx, c, cache, spec, next, name, old, deltaLimit(f.Size))
+	if err != nil {
+		return deltaNote(ctx, old, err)
+	}
+	recv, after := patchRecv(name, frame.baseSize, frame.newSize), ""
+	if frame.kind == DeltaELFZ {
+		if herr := job.wait(); herr != nil {
+			if ctx.Err() != nil {
+				return deltaResult{}, ctx.Err()
 			}
-		}
-		if err != nil {
-			return deltaNote(ctx, old, err)
-		}
-	} else {
-		prev, err := cache.load(old)
-		if err != nil {
-			return deltaNote(ctx, old, err)
-		}
-		prevSize = len(prev)
-		if frame, err = encodeDeltaFastest(ctx, cache.path(old), prev, next, deltaLimit(f.Size)); err != nil {
-			return deltaNote(ctx, old, err)
+			// No helper on the device: a plain delta still beats the
+			// whole file.
+			c.noELFZ.Store(true)
+			if frame, err = d.deltaFrame(ctx, c, cache, nil, next, name, old, deltaLimit(f.Size)); err != nil {
+				return deltaNote(ctx, old, err)
+			}
+			recv = patchRecv(name, frame.baseSize, frame.newSize)
+		} else {
+			recv = elfzRecv(d.t.Runner, name, old, frame.baseSize, frame.newSize)
+			after = elfzKeep(name, f.SHA256, frame.newSize)
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return deltaResult{}, err
 	}
+	return d.sendDelta(ctx, c, f, frame, recv, after, name, emit)
+}
+
+// deltaFrame is the speculative delta when it was against old, or a new
+// one.
+func (d *sshDevice) deltaFrame(ctx context.Context, c *sshConn, cache *deltaCache, spec *speculation, next []byte, name, old string, limit int) (deltaFrame, error) {
+	sf, guessed, err := spec.result(old)
+	if guessed {
+		return sf, err
+	}
+	prev, err := cache.load(old)
+	if err != nil {
+		return deltaFrame{}, err
+	}
+	return d.makeDelta(ctx, c, cache, old, prev, next, name, limit)
+}
+
+// sendDelta streams the delta into the install script, with recv
+// rebuilding the binary on the device and after run once it is
+// installed.
+func (d *sshDevice) sendDelta(ctx context.Context, c *sshConn, f File, frame deltaFrame, recv, after, name string, emit func(Event)) (deltaResult, error) {
 	tmp := tmpPrefix(name) + randomSuffix()
-	script := installScript(c.dir, name, tmp, patchRecv(name, prevSize, len(next)), f.SHA256, f.Size)
+	script := installScriptAfter(c.dir, name, tmp, recv, f.SHA256, f.Size, after)
 	pr := newProgress(f.Size, emit)
-	src := &scaledReader{r: bytes.NewReader(frame), total: int64(len(frame)), fileSize: f.Size, p: pr}
+	src := &scaledReader{r: bytes.NewReader(frame.data), total: int64(len(frame.data)), fileSize: f.Size, p: pr}
 	markers, wire, stderr, err := d.streamInstall(ctx, c, src, pr, "", script, emit)
-	res := deltaResult{markers: markers, wire: wire}
+	res := deltaResult{markers: markers, wire: wire, kind: frame.kind}
 	if err == nil {
 		return res, nil
 	}
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
-	if strings.Contains(stderr, noPatchMarker) {
+	if frame.kind == DeltaPatch && strings.Contains(stderr, noPatchMarker) {
 		c.noPatch.Store(true)
 		res.note = noPatchNote
 		return res, nil
@@ -475,6 +500,13 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 		return res, err
 	}
 	why := scriptErr(err, stderr)
+	if frame.kind == DeltaELFZ {
+		// The helper's base takes room the whole file does not need, and
+		// a helper that fails once fails again: plain deltas from now on.
+		c.noELFZ.Store(true)
+		res.note = "the device could not apply the elfz delta (" + strings.TrimSpace(why.Error()) + "): sent the whole binary"
+		return res, nil
+	}
 	if errors.Is(why, ErrDiskFull) || errors.Is(why, ErrPermission) {
 		return res, why // the whole file would fail the same way
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"armbench/internal/shell"
+	"armbench/targets"
 )
 
 // DefaultConnectTimeout bounds the TCP connect plus SSH handshake.
@@ -51,6 +52,13 @@ type Options struct {
 	DeltaCache string
 	// NoDelta always sends whole binaries and keeps no copies.
 	NoDelta bool
+	// ELFZHelper returns the delta helper built for a target, the same
+	// way and with the same Go as the binaries deployed there (package
+	// internal/elfz). With it, a delta of a binary whose DWARF the linker
+	// compressed goes between the inflated forms, a few percent of the
+	// binary instead of a quarter; the helper is installed once as
+	// .armbench-elfz in deploy_dir. nil sends plain deltas.
+	ELFZHelper func(ctx context.Context, t targets.Target) (File, error)
 	// traceLevel sees the adaptive compressor's level changes (tests).
 	traceLevel func(level int, in int64)
 	// uploads counts the compressed uploads in flight across the devices

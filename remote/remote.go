@@ -64,6 +64,10 @@ type Installed struct {
 	// delta (zstd patch-from) of WireBytes bytes; the sha256 was checked
 	// on the device as for a full upload.
 	Delta bool
+	// DeltaKind is how the delta was made: DeltaPatch (against the
+	// installed binary) or DeltaELFZ (between the expanded forms, rebuilt
+	// by the delta helper).
+	DeltaKind string
 	// NoDelta says why a redeploy over an older binary sent the whole
 	// file ("" when it sent a delta or the device had no binary).
 	NoDelta string

@@ -449,6 +449,11 @@ type sshConn struct {
 	prepared map[string]prepared // prewarmed answers, by binary name
 	// noPatch: the device's zstd lacks --patch-from; send whole files.
 	noPatch atomic.Bool
+	// noELFZ: the delta helper failed on this device; plain deltas only.
+	noELFZ atomic.Bool
+	// elfzSHA is the sha256 of the delta helper installed through this
+	// connection (a string), so later deltas skip checking it.
+	elfzSHA atomic.Value
 }
 
 // dead records why the connection ended and closes it; the first caller

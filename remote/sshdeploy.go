@@ -55,12 +55,19 @@ var hexSHA = lazyregexp.New(`\b[0-9a-f]{64}\b`)
 // file of the wrong size, in case the shell could not even record the
 // failure (no inode left for the marker file).
 func installScript(dir, name, tmp, recv, sum string, size int64) string {
+	return installScriptAfter(dir, name, tmp, recv, sum, size, "")
+}
+
+// installScriptAfter is installScript with after run once the new binary
+// is in place (what an elfz delta keeps for the next one); it must not
+// fail.
+func installScriptAfter(dir, name, tmp, recv, sum string, size int64, after string) string {
 	q := shell.Quote
 	var b strings.Builder
 	b.WriteString("set -e\n" + hashFuncs)
 	b.WriteString("cd -- " + q(dir) + "\n")
 	b.WriteString("t=./" + q(tmp) + "\n")
-	b.WriteString("trap 'rm -f -- \"$t\" \"$t.prev\" \"$t.fail\" \"$t.sum\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n")
+	b.WriteString("trap 'rm -f -- \"$t\" \"$t.prev\" \"$t.fail\" \"$t.sum\" \"$t.base\" \"$t.x\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n")
 	if recv != "" {
 		b.WriteString(`{ ` + recv + ` || echo "receive failed" > "$t.fail"; } | { tee -- "$t" || echo "write failed" > "$t.fail"; } | hs > "$t.sum"
 if [ -e "$t.fail" ]; then cat "$t.fail" >&2; exit 1; fi
@@ -88,9 +95,10 @@ if [ -e ./` + q(name) + ` ]; then
 	fi
 	echo prev
 fi
-rm -f -- "$t.sum" "$t.fail"
+rm -f -- "$t.sum" "$t.fail" "$t.base"
 mv -f -- "$t" ./` + q(name) + `
 k=$(stat -c ` + q(statFormat) + ` ./` + q(name) + ` 2>/dev/null) && printf 'fp %s\n' "$k" || :
+` + after + `
 sync . 2>/dev/null || :
 trap - EXIT
 echo installed
@@ -189,6 +197,8 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	step = "prepare"
 	spec := d.speculateDelta(ctx, c, f, name)
 	defer spec.stop()
+	helper := d.startELFZ(ctx, c, f, name)
+	defer helper.wait() // it must not outlive the deploy
 	if warming != nil {
 		// The answer is on its way: wait for it rather than ask twice.
 		select {
@@ -249,13 +259,13 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		src = file
 	}
 	if cache != nil && p.sha != "" {
-		res, err := d.deployDelta(ctx, c, cache, spec, f, next, name, p.sha, emit)
+		res, err := d.deployDelta(ctx, c, cache, spec, helper, f, next, name, p.sha, emit)
 		if err != nil {
 			step = failedStep(res.markers, "upload")
 			return inst, err
 		}
 		if res.note == "" {
-			inst.Delta = true
+			inst.Delta, inst.DeltaKind = true, res.kind
 			return d.installed(inst, res.markers, res.wire, start, cache, next, name), nil
 		}
 		inst.NoDelta = res.note

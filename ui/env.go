@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"log"
+	"path/filepath"
 	"time"
 
 	"armbench/build"
+	"armbench/internal/elfz"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -58,6 +60,11 @@ func newEnv(opts Options) env {
 	}
 	if e.remote.Passphrase == nil {
 		e.remote.Passphrase = e.asker.ask
+	}
+	if e.remote.ELFZHelper == nil {
+		// Deltas of default-profile binaries go through the device-side
+		// helper, built beside the artifacts by the same go command.
+		e.remote.ELFZHelper = elfz.NewBuilder(filepath.Join(opts.Dir, profiles.DefaultOutRoot)).Helper
 	}
 	if e.metricsAddr == "" {
 		e.metricsAddr = DefaultMetricsAddr

@@ -1,0 +1,208 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"armbench/internal/elfz/codec"
+	"armbench/internal/shell"
+)
+
+// The Go linker zlib-compresses DWARF, so after a one-line change the
+// compressed sections of a default-profile binary differ from the change
+// on and a plain delta is a quarter of the binary. With a helper on the
+// device (Options.ELFZHelper) the delta goes between the expanded forms
+// instead (package codec: those sections inflated): the device expands
+// its binary into a base, applies the delta to it with its own zstd, and
+// the helper compresses the sections again, byte for byte as the linker
+// did. The install script checks the sha256 of the result as always.
+
+// elfzName is the helper's file name in deploy_dir: hidden, like the
+// device-side state.
+const elfzName = ".armbench-elfz"
+
+// Delta kinds, as Installed.DeltaKind reports them.
+const (
+	DeltaPatch = "patch" // zstd patch-from against the installed binary
+	DeltaELFZ  = "elfz"  // the same between the expanded forms, through the helper
+)
+
+// deltaFrame is an encoded delta and what the device needs to apply it.
+type deltaFrame struct {
+	data              []byte
+	kind              string
+	baseSize, newSize int // of what the zstd window spans
+}
+
+// elfzOn says whether a delta of name may go through the helper.
+func (d *sshDevice) elfzOn(c *sshConn, name string) bool {
+	return d.o.ELFZHelper != nil && !c.noELFZ.Load() && name != elfzName
+}
+
+// makeDelta encodes next against prev, whose verified cached copy is
+// cache.path(base): between the expanded forms when the helper may be
+// used and next is a binary this host's zlib reproduces, plainly
+// otherwise.
+func (d *sshDevice) makeDelta(ctx context.Context, c *sshConn, cache *deltaCache, base string, prev, next []byte, name string, limit int) (deltaFrame, error) {
+	if d.elfzOn(c, name) && codec.Compressed(next) {
+		fr, err := encodeELFZ(ctx, cache, prev, next, limit)
+		if err == nil || ctx.Err() != nil {
+			return fr, err
+		}
+		// Not expandable, not reproducible, or no smaller: a plain delta
+		// may still do.
+	}
+	frame, err := encodeDeltaFastest(ctx, cache.path(base), prev, next, limit)
+	return deltaFrame{data: frame, kind: DeltaPatch, baseSize: len(prev), newSize: len(next)}, err
+}
+
+// encodeELFZ encodes the expanded next against the expanded prev. The
+// zstd command wants its base in a file: a temporary one in the cache,
+// which prune sweeps if this process dies. Both expand at once, and the
+// check that this host's zlib rebuilds next runs while zstd encodes.
+func encodeELFZ(ctx context.Context, cache *deltaCache, prev, next []byte, limit int) (deltaFrame, error) {
+	var px []byte
+	var perr error
+	expanded := make(chan struct{})
+	go func() {
+		defer close(expanded)
+		px, perr = codec.Expand(prev)
+	}()
+	nx, check, err := codec.ExpandWithCheck(next)
+	<-expanded
+	if err != nil {
+		return deltaFrame{}, err
+	}
+	if perr != nil {
+		return deltaFrame{}, perr
+	}
+	base, err := writeTemp(cache.dir, ".elfz-base"+tmpMarker+"*", px)
+	if err != nil {
+		return deltaFrame{}, err
+	}
+	defer os.Remove(base)
+	checked := make(chan error, 1)
+	go func() { checked <- check() }()
+	frame, err := encodeDeltaFastest(ctx, base, px, nx, limit)
+	if cerr := <-checked; cerr != nil {
+		return deltaFrame{}, cerr
+	}
+	return deltaFrame{data: frame, kind: DeltaELFZ, baseSize: len(px), newSize: len(nx)}, err
+}
+
+// writeTemp writes data to a new temporary file in dir.
+func writeTemp(dir, pattern string, data []byte) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// elfzRecv is the device command that rebuilds the binary: zstd applies
+// the delta to the expanded form of the installed binary (sha256 old),
+// and the helper contracts the result. The expanded form is the one the
+// last elfz deploy kept (elfzKeep), or else the helper expands the
+// installed binary into "$t.base". What zstd writes is also kept in
+// "$t.x" for the next delta. The install script removes both on every
+// path. The helper runs under the target's runner, as any program
+// armbench runs there.
+func elfzRecv(runner, name, old string, baseSize, newSize int) string {
+	var words []string
+	for _, r := range strings.Fields(runner) {
+		words = append(words, shell.Quote(r))
+	}
+	helper := strings.Join(append(words, "./"+shell.Quote(elfzName)), " ")
+	z := `zstd -d -q -c --patch-from="$b"`
+	if wl := deltaWindowLog(baseSize, newSize); wl > defaultDecoderWindowLog {
+		z += " --long=" + strconv.Itoa(wl)
+	}
+	kept := "./" + shell.Quote(elfzBase(name, old))
+	return "{ if [ -f " + kept + " ]; then b=" + kept + "; else " + helper + " expand ./" + shell.Quote(name) + ` > "$t.base" && b="$t.base"; fi && ` +
+		z + `; } | tee -- "$t.x" | ` + helper + " contract"
+}
+
+// elfzKeep, run once the binary whose sha256 is sum is installed, keeps
+// its expanded form (written whole: newSize bytes) as the next delta's
+// base, in place of the one before. A base kept wrong only costs a delta:
+// the sha256 check catches what it rebuilds.
+func elfzKeep(name, sum string, newSize int) string {
+	return `if [ -f "$t.x" ] && [ "$(wc -c < "$t.x")" -eq ` + strconv.Itoa(newSize) + ` ]; then rm -f -- ./` + shell.Quote(elfzBasePrefix(name)) + `*; mv -f -- "$t.x" ./` +
+		shell.Quote(elfzBase(name, sum)) + ` || :; fi; rm -f -- "$t.x"`
+}
+
+func elfzBasePrefix(name string) string { return "." + name + ".elfz-" }
+func elfzBase(name, sum string) string  { return elfzBasePrefix(name) + sum }
+
+// ensureELFZ puts the helper on the device (once per connection: the
+// deploy of an unchanged helper is skipped by its sha256 anyway, but
+// costs a round trip).
+func (d *sshDevice) ensureELFZ(ctx context.Context, c *sshConn) error {
+	hf, err := d.o.ELFZHelper(ctx, d.t)
+	if err != nil {
+		return err
+	}
+	if v, _ := c.elfzSHA.Load().(string); v != "" && v == hf.SHA256 {
+		return nil
+	}
+	inst, err := d.Deploy(ctx, hf, elfzName, nil)
+	if err != nil {
+		return fmt.Errorf("install the delta helper: %w", err)
+	}
+	c.elfzSHA.Store(inst.SHA256)
+	return nil
+}
+
+// helperJob installs the helper in the background while the delta is
+// encoded; wait returns its error.
+type helperJob struct {
+	done chan struct{}
+	err  error
+}
+
+// startELFZ starts installing the helper when this deploy will most
+// likely send an elfz delta: a redeploy (the last binary installed as
+// name here is another one) of a binary with compressed sections, to a
+// device whose zstd can apply deltas. It runs beside the prepare round
+// trip and the speculative delta, off the deploy's critical path.
+func (d *sshDevice) startELFZ(ctx context.Context, c *sshConn, f File, name string) *helperJob {
+	if !d.elfzOn(c, name) || c.noPatch.Load() {
+		return nil
+	}
+	cache := d.o.deltaCache()
+	if _, enc := decompressor(c.tools); enc != "zstd" || cache == nil {
+		return nil
+	}
+	if last := cache.last(d.t.Name, name); last == "" || last == f.SHA256 || !codec.CompressedFile(f.Path) {
+		return nil
+	}
+	j := &helperJob{done: make(chan struct{})}
+	go func() {
+		defer close(j.done)
+		j.err = d.ensureELFZ(ctx, c)
+	}()
+	return j
+}
+
+func (j *helperJob) wait() error {
+	if j == nil {
+		return errors.New("no delta helper")
+	}
+	<-j.done
+	return j.err
+}
