@@ -146,6 +146,14 @@ func elfzKeep(name, sum string, newSize int) string {
 		shell.Quote(elfzBase(name, sum)) + ` || :; fi; rm -f -- "$t.x"`
 }
 
+// dropELFZBases, run after an install that kept no expanded form (a
+// whole upload, a plain delta), removes the ones earlier elfz deploys
+// kept: they describe binaries no longer installed, and an inflated
+// cmd/go is 26 MB of a Pi's SD card.
+func dropELFZBases(name string) string {
+	return "rm -f -- ./" + shell.Quote(elfzBasePrefix(name)) + "* 2>/dev/null || :"
+}
+
 func elfzBasePrefix(name string) string { return "." + name + ".elfz-" }
 func elfzBase(name, sum string) string  { return elfzBasePrefix(name) + sum }
 

@@ -144,6 +144,10 @@ func TestSSHELFZDeltaRedeploy(t *testing.T) {
 	if err != nil || bad.Delta || !strings.Contains(bad.NoDelta, "elfz") || devSHA(t, dev, bad.Path) != sha(t, v2) {
 		t.Fatalf("damaged base: delta %v note %q: %v", bad.Delta, bad.NoDelta, err)
 	}
+	// That whole upload kept no expanded form, and left none behind.
+	if kept, _ := filepath.Glob(filepath.Join(td.Target.DeployDir, ".app.elfz-*")); len(kept) != 0 {
+		t.Errorf("after a whole upload the device still keeps %v", kept)
+	}
 
 	// Without the helper the same change is a plain delta, and larger:
 	// the compressed DWARF differs from the change on.

@@ -3,6 +3,7 @@ package remote
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -98,7 +99,7 @@ fi
 rm -f -- "$t.sum" "$t.fail" "$t.base"
 mv -f -- "$t" ./` + q(name) + `
 k=$(stat -c ` + q(statFormat) + ` ./` + q(name) + ` 2>/dev/null) && printf 'fp %s\n' "$k" || :
-` + after + `
+` + cmp.Or(after, dropELFZBases(name)) + `
 sync . 2>/dev/null || :
 trap - EXIT
 echo installed
