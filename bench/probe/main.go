@@ -439,6 +439,7 @@ func (s *sampler) sample(n int) (*wire.Proc, bool) {
 			return nil, false
 		}
 	}
+	hasMemory := false
 	for _, line := range strings.Split(string(s.read(fmt.Sprintf("/proc/%d/status", s.pid))), "\n") {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
@@ -447,10 +448,15 @@ func (s *sampler) sample(n int) (*wire.Proc, bool) {
 		v = strings.TrimSpace(v)
 		switch k {
 		case "VmRSS":
-			p.RSS = kb(v)
+			p.RSS, hasMemory = kb(v), true
 		case "VmHWM":
 			p.HWM = kb(v)
 		}
+	}
+	if !hasMemory {
+		// It exited between the two reads: a zombie has no address
+		// space, and a sample of it would say it used no memory.
+		return nil, false
 	}
 	// Context switches in status are per thread: add up the threads.
 	if tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", s.pid)); err == nil {
