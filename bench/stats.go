@@ -254,6 +254,15 @@ func (p *projections) add(groups map[benchproc.Key]*unitGroup, rec *benchfmt.Res
 	if ok, _ := p.filter.Apply(rec); !ok {
 		return
 	}
+	// benchfmt leaves a value's unit untidied when tidying does not change
+	// the value, which a 0 never does: "0 sys-ns/op" stays in sys-ns/op
+	// while the other rounds' values go to sys-sec/op. A round whose
+	// system time rounded to zero is a sample of sys-sec/op like the rest.
+	for i := range rec.Values {
+		if v := &rec.Values[i]; v.Value == 0 && v.OrigUnit == "" {
+			_, v.Unit = benchunit.Tidy(1, v.Unit)
+		}
+	}
 	key := cellKey{p.row.Project(rec), p.col.Project(rec)}
 	resKey := p.residue.Project(rec)
 	for i, tk := range p.table.ProjectValues(rec) {

@@ -330,3 +330,36 @@ func TestWriteText(t *testing.T) {
 		}
 	}
 }
+
+// A round whose system time rounded down to 0 is one more sample of
+// sys-sec/op, not a unit of its own (benchfmt leaves a zero's unit
+// untidied, since tidying does not change its value).
+func TestStatsZeroIsASampleOfItsUnit(t *testing.T) {
+	var a, b strings.Builder
+	for i := range 6 {
+		sys := 20000000 + i
+		fmt.Fprintf(&a, "BenchmarkRun \t 1\t %d ns/op\t %d sys-ns/op\n", 150000000+i, sys)
+		if i == 3 {
+			sys = 0
+		}
+		fmt.Fprintf(&b, "BenchmarkRun \t 1\t %d ns/op\t %d sys-ns/op\n", 150000000+i, sys)
+	}
+	tab, err := Stats([]Input{{"a", []byte(a.String())}, {"b", []byte(b.String())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units []string
+	for _, u := range tab.Units {
+		units = append(units, u.Unit)
+		for _, r := range u.Rows {
+			for i, c := range r.Cells {
+				if c.N != 6 {
+					t.Errorf("%s %s column %d: N = %d, want 6", u.Unit, r.Name, i, c.N)
+				}
+			}
+		}
+	}
+	if strings.Join(units, " ") != "sec/op sys-sec/op" {
+		t.Errorf("units %q, want sec/op and sys-sec/op only", units)
+	}
+}
