@@ -33,7 +33,8 @@ type watchEventJSON struct {
 	SHA256     string   `json:"sha256,omitempty"`
 	Skipped    bool     `json:"skipped,omitempty"`
 	Delta      bool     `json:"delta,omitempty"`
-	NoDelta    string   `json:"no_delta,omitempty"` // why a redeploy sent the whole file
+	DeltaKind  string   `json:"delta_kind,omitempty"` // patch, or elfz (between expanded forms)
+	NoDelta    string   `json:"no_delta,omitempty"`   // why a redeploy sent the whole file
 	Args       []string `json:"args,omitempty"`
 	Env        []string `json:"env,omitempty"`
 	Signal     string   `json:"signal,omitempty"`
@@ -210,7 +211,7 @@ func watchJSON(ev watch.Event) (watchEventJSON, bool) {
 	case watch.Deployed:
 		in := ev.Installed
 		j.Type, j.Cycle, j.Path, j.SHA256, j.Skipped = "deployed", ev.Cycle, in.Path, in.SHA256, in.Skipped
-		j.WireBytes, j.DurationMS, j.Delta, j.NoDelta = in.WireBytes, in.Duration.Milliseconds(), in.Delta, in.NoDelta
+		j.WireBytes, j.DurationMS, j.Delta, j.DeltaKind, j.NoDelta = in.WireBytes, in.Duration.Milliseconds(), in.Delta, string(in.DeltaKind), in.NoDelta
 	case watch.Stopping:
 		j.Type, j.Cycle, j.Time, j.Signal, j.KillDelay, j.Leftover = "stopping", ev.Cycle, ev.Time, ev.Signal, ev.KillDelay.Milliseconds(), ev.Leftover
 	case watch.Started:
