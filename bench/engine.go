@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -147,61 +145,16 @@ func (s *Spec) check() error {
 	return nil
 }
 
-// ProbePlan is the plan that cross-compiles the probe for t: release-like
-// (static, stripped, trimmed), from the embedded source written under
-// outRoot, so it never depends on the project being measured.
-func ProbePlan(t targets.Target, outRoot string) (profiles.Plan, error) {
-	abs, err := filepath.Abs(outRoot)
-	if err != nil {
-		return profiles.Plan{}, fmt.Errorf("probe: %w", err)
-	}
-	src := filepath.Join(abs, "probe-src")
-	if err := writeProbeSource(src); err != nil {
-		return profiles.Plan{}, fmt.Errorf("probe: %w", err)
-	}
-	prof := profiles.Profile{
-		Name:        ProbeName,
-		Description: "armbench's on-device probe",
-		Build:       profiles.Build{Trimpath: true, Ldflags: "-s -w"},
-	}
-	// The probe needs only the target's architecture, not its tags or
-	// compiler.
-	t.Tags, t.CC = nil, ""
-	plan, err := profiles.Resolve(t, prof, profiles.Options{Pkg: "./bench/probe", Dir: src, OutRoot: abs, Mode: profiles.ModeBinary})
-	if err != nil {
-		return plan, fmt.Errorf("probe: %w", err)
-	}
-	// A go.work around the project must not pull the probe's module in.
-	plan.BuildEnv = append(plan.BuildEnv, profiles.EnvVar{Key: "GOWORK", Value: "off"})
-	return plan, nil
+// probe is the probe as a program armbench carries.
+var probe = build.Embedded{
+	Name: ProbeName, Description: "armbench's on-device probe",
+	Source: probeSource, Under: "bench", Pkg: "./bench/probe", SrcDir: "probe-src",
 }
 
-func writeProbeSource(dir string) error {
-	files := map[string][]byte{"go.mod": []byte("module armbench\n\ngo 1.26\n")}
-	err := fs.WalkDir(probeSource, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := probeSource.ReadFile(path)
-		files[filepath.Join("bench", path)] = data
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if old, err := os.ReadFile(p); err == nil && string(old) == string(data) {
-			continue // unchanged: keep the go build cache warm
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := writeFile(p, data); err != nil {
-			return err
-		}
-	}
-	return nil
+// ProbePlan is the plan that cross-compiles the probe for t, so it never
+// depends on the project being measured.
+func ProbePlan(t targets.Target, outRoot string) (profiles.Plan, error) {
+	return probe.Plan(t, outRoot)
 }
 
 // Execute runs a whole session: build the probe and every profile,

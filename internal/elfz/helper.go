@@ -9,7 +9,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -82,65 +81,13 @@ func (b *Builder) Helper(ctx context.Context, t targets.Target) (remote.File, er
 	return s.file, nil
 }
 
-// Plan is the plan that cross-compiles the helper for t, release-like
-// (static, stripped, trimmed), from the embedded source written under
-// outRoot.
-func Plan(t targets.Target, outRoot string) (profiles.Plan, error) {
-	abs, err := filepath.Abs(outRoot)
-	if err != nil {
-		return profiles.Plan{}, fmt.Errorf("elfz helper: %w", err)
-	}
-	src := filepath.Join(abs, "elfz-src")
-	if err := writeSource(src); err != nil {
-		return profiles.Plan{}, fmt.Errorf("elfz helper: %w", err)
-	}
-	prof := profiles.Profile{
-		Name:        "armbench-elfz",
-		Description: "armbench's on-device delta helper",
-		Build:       profiles.Build{Trimpath: true, Ldflags: "-s -w"},
-	}
-	// Only the architecture matters, not the project's tags or compiler.
-	t.Tags, t.CC = nil, ""
-	plan, err := profiles.Resolve(t, prof, profiles.Options{Pkg: "./internal/elfz/helper", Dir: src, OutRoot: abs, Mode: profiles.ModeBinary})
-	if err != nil {
-		return plan, fmt.Errorf("elfz helper: %w", err)
-	}
-	// A go.work around the project must not pull the helper's module in.
-	plan.BuildEnv = append(plan.BuildEnv, profiles.EnvVar{Key: "GOWORK", Value: "off"})
-	return plan, nil
+// helper is the delta helper as a program armbench carries.
+var helper = build.Embedded{
+	Name: "armbench-elfz", Description: "armbench's on-device delta helper",
+	Source: helperSource, Under: filepath.Join("internal", "elfz"), Pkg: "./internal/elfz/helper", SrcDir: "elfz-src",
 }
 
-// writeSource writes the helper's module under dir, leaving files that
-// are already right alone so the build cache and fingerprint stay warm.
-func writeSource(dir string) error {
-	files := map[string][]byte{"go.mod": []byte("module armbench\n\ngo 1.26\n")}
-	err := fs.WalkDir(helperSource, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := helperSource.ReadFile(path)
-		files[filepath.Join("internal", "elfz", path)] = data
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if old, err := os.ReadFile(p); err == nil && string(old) == string(data) {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		tmp := p + ".tmp"
-		if err := os.WriteFile(tmp, data, 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, p); err != nil {
-			os.Remove(tmp)
-			return err
-		}
-	}
-	return nil
+// Plan is the plan that cross-compiles the helper for t.
+func Plan(t targets.Target, outRoot string) (profiles.Plan, error) {
+	return helper.Plan(t, outRoot)
 }
