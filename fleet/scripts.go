@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"armbench/internal/shell"
+	"armbench/remote"
 )
 
 // stagedName is where a binary waits for its wave, beside the installed
@@ -49,22 +50,12 @@ func unstageScript(dir, name string) string {
 	return "cd -- " + q(dir) + " && rm -f -- " + s + " " + s + ".prev\n"
 }
 
-// hashFunc prints the sha256 of stdin with whatever the device has.
-const hashFunc = `hs() {
-	if command -v sha256sum >/dev/null 2>&1; then sha256sum
-	elif command -v shasum >/dev/null 2>&1; then shasum -a 256
-	elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256
-	elif command -v busybox >/dev/null 2>&1; then busybox sha256sum
-	else cat >/dev/null; echo nohash; fi
-}
-`
-
 // statusScript prints, for each name i present in dir, a line
 // `bin i SIZE MTIME HASH-OUTPUT`. Names are numbered, not printed.
 func statusScript(dir string, names []string) string {
 	q := shell.Quote
 	var b strings.Builder
-	b.WriteString(hashFunc + "cd -- " + q(dir) + " 2>/dev/null || exit 0\n")
+	b.WriteString(remote.HashFuncs + "cd -- " + q(dir) + " 2>/dev/null || exit 0\n")
 	for i, name := range names {
 		f := "./" + q(name)
 		b.WriteString("if [ -f " + f + " ]; then printf 'bin " + strconv.Itoa(i) + " %s ' \"$(stat -L -c '%s %Y' " + f + ")\"; hs < " + f + "; fi\n")

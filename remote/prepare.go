@@ -28,7 +28,7 @@ type prepared struct {
 	at      time.Time
 }
 
-// prepareLines, run in deploy_dir with hashFuncs defined, sweeps the
+// prepareLines, run in deploy_dir with HashFuncs defined, sweeps the
 // temporary files interrupted deploys of each name left and prints, per
 // name i, `sha i HEX` (or `sha i -`) and `prev i` when NAME.prev exists,
 // then `avail KB` and `prepared`. Names are numbered, not printed: a name
@@ -77,7 +77,7 @@ echo prepared
 // prepareScript, in one round trip before an upload: creates deploy_dir
 // (dir, already resolved by the probe) and runs prepareLines in it.
 func prepareScript(dir string, names []string, records []installRecord) string {
-	return "set -e\n" + hashFuncs + mkdirCd(shell.Quote(dir)) + prepareLines(names, records)
+	return "set -e\n" + HashFuncs + mkdirCd(shell.Quote(dir)) + prepareLines(names, records)
 }
 
 // probeScript resolves deploy_dir and finds the decompressors, once per
@@ -94,7 +94,7 @@ for t in zstd gzip; do if command -v "$t" >/dev/null 2>&1; then printf 'tool %s\
 	}
 	// Not `( … ) || :`: on the left of || the shell ignores set -e, also
 	// inside the subshell.
-	return s + "(\nset -e\n" + hashFuncs + mkdirCd(dir) + prepareLines(names, records) + ") 2>/dev/null\n:\n"
+	return s + "(\nset -e\n" + HashFuncs + mkdirCd(dir) + prepareLines(names, records) + ") 2>/dev/null\n:\n"
 }
 
 // mkdirCd enters the directory word dir, creating it only when missing: a

@@ -26,11 +26,12 @@ import (
 	"armbench/internal/shell"
 )
 
-// hashFuncs are sh functions printing a sha256 with whatever the device
-// has: hs of stdin (draining it when there is no tool, so the writer is
+// HashFuncs are sh functions printing a sha256 with whatever the device
+// has (for scripts of other packages that hash on the device, as fleet's
+// status does): hs of stdin (draining it when there is no tool, so the writer is
 // not killed by SIGPIPE), h of the file "$1". Go picks the 64 hex digits
 // out of their output.
-const hashFuncs = `hs() {
+const HashFuncs = `hs() {
 	if command -v sha256sum >/dev/null 2>&1; then sha256sum
 	elif command -v shasum >/dev/null 2>&1; then shasum -a 256
 	elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256
@@ -65,7 +66,7 @@ func installScript(dir, name, tmp, recv, sum string, size int64) string {
 func installScriptAfter(dir, name, tmp, recv, sum string, size int64, after string) string {
 	q := shell.Quote
 	var b strings.Builder
-	b.WriteString("set -e\n" + hashFuncs)
+	b.WriteString("set -e\n" + HashFuncs)
 	b.WriteString("cd -- " + q(dir) + "\n")
 	b.WriteString("t=./" + q(tmp) + "\n")
 	b.WriteString("trap 'rm -f -- \"$t\" \"$t.prev\" \"$t.fail\" \"$t.sum\" \"$t.base\" \"$t.x\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n")
