@@ -260,6 +260,17 @@ func gitOutput(dir string, args ...string) ([]byte, error) {
 	return cmd.Output()
 }
 
+// justSaved reports whether the main package's directory (when the plan
+// names it by a relative path) holds a file written inside the racy
+// window before start: record would refuse that build anyway.
+func justSaved(plan profiles.Plan, start time.Time) bool {
+	if !strings.HasPrefix(plan.Pkg, ".") {
+		return false
+	}
+	_, newest := dirStamp(filepath.Join(plan.Dir, plan.Pkg))
+	return newest > start.Add(-racyWindow).UnixNano()
+}
+
 // inputs is what go list says a build of plan reads.
 type inputs struct {
 	dirs  []string // package directories, and the directories of embedded files

@@ -335,3 +335,23 @@ func BenchmarkUnchangedRebuild(b *testing.B) {
 		}
 	})
 }
+
+// A build right after a save (watch's) does not run go list: its
+// fingerprint would be refused as racy anyway.
+func TestJustSavedSeesTheMainPackage(t *testing.T) {
+	m := newFPModule(t, "app")
+	if justSaved(m.plan, time.Now()) {
+		t.Fatal("settled files read as just saved")
+	}
+	if err := os.WriteFile(filepath.Join(m.dir, "app", "msg.txt"), []byte("saved"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !justSaved(m.plan, time.Now()) {
+		t.Error("a file written now does not read as just saved")
+	}
+	byPath := m.plan
+	byPath.Pkg = "fptest/app" // an import path: not looked at
+	if justSaved(byPath, time.Now()) {
+		t.Error("an import-path package read as just saved")
+	}
+}

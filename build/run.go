@@ -101,13 +101,19 @@ func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (re
 	// Whatever happens below, nothing but a verified artifact may stay.
 	defer out.cleanup()
 
-	// go list runs beside the build, so a real build does not wait for it.
+	// go list runs beside the build, so a real build does not wait for it;
+	// not at all when a file of the main package was just saved (watch's
+	// builds), since no fingerprint would be written from it.
 	listCtx, stopList := context.WithCancel(ctx)
 	listed := make(chan listResult, 1)
-	go func() {
-		in, err := listInputs(listCtx, plan, env, goCmd)
-		listed <- listResult{in, err}
-	}()
+	if justSaved(plan, res.Start) {
+		listed <- listResult{err: errors.New("an input was just saved")}
+	} else {
+		go func() {
+			in, err := listInputs(listCtx, plan, env, goCmd)
+			listed <- listResult{in, err}
+		}()
+	}
 	waitList := sync.OnceValue(func() listResult { return <-listed })
 	defer func() { stopList(); waitList() }() // no go list outlives Run
 
