@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/pem"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/teatest/v2"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
@@ -330,16 +332,8 @@ func TestProgramRolloutToGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(ts[1].DeployDir, "hello-release"), old)
-	cfg := &targets.Config{Path: "targets.toml", Targets: ts, Groups: []targets.Group{{Name: "lab", Targets: names, Declared: true}}}
-	m, out := realModelWith(t, "./ui/testdata/hello", cfg, sshOnly(t, 20*time.Second))
-	tm, term := startProgram(t, m, 120, 40)
-	term.waitText(5*time.Second, "group of 3")
-	for range len(ts) {
-		tm.Send(press("down"))
-	}
-	tm.Send(press("enter"))
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release", "# release on lab-1 lab-2 lab-3")
+	tm, term, out := startGroupTicked(t, ts, "lab", "release")
+	term.waitText(5*time.Second, "# release on lab-1 lab-2 lab-3")
 
 	tm.Send(press("d"))
 	term.waitText(5*time.Second, "roll out release to lab (3 devices)? y/N", "1 at a time, in 3 waves")
@@ -386,16 +380,7 @@ func TestProgramRolloutAsksUnknownHosts(t *testing.T) {
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	writeFile(t, kh, "")
 	ts[1].KnownHosts = kh
-	cfg := &targets.Config{Path: "targets.toml", Targets: ts, Groups: []targets.Group{{Name: "shelf", Targets: []string{"shelf-1", "shelf-2"}, Declared: true}}}
-	m, out := realModelWith(t, "./ui/testdata/hello", cfg, sshOnly(t, 20*time.Second))
-	tm, term := startProgram(t, m, 120, 40)
-	term.waitText(5*time.Second, "group of 2")
-	for range len(ts) {
-		tm.Send(press("down"))
-	}
-	tm.Send(press("enter"))
-	tick(t, tm, m, "release")
-	term.waitText(5*time.Second, "[x] release")
+	tm, term, out := startGroupTicked(t, ts, "shelf", "release")
 
 	tm.Send(press("d"))
 	term.waitText(5*time.Second, "roll out release to shelf (2 devices)? y/N")
@@ -423,4 +408,25 @@ func TestProgramRolloutAsksUnknownHosts(t *testing.T) {
 		}
 	}
 	quitProgram(t, tm)
+}
+
+// startGroupTicked starts the TUI on ts, all of them in group, chooses
+// the group (its row comes after the targets') and ticks profile.
+func startGroupTicked(t *testing.T, ts []targets.Target, group, profile string) (*teatest.TestModel, *vterm, string) {
+	t.Helper()
+	var names []string
+	for _, tg := range ts {
+		names = append(names, tg.Name)
+	}
+	cfg := &targets.Config{Path: "targets.toml", Targets: ts, Groups: []targets.Group{{Name: group, Targets: names, Declared: true}}}
+	m, out := realModelWith(t, "./ui/testdata/hello", cfg, sshOnly(t, 20*time.Second))
+	tm, term := startProgram(t, m, 120, 40)
+	term.waitText(5*time.Second, fmt.Sprintf("group of %d", len(ts)))
+	for range len(ts) {
+		tm.Send(press("down"))
+	}
+	tm.Send(press("enter"))
+	tick(t, tm, m, profile)
+	term.waitText(5*time.Second, "[x] "+profile)
+	return tm, term, out
 }
