@@ -19,6 +19,7 @@
 #
 # Needs go, sshd, ssh, scp, ssh-keygen, zstd, ip and tc (iproute2), unshare.
 set -euo pipefail
+. "$(dirname "$0")/lib/sshd.sh"
 
 if [ "${1:-}" = "--inner" ]; then
 	inner=1
@@ -50,10 +51,8 @@ if [ -z "$inner" ]; then
 	fi
 
 	# The device: a host key, a client key, authorized_keys, known_hosts.
-	ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
-	ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
-	cp "$work/client_key.pub" "$work/authorized_keys"
-	mkdir -p /run/sshd "$work/device"
+	make_keys "$work"
+	mkdir -p "$work/device"
 
 	cat >"$work/targets.toml" <<TOML
 [[target]]
@@ -103,28 +102,9 @@ if [ "$mode" = limited ]; then
 	tc qdisc add dev lo root tbf rate "${RATE_MBIT}mbit" burst 64kb latency 400ms
 fi
 
-cat >"$work/sshd_config" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/host_key
-PidFile $work/sshd-$mode.pid
-AuthorizedKeysFile $work/authorized_keys
-StrictModes no
-UsePAM no
-PermitRootLogin yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UseDNS no
-Subsystem sftp internal-sftp
-SetEnv SHLVL=1
-CFG
-"$SSHD" -D -e -f "$work/sshd_config" 2>"$work/sshd-$mode.log" &
-sshd_pid=$!
-trap 'kill $sshd_pid 2>/dev/null; wait $sshd_pid 2>/dev/null || :' EXIT
-for _ in $(seq 100); do
-	(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-	sleep 0.05
-done
+sshd_start "$work" $port "$mode" "Subsystem sftp internal-sftp"
+trap sshd_stop EXIT
+sshd_wait $port
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$work/host_key.pub")" >"$work/known_hosts"
 
 unset SSH_AUTH_SOCK
@@ -133,8 +113,6 @@ sshopts=(-F none -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHost
 dev=$work/device
 cd "$REPO"
 
-now() { date +%s%N; }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 clean() { ssh -n "${sshopts[@]}" -p $port 127.0.0.1 "rm -rf '$dev/armbench' '$dev/scp-copy'"; }
 # ms CMD… runs CMD quietly and prints how long it took in ms; a failure
 # stops the script with its output.

@@ -17,6 +17,7 @@
 #
 # Needs go, sshd, ssh, ssh-keygen, ip and tc (iproute2), unshare.
 set -euo pipefail
+. "$(dirname "$0")/lib/sshd.sh"
 
 rounds=${ROUNDS:-${1:-3}}
 devices=${DEVICES:-8}
@@ -39,10 +40,7 @@ if [ "${1:-}" != "--inner" ]; then
 	else
 		go build -o "$work/armbench" .
 	fi
-	ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
-	ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
-	cp "$work/client_key.pub" "$work/authorized_keys"
-	mkdir -p /run/sshd
+	make_keys "$work"
 	: >"$work/known_hosts"
 	{
 		echo '[[group]]'
@@ -87,39 +85,16 @@ for ((i = 0; i < DEVICES; i++)); do
 	tc filter add dev lo protocol ip parent 1: prio 1 u32 match ip sport "$port" 0xffff flowid 1:$((10 + i))
 done
 
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null || :' EXIT
+trap sshd_stop EXIT
 for ((i = 0; i < DEVICES; i++)); do
-	port=$((BASE_PORT + i))
-	cat >"$work/sshd_config$i" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/host_key
-PidFile $work/sshd$i.pid
-AuthorizedKeysFile $work/authorized_keys
-StrictModes no
-UsePAM no
-PermitRootLogin yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UseDNS no
-MaxStartups 64
-SetEnv SHLVL=1
-CFG
-	"$SSHD" -D -e -f "$work/sshd_config$i" 2>"$work/sshd$i.log" &
-	pids+=($!)
+	sshd_start "$work" $((BASE_PORT + i)) "dev$i" "MaxStartups 64"
 done
 for ((i = 0; i < DEVICES; i++)); do
-	for _ in $(seq 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/$((BASE_PORT + i))) 2>/dev/null && break
-		sleep 0.05
-	done
+	sshd_wait $((BASE_PORT + i))
 done
 unset SSH_AUTH_SOCK
 cd "$REPO"
 
-now() { date +%s%N; }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 clean() { for ((i = 0; i < DEVICES; i++)); do rm -rf "$work/dev$i/armbench"; done; }
 ms() {
 	local t0 t1

@@ -19,6 +19,7 @@
 #
 # Needs go, sshd, ssh, scp, ssh-keygen, zstd, ip and tc (iproute2), unshare.
 set -euo pipefail
+. "$(dirname "$0")/lib/sshd.sh"
 
 if [ "${1:-}" = "--inner" ]; then
 	inner=1
@@ -45,10 +46,8 @@ if [ -z "$inner" ]; then
 	export WORK=$work REPO=$repo SSHD=$sshd ROUNDS=$rounds
 	go build -o "$work/armbench" .
 
-	ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
-	ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
-	cp "$work/client_key.pub" "$work/authorized_keys"
-	mkdir -p /run/sshd "$work/device" "$work/bins"
+	make_keys "$work"
+	mkdir -p "$work/device" "$work/bins"
 
 	cat >"$work/targets.toml" <<TOML
 [[target]]
@@ -99,28 +98,9 @@ port=22023
 ip link set lo mtu 1500 up
 tc qdisc add dev lo root tbf rate ${rate_mbit}mbit burst 64kb latency 400ms
 
-cat >"$work/sshd_config" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/host_key
-PidFile $work/sshd-redeploy.pid
-AuthorizedKeysFile $work/authorized_keys
-StrictModes no
-UsePAM no
-PermitRootLogin yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UseDNS no
-Subsystem sftp internal-sftp
-SetEnv SHLVL=1
-CFG
-"$SSHD" -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
-sshd_pid=$!
-trap 'kill $sshd_pid 2>/dev/null; wait $sshd_pid 2>/dev/null || :' EXIT
-for _ in $(seq 100); do
-	(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-	sleep 0.05
-done
+sshd_start "$work" $port redeploy "Subsystem sftp internal-sftp"
+trap sshd_stop EXIT
+sshd_wait $port
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$work/host_key.pub")" >"$work/known_hosts"
 
 unset SSH_AUTH_SOCK
@@ -128,8 +108,6 @@ sshopts=(-F none -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHost
 	-o IdentitiesOnly=yes -i "$work/client_key")
 dev=$work/device
 
-now() { date +%s%N; }
-median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 jsonnum() { sed -n 's/.*"'"$1"'":\([0-9]*\).*/\1/p' | tail -1; }
 
 printf '  %-18s %10s %10s %8s %10s %10s %8s\n' subject size "delta B" "of size" "armbench" "scp -C" speedup
