@@ -316,14 +316,25 @@ func readHeader(r io.Reader) (size int64, es []entry, err error) {
 // a wrong file, so the caller must not keep it.
 //
 // Streams compress concurrently, as many as there are CPUs, while the
-// input is read on; the writer puts the pieces out in order.
+// input is read on; the writer puts the pieces out in order. This runs on
+// the device in the middle of a deploy, where a Pi (or qemu-user) pays
+// for every page it touches: each worker keeps one zlib writer, whose
+// compressor is most of a megabyte, and buffers are allocated at the
+// sizes the header gives.
 func Contract(r io.Reader, w io.Writer) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	size, es, err := readHeader(br)
 	if err != nil {
 		return err
 	}
-	parts := make(chan *part, runtime.GOMAXPROCS(0)+1)
+	q := newJobQueue()
+	var workers sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(es), 1)) {
+		workers.Go(q.work)
+	}
+	// The reader runs ahead of the writer by at most this many pieces,
+	// which bounds memory on a damaged header, not on a real file.
+	parts := make(chan *part, 64)
 	werr := make(chan error, 1)
 	go func() {
 		var err error
@@ -338,8 +349,10 @@ func Contract(r io.Reader, w io.Writer) error {
 		}
 		werr <- err
 	}()
-	rerr := readParts(br, size, es, parts)
+	rerr := readParts(br, size, es, parts, q)
 	close(parts)
+	q.close()
+	workers.Wait()
 	if err := <-werr; rerr == nil {
 		rerr = err
 	}
@@ -359,31 +372,106 @@ func readyPart(b []byte) *part {
 	return p
 }
 
+// job is a stream to compress into its part.
+type job struct {
+	i     int
+	e     entry
+	plain []byte
+	p     *part
+}
+
+// jobQueue hands the largest waiting stream to the next free worker, so
+// .debug_info, a third of the work, does not start last.
+type jobQueue struct {
+	mu     sync.Mutex
+	ready  *sync.Cond
+	jobs   []*job
+	closed bool
+}
+
+func newJobQueue() *jobQueue {
+	q := &jobQueue{}
+	q.ready = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *jobQueue) push(j *job) {
+	q.mu.Lock()
+	q.jobs = append(q.jobs, j)
+	q.mu.Unlock()
+	q.ready.Signal()
+}
+
+func (q *jobQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.ready.Broadcast()
+}
+
+// take returns the largest waiting job, or nil once the queue is closed
+// and empty.
+func (q *jobQueue) take() *job {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.jobs) == 0 && !q.closed {
+		q.ready.Wait()
+	}
+	if len(q.jobs) == 0 {
+		return nil
+	}
+	k := 0
+	for i, j := range q.jobs {
+		if len(j.plain) > len(q.jobs[k].plain) {
+			k = i
+		}
+	}
+	j := q.jobs[k]
+	q.jobs = slices.Delete(q.jobs, k, k+1)
+	return j
+}
+
+// work compresses jobs until the queue closes, with one zlib writer:
+// Reset makes it the same as a new one, without its allocation.
+func (q *jobQueue) work() {
+	var zw *zlib.Writer
+	for j := q.take(); j != nil; j = q.take() {
+		out := bytes.NewBuffer(make([]byte, 0, min(j.e.clen, maxUpfront)+64))
+		if zw == nil {
+			zw, _ = zlib.NewWriterLevel(out, zlib.BestSpeed)
+		} else {
+			zw.Reset(out)
+		}
+		zw.Write(j.plain)
+		zw.Close()
+		j.p.data = out.Bytes()
+		if n, sum := int64(len(j.p.data)), crc32.ChecksumIEEE(j.p.data); n != j.e.clen || sum != j.e.crc {
+			j.p.err = fmt.Errorf("elfz: stream %d at offset %d compressed to %d bytes (crc32 %08x), the original had %d (%08x): %w",
+				j.i, j.e.off, n, sum, j.e.clen, j.e.crc, ErrNotReproducible)
+		}
+		close(j.p.done)
+	}
+}
+
+// maxUpfront is the most a buffer is given ahead of the bytes that fill
+// it: a damaged header must not cost gigabytes, and no Go binary's
+// section comes near it.
+const maxUpfront = 64 << 20
+
 // readParts reads the expanded body and sends the output's pieces in
-// order: verbatim bytes, and streams being compressed.
-func readParts(br *bufio.Reader, size int64, es []entry, parts chan<- *part) error {
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+// order: verbatim bytes, and streams queued for compression.
+func readParts(br *bufio.Reader, size int64, es []entry, parts chan<- *part, q *jobQueue) error {
 	pos := int64(0)
 	for i, e := range es {
 		if err := verbatim(br, e.off-pos, parts); err != nil {
 			return fmt.Errorf("elfz: bytes before stream %d: %w", i, err)
 		}
-		// Read as it comes, not allocated from the header's word: a
-		// damaged header must not cost gigabytes.
-		var plain bytes.Buffer
-		if err := copyN(&plain, br, e.plen); err != nil {
+		plain, err := readN(br, e.plen)
+		if err != nil {
 			return fmt.Errorf("elfz: stream %d: %w", i, err)
 		}
 		p := &part{done: make(chan struct{})}
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; close(p.done) }()
-			p.data = deflate(plain.Bytes())
-			if n, sum := int64(len(p.data)), crc32.ChecksumIEEE(p.data); n != e.clen || sum != e.crc {
-				p.err = fmt.Errorf("elfz: stream %d at offset %d compressed to %d bytes (crc32 %08x), the original had %d (%08x): %w",
-					i, e.off, n, sum, e.clen, e.crc, ErrNotReproducible)
-			}
-		}()
+		q.push(&job{i: i, e: e, plain: plain, p: p})
 		parts <- p
 		pos = e.off + e.clen
 	}
@@ -400,15 +488,33 @@ func readParts(br *bufio.Reader, size int64, es []entry, parts chan<- *part) err
 // most 1 MiB.
 func verbatim(r io.Reader, n int64, parts chan<- *part) error {
 	for n > 0 {
-		var b bytes.Buffer
 		k := min(n, 1<<20)
-		if err := copyN(&b, r, k); err != nil {
+		b, err := readN(r, k)
+		if err != nil {
 			return err
 		}
-		parts <- readyPart(b.Bytes())
+		parts <- readyPart(b)
 		n -= k
 	}
 	return nil
+}
+
+// readN reads exactly n bytes, an early end of input being an error;
+// beyond maxUpfront the buffer grows only as bytes come.
+func readN(r io.Reader, n int64) ([]byte, error) {
+	if n <= maxUpfront {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			if err == io.EOF {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		return b, nil
+	}
+	var b bytes.Buffer
+	err := copyN(&b, r, n)
+	return b.Bytes(), err
 }
 
 // copyN copies exactly n bytes, an early end of input being an error.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"testing/iotest"
@@ -23,7 +24,7 @@ var tinyBuilds = struct {
 	err  error
 }{}
 
-func tiny(t *testing.T) map[string][]byte {
+func tiny(t testing.TB) map[string][]byte {
 	t.Helper()
 	tinyBuilds.once.Do(func() {
 		dir, err := os.MkdirTemp("", "elfz-tiny")
@@ -206,4 +207,55 @@ func TestHandmadeClassesAndOrders(t *testing.T) {
 			t.Errorf("%s: contract %v, equal %v", name, err, bytes.Equal(out.Bytes(), bin))
 		}
 	}
+}
+
+// TestContractReusedWriters: with one CPU, one worker compresses every
+// stream through a single zlib writer it Resets between them; the file
+// must still come out byte for byte, largest stream first or not.
+func TestContractReusedWriters(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for arch, bin := range tiny(t) {
+		x, err := Expand(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := Contract(bytes.NewReader(x), &out); err != nil {
+			t.Fatalf("%s: %v", arch, err)
+		}
+		if !bytes.Equal(out.Bytes(), bin) {
+			t.Fatalf("%s: one worker's contract differs from the binary", arch)
+		}
+	}
+}
+
+// BenchmarkContract is the device's side of an elfz delta on the tiny
+// program, against the obvious way: a new zlib writer per stream, one
+// stream after another.
+func BenchmarkContract(b *testing.B) {
+	bin := tiny(b)["arm64"]
+	x, err := Expand(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("contract", func(b *testing.B) {
+		b.SetBytes(int64(len(bin)))
+		for b.Loop() {
+			if err := Contract(bytes.NewReader(x), io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("fresh-writers-serial", func(b *testing.B) {
+		ss, err := streams(bin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(bin)))
+		for b.Loop() {
+			for _, s := range ss {
+				deflate(s.plain)
+			}
+		}
+	})
 }

@@ -11,11 +11,18 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"armbench/internal/elfz/codec"
 )
 
 func main() {
+	// The helper lives for one file, in the middle of a deploy: a
+	// collection would only walk buffers that are all still needed (a
+	// third of contract's time under qemu-user). The limit still
+	// collects should a file outgrow a small board's memory.
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(256 << 20)
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "armbench-elfz:", err)
 		os.Exit(1)
