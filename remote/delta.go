@@ -429,7 +429,14 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 	if c.noPatch.Load() {
 		return deltaResult{note: noPatchNote}, nil
 	}
+	early := d.startEarlyELFZ(ctx, c, cache, job, f, next, name, old, emit)
 	frame, err := d.deltaFrame(ctx, c, cache, spec, next, name, old, deltaLimit(f.Size))
+	if early != nil {
+		if err == nil && early.fits(frame) && job.wait() == nil {
+			return d.deltaOutcome(ctx, c, DeltaELFZ, early.send(frame))
+		}
+		early.abandon()
+	}
 	if err != nil {
 		return deltaNote(ctx, old, err)
 	}
@@ -480,14 +487,30 @@ func (d *sshDevice) sendDelta(ctx context.Context, c *sshConn, f File, frame del
 	pr := newProgress(f.Size, emit)
 	src := &scaledReader{r: bytes.NewReader(frame.data), total: int64(len(frame.data)), fileSize: f.Size, p: pr}
 	markers, wire, stderr, err := d.streamInstall(ctx, c, src, pr, "", script, emit)
-	res := deltaResult{markers: markers, wire: wire, kind: frame.kind}
+	return d.deltaOutcome(ctx, c, frame.kind, installRun{markers, wire, stderr, err})
+}
+
+// installRun is what streamInstall returned.
+type installRun struct {
+	markers []string
+	wire    int64
+	stderr  string
+	err     error
+}
+
+// deltaOutcome turns how the install script of a delta of this kind
+// ended into the deploy's result: installed, a note that the whole file
+// must follow, or an error that ends the deploy.
+func (d *sshDevice) deltaOutcome(ctx context.Context, c *sshConn, kind string, run installRun) (deltaResult, error) {
+	res := deltaResult{markers: run.markers, wire: run.wire, kind: kind}
+	err, stderr := run.err, run.stderr
 	if err == nil {
 		return res, nil
 	}
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
-	if frame.kind == DeltaPatch && strings.Contains(stderr, noPatchMarker) {
+	if kind == DeltaPatch && strings.Contains(stderr, noPatchMarker) {
 		c.noPatch.Store(true)
 		res.note = noPatchNote
 		return res, nil
@@ -500,7 +523,7 @@ func (d *sshDevice) sendDelta(ctx context.Context, c *sshConn, f File, frame del
 		return res, err
 	}
 	why := scriptErr(err, stderr)
-	if frame.kind == DeltaELFZ {
+	if kind == DeltaELFZ {
 		// The helper's base takes room the whole file does not need, and
 		// a helper that fails once fails again: plain deltas from now on.
 		c.noELFZ.Store(true)

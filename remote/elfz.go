@@ -1,12 +1,15 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"armbench/internal/elfz/codec"
 	"armbench/internal/shell"
@@ -213,4 +216,114 @@ func (j *helperJob) wait() error {
 	}
 	<-j.done
 	return j.err
+}
+
+// earlyELFZ is the device's side of an elfz delta, started before the
+// delta is made. The install script, the device's zstd and the helper
+// then start (the helper is a Go program: 50 ms to start under
+// qemu-user, a few on a Pi) while this host still encodes, and wait on
+// stdin; everything the script says is known beforehand but the delta.
+type earlyELFZ struct {
+	src               *pendingReader
+	pr                *progress
+	fileSize          int64
+	baseSize, newSize int
+	done              chan struct{}
+	run               installRun
+}
+
+// startEarlyELFZ starts the install of an elfz delta against the
+// device's binary (sha256 old) when one is likely: a helper on its way, a
+// binary with compressed sections, and a local copy of the device's one
+// to read the sizes of the expanded forms from. nil otherwise.
+func (d *sshDevice) startEarlyELFZ(ctx context.Context, c *sshConn, cache *deltaCache, job *helperJob, f File, next []byte, name, old string, emit func(Event)) *earlyELFZ {
+	if job == nil || !d.elfzOn(c, name) || !codec.Compressed(next) {
+		return nil
+	}
+	baseSize, err := expandedSizeOf(cache.path(old))
+	if err != nil {
+		return nil
+	}
+	newSize, err := codec.ExpandedSize(bytes.NewReader(next), int64(len(next)))
+	if err != nil {
+		return nil
+	}
+	e := &earlyELFZ{src: newPendingReader(), fileSize: f.Size, baseSize: int(baseSize), newSize: int(newSize), done: make(chan struct{})}
+	e.pr = newProgress(f.Size, emit)
+	go func() {
+		defer close(e.done)
+		if err := job.wait(); err != nil {
+			e.run.err = err
+			return
+		}
+		tmp := tmpPrefix(name) + randomSuffix()
+		script := installScriptAfter(c.dir, name, tmp, elfzRecv(d.t.Runner, name, old, e.baseSize, e.newSize), f.SHA256, f.Size, elfzKeep(name, f.SHA256, e.newSize))
+		m, w, se, err := d.streamInstall(ctx, c, e.src, e.pr, "", script, emit)
+		e.run = installRun{m, w, se, err}
+	}()
+	return e
+}
+
+// fits says whether frame is the delta the early install expects: elfz,
+// between expanded forms of the sizes its script was written for.
+func (e *earlyELFZ) fits(frame deltaFrame) bool {
+	return frame.kind == DeltaELFZ && frame.baseSize == e.baseSize && frame.newSize == e.newSize
+}
+
+// send gives the early install its delta and waits for it to end.
+func (e *earlyELFZ) send(frame deltaFrame) installRun {
+	e.src.set(&scaledReader{r: bytes.NewReader(frame.data), total: int64(len(frame.data)), fileSize: e.fileSize, p: e.pr})
+	<-e.done
+	return e.run
+}
+
+// abandon ends the early install without a delta: its stdin closes
+// empty, the script fails and removes its files, the installed binary
+// stays. It waits for that, so nothing of it outlives the deploy.
+func (e *earlyELFZ) abandon() {
+	e.src.fail(errNoEarlyDelta)
+	<-e.done
+}
+
+var errNoEarlyDelta = errors.New("no elfz delta after all")
+
+// expandedSizeOf is codec.ExpandedSize of the file at path.
+func expandedSizeOf(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return codec.ExpandedSize(f, st.Size())
+}
+
+// pendingReader is an upload whose bytes are not known yet: Read waits
+// until set gives them, or fail the error that ends the upload.
+type pendingReader struct {
+	once  sync.Once
+	ready chan struct{}
+	r     io.Reader
+	err   error
+}
+
+func newPendingReader() *pendingReader { return &pendingReader{ready: make(chan struct{})} }
+
+func (p *pendingReader) set(r io.Reader) {
+	p.once.Do(func() { p.r = r; close(p.ready) })
+}
+
+func (p *pendingReader) fail(err error) {
+	p.once.Do(func() { p.err = err; close(p.ready) })
+}
+
+func (p *pendingReader) Read(b []byte) (int, error) {
+	<-p.ready
+	if p.err != nil {
+		return 0, p.err
+	}
+	return p.r.Read(b)
 }

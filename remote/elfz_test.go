@@ -1,7 +1,10 @@
 package remote
 
 import (
+	"bytes"
 	"context"
+	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -12,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"armbench/internal/elfz/codec"
 	"armbench/internal/shell"
 	"armbench/internal/testdevice"
 	"armbench/targets"
@@ -162,6 +166,57 @@ func TestSSHELFZDeltaRedeploy(t *testing.T) {
 	}
 	if p.WireBytes <= back.WireBytes {
 		t.Errorf("plain delta %d bytes, elfz %d: elfz gained nothing", p.WireBytes, back.WireBytes)
+	}
+}
+
+// The device's side of an elfz delta starts before the delta is made,
+// from sizes the binaries' headers give. A binary whose headers say
+// otherwise (here .debug_info's compression header claims a byte more
+// than it holds, which nothing but debuggers reads) gets a delta that
+// does not fit that script: the early install is abandoned without
+// touching the device, and the delta goes the ordinary way.
+func TestSSHELFZEarlyInstallAbandoned(t *testing.T) {
+	requireTool(t, "zstd")
+	v1, v2, helper := buildELFZ(t)
+	b, err := os.ReadFile(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := f.Section(".debug_info")
+	if info == nil || info.Flags&elf.SHF_COMPRESSED == 0 {
+		t.Fatal("the test program has no compressed .debug_info")
+	}
+	at := info.Offset + 8 // Chdr64.Size
+	binary.LittleEndian.PutUint64(b[at:], binary.LittleEndian.Uint64(b[at:])+1)
+	lying := writeFile(t, filepath.Join(t.TempDir(), "app"), string(b), 0o755)
+	claimed, err := codec.ExpandedSize(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, err := codec.Expand(b); err != nil || int64(len(x)) == claimed {
+		t.Fatalf("the tampered header still tells the expanded size (%d): %v", claimed, err)
+	}
+
+	td := testdevice.Start(t)
+	o, _ := deltaOpts(t)
+	o.ELFZHelper = helperFile(helper)
+	dev := openT(t, td.Target, o)
+	for _, p := range []string{v1, lying, v1} {
+		inst, err := dev.Deploy(context.Background(), File{Path: p}, "app", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p != v1 && inst.DeltaKind != DeltaELFZ {
+			t.Fatalf("%s: kind %q note %q", p, inst.DeltaKind, inst.NoDelta)
+		}
+		if got := devSHA(t, dev, inst.Path); got != sha(t, p) {
+			t.Fatalf("device has %s, want %s", got, sha(t, p))
+		}
+		noTempLeft(t, td.Target.DeployDir)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -602,6 +603,11 @@ func (d *sshDevice) watch(c *sshConn) {
 // connection, and prepares the deploys of names in the same round trip.
 func (d *sshDevice) probe(ctx context.Context, c *sshConn, names []string) error {
 	at := time.Now()
+	if len(names) > 0 && d.o.ELFZHelper != nil && !slices.Contains(names, elfzName) {
+		// A redeploy of a default-profile binary first makes sure the
+		// delta helper is there: that question rides along too.
+		names = append(slices.Clip(names), elfzName)
+	}
 	out, stderr, err := d.execOn(ctx, c, probeScript(d.t.DeployDir, names, d.records(names)), nil, nil)
 	if err != nil {
 		return scriptErr(err, stderr)

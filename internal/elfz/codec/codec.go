@@ -528,6 +528,52 @@ func copyN(w io.Writer, r io.Reader, n int64) error {
 	return nil
 }
 
+// ExpandedSize is len(Expand(file)) as the headers of the file in r
+// (size bytes) tell it, reading only those: each compressed section's
+// plain size from its compression header, its zlib stream taken to fill
+// the section, as the Go linker writes it. A deploy needs it before the
+// delta is made, to start the device's side early; Expand's result is
+// what counts, and a file whose headers say otherwise merely loses that
+// head start.
+func ExpandedSize(r io.ReaderAt, size int64) (int64, error) {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return 0, fmt.Errorf("elfz: %w", err)
+	}
+	n := int64(headerSize) + size
+	count := 0
+	for _, s := range f.Sections {
+		if s.Flags&elf.SHF_COMPRESSED == 0 || s.Type == elf.SHT_NOBITS {
+			continue
+		}
+		var hdr [24]byte
+		var plain, clen int64
+		switch f.Class {
+		case elf.ELFCLASS64:
+			if _, err := r.ReadAt(hdr[:24], int64(s.Offset)); err != nil {
+				return 0, fmt.Errorf("elfz: section %s: %w", s.Name, err)
+			}
+			plain, clen = int64(f.ByteOrder.Uint64(hdr[8:])), int64(s.FileSize)-24
+		case elf.ELFCLASS32:
+			if _, err := r.ReadAt(hdr[:12], int64(s.Offset)); err != nil {
+				return 0, fmt.Errorf("elfz: section %s: %w", s.Name, err)
+			}
+			plain, clen = int64(f.ByteOrder.Uint32(hdr[4:])), int64(s.FileSize)-12
+		default:
+			return 0, fmt.Errorf("elfz: unknown ELF class %v", f.Class)
+		}
+		if plain < 0 || plain > maxPlain || clen < 0 {
+			return 0, fmt.Errorf("elfz: section %s claims %d plain bytes in %d", s.Name, plain, clen)
+		}
+		n += int64(entrySize) + plain - clen
+		count++
+	}
+	if count > maxStreams {
+		return 0, fmt.Errorf("elfz: more than %d compressed sections", maxStreams)
+	}
+	return n, nil
+}
+
 // Compressed says whether file is an ELF file with a compressed section,
 // reading only its headers: the files worth expanding.
 func Compressed(file []byte) bool {

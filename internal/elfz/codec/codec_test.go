@@ -259,3 +259,33 @@ func BenchmarkContract(b *testing.B) {
 		}
 	})
 }
+
+// TestExpandedSizeFromHeaders: the size a deploy announces to the device
+// before expanding is the size Expand gives, for the linker's binaries
+// and the hand-made ELF32/ELF64 files of either byte order.
+func TestExpandedSizeFromHeaders(t *testing.T) {
+	bins := map[string][]byte{}
+	for arch, bin := range tiny(t) {
+		bins[arch] = bin
+	}
+	for _, name := range []string{"elf64-le", "elf64-be", "elf32-le", "elf32-be"} {
+		b, err := os.ReadFile(filepath.Join("testdata/handmade", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bins[name] = b
+	}
+	for name, bin := range bins {
+		x, err := Expand(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := ExpandedSize(bytes.NewReader(bin), int64(len(bin)))
+		if err != nil || n != int64(len(x)) {
+			t.Errorf("%s: ExpandedSize %d, %v; Expand gave %d bytes", name, n, err, len(x))
+		}
+	}
+	if _, err := ExpandedSize(bytes.NewReader([]byte("#!/bin/sh\n")), 10); err == nil {
+		t.Error("a shell script has an expanded size")
+	}
+}

@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// FuzzExpandContract: no input makes Expand or Contract panic, and what
-// Expand accepts contracts back to its input when it is reproducible.
+// FuzzExpandContract: no input makes Expand, ExpandedSize or Contract
+// panic, and what Expand accepts contracts back to its input when it is
+// reproducible.
 // Seeds in testdata/fuzz are small ELF files (hand-made and cut from the
 // tiny program's builds) and expanded forms.
 func FuzzExpandContract(f *testing.F) {
@@ -15,6 +16,7 @@ func FuzzExpandContract(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out bytes.Buffer
 		Contract(bytes.NewReader(in), &out)
+		ExpandedSize(bytes.NewReader(in), int64(len(in)))
 		x, err := Expand(in)
 		if err != nil {
 			return
