@@ -247,8 +247,13 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 	for i, p := range plans {
 		names[i] = p.DeployName()
 	}
+	// Each delta is encoded as soon as its artifact is there, while the
+	// handshake may still be going on.
+	o := c.remoteOptions()
+	o.Speculations = remote.NewSpeculations()
+	defer o.Speculations.Close()
 	go func() {
-		dev, err := remote.OpenForDeploy(ctx, plans[0].Target, c.remoteOptions(), names...)
+		dev, err := remote.OpenForDeploy(ctx, plans[0].Target, o, names...)
 		ch <- opened{dev, err}
 	}()
 	var dev remote.Device
@@ -257,6 +262,9 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 	failed := 0
 	for _, plan := range plans {
 		art, err := c.artifact(ctx, plan, *noBuild)
+		if err == nil {
+			o.Speculations.Start(ctx, plan.Target, o, remote.File{Path: art.Path, SHA256: art.SHA256, Size: art.Size}, plan.DeployName())
+		}
 		if !connected {
 			o := <-ch
 			connected, dev, connectErr = true, o.dev, o.err

@@ -127,6 +127,81 @@ func (c *deltaCache) store(data []byte, sum, target, name string) error {
 	return c.prune(deltaCacheKeep)
 }
 
+// Expanded forms (package codec) of installed copies are kept in
+// expandedDir as SUM.XSUM, the sha256 of the copy and of the form: the
+// next elfz delta's base, without expanding the copy again. They are
+// large (an inflated cmd/go is 26 MB), so only the newest few stay.
+const (
+	expandedDir  = "expanded"
+	expandedKeep = 2
+)
+
+// expanded returns the kept expanded form of the copy sum and its path,
+// checked against its name; nil when there is none (or it was damaged,
+// and is removed).
+func (c *deltaCache) expanded(sum string) (string, []byte) {
+	paths, _ := filepath.Glob(filepath.Join(c.dir, expandedDir, sum+".*"))
+	for _, p := range paths {
+		_, want, _ := strings.Cut(filepath.Base(p), ".")
+		if len(want) != 64 || !hexSHA.MatchString(want) {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != want {
+			os.Remove(p)
+			continue
+		}
+		return p, b
+	}
+	return "", nil
+}
+
+// storeExpanded keeps x as the expanded form of the copy sum, and prunes
+// the older ones. Like store, through a temporary file.
+func (c *deltaCache) storeExpanded(x []byte, sum string) error {
+	dir := filepath.Join(c.dir, expandedDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("delta cache: %w", err)
+	}
+	xs := sha256.Sum256(x)
+	dst := filepath.Join(dir, sum+"."+hex.EncodeToString(xs[:]))
+	if _, err := os.Stat(dst); err != nil {
+		tmp, err := writeTemp(dir, "."+sum+tmpMarker+"*", x)
+		if err != nil {
+			return fmt.Errorf("delta cache: %w", err)
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("delta cache: %w", err)
+		}
+	} else {
+		now := time.Now()
+		os.Chtimes(dst, now, now)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	type kept struct {
+		name string
+		mod  int64
+	}
+	var ks []kept
+	for _, e := range ents {
+		if info, err := e.Info(); err == nil && !strings.Contains(e.Name(), tmpMarker) {
+			ks = append(ks, kept{e.Name(), info.ModTime().UnixNano()})
+		}
+	}
+	slices.SortFunc(ks, func(a, b kept) int { return cmp.Compare(b.mod, a.mod) })
+	for _, k := range ks[min(expandedKeep, len(ks)):] {
+		os.Remove(filepath.Join(dir, k.name))
+	}
+	return nil
+}
+
 // prune keeps the keep most recently stored copies and removes leftovers
 // of interrupted stores (an hour old: another armbench may be writing).
 func (c *deltaCache) prune(keep int) error {
@@ -204,6 +279,7 @@ func (c *deltaCache) last(target, name string) string {
 // binary, which takes about as long as encoding the delta.
 type speculation struct {
 	base   string // sha256 the delta is against
+	elfz   bool   // through the helper's expanded forms, when the binary allows
 	cancel context.CancelFunc
 	done   chan struct{}
 	frame  deltaFrame
@@ -211,24 +287,38 @@ type speculation struct {
 }
 
 // speculateDelta starts that delta, or returns nil when there is no
-// guess (first deploy, deltas off, no zstd on the device).
+// guess (first deploy, deltas off, no zstd on the device). One the
+// caller started before connecting (Options.Speculations) is taken over
+// when it suits the connection.
 func (d *sshDevice) speculateDelta(ctx context.Context, c *sshConn, f File, name string) *speculation {
+	early := d.o.Speculations.take(d.t.Name, name, f.SHA256)
 	if _, enc := decompressor(c.tools); enc != "zstd" || c.noPatch.Load() {
+		early.stop()
 		return nil
 	}
-	cache := d.o.deltaCache()
+	if early != nil && early.elfz == d.elfzOn(c, name) {
+		return early
+	}
+	early.stop()
+	return startSpeculation(ctx, d.o.deltaCache(), d.t.Name, f, name, d.elfzOn(c, name))
+}
+
+// startSpeculation encodes f's delta against the binary last installed
+// as name on target, in the background; nil when there is nothing to
+// diff against.
+func startSpeculation(ctx context.Context, cache *deltaCache, target string, f File, name string, elfz bool) *speculation {
 	if cache == nil {
 		return nil
 	}
-	base := cache.last(d.t.Name, name)
+	base := cache.last(target, name)
 	if base == "" || base == f.SHA256 {
 		return nil // nothing to diff against, or most likely unchanged
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &speculation{base: base, cancel: cancel, done: make(chan struct{})}
+	s := &speculation{base: base, elfz: elfz, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		s.frame, s.err = d.encodeFromFiles(ctx, c, cache, base, f, name)
+		s.frame, s.err = encodeFromFiles(ctx, cache, base, f, elfz)
 	}()
 	return s
 }
@@ -255,7 +345,7 @@ func (s *speculation) stop() {
 
 // encodeFromFiles reads the cached base and the artifact and encodes the
 // delta between them, through the helper's expanded forms when it may.
-func (d *sshDevice) encodeFromFiles(ctx context.Context, c *sshConn, cache *deltaCache, base string, f File, name string) (deltaFrame, error) {
+func encodeFromFiles(ctx context.Context, cache *deltaCache, base string, f File, elfz bool) (deltaFrame, error) {
 	prev, err := cache.load(base)
 	if err != nil {
 		return deltaFrame{}, err
@@ -264,7 +354,7 @@ func (d *sshDevice) encodeFromFiles(ctx context.Context, c *sshConn, cache *delt
 	if err != nil {
 		return deltaFrame{}, err
 	}
-	return d.makeDelta(ctx, c, cache, base, prev, next, name, deltaLimit(f.Size))
+	return makeDelta(ctx, cache, base, prev, next, elfz, deltaLimit(f.Size))
 }
 
 // errDeltaTooBig stops an encoding that has already outgrown the full
@@ -407,10 +497,11 @@ func (s *scaledReader) Read(b []byte) (int, error) {
 // deltaResult is how a delta attempt ended: installed (note ""), or not
 // worth it or not possible, with why (note), so the full upload follows.
 type deltaResult struct {
-	markers []string
-	wire    int64
-	kind    string // DeltaPatch or DeltaELFZ, when installed
-	note    string
+	markers  []string
+	wire     int64
+	kind     string // DeltaPatch or DeltaELFZ, when installed
+	note     string
+	expanded []byte // DeltaELFZ: the installed binary's expanded form
 }
 
 // deployDelta sends f as a delta against the device's binary, whose
@@ -433,7 +524,9 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 	frame, err := d.deltaFrame(ctx, c, cache, spec, next, name, old, deltaLimit(f.Size))
 	if early != nil {
 		if err == nil && early.fits(frame) && job.wait() == nil {
-			return d.deltaOutcome(ctx, c, DeltaELFZ, early.send(frame))
+			res, err := d.deltaOutcome(ctx, c, DeltaELFZ, early.send(frame))
+			res.expanded = frame.expanded
+			return res, err
 		}
 		early.abandon()
 	}
@@ -461,7 +554,11 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 	if err := ctx.Err(); err != nil {
 		return deltaResult{}, err
 	}
-	return d.sendDelta(ctx, c, f, frame, recv, after, name, emit)
+	res, err := d.sendDelta(ctx, c, f, frame, recv, after, name, emit)
+	if frame.kind == DeltaELFZ && after != "" {
+		res.expanded = frame.expanded
+	}
+	return res, err
 }
 
 // deltaFrame is the speculative delta when it was against old, or a new
@@ -475,7 +572,7 @@ func (d *sshDevice) deltaFrame(ctx context.Context, c *sshConn, cache *deltaCach
 	if err != nil {
 		return deltaFrame{}, err
 	}
-	return d.makeDelta(ctx, c, cache, old, prev, next, name, limit)
+	return makeDelta(ctx, cache, old, prev, next, d.elfzOn(c, name), limit)
 }
 
 // sendDelta streams the delta into the install script, with recv

@@ -3,10 +3,12 @@ package remote
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +40,8 @@ const (
 type deltaFrame struct {
 	data              []byte
 	kind              string
-	baseSize, newSize int // of what the zstd window spans
+	baseSize, newSize int    // of what the zstd window spans
+	expanded          []byte // elfz: the new binary's expanded form, kept once it is installed
 }
 
 // elfzOn says whether a delta of name may go through the helper.
@@ -48,11 +51,11 @@ func (d *sshDevice) elfzOn(c *sshConn, name string) bool {
 
 // makeDelta encodes next against prev, whose verified cached copy is
 // cache.path(base): between the expanded forms when the helper may be
-// used and next is a binary this host's zlib reproduces, plainly
+// used (elfz) and next is a binary this host's zlib reproduces, plainly
 // otherwise.
-func (d *sshDevice) makeDelta(ctx context.Context, c *sshConn, cache *deltaCache, base string, prev, next []byte, name string, limit int) (deltaFrame, error) {
-	if d.elfzOn(c, name) && codec.Compressed(next) {
-		fr, err := encodeELFZ(ctx, cache, prev, next, limit)
+func makeDelta(ctx context.Context, cache *deltaCache, base string, prev, next []byte, elfz bool, limit int) (deltaFrame, error) {
+	if elfz && codec.Compressed(next) {
+		fr, err := encodeELFZ(ctx, cache, base, prev, next, limit)
 		if err == nil || ctx.Err() != nil {
 			return fr, err
 		}
@@ -63,17 +66,22 @@ func (d *sshDevice) makeDelta(ctx context.Context, c *sshConn, cache *deltaCache
 	return deltaFrame{data: frame, kind: DeltaPatch, baseSize: len(prev), newSize: len(next)}, err
 }
 
-// encodeELFZ encodes the expanded next against the expanded prev. The
-// zstd command wants its base in a file: a temporary one in the cache,
-// which prune sweeps if this process dies. Both expand at once, and the
-// check that this host's zlib rebuilds next runs while zstd encodes.
-func encodeELFZ(ctx context.Context, cache *deltaCache, prev, next []byte, limit int) (deltaFrame, error) {
-	var px []byte
+// encodeELFZ encodes the expanded next against the expanded prev (base
+// is its sha256). The expanded prev is the one the cache kept when prev
+// was installed, or else expanded now into a temporary file in the cache
+// (the zstd command wants its base in a file), which prune sweeps if
+// this process dies. The check that this host's zlib rebuilds next runs
+// while zstd encodes, unless next was linked by this very Go: then it is
+// this process's compress/flate that wrote its sections.
+func encodeELFZ(ctx context.Context, cache *deltaCache, base string, prev, next []byte, limit int) (deltaFrame, error) {
+	basePath, px := cache.expanded(base)
 	var perr error
 	expanded := make(chan struct{})
 	go func() {
 		defer close(expanded)
-		px, perr = codec.Expand(prev)
+		if px == nil {
+			px, perr = codec.Expand(prev)
+		}
 	}()
 	nx, check, err := codec.ExpandWithCheck(next)
 	<-expanded
@@ -83,18 +91,30 @@ func encodeELFZ(ctx context.Context, cache *deltaCache, prev, next []byte, limit
 	if perr != nil {
 		return deltaFrame{}, perr
 	}
-	base, err := writeTemp(cache.dir, ".elfz-base"+tmpMarker+"*", px)
-	if err != nil {
-		return deltaFrame{}, err
+	if basePath == "" {
+		if basePath, err = writeTemp(cache.dir, ".elfz-base"+tmpMarker+"*", px); err != nil {
+			return deltaFrame{}, err
+		}
+		defer os.Remove(basePath)
 	}
-	defer os.Remove(base)
 	checked := make(chan error, 1)
-	go func() { checked <- check() }()
-	frame, err := encodeDeltaFastest(ctx, base, px, nx, limit)
+	if linkedByThisGo(next) {
+		checked <- nil
+	} else {
+		go func() { checked <- check() }()
+	}
+	frame, err := encodeDeltaFastest(ctx, basePath, px, nx, limit)
 	if cerr := <-checked; cerr != nil {
 		return deltaFrame{}, cerr
 	}
-	return deltaFrame{data: frame, kind: DeltaELFZ, baseSize: len(px), newSize: len(nx)}, err
+	return deltaFrame{data: frame, kind: DeltaELFZ, baseSize: len(px), newSize: len(nx), expanded: nx}, err
+}
+
+// linkedByThisGo says whether the Go that built this process linked
+// file, by the version both carry.
+func linkedByThisGo(file []byte) bool {
+	bi, err := buildinfo.Read(bytes.NewReader(file))
+	return err == nil && bi.GoVersion == runtime.Version()
 }
 
 // writeTemp writes data to a new temporary file in dir.

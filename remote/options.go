@@ -59,6 +59,9 @@ type Options struct {
 	// binary instead of a quarter; the helper is installed once as
 	// .armbench-elfz in deploy_dir. nil sends plain deltas.
 	ELFZHelper func(ctx context.Context, t targets.Target) (File, error)
+	// Speculations are deltas the caller started before connecting;
+	// Deploy takes over the one made for its file (see Speculations).
+	Speculations *Speculations
 	// traceLevel sees the adaptive compressor's level changes (tests).
 	traceLevel func(level int, in int64)
 	// uploads counts the compressed uploads in flight across the devices

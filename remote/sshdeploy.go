@@ -268,6 +268,12 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		}
 		if res.note == "" {
 			inst.Delta, inst.DeltaKind = true, res.kind
+			if res.expanded != nil {
+				// The next elfz delta's base, as the device keeps it too.
+				if err := cache.storeExpanded(res.expanded, inst.SHA256); err != nil {
+					inst.NoDelta = "next deploy: " + err.Error()
+				}
+			}
 			return d.installed(inst, res.markers, res.wire, start, cache, next, name), nil
 		}
 		inst.NoDelta = res.note

@@ -432,16 +432,13 @@ func (q *jobQueue) take() *job {
 }
 
 // work compresses jobs until the queue closes, with one zlib writer:
-// Reset makes it the same as a new one, without its allocation.
+// Reset makes it the same as a new one, without its allocation, which
+// is made while the first stream is still being read.
 func (q *jobQueue) work() {
-	var zw *zlib.Writer
+	zw, _ := zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
 	for j := q.take(); j != nil; j = q.take() {
 		out := bytes.NewBuffer(make([]byte, 0, min(j.e.clen, maxUpfront)+64))
-		if zw == nil {
-			zw, _ = zlib.NewWriterLevel(out, zlib.BestSpeed)
-		} else {
-			zw.Reset(out)
-		}
+		zw.Reset(out)
 		zw.Write(j.plain)
 		zw.Close()
 		j.p.data = out.Bytes()
