@@ -372,12 +372,25 @@ func readyPart(b []byte) *part {
 	return p
 }
 
-// job is a stream to compress into its part.
+// job is a stream to compress into its part, fed in chunks as the input
+// brings them: compression starts with a stream's first bytes, not
+// after its last.
 type job struct {
-	i     int
-	e     entry
-	plain []byte
-	p     *part
+	i      int
+	e      entry
+	chunks chan []byte // closed after the stream's last chunk
+	p      *part
+}
+
+// chunkSize is how much of a stream the reader hands on at a time: one
+// block of flate at BestSpeed.
+const chunkSize = 64 << 10
+
+// newJob makes a job whose channel holds all of the stream's chunks, so
+// the reader never waits for a worker; a damaged header claiming a huge
+// stream gets a bounded channel, and its reader waits instead.
+func newJob(i int, e entry, p *part) *job {
+	return &job{i: i, e: e, p: p, chunks: make(chan []byte, min(e.plen/chunkSize+1, 1<<12))}
 }
 
 // jobQueue hands the largest waiting stream to the next free worker, so
@@ -422,7 +435,7 @@ func (q *jobQueue) take() *job {
 	}
 	k := 0
 	for i, j := range q.jobs {
-		if len(j.plain) > len(q.jobs[k].plain) {
+		if j.e.plen > q.jobs[k].e.plen {
 			k = i
 		}
 	}
@@ -433,13 +446,16 @@ func (q *jobQueue) take() *job {
 
 // work compresses jobs until the queue closes, with one zlib writer:
 // Reset makes it the same as a new one, without its allocation, which
-// is made while the first stream is still being read.
+// is made while the first stream is still being read. Chunk sizes do not
+// matter: flate at BestSpeed cuts its blocks at fixed input offsets.
 func (q *jobQueue) work() {
 	zw, _ := zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
 	for j := q.take(); j != nil; j = q.take() {
 		out := bytes.NewBuffer(make([]byte, 0, min(j.e.clen, maxUpfront)+64))
 		zw.Reset(out)
-		zw.Write(j.plain)
+		for c := range j.chunks {
+			zw.Write(c)
+		}
 		zw.Close()
 		j.p.data = out.Bytes()
 		if n, sum := int64(len(j.p.data)), crc32.ChecksumIEEE(j.p.data); n != j.e.clen || sum != j.e.crc {
@@ -456,20 +472,23 @@ func (q *jobQueue) work() {
 const maxUpfront = 64 << 20
 
 // readParts reads the expanded body and sends the output's pieces in
-// order: verbatim bytes, and streams queued for compression.
+// order: verbatim bytes, and streams, queued for compression as soon as
+// they begin.
 func readParts(br *bufio.Reader, size int64, es []entry, parts chan<- *part, q *jobQueue) error {
 	pos := int64(0)
 	for i, e := range es {
 		if err := verbatim(br, e.off-pos, parts); err != nil {
 			return fmt.Errorf("elfz: bytes before stream %d: %w", i, err)
 		}
-		plain, err := readN(br, e.plen)
+		p := &part{done: make(chan struct{})}
+		j := newJob(i, e, p)
+		q.push(j)
+		parts <- p
+		err := feed(br, e.plen, j.chunks)
+		close(j.chunks)
 		if err != nil {
 			return fmt.Errorf("elfz: stream %d: %w", i, err)
 		}
-		p := &part{done: make(chan struct{})}
-		q.push(&job{i: i, e: e, plain: plain, p: p})
-		parts <- p
 		pos = e.off + e.clen
 	}
 	if err := verbatim(br, size-pos, parts); err != nil {
@@ -477,6 +496,20 @@ func readParts(br *bufio.Reader, size int64, es []entry, parts chan<- *part, q *
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return errors.New("elfz: input runs past the expanded file")
+	}
+	return nil
+}
+
+// feed sends the next n input bytes in chunks.
+func feed(r io.Reader, n int64, chunks chan<- []byte) error {
+	for n > 0 {
+		k := min(n, chunkSize)
+		b, err := readN(r, k)
+		if err != nil {
+			return err
+		}
+		chunks <- b
+		n -= k
 	}
 	return nil
 }
