@@ -274,7 +274,11 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 		}
 		var more []string
 		if b.inst.WireBytes > 0 && b.prog.Total > 0 {
-			more = append(more, fmt.Sprintf("%s sent for %s", humanize.IBytes(uint64(b.inst.WireBytes)), humanize.IBytes(uint64(b.prog.Total))))
+			sent := fmt.Sprintf("%s sent for %s", humanize.IBytes(uint64(b.inst.WireBytes)), humanize.IBytes(uint64(b.prog.Total)))
+			if kind := deltaWords(b.inst); kind != "" {
+				sent += " as " + kind
+			}
+			more = append(more, sent)
 		}
 		if b.inst.Previous != "" {
 			more = append(more, "previous kept as "+lastElem(b.inst.Previous))
@@ -312,4 +316,17 @@ func lastElem(path string) string {
 		return path[i+1:]
 	}
 	return path
+}
+
+// deltaWords names how a redeploy was sent when it was a delta: "an elfz
+// delta" (between the expanded forms, through the device's helper) or
+// "a delta"; "" for a whole binary.
+func deltaWords(in remote.Installed) string {
+	switch {
+	case !in.Delta:
+		return ""
+	case in.DeltaKind == remote.DeltaELFZ:
+		return "an elfz delta"
+	}
+	return "a delta"
 }

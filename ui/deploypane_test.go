@@ -77,6 +77,15 @@ func TestDeployPaneStates(t *testing.T) {
 		t.Error("workload-speed is still uploading")
 	}
 
+	// A redeploy says it went as a delta, and which kind.
+	d := NewDeployPane(DefaultStyles())
+	d.Start(targets.Target{Name: "pi4", Host: "raspberrypi.local", User: "pi", DeployDir: "~/armbench"}, []string{"workload-default"})
+	d.Push(0, remote.Progress{Sent: 2600 << 10, Total: 2600 << 10, WireBytes: 57 << 10})
+	d.Done(0, remote.Installed{Path: "/home/pi/armbench/workload-default", SHA256: strings.Repeat("cd", 32), WireBytes: 57 << 10, Delta: true, DeltaKind: remote.DeltaELFZ}, nil)
+	if s := plain(unframed(d, 120, 10)); !strings.Contains(s, "57 KiB sent for 2.5 MiB as an elfz delta") {
+		t.Errorf("delta redeploy:\n%s", s)
+	}
+
 	// Late events of a finished binary are ignored.
 	p.Push(1, remote.Step{Name: "verify"})
 	p.Done(1, remote.Installed{Path: "/x/workload-speed", SHA256: strings.Repeat("cd", 32), Skipped: true}, nil)

@@ -222,5 +222,9 @@ func installedWords(in remote.Installed) string {
 	if in.Skipped {
 		return "deployed: unchanged on the device"
 	}
-	return fmt.Sprintf("deployed %s (%s on the wire) in %s", filepath.Base(in.Path), size(in.WireBytes), seconds(in.Duration))
+	sent := size(in.WireBytes) + " on the wire"
+	if kind := deltaWords(in); kind != "" {
+		sent += ", " + kind
+	}
+	return fmt.Sprintf("deployed %s (%s) in %s", filepath.Base(in.Path), sent, seconds(in.Duration))
 }
