@@ -525,7 +525,12 @@ func (d *sshDevice) connect(ctx context.Context, names []string, takeDrop bool) 
 		return nil, nil, false, d.ep.opErr("connect", "", errors.New("device closed"))
 	}
 	if d.conn != nil && d.conn.alive() {
-		return d.conn, nil, false, nil
+		if takeDrop && d.lastDrop != nil {
+			// A prewarm reconnected after the drop: this action is the
+			// first to report it.
+			dropped, d.lastDrop = d.lastDrop, nil
+		}
+		return d.conn, dropped, false, nil
 	}
 	if d.conn != nil {
 		d.lastDrop = d.conn.err

@@ -318,6 +318,13 @@ func (s *session) cycle(ctx context.Context, n int, paths []string) cycleResult 
 		return nil
 	}
 
+	if s.dev != nil {
+		// The deploy's first question (what the device has) is asked
+		// while the build runs, as the TUI and the CLI do: one round trip
+		// less between the build and the new program. An error here is
+		// the deploy's to report.
+		go remote.Prewarm(ctx, s.dev, s.o.Name)
+	}
 	res := build.Run(ctx, s.o.Plan, func(ev build.Event) { s.emit(Build{Cycle: n, Event: ev}) })
 	switch {
 	case ctx.Err() != nil:
