@@ -181,31 +181,21 @@ func (c *deltaCache) storeExpanded(x []byte, sum string) error {
 		now := time.Now()
 		os.Chtimes(dst, now, now)
 	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	type kept struct {
-		name string
-		mod  int64
-	}
-	var ks []kept
-	for _, e := range ents {
-		if info, err := e.Info(); err == nil && !strings.Contains(e.Name(), tmpMarker) {
-			ks = append(ks, kept{e.Name(), info.ModTime().UnixNano()})
-		}
-	}
-	slices.SortFunc(ks, func(a, b kept) int { return cmp.Compare(b.mod, a.mod) })
-	for _, k := range ks[min(expandedKeep, len(ks)):] {
-		os.Remove(filepath.Join(dir, k.name))
-	}
+	keepNewest(dir, expandedKeep, func(string) bool { return true })
 	return nil
 }
 
 // prune keeps the keep most recently stored copies and removes leftovers
-// of interrupted stores (an hour old: another armbench may be writing).
+// of interrupted stores.
 func (c *deltaCache) prune(keep int) error {
-	ents, err := os.ReadDir(c.dir)
+	return keepNewest(c.dir, keep, func(name string) bool { return len(name) == 64 && hexSHA.MatchString(name) })
+}
+
+// keepNewest keeps the keep most recently written files of dir that
+// count (by name), and removes leftovers of interrupted writes (an hour
+// old: another armbench may be writing).
+func keepNewest(dir string, keep int, counts func(name string) bool) error {
+	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
@@ -218,11 +208,11 @@ func (c *deltaCache) prune(keep int) error {
 		name := e.Name()
 		if strings.Contains(name, tmpMarker) {
 			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
-				os.Remove(filepath.Join(c.dir, name))
+				os.Remove(filepath.Join(dir, name))
 			}
 			continue
 		}
-		if len(name) != 64 || !hexSHA.MatchString(name) {
+		if e.IsDir() || !counts(name) {
 			continue
 		}
 		info, err := e.Info()
@@ -233,7 +223,7 @@ func (c *deltaCache) prune(keep int) error {
 	}
 	slices.SortFunc(copies, func(a, b copyInfo) int { return cmp.Compare(b.mod, a.mod) })
 	for _, old := range copies[min(keep, len(copies)):] {
-		os.Remove(filepath.Join(c.dir, old.name))
+		os.Remove(filepath.Join(dir, old.name))
 	}
 	return nil
 }
