@@ -249,7 +249,10 @@ func (e endpoint) dialTCP(ctx context.Context, o Options) (net.Conn, io.Closer, 
 		}
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "tcp", e.hostport())
-		return c, nil, err
+		if err != nil {
+			return nil, nil, err
+		}
+		return quickAck(c), nil, nil
 	}
 	// ProxyJump: connect to each hop through the previous one. Jump hosts
 	// are verified against the same known_hosts, strictly.
