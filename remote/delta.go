@@ -98,10 +98,20 @@ func (c *deltaCache) load(sum string) ([]byte, error) {
 // It also records sum as what target has as name, the guess that lets the
 // next deploy start its delta before the device answers.
 func (c *deltaCache) store(data []byte, sum, target, name string) error {
-	if err := os.MkdirAll(c.dir, 0o755); err != nil {
-		return fmt.Errorf("delta cache: %w", err)
+	if err := c.storeCopy(data, sum); err != nil {
+		return err
 	}
 	if err := c.setLast(target, name, sum); err != nil {
+		return fmt.Errorf("delta cache: %w", err)
+	}
+	return nil
+}
+
+// storeCopy is store without the record of what is installed: a deploy
+// writes its copy while the device installs, and records it once the
+// device has it.
+func (c *deltaCache) storeCopy(data []byte, sum string) error {
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return fmt.Errorf("delta cache: %w", err)
 	}
 	dst := c.path(sum)
@@ -484,14 +494,40 @@ func (s *scaledReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// background is cache work done while the device installs. Copies are
+// named by their sha256, so one written for a deploy that then fails
+// costs only room until prune.
+type background struct {
+	done chan struct{}
+	err  error
+}
+
+func inBackground(fn func() error) *background {
+	b := &background{done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		b.err = fn()
+	}()
+	return b
+}
+
+// wait returns the work's error; nil for no work.
+func (b *background) wait() error {
+	if b == nil {
+		return nil
+	}
+	<-b.done
+	return b.err
+}
+
 // deltaResult is how a delta attempt ended: installed (note ""), or not
 // worth it or not possible, with why (note), so the full upload follows.
 type deltaResult struct {
-	markers  []string
-	wire     int64
-	kind     string // DeltaPatch or DeltaELFZ, when installed
-	note     string
-	expanded []byte // DeltaELFZ: the installed binary's expanded form
+	markers   []string
+	wire      int64
+	kind      string // DeltaPatch or DeltaELFZ, when installed
+	note      string
+	expanding *background // DeltaELFZ: the new binary's expanded form going into the cache
 }
 
 // deployDelta sends f as a delta against the device's binary, whose
@@ -514,8 +550,9 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 	frame, err := d.deltaFrame(ctx, c, cache, spec, next, name, old, deltaLimit(f.Size))
 	if early != nil {
 		if err == nil && early.fits(frame) && job.wait() == nil {
+			expanding := keepExpanded(cache, frame, f.SHA256)
 			res, err := d.deltaOutcome(ctx, c, DeltaELFZ, early.send(frame))
-			res.expanded = frame.expanded
+			res.expanding = expanding
 			return res, err
 		}
 		early.abandon()
@@ -544,11 +581,20 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 	if err := ctx.Err(); err != nil {
 		return deltaResult{}, err
 	}
-	res, err := d.sendDelta(ctx, c, f, frame, recv, after, name, emit)
-	if frame.kind == DeltaELFZ && after != "" {
-		res.expanded = frame.expanded
+	var expanding *background
+	if after != "" {
+		expanding = keepExpanded(cache, frame, f.SHA256)
 	}
+	res, err := d.sendDelta(ctx, c, f, frame, recv, after, name, emit)
+	res.expanding = expanding
 	return res, err
+}
+
+// keepExpanded writes the new binary's expanded form (the next elfz
+// delta's base, as the device keeps it too) into the cache while the
+// device rebuilds the binary.
+func keepExpanded(cache *deltaCache, frame deltaFrame, sum string) *background {
+	return inBackground(func() error { return cache.storeExpanded(frame.expanded, sum) })
 }
 
 // deltaFrame is the speculative delta when it was against old, or a new

@@ -247,11 +247,15 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	}
 	var src io.Reader
 	var next []byte // the artifact, read once for the delta, the upload and the cache
+	var copying *background
 	if cache != nil {
 		if next, err = os.ReadFile(f.Path); err != nil {
 			return inst, err
 		}
 		src = bytes.NewReader(next)
+		// The next delta's base, written while this upload goes on.
+		copying = inBackground(func() error { return cache.storeCopy(next, f.SHA256) })
+		defer copying.wait()
 	} else {
 		file, err := os.Open(f.Path)
 		if err != nil {
@@ -262,19 +266,17 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	}
 	if cache != nil && p.sha != "" {
 		res, err := d.deployDelta(ctx, c, cache, spec, helper, f, next, name, p.sha, emit)
+		xerr := res.expanding.wait()
 		if err != nil {
 			step = failedStep(res.markers, "upload")
 			return inst, err
 		}
 		if res.note == "" {
 			inst.Delta, inst.DeltaKind = true, res.kind
-			if res.expanded != nil {
-				// The next elfz delta's base, as the device keeps it too.
-				if err := cache.storeExpanded(res.expanded, inst.SHA256); err != nil {
-					inst.NoDelta = "next deploy: " + err.Error()
-				}
+			if xerr != nil {
+				inst.NoDelta = "next deploy: " + xerr.Error()
 			}
-			return d.installed(inst, res.markers, res.wire, start, cache, next, name), nil
+			return d.installed(inst, res.markers, res.wire, start, cache, copying, name), nil
 		}
 		inst.NoDelta = res.note
 	}
@@ -310,13 +312,13 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		}
 		return inst, err
 	}
-	return d.installed(inst, markers, wire, start, cache, next, name), nil
+	return d.installed(inst, markers, wire, start, cache, copying, name), nil
 }
 
 // installed completes inst after a successful install, and keeps a copy
 // of the binary as the base of the next delta. A copy that cannot be
 // kept costs the next deploy its delta, not this one its success.
-func (d *sshDevice) installed(inst Installed, markers []string, wire int64, start time.Time, cache *deltaCache, next []byte, name string) Installed {
+func (d *sshDevice) installed(inst Installed, markers []string, wire int64, start time.Time, cache *deltaCache, copying *background, name string) Installed {
 	for _, m := range markers {
 		if m == "prev" {
 			inst.Previous = inst.Path + ".prev"
@@ -327,7 +329,13 @@ func (d *sshDevice) installed(inst Installed, markers []string, wire int64, star
 	}
 	inst.WireBytes = wire
 	if cache != nil {
-		if err := cache.store(next, inst.SHA256, d.t.Name, name); err != nil && inst.NoDelta == "" {
+		err := copying.wait()
+		if err == nil {
+			if err = cache.setLast(d.t.Name, name, inst.SHA256); err != nil {
+				err = fmt.Errorf("delta cache: %w", err)
+			}
+		}
+		if err != nil && inst.NoDelta == "" {
 			inst.NoDelta = "next deploy: " + err.Error()
 		}
 	}
