@@ -166,15 +166,7 @@ func elfzRecv(runner, name, old string, baseSize, newSize int) string {
 // the sha256 check catches what it rebuilds.
 func elfzKeep(name, sum string, newSize int) string {
 	return `if [ -f "$t.x" ] && [ "$(wc -c < "$t.x")" -eq ` + strconv.Itoa(newSize) + ` ]; then rm -f -- ./` + shell.Quote(elfzBasePrefix(name)) + `*; mv -f -- "$t.x" ./` +
-		shell.Quote(elfzBase(name, sum)) + ` || :; fi; rm -f -- "$t.x"`
-}
-
-// dropELFZBases, run after an install that kept no expanded form (a
-// whole upload, a plain delta), removes the ones earlier elfz deploys
-// kept: they describe binaries no longer installed, and an inflated
-// cmd/go is 26 MB of a Pi's SD card.
-func dropELFZBases(name string) string {
-	return "rm -f -- ./" + shell.Quote(elfzBasePrefix(name)) + "* 2>/dev/null || :"
+		shell.Quote(elfzBase(name, sum)) + ` || :; fi`
 }
 
 func elfzBasePrefix(name string) string { return "." + name + ".elfz-" }

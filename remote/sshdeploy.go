@@ -3,7 +3,6 @@ package remote
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -65,22 +64,39 @@ func installScript(dir, name, tmp, recv, sum string, size int64) string {
 // fail.
 func installScriptAfter(dir, name, tmp, recv, sum string, size int64, after string) string {
 	q := shell.Quote
+	// An install that keeps no expanded form (a whole upload, a plain
+	// delta) drops those earlier elfz deploys kept, with its own files:
+	// they describe binaries no longer installed, and an inflated cmd/go
+	// is 26 MB of a Pi's SD card.
+	dropBases := ""
+	if after == "" {
+		dropBases = " ./" + q(elfzBasePrefix(name)) + "*"
+	}
 	var b strings.Builder
 	b.WriteString("set -e\n" + HashFuncs)
 	b.WriteString("cd -- " + q(dir) + "\n")
 	b.WriteString("t=./" + q(tmp) + "\n")
 	b.WriteString("trap 'rm -f -- \"$t\" \"$t.prev\" \"$t.fail\" \"$t.sum\" \"$t.base\" \"$t.x\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n")
 	if recv != "" {
-		b.WriteString(`{ ` + recv + ` || echo "receive failed" > "$t.fail"; } | { tee -- "$t" || echo "write failed" > "$t.fail"; } | hs > "$t.sum"
+		// The file is made executable before its bytes come (tee keeps
+		// the mode of the file it truncates), and the shell reads the
+		// sum itself: each process a slow device starts after the last
+		// byte is time the deploy waits.
+		b.WriteString(`: > "$t"
+chmod 0755 "$t"
+{ ` + recv + ` || echo "receive failed" > "$t.fail"; } | { tee -- "$t" || echo "write failed" > "$t.fail"; } | hs > "$t.sum"
 if [ -e "$t.fail" ]; then cat "$t.fail" >&2; exit 1; fi
 n=$(wc -c < "$t")
 if [ $((n)) -ne ` + strconv.FormatInt(size, 10) + ` ]; then echo "received $((n)) of ` + strconv.FormatInt(size, 10) + ` bytes" >&2; exit 1; fi
-got=$(cat "$t.sum")
+read -r got < "$t.sum" || got=
+echo uploaded
+`)
+	} else {
+		b.WriteString(`echo uploaded
+chmod 0755 "$t"
 `)
 	}
-	b.WriteString(`echo uploaded
-chmod 0755 "$t"
-sync -- "$t" 2>/dev/null || sync
+	b.WriteString(`sync -- "$t" 2>/dev/null || sync
 `)
 	if recv == "" {
 		b.WriteString("got=$(h \"$t\")\n")
@@ -97,10 +113,10 @@ if [ -e ./` + q(name) + ` ]; then
 	fi
 	echo prev
 fi
-rm -f -- "$t.sum" "$t.fail" "$t.base"
 mv -f -- "$t" ./` + q(name) + `
 k=$(stat -c ` + q(statFormat) + ` ./` + q(name) + ` 2>/dev/null) && printf 'fp %s\n' "$k" || :
-` + cmp.Or(after, dropELFZBases(name)) + `
+` + after + `
+rm -f -- "$t.sum" "$t.fail" "$t.base" "$t.x"` + dropBases + ` 2>/dev/null || :
 sync . 2>/dev/null || :
 trap - EXIT
 echo installed
