@@ -283,8 +283,12 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 		if b.inst.Previous != "" {
 			more = append(more, "previous kept as "+lastElem(b.inst.Previous))
 		}
-		if len(more) > 0 {
-			lines = append(lines, p.st.Faint.Render(strings.Join(more, " · ")))
+		if joined := strings.Join(more, " · "); ansi.StringWidth(joined) <= w {
+			lines = append(lines, p.st.Faint.Render(joined))
+		} else {
+			for _, m := range more { // one a line rather than cut
+				lines = append(lines, p.st.Faint.Render(m))
+			}
 		}
 		return lines
 	case b.uploaded:

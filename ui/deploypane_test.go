@@ -82,8 +82,14 @@ func TestDeployPaneStates(t *testing.T) {
 	d.Start(targets.Target{Name: "pi4", Host: "raspberrypi.local", User: "pi", DeployDir: "~/armbench"}, []string{"workload-default"})
 	d.Push(0, remote.Progress{Sent: 2600 << 10, Total: 2600 << 10, WireBytes: 57 << 10})
 	d.Done(0, remote.Installed{Path: "/home/pi/armbench/workload-default", SHA256: strings.Repeat("cd", 32), WireBytes: 57 << 10, Delta: true, DeltaKind: remote.DeltaELFZ}, nil)
-	if s := plain(unframed(d, 120, 10)); !strings.Contains(s, "57 KiB sent for 2.5 MiB as an elfz delta") {
-		t.Errorf("delta redeploy:\n%s", s)
+	d.Done(0, remote.Installed{Path: "/home/pi/armbench/workload-default", SHA256: strings.Repeat("cd", 32), WireBytes: 57 << 10, Delta: true, DeltaKind: remote.DeltaELFZ,
+		Previous: "/home/pi/armbench/workload-default.prev"}, nil)
+	for _, width := range []int{120, 80} {
+		// At 80 columns the two notes take a line each rather than be cut.
+		s := plain(unframed(d, width, 10))
+		if !strings.Contains(s, "57 KiB sent for 2.5 MiB as an elfz delta") || !strings.Contains(s, "previous kept as workload-default.prev") {
+			t.Errorf("delta redeploy at %d columns:\n%s", width, s)
+		}
 	}
 
 	// Late events of a finished binary are ignored.
