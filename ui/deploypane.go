@@ -276,7 +276,7 @@ func (p *DeployPane) detail(b *deployBlock, w int) []string {
 		if b.inst.WireBytes > 0 && b.prog.Total > 0 {
 			sent := fmt.Sprintf("%s sent for %s", humanize.IBytes(uint64(b.inst.WireBytes)), humanize.IBytes(uint64(b.prog.Total)))
 			if kind := deltaWords(b.inst); kind != "" {
-				sent += " as " + kind
+				sent += " (" + kind + ")"
 			}
 			more = append(more, sent)
 		}
@@ -322,15 +322,15 @@ func lastElem(path string) string {
 	return path
 }
 
-// deltaWords names how a redeploy was sent when it was a delta: "an elfz
+// deltaWords names how a redeploy was sent when it was a delta: "elfz
 // delta" (between the expanded forms, through the device's helper) or
-// "a delta"; "" for a whole binary.
+// "delta"; "" for a whole binary.
 func deltaWords(in remote.Installed) string {
 	switch {
 	case !in.Delta:
 		return ""
 	case in.DeltaKind == remote.DeltaELFZ:
-		return "an elfz delta"
+		return "elfz delta"
 	}
-	return "a delta"
+	return "delta"
 }

@@ -87,7 +87,7 @@ func TestDeployPaneStates(t *testing.T) {
 	for _, width := range []int{120, 80} {
 		// At 80 columns the two notes take a line each rather than be cut.
 		s := plain(unframed(d, width, 10))
-		if !strings.Contains(s, "57 KiB sent for 2.5 MiB as an elfz delta") || !strings.Contains(s, "previous kept as workload-default.prev") {
+		if !strings.Contains(s, "57 KiB sent for 2.5 MiB (elfz delta)") || !strings.Contains(s, "previous kept as workload-default.prev") {
 			t.Errorf("delta redeploy at %d columns:\n%s", width, s)
 		}
 	}

@@ -222,7 +222,7 @@ func installedWords(in remote.Installed) string {
 	if in.Skipped {
 		return "deployed: unchanged on the device"
 	}
-	sent := size(in.WireBytes) + " on the wire"
+	sent := size(in.WireBytes) + " sent" // in 80 columns with the rest
 	if kind := deltaWords(in); kind != "" {
 		sent += ", " + kind
 	}

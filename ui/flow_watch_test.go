@@ -38,7 +38,7 @@ func TestWatchFlowDrawsCycles(t *testing.T) {
 		watch.Started{Cycle: 1, Command: remote.Command{Path: "workload-release", Args: []string{"-duration", "2s"}}},
 		watch.Program{Cycle: 1, Event: remote.Output{Text: "workload linux/arm64 hello"}})
 	out := plain(screen(m))
-	for _, want := range []string{"deployed workload-release (4.0 KiB on the wire, an elfz delta)", "cycle 1 running: workload-release -duration 2s", "workload linux/arm64 hello", "cycle 1 running · 4 files watched"} {
+	for _, want := range []string{"deployed workload-release (4.0 KiB sent, elfz delta) in 0.3s", "cycle 1 running: workload-release -duration 2s", "workload linux/arm64 hello", "cycle 1 running · 4 files watched"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("screen lacks %q:\n%s", want, out)
 		}
