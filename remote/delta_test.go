@@ -246,9 +246,10 @@ func TestSSHDeltaInterrupted(t *testing.T) {
 			dev := openT(t, td.Target, o)
 			// old, then old with 512 KiB of new random bytes: a delta of
 			// about 512 KiB, eight seconds at 64 KiB/s. The SSH window
-			// lets the client hand the proxy all of it at once, so only a
-			// slow link keeps the interruption (at 64 KiB, within a second
-			// or two even on a loaded box) well before the end.
+			// and the socket buffers take all of it at once, so the
+			// client's byte count says nothing of what the device has:
+			// the interruption comes a second into the upload, well
+			// before the link can have carried the delta.
 			old := make([]byte, 1<<20)
 			rand.Read(old)
 			more := make([]byte, 512<<10)
@@ -264,12 +265,15 @@ func TestSSHDeltaInterrupted(t *testing.T) {
 			defer cancel()
 			var hit atomic.Bool
 			emit := func(e Event) {
-				if p, ok := e.(Progress); ok && p.WireBytes > 64<<10 && !hit.Swap(true) {
-					if how == "cancel" {
-						cancel()
-					} else {
-						td.CutConnections()
-					}
+				if st, ok := e.(Step); ok && st.Name == "upload" && !st.Done {
+					time.AfterFunc(time.Second, func() {
+						hit.Store(true)
+						if how == "cancel" {
+							cancel()
+						} else {
+							td.CutConnections()
+						}
+					})
 				}
 			}
 			inst, err := dev.Deploy(ctx, File{Path: newPath}, "app", emit)
