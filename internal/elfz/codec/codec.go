@@ -482,8 +482,13 @@ func readParts(br *bufio.Reader, size int64, es []entry, parts chan<- *part, q *
 		}
 		p := &part{done: make(chan struct{})}
 		j := newJob(i, e, p)
-		q.push(j)
+		// The part goes to the writer before its job to the workers:
+		// were the reader to wait for room among the parts with its job
+		// queued but not fed, a lone worker could take that job and wait
+		// for bytes that never come, while the writer waits for a job
+		// behind it.
 		parts <- p
+		q.push(j)
 		err := feed(br, e.plen, j.chunks)
 		close(j.chunks)
 		if err != nil {

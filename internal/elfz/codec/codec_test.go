@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"errors"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // tinyBuilds are the tiny test program's default-profile builds (plain
@@ -287,5 +289,45 @@ func TestExpandedSizeFromHeaders(t *testing.T) {
 	}
 	if _, err := ExpandedSize(bytes.NewReader([]byte("#!/bin/sh\n")), 10); err == nil {
 		t.Error("a shell script has an expanded size")
+	}
+}
+
+// TestContractOneWorkerManyStreams: with one CPU, a large stream being
+// compressed, the writer waiting for it and 64 small streams filling the
+// queue of parts, the reader must not leave the next (largest) stream
+// queued but unfed for the lone worker to wait on.
+func TestContractOneWorkerManyStreams(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	rnd := rand.New(rand.NewPCG(5, 6))
+	text := func(n int) []byte { // compressible, not trivially so
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "abcdefgh"[rnd.IntN(8)]
+		}
+		return b
+	}
+	plains := [][]byte{text(4 << 20)}
+	for range 64 {
+		plains = append(plains, text(100))
+	}
+	plains = append(plains, text(8<<20))
+	var file []byte
+	var ss []stream
+	for _, p := range plains {
+		c := deflate(p)
+		ss = append(ss, stream{off: int64(len(file)), clen: int64(len(c)), plain: p, crc: crc32.ChecksumIEEE(c)})
+		file = append(file, c...)
+	}
+	x := expand(file, ss)
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	go func() { done <- Contract(bytes.NewReader(x), &out) }()
+	select {
+	case err := <-done:
+		if err != nil || !bytes.Equal(out.Bytes(), file) {
+			t.Fatalf("contract: %v, %d bytes back of %d", err, out.Len(), len(file))
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("contract hangs")
 	}
 }
