@@ -1,18 +1,36 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	tea "charm.land/bubbletea/v2"
 
 	"armbench/remote"
+	"armbench/targets"
 )
 
 // connectFailed is the event of a task whose connection to the device
 // failed (pool.Get): unknown or changed host key, unreachable,
 // authentication.
 type connectFailed struct{ err error }
+
+// onDevice is a task's work on tg's device: it connects through the pool
+// first, and a connection that fails becomes connectFailed (the host-key
+// prompt, the changed-key screen, or the task's failure), as for every
+// flow that talks to a device.
+func onDevice(connect func(context.Context, targets.Target) (remote.Device, error), tg targets.Target,
+	work func(ctx context.Context, dev remote.Device, emit func(any))) func(context.Context, func(any)) {
+	return func(ctx context.Context, emit func(any)) {
+		dev, err := connect(ctx, tg)
+		if err != nil {
+			emit(connectFailed{err: err})
+			return
+		}
+		work(ctx, dev, emit)
+	}
+}
 
 // connectFailed turns a failed connection into the host-key prompt, the
 // changed-key screen, or the task's failure.

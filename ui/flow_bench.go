@@ -11,6 +11,7 @@ import (
 	"armbench/bench"
 	"armbench/build"
 	"armbench/profiles"
+	"armbench/remote"
 	"armbench/targets"
 )
 
@@ -94,12 +95,7 @@ func (f *benchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.showMain(paneBench)
 	m.logf("bench %d: %s, count %d", t.id, t.what(), f.spec.Count)
 	device, spec, obs := m.env.device, f.spec, m.observer(f.spec.Target.Name)
-	return func(ctx context.Context, emit func(any)) {
-		dev, err := device(ctx, spec.Target)
-		if err != nil {
-			emit(connectFailed{err: err})
-			return
-		}
+	return onDevice(device, spec.Target, func(ctx context.Context, dev remote.Device, emit func(any)) {
 		run, err := bench.Execute(ctx, spec, dev, func(ev bench.Event) {
 			if obs != nil {
 				obs.Observe(ev)
@@ -111,7 +107,7 @@ func (f *benchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 		}
 		tab, err := bench.Compare(run)
 		emit(benchResult{run: run, tab: tab, err: err})
-	}
+	})
 }
 
 func (f *benchFlow) apply(m *Model, t *task, e any) {

@@ -89,12 +89,7 @@ func (f *deployFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.showMain(paneDeploy)
 	m.logf("deploy %d: %s", t.id, t.what())
 	device, tg, items := m.env.device, f.target, f.items
-	return func(ctx context.Context, emit func(any)) {
-		dev, err := device(ctx, tg)
-		if err != nil {
-			emit(connectFailed{err: err})
-			return
-		}
+	return onDevice(device, tg, func(ctx context.Context, dev remote.Device, emit func(any)) {
 		for i, it := range items {
 			inst, err := dev.Deploy(ctx, it.file, it.name, func(ev remote.Event) { emit(deployEvent{i, ev}) })
 			emit(deployDoneEvent{i: i, inst: inst, err: err})
@@ -102,7 +97,7 @@ func (f *deployFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 				return
 			}
 		}
-	}
+	})
 }
 
 func (f *deployFlow) apply(m *Model, t *task, e any) {

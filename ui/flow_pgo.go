@@ -13,6 +13,7 @@ import (
 	"armbench/build"
 	"armbench/pgo"
 	"armbench/profiles"
+	"armbench/remote"
 )
 
 // P profiles the benchmarks on the device, writes the package's
@@ -60,12 +61,7 @@ func (f *pgoFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.showMain(paneLog)
 	m.logf("pgo %d: %s, merge %v", t.id, t.what(), f.spec.Merge)
 	device, spec, obs := m.env.device, f.spec, m.observer(f.spec.Target.Name)
-	return func(ctx context.Context, emit func(any)) {
-		dev, err := device(ctx, spec.Target)
-		if err != nil {
-			emit(connectFailed{err: err})
-			return
-		}
+	return onDevice(device, spec.Target, func(ctx context.Context, dev remote.Device, emit func(any)) {
 		res, err := pgo.Run(ctx, spec, dev, func(ev pgo.Event) {
 			if b, ok := ev.(pgo.Benching); ok {
 				if obs != nil {
@@ -86,7 +82,7 @@ func (f *pgoFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 		}
 		tab, err := bench.Compare(res.Run)
 		emit(benchResult{run: res.Run, tab: tab, err: err})
-	}
+	})
 }
 
 func (f *pgoFlow) apply(m *Model, t *task, e any) {

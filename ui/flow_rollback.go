@@ -40,15 +40,10 @@ func (f *rollbackFlow) begin(m *Model, t *task) func(context.Context, func(any))
 	c := f.choice
 	m.logf("rollback %d: %s on %s", t.id, c.name, c.target.Name)
 	device := m.env.device
-	return func(ctx context.Context, emit func(any)) {
-		dev, err := device(ctx, c.target)
-		if err != nil {
-			emit(connectFailed{err: err})
-			return
-		}
-		err = dev.Rollback(ctx, c.name)
+	return onDevice(device, c.target, func(ctx context.Context, dev remote.Device, emit func(any)) {
+		err := dev.Rollback(ctx, c.name)
 		emit(rollbackDone{path: strings.TrimSuffix(dev.DeployDir(), "/") + "/" + c.name, err: err})
-	}
+	})
 }
 
 func (f *rollbackFlow) apply(m *Model, t *task, e any) {

@@ -101,12 +101,7 @@ func (f *runFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	if obs != nil {
 		m.main.run.Append(0, "armbench: under the probe, for metrics on "+m.env.metrics.url)
 	}
-	return func(ctx context.Context, emit func(any)) {
-		dev, err := device(ctx, c.target)
-		if err != nil {
-			emit(connectFailed{err: err})
-			return
-		}
+	return onDevice(device, c.target, func(ctx context.Context, dev remote.Device, emit func(any)) {
 		if obs != nil {
 			emit(observedRun(ctx, dev, c.plan, outRoot, f.args, obs, emit))
 			return
@@ -117,7 +112,7 @@ func (f *runFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 			}
 		})
 		emit(runDone{st: st, err: err})
-	}
+	})
 }
 
 // observedRun runs the program under the probe, feeding the exporter and

@@ -61,13 +61,9 @@ func (f *watchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.logf("watch %d: %s on %s, args %q", t.id, c.name, c.target.Name, f.args)
 	device := m.env.device
 	opts := watch.Options{Plan: c.plan, Name: c.name, Args: f.args}
-	return func(ctx context.Context, emit func(any)) {
-		// Connect first, so an unknown host key or a passphrase is asked
-		// as a deploy asks it; watch then borrows the pool's connection.
-		if _, err := device(ctx, c.target); err != nil {
-			emit(connectFailed{err: err})
-			return
-		}
+	// Connect first, so an unknown host key or a passphrase is asked as a
+	// deploy asks it; watch then borrows the pool's connection.
+	return onDevice(device, c.target, func(ctx context.Context, _ remote.Device, emit func(any)) {
 		opts.Connect = func(ctx context.Context) (remote.Device, error) {
 			d, err := device(ctx, c.target)
 			if err != nil {
@@ -79,7 +75,7 @@ func (f *watchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			emit(watchEvent{watch.Warning{Err: err}})
 		}
-	}
+	})
 }
 
 func (f *watchFlow) apply(m *Model, t *task, e any) {
