@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
-
 	"armbench/bench"
 )
 
@@ -21,17 +17,12 @@ import (
 // side by side when the width allows (≥ 2 × 50 columns) and stack
 // otherwise; ↑/↓ scroll when they do not fit.
 type BenchPane struct {
-	st       *Styles
-	fw, fh   int // the frame
-	w, h     int // inside the frame
-	focused  bool
+	scrollFrame
 	footer   string // where the session's run is stored
 	profiles []*benchProfile
 	byName   map[string]*benchProfile
 	phase    string
 	log      []string // finished rounds, newest last
-	scroll   int
-	keys     ScrollKeys
 }
 
 // benchMetric is one sparkline row.
@@ -73,17 +64,7 @@ func (p *benchProfile) add(m benchMetric, v float64) {
 
 // NewBenchPane returns an empty pane.
 func NewBenchPane(st *Styles) *BenchPane {
-	return &BenchPane{st: st, byName: map[string]*benchProfile{}, keys: newScrollKeys()}
-}
-
-func (p *BenchPane) KeyMap() help.KeyMap { return p.keys }
-func (p *BenchPane) Focus()              { p.focused = true }
-func (p *BenchPane) Blur()               { p.focused = false }
-
-// SetSize sets the size of the frame View draws.
-func (p *BenchPane) SetSize(w, h int) {
-	p.fw, p.fh = w, h
-	p.w, p.h = max(w-2, 0), max(h-2, 0)
+	return &BenchPane{scrollFrame: newScrollFrame(st), byName: map[string]*benchProfile{}}
 }
 
 // SetFooter sets the text in the frame's bottom border.
@@ -105,19 +86,6 @@ func (p *BenchPane) profile(name string) *benchProfile {
 	p.byName[name] = bp
 	p.profiles = append(p.profiles, bp)
 	return bp
-}
-
-// Update scrolls on ↑/↓.
-func (p *BenchPane) Update(msg tea.Msg) tea.Cmd {
-	if msg, ok := msg.(tea.KeyPressMsg); ok {
-		switch {
-		case key.Matches(msg, p.keys.Up):
-			p.scroll = max(0, p.scroll-1)
-		case key.Matches(msg, p.keys.Down):
-			p.scroll++ // clamped in View, where the content height is known
-		}
-	}
-	return nil
 }
 
 // Push records one event of the session.
