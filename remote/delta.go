@@ -346,15 +346,11 @@ func (s *speculation) stop() {
 // encodeFromFiles reads the cached base and the artifact and encodes the
 // delta between them, through the helper's expanded forms when it may.
 func encodeFromFiles(ctx context.Context, cache *deltaCache, base string, f File, elfz bool) (deltaFrame, error) {
-	prev, err := cache.load(base)
-	if err != nil {
-		return deltaFrame{}, err
-	}
 	next, err := os.ReadFile(f.Path)
 	if err != nil {
 		return deltaFrame{}, err
 	}
-	return makeDelta(ctx, cache, base, prev, next, elfz, deltaLimit(f.Size))
+	return makeDelta(ctx, cache, base, next, elfz, deltaLimit(f.Size))
 }
 
 // errDeltaTooBig stops an encoding that has already outgrown the full
@@ -547,7 +543,7 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 		return deltaResult{note: noPatchNote}, nil
 	}
 	early := d.startEarlyELFZ(ctx, c, cache, job, f, next, name, old, emit)
-	frame, err := d.deltaFrame(ctx, c, cache, spec, next, name, old, deltaLimit(f.Size))
+	frame, err := d.frameFor(ctx, c, cache, spec, next, name, old, deltaLimit(f.Size))
 	if early != nil {
 		if err == nil && early.fits(frame) && job.wait() == nil {
 			expanding := keepExpanded(cache, frame, f.SHA256)
@@ -569,7 +565,7 @@ func (d *sshDevice) deployDelta(ctx context.Context, c *sshConn, cache *deltaCac
 			// No helper on the device: a plain delta still beats the
 			// whole file.
 			c.noELFZ.Store(true)
-			if frame, err = d.deltaFrame(ctx, c, cache, nil, next, name, old, deltaLimit(f.Size)); err != nil {
+			if frame, err = d.frameFor(ctx, c, cache, nil, next, name, old, deltaLimit(f.Size)); err != nil {
 				return deltaNote(ctx, old, err)
 			}
 			recv = patchRecv(name, frame.baseSize, frame.newSize)
@@ -597,18 +593,14 @@ func keepExpanded(cache *deltaCache, frame deltaFrame, sum string) *background {
 	return inBackground(func() error { return cache.storeExpanded(frame.expanded, sum) })
 }
 
-// deltaFrame is the speculative delta when it was against old, or a new
+// frameFor is the speculative delta when it was against old, or a new
 // one.
-func (d *sshDevice) deltaFrame(ctx context.Context, c *sshConn, cache *deltaCache, spec *speculation, next []byte, name, old string, limit int) (deltaFrame, error) {
+func (d *sshDevice) frameFor(ctx context.Context, c *sshConn, cache *deltaCache, spec *speculation, next []byte, name, old string, limit int) (deltaFrame, error) {
 	sf, guessed, err := spec.result(old)
 	if guessed {
 		return sf, err
 	}
-	prev, err := cache.load(old)
-	if err != nil {
-		return deltaFrame{}, err
-	}
-	return makeDelta(ctx, cache, old, prev, next, d.elfzOn(c, name), limit)
+	return makeDelta(ctx, cache, old, next, d.elfzOn(c, name), limit)
 }
 
 // sendDelta streams the delta into the install script, with recv

@@ -49,21 +49,35 @@ func (d *sshDevice) elfzOn(c *sshConn, name string) bool {
 	return d.o.ELFZHelper != nil && !c.noELFZ.Load() && name != elfzName
 }
 
-// makeDelta encodes next against prev, whose verified cached copy is
-// cache.path(base): between the expanded forms when the helper may be
-// used (elfz) and next is a binary this host's zlib reproduces, plainly
-// otherwise.
-func makeDelta(ctx context.Context, cache *deltaCache, base string, prev, next []byte, elfz bool, limit int) (deltaFrame, error) {
+// makeDelta encodes next against the cached copy whose sha256 is base:
+// between the expanded forms when the helper may be used (elfz) and next
+// is a binary this host's zlib reproduces, plainly otherwise. The copy
+// is read (and checked) only when needed: an elfz delta whose expanded
+// base the cache kept does without it.
+func makeDelta(ctx context.Context, cache *deltaCache, base string, next []byte, elfz bool, limit int) (deltaFrame, error) {
+	var prev []byte
+	load := func() ([]byte, error) {
+		if prev != nil {
+			return prev, nil
+		}
+		var err error
+		prev, err = cache.load(base)
+		return prev, err
+	}
 	if elfz && codec.Compressed(next) {
-		fr, err := encodeELFZ(ctx, cache, base, prev, next, limit)
+		fr, err := encodeELFZ(ctx, cache, base, load, next, limit)
 		if err == nil || ctx.Err() != nil {
 			return fr, err
 		}
 		// Not expandable, not reproducible, or no smaller: a plain delta
 		// may still do.
 	}
-	frame, err := encodeDeltaFastest(ctx, cache.path(base), prev, next, limit)
-	return deltaFrame{data: frame, kind: DeltaPatch, baseSize: len(prev), newSize: len(next)}, err
+	p, err := load()
+	if err != nil {
+		return deltaFrame{}, err
+	}
+	frame, err := encodeDeltaFastest(ctx, cache.path(base), p, next, limit)
+	return deltaFrame{data: frame, kind: DeltaPatch, baseSize: len(p), newSize: len(next)}, err
 }
 
 // encodeELFZ encodes the expanded next against the expanded prev (base
@@ -73,14 +87,17 @@ func makeDelta(ctx context.Context, cache *deltaCache, base string, prev, next [
 // this process dies. The check that this host's zlib rebuilds next runs
 // while zstd encodes, unless next was linked by this very Go: then it is
 // this process's compress/flate that wrote its sections.
-func encodeELFZ(ctx context.Context, cache *deltaCache, base string, prev, next []byte, limit int) (deltaFrame, error) {
+func encodeELFZ(ctx context.Context, cache *deltaCache, base string, loadPrev func() ([]byte, error), next []byte, limit int) (deltaFrame, error) {
 	basePath, px := cache.expanded(base)
 	var perr error
 	expanded := make(chan struct{})
 	go func() {
 		defer close(expanded)
 		if px == nil {
-			px, perr = codec.Expand(prev)
+			var prev []byte
+			if prev, perr = loadPrev(); perr == nil {
+				px, perr = codec.Expand(prev)
+			}
 		}
 	}()
 	nx, check, err := codec.ExpandWithCheck(next)

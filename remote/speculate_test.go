@@ -54,15 +54,11 @@ func TestSSHSpeculationTakenOver(t *testing.T) {
 		t.Error("the deploy did not take the speculation over")
 	}
 	// The speculation's delta is byte for byte the one made on the spot.
-	prev, err := os.ReadFile(v1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	next, err := os.ReadFile(v2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	onSpot, err := makeDelta(context.Background(), cache, sha(t, v1), prev, next, true, 1<<30)
+	onSpot, err := makeDelta(context.Background(), cache, sha(t, v1), next, true, 1<<30)
 	if err != nil || onSpot.kind != DeltaELFZ {
 		t.Fatalf("delta made on the spot: kind %q: %v", onSpot.kind, err)
 	}
@@ -92,9 +88,18 @@ func TestSpeculationForAnotherFile(t *testing.T) {
 	if sp := s.take("dev", "app", sha(t, v1)); sp != nil {
 		t.Fatal("a speculation for v2 was handed to a deploy of v1")
 	}
+	s.mu.Lock()
+	sp := s.pending[specKey{"dev", "app", sha(t, v2)}]
+	s.mu.Unlock()
+	if sp == nil {
+		t.Fatal("no speculation started for v2")
+	}
+	// Close stops the encoder and waits for it.
 	s.Close()
-	if sp := s.take("dev", "app", sha(t, v2)); sp != nil {
-		t.Fatal("Close left a speculation behind")
+	select {
+	case <-sp.done:
+	default:
+		t.Fatal("Close returned with the speculation still encoding")
 	}
 }
 
