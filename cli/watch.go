@@ -211,7 +211,7 @@ func watchJSON(ev watch.Event) (watchEventJSON, bool) {
 	case watch.Deployed:
 		in := ev.Installed
 		j.Type, j.Cycle, j.Path, j.SHA256, j.Skipped = "deployed", ev.Cycle, in.Path, in.SHA256, in.Skipped
-		j.WireBytes, j.DurationMS, j.Delta, j.DeltaKind, j.NoDelta = in.WireBytes, in.Duration.Milliseconds(), in.Delta, string(in.DeltaKind), in.NoDelta
+		j.WireBytes, j.DurationMS, j.Delta, j.DeltaKind, j.NoDelta = in.WireBytes, in.Duration.Milliseconds(), in.Delta, in.DeltaKind, in.NoDelta
 	case watch.Stopping:
 		j.Type, j.Cycle, j.Time, j.Signal, j.KillDelay, j.Leftover = "stopping", ev.Cycle, ev.Time, ev.Signal, ev.KillDelay.Milliseconds(), ev.Leftover
 	case watch.Started:
