@@ -187,11 +187,12 @@ func (c *deltaCache) storeExpanded(x []byte, sum string) error {
 			os.Remove(tmp)
 			return fmt.Errorf("delta cache: %w", err)
 		}
-	} else {
-		now := time.Now()
-		os.Chtimes(dst, now, now)
+	} else if err := os.Chtimes(dst, time.Now(), time.Now()); err != nil {
+		return fmt.Errorf("delta cache: %w", err)
 	}
-	keepNewest(dir, expandedKeep, func(string) bool { return true })
+	if err := keepNewest(dir, expandedKeep, func(string) bool { return true }); err != nil {
+		return fmt.Errorf("delta cache: %w", err)
+	}
 	return nil
 }
 
