@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"armbench/profiles"
 	"armbench/targets"
@@ -20,6 +21,9 @@ type Embedded struct {
 	Under       string // their directory in the module: "bench", "internal/elfz"
 	Pkg         string // the main package, from the module's root
 	SrcDir      string // the module's directory under the out root
+	// Build replaces the release-like settings (static, stripped,
+	// trimmed) when set.
+	Build *profiles.Build
 }
 
 // Plan is the plan that cross-compiles e for t: release-like (static,
@@ -39,6 +43,9 @@ func (e Embedded) Plan(t targets.Target, outRoot string) (profiles.Plan, error) 
 		Description: e.Description,
 		Build:       profiles.Build{Trimpath: true, Ldflags: "-s -w"},
 	}
+	if e.Build != nil {
+		prof.Build = *e.Build
+	}
 	t.Tags, t.CC = nil, ""
 	plan, err := profiles.Resolve(t, prof, profiles.Options{Pkg: e.Pkg, Dir: src, OutRoot: abs, Mode: profiles.ModeBinary})
 	if err != nil {
@@ -46,6 +53,10 @@ func (e Embedded) Plan(t targets.Target, outRoot string) (profiles.Plan, error) 
 	}
 	// A go.work around the project must not pull this module in.
 	plan.BuildEnv = append(plan.BuildEnv, profiles.EnvVar{Key: "GOWORK", Value: "off"})
+	// The module is written under the project, often inside its git
+	// checkout: stamping that checkout's state would cost four git
+	// commands a build and tell nothing about this program.
+	plan.Args = slices.Insert(plan.Args, 1, "-buildvcs=false")
 	return plan, nil
 }
 

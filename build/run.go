@@ -38,6 +38,13 @@ func Run(ctx context.Context, plan profiles.Plan, emit func(Event)) Result {
 	return run(ctx, plan, emit, hooks{})
 }
 
+// RunIdle is Run at the lowest CPU priority: for builds nobody waits on
+// yet (the delta helper, built beside a first deploy), which must not
+// slow what the user does wait on.
+func RunIdle(ctx context.Context, plan profiles.Plan, emit func(Event)) Result {
+	return run(ctx, plan, emit, hooks{started: lowerPriority})
+}
+
 func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (res Result) {
 	if emit == nil {
 		emit = func(Event) {}
@@ -189,6 +196,7 @@ func stage(output string) (*staging, error) {
 	if err != nil {
 		return nil, err
 	}
+	sweepStale(output, staleAfter)
 	s := &staging{tmp: tmp}
 	if os.Link(output, tmp) == nil {
 		s.prev = hashInBackground(tmp)
@@ -356,6 +364,33 @@ func checkCC(env []string, goarch string) error {
 		}
 	}
 	return nil
+}
+
+// staleAfter is how old a staging name beside an output must be before a
+// later build of that output takes it for one a killed armbench left.
+// Linking the name sets its ctime and the go command writes it only at
+// the end, so a live build's is younger than the longest build.
+const staleAfter = time.Hour
+
+// sweepStale removes the staging names of out older than age, which a
+// process killed mid-build left behind (a hard link to the output, or a
+// partial binary).
+func sweepStale(out string, age time.Duration) {
+	names, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*"))
+	for _, n := range names {
+		if fi, err := os.Lstat(n); err == nil && time.Since(changeTime(fi)) > age {
+			os.Remove(n)
+		}
+	}
+}
+
+// changeTime is when fi's inode last changed, or now where the platform
+// does not say (so nothing is swept there).
+func changeTime(fi os.FileInfo) time.Time {
+	if c := stampOf(fi).CTime; c != 0 {
+		return time.Unix(0, c)
+	}
+	return time.Now()
 }
 
 // tempName is a fresh name beside out. The file is not created: the go

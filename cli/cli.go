@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 
+	"armbench/internal/elfz"
 	"armbench/profiles"
 	"armbench/targets"
 )
@@ -38,6 +39,9 @@ type cli struct {
 	json       bool
 	dir        string // module root the go command runs in
 	embedded   []byte // the default targets.toml, used when there is no file
+	// helpers builds the device-side delta helper; Run closes it, so no
+	// build it started in the background outlives the command.
+	helpers *elfz.Builder
 }
 
 // Options is what a front end gets from the process: its standard streams
@@ -67,7 +71,8 @@ type Workspace struct {
 }
 
 func newCLI(o Options) *cli {
-	return &cli{stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr, dir: ".", embedded: o.DefaultTargets}
+	return &cli{stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr, dir: ".", embedded: o.DefaultTargets,
+		helpers: elfz.NewBuilder(elfz.DefaultCacheDir(profiles.DefaultOutRoot))}
 }
 
 // command is one headless sub-command.
@@ -140,6 +145,7 @@ func IsCommand(args []string) bool {
 // the process exit code.
 func Run(ctx context.Context, args []string, o Options) int {
 	c := newCLI(o)
+	defer c.helpers.Close()
 	if len(args) == 0 {
 		c.usage(c.stderr)
 		return exitUsage
@@ -164,6 +170,7 @@ func Run(ctx context.Context, args []string, o Options) int {
 // and calls open with it; it returns the process exit code.
 func OpenWorkbench(ctx context.Context, args []string, o Options, open func(context.Context, Workspace) error) int {
 	c := newCLI(o)
+	defer c.helpers.Close()
 	fs := c.flags("armbench")
 	var count int
 	var benchRE, benchtime string

@@ -62,6 +62,8 @@ func chdirRepoCopy(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
+	// The delta helper is cached per user: this test's user is new.
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "user-cache"))
 	return dir
 }
 

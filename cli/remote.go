@@ -17,7 +17,6 @@ import (
 
 	"armbench/build"
 	"armbench/fleet"
-	"armbench/internal/elfz"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -29,11 +28,11 @@ import (
 // redeploy is not hashed on the device again.
 //
 // Deltas of default-profile binaries (DWARF compressed by the linker) go
-// through the device-side helper, built beside the artifacts by the same
-// go command as they are.
+// through the device-side helper, built once per toolchain and
+// architecture by the same go command as they are.
 func (c *cli) remoteOptions() remote.Options {
 	return remote.Options{Passphrase: askPassphrase(c), StateDir: filepath.Join(c.dir, ".armbench", "state"),
-		ELFZHelper: elfz.NewBuilder(filepath.Join(c.dir, profiles.DefaultOutRoot)).Helper}
+		ELFZHelper: c.helpers.Helper, ELFZWarm: c.helpers.Warm}
 }
 
 // askPassphrase reads a passphrase from the controlling terminal, without

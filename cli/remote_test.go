@@ -282,3 +282,70 @@ func armProgram(t *testing.T, body string) string {
 	}
 	return out
 }
+
+// A run of default-profile deploys, as a user iterates: a first deploy,
+// unchanged redeploys and one-line changes (elfz deltas through the
+// helper). No temporary file is left in the project, in the user's cache
+// or on the device; the helper is built once and is not installed by the
+// first deploy, which has no base to send a delta against.
+func TestCLIDeploysLeaveNoTemporaryFiles(t *testing.T) {
+	testenv.Slow(t, "cross-compiles the sample workload several times")
+	testenv.Tool(t, "zstd", "zstd")
+	dir := chdirRepoCopy(t)
+	d := testdevice.Start(t)
+	cfg := deviceConfig(t, d, d.KnownHosts)
+	deploy := func(what string) map[string]any {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, "deploy", "--config", cfg, "--target", "dev", "--profile", "default", "--json")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d\n%s", what, code, stderr)
+		}
+		lines := jsonLines(t, stdout)
+		return lines[len(lines)-1]
+	}
+	helper := filepath.Join(d.Target.DeployDir, ".armbench-elfz")
+
+	if res := deploy("first deploy"); res["ok"] != true || res["delta"] == true {
+		t.Fatalf("first deploy: %v", res)
+	}
+	if _, err := os.Stat(helper); err == nil {
+		t.Error("the first deploy installed the delta helper: it has no base to use it with")
+	}
+	elfz := 0
+	for i := range 3 {
+		if res := deploy("unchanged redeploy"); res["skipped"] != true {
+			t.Fatalf("unchanged redeploy %d: %v", i, res)
+		}
+		src := fmt.Sprintf("package main\n\nimport \"os\"\n\nfunc init() {\n\tif len(os.Args) > 99 {\n\t\tprintln(\"change %d\")\n\t}\n}\n", i)
+		if err := os.WriteFile(filepath.Join(dir, "examples", "workload", "change.go"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res := deploy("redeploy after a change")
+		if res["ok"] != true || res["skipped"] == true || res["delta"] != true {
+			t.Fatalf("redeploy after change %d: %v", i, res)
+		}
+		if res["delta_kind"] == remote.DeltaELFZ {
+			elfz++
+		}
+	}
+	if elfz == 0 {
+		t.Error("no redeploy went as an elfz delta: the helper was never used")
+	}
+	helpers, _ := filepath.Glob(filepath.Join(dir, "user-cache", "armbench", "elfz", "*", "helper.stamp"))
+	if len(helpers) != 1 {
+		t.Errorf("%d helpers in the user's cache, want 1: %v", len(helpers), helpers)
+	}
+
+	var left []string
+	for _, root := range []string{dir, d.Target.DeployDir} {
+		filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
+			if err == nil && (strings.Contains(e.Name(), ".tmp") || strings.HasPrefix(e.Name(), ".stamp-")) {
+				left = append(left, path)
+			}
+			return nil
+		})
+	}
+	if len(left) > 0 {
+		t.Errorf("temporary files left after 10 deploys:\n%s", strings.Join(left, "\n"))
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"armbench/internal/elfz/codec"
 	"armbench/internal/shell"
+	"armbench/targets"
 )
 
 // The Go linker zlib-compresses DWARF, so after a one-line change the
@@ -188,6 +189,20 @@ func elfzKeep(name, sum string, newSize int) string {
 
 func elfzBasePrefix(name string) string { return "." + name + ".elfz-" }
 func elfzBase(name, sum string) string  { return elfzBasePrefix(name) + sum }
+
+// warmELFZ has the helper built beside a deploy of f as name to t when
+// deltas through it may follow (f's DWARF is compressed) and this is not
+// an unchanged redeploy, which needs nothing built.
+func (o Options) warmELFZ(t targets.Target, f File, name string) {
+	if o.ELFZWarm == nil || name == elfzName {
+		return
+	}
+	cache := o.deltaCache()
+	if cache == nil || cache.last(t.Name, name) == f.SHA256 || !codec.CompressedFile(f.Path) {
+		return
+	}
+	o.ELFZWarm(t)
+}
 
 // ensureELFZ puts the helper on the device (once per connection: the
 // deploy of an unchanged helper is skipped by its sha256 anyway, but

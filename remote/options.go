@@ -59,6 +59,12 @@ type Options struct {
 	// binary instead of a quarter; the helper is installed once as
 	// .armbench-elfz in deploy_dir. nil sends plain deltas.
 	ELFZHelper func(ctx context.Context, t targets.Target) (File, error)
+	// ELFZWarm starts building the helper for a target in the
+	// background, at idle priority, when it is not built yet: a first
+	// deploy needs no helper (it has no base), but the redeploy after it
+	// will. It must return at once. nil builds the helper only when a
+	// delta needs it.
+	ELFZWarm func(t targets.Target)
 	// Speculations are deltas the caller started before connecting;
 	// Deploy takes over the one made for its file (see Speculations).
 	Speculations *Speculations

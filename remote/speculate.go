@@ -40,11 +40,7 @@ func (s *Speculations) Start(ctx context.Context, t targets.Target, o Options, f
 	if err != nil {
 		return
 	}
-	if o.ELFZHelper != nil {
-		// Whatever it costs (a fingerprint check, or a build) is then
-		// paid during the handshake too.
-		go o.ELFZHelper(ctx, t)
-	}
+	o.warmELFZ(t, f, name)
 	sp := startSpeculation(ctx, o.deltaCache(), t.Name, f, name, o.ELFZHelper != nil)
 	if sp == nil {
 		return

@@ -197,6 +197,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	if !hexSHA.MatchString(f.SHA256) || len(f.SHA256) != 64 {
 		return inst, fmt.Errorf("invalid sha256 %q", f.SHA256)
 	}
+	d.o.warmELFZ(d.t, f, name)
 	emit(Step{Name: "connect", Time: time.Now()})
 	d.mu.Lock()
 	d.deploying[name]++

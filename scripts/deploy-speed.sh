@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Deploys arm64 binaries of two sizes to a real OpenSSH sshd over a
 # 24 Mbit/s link (a private network namespace whose loopback is shaped by
-# tc tbf, with sshd and the clients inside) and compares, alternating
-# within each round:
-#   - a first deploy (`armbench deploy`, as typed: the up-to-date build
-#     check included; the device's deploy_dir emptied) against `scp -C`
-#     and `scp` of the same file;
-#   - an unchanged redeploy against `ssh HOST true` (a handshake and one
-#     round trip), with `deploy --no-build` and the hand-typed up-to-date
-#     `go build` beside it to show where the time goes.
+# tc tbf, with sshd and the clients inside) as a new user would: a fresh
+# HOME (its own go build cache, no armbench cache), a project other than
+# armbench's checkout (a copy of the sample workload with its own go.mod),
+# the default profile. It compares, alternating within each round:
+#   - a first deploy by a new user (`armbench deploy` as typed, the
+#     up-to-date build check included; the device's deploy_dir emptied and
+#     armbench's state on this host, in HOME and in the project, removed)
+#     against `scp -C` of the same file;
+#   - the unchanged redeploy right after it against `ssh HOST true` (a
+#     handshake and one round trip);
+#   - the same two once armbench has deployed before (its state kept, the
+#     device emptied again for the first deploy), with `scp`, `deploy
+#     --no-build` and the hand-typed up-to-date `go build` beside them;
+# and counts the temporary files left on this host and on the device
+# after all those deploys (the goal is none).
 # The sizes: the sample workload's `default` binary (~2.7 MB) and cmd/go
 # (~19 MB). It prints medians as a table, with the goals: first deploy
 # <= 1.0x scp -C, unchanged redeploy <= ssh true + 100 ms.
@@ -19,7 +26,8 @@
 #
 # Needs go, sshd, ssh, scp, ssh-keygen, zstd, ip and tc (iproute2), unshare.
 set -euo pipefail
-. "$(dirname "$0")/lib/sshd.sh"
+self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+. "$(dirname "$self")/lib/sshd.sh"
 
 if [ "${1:-}" = "--inner" ]; then
 	inner=1
@@ -54,7 +62,17 @@ if [ -z "$inner" ]; then
 	make_keys "$work"
 	mkdir -p "$work/device"
 
-	cat >"$work/targets.toml" <<TOML
+	# The new user: a HOME of their own (go's build and module caches,
+	# go's env file and armbench's cache all live under it) and a project
+	# of their own, outside armbench's checkout.
+	export HOME=$work/home
+	proj=$work/workload
+	mkdir -p "$HOME" "$proj"
+	cp "$repo"/examples/workload/*.go "$proj/"
+	(cd "$proj" && go mod init example.com/workload >/dev/null 2>&1)
+	export PROJ=$proj
+
+	cat >"$proj/targets.toml" <<TOML
 [[target]]
 name = "speed"
 host = "127.0.0.1"
@@ -65,15 +83,17 @@ deploy_dir = "$work/device/armbench"
 identity_file = "$work/client_key"
 known_hosts = "$work/known_hosts"
 TOML
-	# armbench builds each binary once here (the go build cache makes the
-	# builds inside the rounds up-to-date checks); scp sends the very same
-	# artifacts. The hand-typed go build writes elsewhere, once to warm up.
+	# armbench builds each binary once here (the builds inside the rounds
+	# are up-to-date checks); scp sends the very same artifacts. The
+	# hand-typed go build writes elsewhere, once to warm up.
 	: >"$work/sizes"
-	for pkg in ./examples/workload cmd/go; do
-		echo "building $pkg for arm64 with armbench (cmd/go, the first time: a minute or two)…" >&2
-		"$work/armbench" build --config "$work/targets.toml" --pkg "$pkg" --target speed --profile default >/dev/null
+	cd "$proj"
+	for pkg in . cmd/go; do
+		echo "building $pkg for arm64 with armbench (an empty go build cache: a few minutes for cmd/go)…" >&2
+		"$work/armbench" build --pkg "$pkg" --target speed --profile default >/dev/null
 		base=$(basename "$pkg")
-		bin=$repo/.armbench/out/speed/default/$base
+		[ "$pkg" = . ] && base=workload
+		bin=$proj/.armbench/out/speed/default/$base
 		[ -f "$bin" ] || { echo "deploy-speed: no artifact at $bin" >&2; exit 1; }
 		(env CGO_ENABLED=0 GOOS=linux GOARCH=arm64 GOARM64=v8.0 go build -o "$work/handtyped-$base" "$pkg")
 		size=$(stat -c %s "$bin")
@@ -85,11 +105,11 @@ TOML
 	echo
 	if [ -n "${LOOPBACK:-}" ]; then
 		echo "== loopback (no shaping)"
-		bash "$0" --inner loopback
+		bash "$self" --inner loopback
 		echo
 	fi
 	echo "== $rate_mbit Mbit/s link (netns, lo mtu 1500, tc tbf rate ${rate_mbit}mbit burst 64kb latency 400ms)"
-	unshare -n bash "$0" --inner limited
+	unshare -n bash "$self" --inner limited
 	exit 0
 fi
 
@@ -111,9 +131,13 @@ unset SSH_AUTH_SOCK
 sshopts=(-F none -o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$work/known_hosts"
 	-o IdentitiesOnly=yes -i "$work/client_key")
 dev=$work/device
-cd "$REPO"
+cd "$PROJ"
 
 clean() { ssh -n "${sshopts[@]}" -p $port 127.0.0.1 "rm -rf '$dev/armbench' '$dev/scp-copy'"; }
+# forget removes what armbench keeps on this host between deploys: the
+# project's state and delta cache, and the user's cache (the delta
+# helper). The build outputs stay: a new user has just built.
+forget() { rm -rf "$PROJ/.armbench/state" "$PROJ/.armbench/deployed" "$HOME/.cache/armbench"; }
 # ms CMD… runs CMD quietly and prints how long it took in ms; a failure
 # stops the script with its output.
 ms() {
@@ -123,61 +147,90 @@ ms() {
 	t1=$(now)
 	echo $(((t1 - t0) / 1000000))
 }
+deploys=0
+# pair A B: runs the two commands (strings of words) alternating which
+# goes first by round $i, and appends their times to the arrays named in
+# $3 and $4. The output of A is kept in $work/a.out.
+pair() {
+	local ta tb
+	if ((i % 2)); then
+		tb=$(ms $2)
+		ta=$(ms $1)
+		cp "$work/out" "$work/a.out"
+	else
+		ta=$(ms $1)
+		cp "$work/out" "$work/a.out"
+		tb=$(ms $2)
+	fi
+	eval "$3+=($ta)"
+	eval "$4+=($tb)"
+}
+check_sha() {
+	got=$(sha256sum <"$dev/armbench/$base-default" | cut -d' ' -f1)
+	[ "$want" = "$got" ] || { echo "deploy-speed: deployed sha256 $got != $want" >&2; exit 1; }
+}
+check_skipped() {
+	grep -q '^unchanged' "$work/a.out" || { echo "deploy-speed: redeploy did not skip: $(cat "$work/a.out")" >&2; exit 1; }
+}
 
 rows=()
 # The list is read on fd 3: ssh and scp read their stdin.
 while read -r pkg base bin size zsize <&3; do
-	ab=("$work/armbench" deploy --config "$work/targets.toml" --pkg "$pkg" --target speed --profile default)
+	c_ab="$work/armbench deploy --pkg $pkg --target speed --profile default"
+	c_scpc="scp -q -C ${sshopts[*]} -P $port $bin 127.0.0.1:$dev/scp-copy"
+	c_ssh="ssh ${sshopts[*]} -p $port 127.0.0.1 true"
 	want=$(sha256sum <"$bin" | cut -d' ' -f1)
+	newfirst=() newscpc=() newsame=() newsshtrue=()
 	first=() scpc=() scpp=() same=() nobuild=() sshtrue=() gobuild=()
 	for ((i = 0; i < ROUNDS; i++)); do
-		# First deploys, alternating which goes first.
+		# A new user: nothing on the device, nothing kept on this host.
 		clean
-		if ((i % 2)); then
-			scpc+=("$(ms scp -q -C "${sshopts[@]}" -P $port "$bin" "127.0.0.1:$dev/scp-copy")")
-			first+=("$(ms "${ab[@]}")")
-		else
-			first+=("$(ms "${ab[@]}")")
-			scpc+=("$(ms scp -q -C "${sshopts[@]}" -P $port "$bin" "127.0.0.1:$dev/scp-copy")")
-		fi
-		got=$(sha256sum <"$dev/armbench/$base-default" | cut -d' ' -f1)
-		[ "$want" = "$got" ] || { echo "deploy-speed: deployed sha256 $got != $want" >&2; exit 1; }
+		forget
+		pair "$c_ab" "$c_scpc" newfirst newscpc
+		check_sha
+		pair "$c_ab" "$c_ssh" newsame newsshtrue
+		check_skipped
+		# armbench has deployed before: the device emptied again.
+		clean
+		pair "$c_ab" "$c_scpc" first scpc
+		check_sha
 		scpp+=("$(ms scp -q "${sshopts[@]}" -P $port "$bin" "127.0.0.1:$dev/scp-copy")")
-		# Unchanged redeploys against a bare handshake and round trip.
-		if ((i % 2)); then
-			sshtrue+=("$(ms ssh "${sshopts[@]}" -p $port 127.0.0.1 true)")
-			same+=("$(ms "${ab[@]}")")
-			cp "$work/out" "$work/same.out"
-		else
-			same+=("$(ms "${ab[@]}")")
-			cp "$work/out" "$work/same.out"
-			sshtrue+=("$(ms ssh "${sshopts[@]}" -p $port 127.0.0.1 true)")
-		fi
-		grep -q '^unchanged' "$work/same.out" || { echo "deploy-speed: redeploy did not skip: $(cat "$work/same.out")" >&2; exit 1; }
-		nobuild+=("$(ms "${ab[@]}" --no-build)")
+		pair "$c_ab" "$c_ssh" same sshtrue
+		check_skipped
+		nobuild+=("$(ms $c_ab --no-build)")
 		gobuild+=("$(ms env CGO_ENABLED=0 GOOS=linux GOARCH=arm64 GOARM64=v8.0 go build -o "$work/handtyped-$base" "$pkg")")
+		deploys=$((deploys + 5))
 	done
-	mf=$(median "${first[@]}") mc=$(median "${scpc[@]}") mp=$(median "${scpp[@]}")
-	ms_=$(median "${same[@]}") mt=$(median "${sshtrue[@]}") mn=$(median "${nobuild[@]}") mg=$(median "${gobuild[@]}")
-	rows+=("$base $size $zsize $mf $mc $mp $ms_ $mt $mn $mg")
+	rows+=("$base $size $zsize new $(median "${newfirst[@]}") $(median "${newscpc[@]}") $(median "${newsame[@]}") $(median "${newsshtrue[@]}") - - -")
+	rows+=("$base $size $zsize warm $(median "${first[@]}") $(median "${scpc[@]}") $(median "${same[@]}") $(median "${sshtrue[@]}") $(median "${scpp[@]}") $(median "${nobuild[@]}") $(median "${gobuild[@]}")")
 done 3<"$work/sizes"
 
 printf '%s\n' "${rows[@]}" | awk -v rate="$RATE_MBIT" -v mode="$mode" '
 function mb(b) { return sprintf("%.1f MB", b / 1e6) }
 function verdict(ok) { return ok ? "met" : "NOT met" }
 BEGIN {
-	printf "  %-9s %-8s  %-34s %8s  %-22s %s\n", "binary", "size", "case", "ms", "against", "goal"
+	printf "  %-9s %-8s  %-40s %8s  %-22s %s\n", "binary", "size", "case", "ms", "against", "goal"
 }
 {
-	base = $1; size = $2; z = $3; first = $4; scpc = $5; scpp = $6; same = $7; sshtrue = $8; nobuild = $9; gobuild = $10
+	base = $1; size = $2; z = $3; state = $4; first = $5; scpc = $6; same = $7; sshtrue = $8; scpp = $9; nobuild = $10; gobuild = $11
+	who = (state == "new") ? "new user" : "deployed before"
 	floor = (mode == "limited") ? z * 8 / (rate * 1e6) * 1000 : 0
-	printf "  %-9s %-8s  %-34s %8.0f  %-22s %s\n", base, mb(size), "armbench deploy, first", first, sprintf("%.2fx scp -C", first / scpc), verdict(first <= scpc) " (<= 1.00x scp -C)"
-	printf "  %-9s %-8s  %-34s %8.0f  %-22s\n", "", "", "scp -C", scpc, ""
-	printf "  %-9s %-8s  %-34s %8.0f  %-22s\n", "", "", "scp", scpp, sprintf("%.2fx scp -C", scpp / scpc)
-	if (floor > 0)
-		printf "  %-9s %-8s  %-34s %8.0f  %-22s\n", "", "", "zstd -3 size / link rate", floor, sprintf("armbench %.2fx", first / floor)
-	printf "  %-9s %-8s  %-34s %8.0f  %-22s %s\n", "", "", "armbench deploy, unchanged", same, sprintf("ssh true %+.0f ms", same - sshtrue), verdict(same <= sshtrue + 100) " (<= ssh true + 100 ms)"
-	printf "  %-9s %-8s  %-34s %8.0f  %-22s\n", "", "", "ssh HOST true", sshtrue, ""
-	printf "  %-9s %-8s  %-34s %8.0f  %-22s\n", "", "", "armbench deploy --no-build, unch.", nobuild, sprintf("ssh true %+.0f ms", nobuild - sshtrue)
-	printf "  %-9s %-8s  %-34s %8.0f  %-22s\n", "", "", "go build, up to date (by hand)", gobuild, ""
+	printf "  %-9s %-8s  %-40s %8.0f  %-22s %s\n", base, mb(size), "armbench deploy, first, " who, first, sprintf("%.2fx scp -C", first / scpc), verdict(first <= scpc) " (<= 1.00x scp -C)"
+	printf "  %-9s %-8s  %-40s %8.0f  %-22s\n", "", "", "scp -C", scpc, ""
+	if (scpp != "-")
+		printf "  %-9s %-8s  %-40s %8.0f  %-22s\n", "", "", "scp", scpp, sprintf("%.2fx scp -C", scpp / scpc)
+	if (floor > 0 && state == "new")
+		printf "  %-9s %-8s  %-40s %8.0f  %-22s\n", "", "", "zstd -3 size / link rate", floor, sprintf("armbench %.2fx", first / floor)
+	printf "  %-9s %-8s  %-40s %8.0f  %-22s %s\n", "", "", "armbench deploy, unchanged, " who, same, sprintf("ssh true %+.0f ms", same - sshtrue), verdict(same <= sshtrue + 100) " (<= ssh true + 100 ms)"
+	printf "  %-9s %-8s  %-40s %8.0f  %-22s\n", "", "", "ssh HOST true", sshtrue, ""
+	if (nobuild != "-") {
+		printf "  %-9s %-8s  %-40s %8.0f  %-22s\n", "", "", "armbench deploy --no-build, unchanged", nobuild, sprintf("ssh true %+.0f ms", nobuild - sshtrue)
+		printf "  %-9s %-8s  %-40s %8.0f  %-22s\n", "", "", "go build, up to date (by hand)", gobuild, ""
+	}
 }'
+
+# What the deploys left under temporary names: the build outputs and
+# armbench's caches on this host, deploy_dir on the device.
+left=$( { find "$PROJ/.armbench" "$HOME/.cache/armbench" -name '*.tmp*' -o -name '.stamp-*' 2>/dev/null
+	find "$dev" -name '*armbench-tmp*' 2>/dev/null; } | wc -l)
+echo "  temporary files left after $deploys armbench deploys: $left ($(((left == 0)) && echo met || echo NOT met): 0)"

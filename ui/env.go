@@ -32,6 +32,7 @@ type env struct {
 	prewarm func(ctx context.Context, t targets.Target, names ...string) error
 	pool    *remote.Pool
 	remote  remote.Options // with the passphrase asked through asker
+	helpers *elfz.Builder  // the delta helper's builder, nil when Options.Remote brought its own
 	asker   *passphraseAsker
 
 	bench BenchOptions
@@ -63,8 +64,10 @@ func newEnv(opts Options) env {
 	}
 	if e.remote.ELFZHelper == nil {
 		// Deltas of default-profile binaries go through the device-side
-		// helper, built beside the artifacts by the same go command.
-		e.remote.ELFZHelper = elfz.NewBuilder(filepath.Join(opts.Dir, profiles.DefaultOutRoot)).Helper
+		// helper, built once per toolchain and architecture by the same
+		// go command as the binaries.
+		e.helpers = elfz.NewBuilder(elfz.DefaultCacheDir(filepath.Join(opts.Dir, profiles.DefaultOutRoot)))
+		e.remote.ELFZHelper, e.remote.ELFZWarm = e.helpers.Helper, e.helpers.Warm
 	}
 	if e.metricsAddr == "" {
 		e.metricsAddr = DefaultMetricsAddr

@@ -70,6 +70,9 @@ func (m *Model) close() {
 	}
 	m.env.asker.close()
 	m.env.pool.Close()
+	if m.env.helpers != nil {
+		m.env.helpers.Close()
+	}
 	if m.env.logOut != nil {
 		m.env.logOut.Close()
 	}

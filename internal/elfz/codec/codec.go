@@ -40,10 +40,11 @@ const Magic = "ARMBELFZ"
 const version = 1
 
 // Limits that keep a hostile or broken file from costing more than a Go
-// binary would: streams per file and plain bytes in all.
+// binary would: streams per file and plain bytes in all. maxPlain fits
+// a 32-bit int: the helper runs on armv6 and armv7 boards too.
 const (
 	maxStreams = 1 << 12
-	maxPlain   = 1 << 31
+	maxPlain   = 1<<31 - 1
 )
 
 const (
