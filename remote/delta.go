@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"armbench/internal/shell"
+	"armbench/remote/event"
 )
 
 // A redeploy sends a zstd frame that uses the binary already on the
@@ -479,14 +480,14 @@ type scaledReader struct {
 	r           io.Reader
 	read, total int64 // delta bytes
 	fileSize    int64
-	p           *progress
+	p           *event.Meter
 }
 
 func (s *scaledReader) Read(b []byte) (int, error) {
 	n, err := s.r.Read(b)
 	if n > 0 {
 		s.read += int64(n)
-		s.p.set(s.read*s.fileSize/max(s.total, 1), s.read)
+		s.p.Set(s.read*s.fileSize/max(s.total, 1), s.read)
 	}
 	return n, err
 }
@@ -610,7 +611,7 @@ func (d *sshDevice) frameFor(ctx context.Context, c *sshConn, cache *deltaCache,
 func (d *sshDevice) sendDelta(ctx context.Context, c *sshConn, f File, frame deltaFrame, recv, after, name string, emit func(Event)) (deltaResult, error) {
 	tmp := tmpPrefix(name) + randomSuffix()
 	script := installScriptAfter(c.dir, name, tmp, recv, f.SHA256, f.Size, after)
-	pr := newProgress(f.Size, emit)
+	pr := event.NewMeter(f.Size, emit)
 	src := &scaledReader{r: bytes.NewReader(frame.data), total: int64(len(frame.data)), fileSize: f.Size, p: pr}
 	markers, wire, stderr, err := d.streamInstall(ctx, c, src, pr, "", script, emit)
 	return d.deltaOutcome(ctx, c, frame.kind, installRun{markers, wire, stderr, err})

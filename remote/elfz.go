@@ -15,6 +15,7 @@ import (
 
 	"armbench/internal/elfz/codec"
 	"armbench/internal/shell"
+	"armbench/remote/event"
 	"armbench/targets"
 )
 
@@ -269,7 +270,7 @@ func (j *helperJob) wait() error {
 // stdin; everything the script says is known beforehand but the delta.
 type earlyELFZ struct {
 	src               *pendingReader
-	pr                *progress
+	pr                *event.Meter
 	fileSize          int64
 	baseSize, newSize int
 	done              chan struct{}
@@ -293,7 +294,7 @@ func (d *sshDevice) startEarlyELFZ(ctx context.Context, c *sshConn, cache *delta
 		return nil
 	}
 	e := &earlyELFZ{src: newPendingReader(), fileSize: f.Size, baseSize: int(baseSize), newSize: int(newSize), done: make(chan struct{})}
-	e.pr = newProgress(f.Size, emit)
+	e.pr = event.NewMeter(f.Size, emit)
 	go func() {
 		defer close(e.done)
 		if err := job.wait(); err != nil {

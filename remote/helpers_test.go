@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"armbench/internal/testenv"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"armbench/internal/testenv"
 )
 
 // armProgram is a tiny program cross-compiled for arm64: it prints its

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"armbench/remote/event"
 	"armbench/targets"
 )
 
@@ -156,12 +157,12 @@ func localFile(f File) (File, error) {
 
 func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func(Event)) (inst Installed, err error) {
 	start := time.Now()
-	emit = safeEmit(emit)
+	emit = event.Serial(emit)
 	step := "connect"
 	defer func() {
 		if err != nil {
 			err = d.opErr("deploy", step, err)
-			emit(Step{Name: stepName(step), Done: true, Err: err, Time: time.Now()})
+			emit(Step{Name: event.StepName(step), Done: true, Err: err, Time: time.Now()})
 		}
 	}()
 	if err := checkName(name); err != nil {
@@ -210,7 +211,7 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 		return inst, err
 	}
 	defer src.Close()
-	pr := newProgress(f.Size, emit)
+	pr := event.NewMeter(f.Size, emit)
 	buf := make([]byte, 1<<20)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -221,7 +222,7 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 			if _, err := tmp.Write(buf[:n]); err != nil {
 				return inst, err
 			}
-			pr.add(int64(n), int64(n))
+			pr.Add(int64(n), int64(n))
 		}
 		if rerr == io.EOF {
 			break
@@ -230,7 +231,7 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 			return inst, rerr
 		}
 	}
-	pr.finish()
+	pr.Finish()
 	if err := tmp.Chmod(0o755); err != nil {
 		return inst, err
 	}
@@ -273,14 +274,6 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 	inst.Duration = time.Since(start)
 	inst.WireBytes = f.Size
 	return inst, nil
-}
-
-// stepName maps internal step names onto the four the UI shows.
-func stepName(s string) string {
-	if s == "prepare" {
-		return "connect"
-	}
-	return s
 }
 
 // linkOrCopy makes dst the same content as src without ever removing src:
@@ -454,7 +447,7 @@ func elfArch(path string) string {
 }
 
 func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (ExitStatus, error) {
-	emit = safeEmit(emit)
+	emit = event.Serial(emit)
 	stopSig, _, killDelay, err := c.Stop.resolve()
 	if err != nil {
 		return ExitStatus{Code: -1}, d.opErr("run", "", err)
@@ -557,101 +550,4 @@ func streamLines(r io.Reader, stderr bool, emit func(Event)) {
 			return
 		}
 	}
-}
-
-// safeEmit serialises emit (stdout and stderr are read concurrently) and
-// makes nil a no-op.
-func safeEmit(emit func(Event)) func(Event) {
-	if emit == nil {
-		return func(Event) {}
-	}
-	var mu sync.Mutex
-	return func(e Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		emit(e)
-	}
-}
-
-// gatedEmit is safeEmit that goes quiet once closed, so goroutines still
-// draining a cancelled session cannot report after the call returned.
-func gatedEmit(emit func(Event)) (func(Event), func()) {
-	if emit == nil {
-		return func(Event) {}, func() {}
-	}
-	var mu sync.Mutex
-	closed := false
-	return func(e Event) {
-			mu.Lock()
-			defer mu.Unlock()
-			if !closed {
-				emit(e)
-			}
-		}, func() {
-			mu.Lock()
-			closed = true
-			mu.Unlock()
-		}
-}
-
-// progress turns byte counts into Progress events, at most ten a second.
-// Its methods may be called from the reading and the reporting goroutine.
-type progress struct {
-	mu          sync.Mutex
-	total       int64
-	sent, wire  int64
-	start, last time.Time
-	emit        func(Event)
-}
-
-func newProgress(total int64, emit func(Event)) *progress {
-	now := time.Now()
-	p := &progress{total: total, start: now, emit: emit}
-	emit(Progress{Total: total})
-	return p
-}
-
-func (p *progress) add(file, wire int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sent += file
-	p.wire += wire
-	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
-		p.last = now
-		p.emit(p.event(now))
-	}
-}
-
-// set records absolute counts (the adaptive compressor knows them).
-func (p *progress) set(sent, wire int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sent, p.wire = sent, wire
-	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
-		p.last = now
-		p.emit(p.event(now))
-	}
-}
-
-func (p *progress) setWire(wire int64) {
-	p.mu.Lock()
-	p.wire = wire
-	p.mu.Unlock()
-}
-
-func (p *progress) event(now time.Time) Progress {
-	ev := Progress{Sent: p.sent, Total: p.total, WireBytes: p.wire}
-	if el := now.Sub(p.start).Seconds(); el > 0 {
-		ev.Rate = float64(p.sent) / el
-		if ev.Rate > 0 && p.total > p.sent {
-			ev.ETA = time.Duration(float64(p.total-p.sent) / ev.Rate * float64(time.Second))
-		}
-	}
-	return ev
-}
-
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.emit(p.event(time.Now()))
 }

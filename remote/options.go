@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"armbench/internal/shell"
+	"armbench/remote/fault"
 	"armbench/targets"
 )
 
@@ -91,42 +91,23 @@ func (o Options) keepAlive() time.Duration {
 	return 15 * time.Second
 }
 
-// Kinds of failure a user acts on differently. Errors returned by this
-// package wrap one of them when it applies: test with errors.Is.
+// Kinds of failure a user acts on differently (package fault). Errors
+// returned by this package wrap one of them when it applies: test with
+// errors.Is.
 var (
-	ErrAuth         = errors.New("authentication failed")
-	ErrUnreachable  = errors.New("host unreachable")
-	ErrTimeout      = errors.New("timed out")
-	ErrPermission   = errors.New("permission denied")
-	ErrDiskFull     = errors.New("no space left on the device")
-	ErrDisconnected = errors.New("connection lost")
-	ErrNoPrevious   = errors.New("no previous binary to roll back to")
-	ErrNotTrusted   = errors.New("host key not trusted")
+	ErrAuth         = fault.ErrAuth
+	ErrUnreachable  = fault.ErrUnreachable
+	ErrTimeout      = fault.ErrTimeout
+	ErrPermission   = fault.ErrPermission
+	ErrDiskFull     = fault.ErrDiskFull
+	ErrDisconnected = fault.ErrDisconnected
+	ErrNoPrevious   = fault.ErrNoPrevious
+	ErrNotTrusted   = fault.ErrNotTrusted
 )
 
-// OpError is a failure of one step of an operation on a target; its text
-// names both, as in
-// `deploy pi4 (pi@raspberrypi.local:22): upload: no space left on the device`.
-type OpError struct {
-	Op     string // deploy, rollback, run, exec, connect, trust
-	Target string
-	Addr   string // user@host:port, or the local deploy directory
-	Step   string // connect, prepare, upload, verify, install, …
-	Err    error
-}
-
-func (e *OpError) Error() string {
-	s := e.Op + " " + e.Target
-	if e.Addr != "" {
-		s += " (" + e.Addr + ")"
-	}
-	if e.Step != "" && e.Step != e.Op {
-		s += ": " + e.Step
-	}
-	return s + ": " + e.Err.Error()
-}
-
-func (e *OpError) Unwrap() error { return e.Err }
+// OpError is a failure of one step of an operation on a target (package
+// fault).
+type OpError = fault.OpError
 
 // HostKey is a device's host key as shown to a user before trusting it.
 type HostKey struct {

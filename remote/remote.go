@@ -5,45 +5,18 @@ package remote
 import (
 	"context"
 	"time"
+
+	"armbench/remote/event"
 )
 
-// Event is one thing that happened during a deploy or a run.
-type Event interface{ remoteEvent() }
-
-// Step is a deploy stage starting or ending: "connect", "upload", "verify", "install".
-type Step struct {
-	Name string
-	Done bool
-	Err  error
-	Time time.Time
-}
-
-// Progress reports upload progress.
-type Progress struct {
-	Sent, Total int64   // bytes of the (uncompressed) file
-	WireBytes   int64   // bytes actually sent (after compression)
-	Rate        float64 // bytes of file per second
-	ETA         time.Duration
-}
-
-// Output is one line a remote command printed.
-type Output struct {
-	Time   time.Time
-	Stderr bool
-	Text   string
-}
-
-// Reconnected says the connection had dropped since the last action
-// (keepalives failed, the device rebooted…) and was opened again.
-type Reconnected struct {
-	Time  time.Time
-	Cause error
-}
-
-func (Step) remoteEvent()        {}
-func (Progress) remoteEvent()    {}
-func (Output) remoteEvent()      {}
-func (Reconnected) remoteEvent() {}
+// The events a deploy or a run reports (package event).
+type (
+	Event       = event.Event
+	Step        = event.Step
+	Progress    = event.Progress
+	Output      = event.Output
+	Reconnected = event.Reconnected
+)
 
 // File is a local artifact to deploy.
 type File struct {

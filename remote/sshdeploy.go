@@ -23,6 +23,7 @@ import (
 
 	"armbench/internal/lazyregexp"
 	"armbench/internal/shell"
+	"armbench/remote/event"
 )
 
 // HashFuncs are sh functions printing a sha256 with whatever the device
@@ -162,7 +163,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 type progressReader struct {
 	r    io.Reader
 	mu   sync.Mutex
-	p    *progress
+	p    *event.Meter
 	wire func() int64
 }
 
@@ -170,8 +171,8 @@ func (r *progressReader) Read(b []byte) (int, error) {
 	n, err := r.r.Read(b)
 	if n > 0 {
 		r.mu.Lock()
-		r.p.setWire(r.wire())
-		r.p.add(int64(n), 0)
+		r.p.SetWire(r.wire())
+		r.p.Add(int64(n), 0)
 		r.mu.Unlock()
 	}
 	return n, err
@@ -179,13 +180,13 @@ func (r *progressReader) Read(b []byte) (int, error) {
 
 func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(Event)) (inst Installed, err error) {
 	start := time.Now()
-	emit, closeEmit := gatedEmit(emit)
+	emit, closeEmit := event.Gated(emit)
 	defer closeEmit()
 	step := "connect"
 	defer func() {
 		if err != nil {
 			err = d.ep.opErr("deploy", step, err)
-			emit(Step{Name: stepName(step), Done: true, Err: err, Time: time.Now()})
+			emit(Step{Name: event.StepName(step), Done: true, Err: err, Time: time.Now()})
 		}
 	}()
 	if err := checkName(name); err != nil {
@@ -298,7 +299,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		inst.NoDelta = res.note
 	}
 	tmp := tmpPrefix(name) + randomSuffix()
-	pr := newProgress(f.Size, emit)
+	pr := event.NewMeter(f.Size, emit)
 
 	var wire int64
 	var markers []string
@@ -309,7 +310,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	} else {
 		wire, err = d.sftpUpload(ctx, c, src, pr, c.dir+"/"+tmp)
 		if err == nil {
-			pr.finish()
+			pr.Finish()
 			emit(Step{Name: "upload", Done: true, Time: time.Now()})
 			step = "verify"
 			emit(Step{Name: "verify", Time: time.Now()})
@@ -379,7 +380,7 @@ func decompressor(tools []string) (recv, enc string) {
 // streamInstall runs the install script; with src, it streams the file
 // compressed into the script's stdin. It follows the script's markers to
 // report the steps.
-func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader, pr *progress, enc, script string, emit func(Event)) (markers []string, wire int64, stderr string, err error) {
+func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader, pr *event.Meter, enc, script string, emit func(Event)) (markers []string, wire int64, stderr string, err error) {
 	s, err := c.client.NewSession()
 	if err != nil {
 		return nil, 0, "", d.connErr(c, err)
@@ -410,7 +411,7 @@ func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader
 			switch enc {
 			case "zstd":
 				done := d.o.uploads.enter()
-				err = compressAdaptive(cw, src, adaptOptions{start: 2, ceiling: d.o.uploads.ceiling, encoders: d.o.uploads.encoderCache(), onSent: pr.set, onLevel: d.o.traceLevel})
+				err = compressAdaptive(cw, src, adaptOptions{start: 2, ceiling: d.o.uploads.ceiling, encoders: d.o.uploads.encoderCache(), onSent: pr.Set, onLevel: d.o.traceLevel})
 				done()
 			case "":
 				// Already encoded (a delta), and reporting its own progress.
@@ -439,8 +440,8 @@ func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader
 			switch m {
 			case "uploaded":
 				if pr != nil {
-					pr.setWire(cw.n.Load())
-					pr.finish()
+					pr.SetWire(cw.n.Load())
+					pr.Finish()
 					emit(Step{Name: "upload", Done: true, Time: now})
 					emit(Step{Name: "verify", Time: now})
 				}
@@ -525,7 +526,7 @@ func compress(w io.Writer, r io.Reader, enc string) error {
 // sftpUpload is the fallback when the device has no decompressor: sftp
 // with many writes in flight, not goph's one-32KiB-round-trip-at-a-time
 // Upload.
-func (d *sshDevice) sftpUpload(ctx context.Context, c *sshConn, src io.Reader, pr *progress, path string) (int64, error) {
+func (d *sshDevice) sftpUpload(ctx context.Context, c *sshConn, src io.Reader, pr *event.Meter, path string) (int64, error) {
 	client, err := goph.Client{Client: c.client}.NewSftp(sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
 	if err != nil {
 		return 0, d.connErr(c, fmt.Errorf("sftp: %w", err))

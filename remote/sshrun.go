@@ -15,6 +15,7 @@ import (
 
 	"armbench/internal/lazyregexp"
 	"armbench/internal/shell"
+	"armbench/remote/event"
 )
 
 var envKey = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -96,7 +97,7 @@ while kill -0 ` + target + ` 2>/dev/null && [ $i -lt ` + strconv.Itoa(ticks) + `
 }
 
 func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (ExitStatus, error) {
-	emit, closeEmit := gatedEmit(emit)
+	emit, closeEmit := event.Gated(emit)
 	defer closeEmit()
 	fail := func(step string, err error) (ExitStatus, error) {
 		return ExitStatus{Code: -1}, d.ep.opErr("run", step, err)
