@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 
 	"armbench/cli"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/ui"
 )
 
@@ -24,6 +24,6 @@ func runTUI(ctx context.Context, w cli.Workspace) error {
 		Bench:    ui.BenchOptions{Count: w.Count, Bench: w.Bench, Benchtime: w.Benchtime},
 		// Installed binaries' hashes are remembered here, as the CLI does,
 		// so an unchanged redeploy needs no hashing on the device.
-		Remote: remote.Options{StateDir: filepath.Join(w.Dir, ".armbench", "state")},
+		Remote: remote.Options{StateDir: state.Dir(w.Dir)},
 	})
 }

@@ -16,7 +16,7 @@ import (
 	"sort"
 	"strings"
 
-	"armbench/internal/elfz"
+	"armbench/deploy"
 	"armbench/profiles"
 	"armbench/targets"
 )
@@ -41,7 +41,7 @@ type cli struct {
 	embedded   []byte // the default targets.toml, used when there is no file
 	// helpers builds the device-side delta helper; Run closes it, so no
 	// build it started in the background outlives the command.
-	helpers *elfz.Builder
+	helpers *deploy.Helpers
 }
 
 // Options is what a front end gets from the process: its standard streams
@@ -72,7 +72,7 @@ type Workspace struct {
 
 func newCLI(o Options) *cli {
 	return &cli{stdin: o.Stdin, stdout: o.Stdout, stderr: o.Stderr, dir: ".", embedded: o.DefaultTargets,
-		helpers: elfz.NewBuilder(elfz.DefaultCacheDir(profiles.DefaultOutRoot))}
+		helpers: deploy.NewHelpers(deploy.HelperCacheDir(profiles.DefaultOutRoot))}
 }
 
 // command is one headless sub-command.

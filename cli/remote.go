@@ -16,9 +16,11 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"armbench/build"
+	"armbench/deploy"
 	"armbench/fleet"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -31,7 +33,7 @@ import (
 // through the device-side helper, built once per toolchain and
 // architecture by the same go command as they are.
 func (c *cli) remoteOptions() remote.Options {
-	return remote.Options{Passphrase: askPassphrase(c), StateDir: filepath.Join(c.dir, ".armbench", "state"),
+	return remote.Options{Passphrase: askPassphrase(c), StateDir: state.Dir(c.dir),
 		ELFZHelper: c.helpers.Helper, ELFZWarm: c.helpers.Warm}
 }
 
@@ -234,94 +236,62 @@ func cmdDeploy(ctx context.Context, c *cli, args []string) error {
 		return c.deployFleet(ctx, w, ts, rf.profile, ff)
 	}
 
-	// Connect while building, and ask the device about the installed
-	// binaries in the same round trip: the handshake costs a few hundred
-	// ms on a real device, an up-to-date build about as much.
-	type opened struct {
-		dev remote.Device
-		err error
+	// One pipeline: it connects while the first build runs, installs
+	// each binary over that connection and records every install.
+	pipe := deploy.Pipeline{Remote: c.remoteOptions(), History: c.history(), KeepGoing: true}
+	jobs := make([]deploy.Job, len(plans))
+	for i, plan := range plans {
+		jobs[i] = deploy.Job{Plan: plan, NoBuild: *noBuild}
 	}
-	ch := make(chan opened, 1)
-	names := make([]string, len(plans))
-	for i, p := range plans {
-		names[i] = p.DeployName()
-	}
-	// Each delta is encoded as soon as its artifact is there, while the
-	// handshake may still be going on.
-	o := c.remoteOptions()
-	o.Speculations = remote.NewSpeculations()
-	defer o.Speculations.Close()
-	go func() {
-		dev, err := remote.OpenForDeploy(ctx, plans[0].Target, o, names...)
-		ch <- opened{dev, err}
-	}()
-	var dev remote.Device
-	var connectErr error
-	connected := false
-	failed := 0
-	for _, plan := range plans {
-		art, err := c.artifact(ctx, plan, *noBuild)
-		if err == nil {
-			o.Speculations.Start(ctx, plan.Target, o, remote.File{Path: art.Path, SHA256: art.SHA256, Size: art.Size}, plan.DeployName())
-		}
-		if !connected {
-			o := <-ch
-			connected, dev, connectErr = true, o.dev, o.err
-			if connectErr == nil {
-				defer dev.Close()
-			} else {
-				connectErr = withHint(connectErr)
+	var errs []error
+	buildEmit, remoteEmit := c.buildEmit(), c.remoteEmit()
+	pipe.Run(ctx, plans[0].Target, jobs, func(ev deploy.Event) {
+		switch ev := ev.(type) {
+		case deploy.Building:
+			buildEmit(ev.Event)
+		case deploy.Deploying:
+			remoteEmit(ev.Event)
+		case deploy.Done:
+			if err := c.reportDeploy(plans[ev.Result.Job], ev.Result); err != nil {
+				errs = append(errs, err)
 			}
 		}
-		if connectErr != nil {
-			return c.deployOne(ctx, dev, plan, art, connectErr) // nothing can go further
-		}
-		if err := c.deployOne(ctx, dev, plan, art, err); err != nil {
-			failed++
-			if len(plans) == 1 {
-				return err
-			}
-			fmt.Fprintf(c.stderr, "armbench: %v\n", err)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	})
+	switch {
+	case len(errs) == 0:
+		return nil
+	case len(plans) == 1 || errors.Is(errs[0], deploy.ErrNotStarted) || len(errs) == len(plans):
+		return errs[0]
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d deploys failed", failed, len(plans))
+	for _, err := range errs {
+		fmt.Fprintf(c.stderr, "armbench: %v\n", err)
 	}
-	return nil
+	return fmt.Errorf("%d of %d deploys failed", len(errs), len(plans))
 }
 
-// deployOne installs one plan's artifact and reports the result; prior is
-// an error from building or connecting that already decided the outcome.
-func (c *cli) deployOne(ctx context.Context, dev remote.Device, plan profiles.Plan, art *build.Artifact, prior error) error {
-	name := plan.DeployName()
-	res := deployResultJSON{Type: "result", Target: plan.Target.Name, Profile: plan.Profile.Name, Name: name}
-	fail := func(err error) error {
+// reportDeploy prints how one binary's deploy ended, and returns its
+// error.
+func (c *cli) reportDeploy(plan profiles.Plan, r deploy.Result) error {
+	res := deployResultJSON{Type: "result", Target: plan.Target.Name, Profile: plan.Profile.Name, Name: r.Name}
+	if r.Err != nil {
+		err := r.Err
+		if r.Step == deploy.StepConnect {
+			err = withHint(err)
+		}
 		if c.json {
 			res.Error = err.Error()
 			c.printJSON(res)
 		}
 		return err
 	}
-	if prior != nil {
-		return fail(prior)
+	inst, art := r.Installed, r.Artifact
+	if r.Warning != "" {
+		fmt.Fprintf(c.stderr, "armbench: warning: %s\n", r.Warning)
 	}
 	res.Size = art.Size
-	inst, err := dev.Deploy(ctx, remote.File{Path: art.Path, SHA256: art.SHA256, Size: art.Size}, name, c.remoteEmit())
-	if err != nil {
-		return fail(err)
-	}
 	res.OK, res.Path, res.SHA256, res.Skipped, res.Previous = true, inst.Path, inst.SHA256, inst.Skipped, inst.Previous
 	res.DurationMS, res.WireBytes = inst.Duration.Milliseconds(), inst.WireBytes
 	res.Delta, res.DeltaKind, res.NoDelta = inst.Delta, inst.DeltaKind, inst.NoDelta
-	if !inst.Skipped {
-		// For status; a record that cannot be written costs only that.
-		if err := c.history().Add(fleet.Record{Target: plan.Target.Name, Name: name, Profile: plan.Profile.Name, SHA256: inst.SHA256, Time: time.Now()}); err != nil {
-			fmt.Fprintf(c.stderr, "armbench: warning: %v\n", err)
-		}
-	}
 	if c.json {
 		c.printJSON(res)
 		return nil
@@ -350,18 +320,11 @@ func short(sum string) string {
 	return sum
 }
 
-// artifact builds the plan (the go command's cache makes an unchanged
-// rebuild cheap) or, with noBuild, verifies the artifact already there.
-func (c *cli) artifact(ctx context.Context, plan profiles.Plan, noBuild bool) (*build.Artifact, error) {
-	if noBuild {
-		a, err := build.Verify(plan.Output, plan)
-		if err != nil {
-			return nil, fmt.Errorf("%s/%s: %w (build it first: armbench build --target %s --profile %s)", plan.Target.Name, plan.Profile.Name, err, plan.Target.Name, plan.Profile.Name)
-		}
-		return a, nil
-	}
+// buildEmit prints build events: JSON lines, or the command and the go
+// command's output on stderr.
+func (c *cli) buildEmit() func(build.Event) {
 	var mu sync.Mutex
-	r := build.Run(ctx, plan, func(ev build.Event) {
+	return func(ev build.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch ev := ev.(type) {
@@ -382,7 +345,13 @@ func (c *cli) artifact(ctx context.Context, plan profiles.Plan, noBuild bool) (*
 				fmt.Fprintln(c.stderr, ev.Text)
 			}
 		}
-	})
+	}
+}
+
+// artifact builds the plan (the go command's cache, or the build's
+// fingerprint, makes an unchanged rebuild cheap).
+func (c *cli) artifact(ctx context.Context, plan profiles.Plan) (*build.Artifact, error) {
+	r := build.Run(ctx, plan, c.buildEmit())
 	if r.Err != nil {
 		return nil, fmt.Errorf("build %s/%s: %w (log: %s)", plan.Target.Name, plan.Profile.Name, r.Err, r.LogPath)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -15,12 +14,13 @@ import (
 	"armbench/fleet"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
 // history is where installs are recorded for status.
-func (c *cli) history() fleet.History {
-	return fleet.History{Dir: filepath.Join(c.dir, ".armbench", "state")}
+func (c *cli) history() state.History {
+	return state.History{Dir: state.Dir(c.dir)}
 }
 
 // fleetFlags are deploy's rolling-deploy flags.

@@ -63,7 +63,7 @@ func cmdSize(ctx context.Context, c *cli, args []string) error {
 // breakdown builds plan (and its unstripped twin when plan strips) and
 // measures the binary.
 func (c *cli) breakdown(ctx context.Context, w *workspace, plan profiles.Plan) (*size.Breakdown, error) {
-	art, err := c.artifact(ctx, plan, false)
+	art, err := c.artifact(ctx, plan)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (c *cli) breakdown(ctx context.Context, w *workspace, plan profiles.Plan) (
 	if err != nil {
 		return nil, fmt.Errorf("size %s/%s: unstripped twin: %w", plan.Target.Name, plan.Profile.Name, err)
 	}
-	twinArt, err := c.artifact(ctx, twinPlan, false)
+	twinArt, err := c.artifact(ctx, twinPlan)
 	if err != nil {
 		return nil, err
 	}

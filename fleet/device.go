@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -118,7 +119,7 @@ func (r *rollout) install(ctx context.Context, d *device) {
 		r.fail(d, StateFailed, "install", fmt.Errorf("%w; %s holds the old or the new binary, complete either way (armbench status tells which)", r.wrap(d, "install", err), d.res.Path))
 		return
 	}
-	if err := r.o.History.Add(Record{Target: d.res.Target, Name: name, Profile: d.res.Profile, SHA256: d.res.SHA256, Time: time.Now()}); err != nil {
+	if err := r.o.History.Add(state.Record{Target: d.res.Target, Name: name, Profile: d.res.Profile, SHA256: d.res.SHA256, Time: time.Now()}); err != nil {
 		r.event(d, PhaseInstall, "warning: "+err.Error(), nil)
 	}
 	if h := d.plan.Health; h != nil {

@@ -11,6 +11,7 @@ import (
 
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 )
 
 // DefaultParallel is how many uploads a rollout runs at once by default:
@@ -36,7 +37,7 @@ type Options struct {
 	// Pool connects to the devices (required). The caller closes it.
 	Pool *remote.Pool
 	// History records every install (its Dir empty: none).
-	History History
+	History state.History
 }
 
 // State is how a device came out of a rollout.

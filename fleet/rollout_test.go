@@ -18,6 +18,7 @@ import (
 	"armbench/internal/testenv"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -38,7 +39,7 @@ func TestRollout(t *testing.T) {
 	})
 	mod := appModule(t)
 	pool := testPool(t)
-	hist := History{Dir: t.TempDir()}
+	hist := state.History{Dir: t.TempDir()}
 
 	// Every device starts with v1 installed.
 	v1 := appPlans(t, mod, "v1", devs, nil)
@@ -65,7 +66,7 @@ func TestRollout(t *testing.T) {
 // failingHealth: waves of two; the fifth device's check fails. It is rolled
 // back, the rollout stops after its wave, and the devices themselves saw
 // at most two of them down at any moment.
-func failingHealth(t *testing.T, devs []*testdevice.Device, mod string, pool *remote.Pool, hist History, v1 string) {
+func failingHealth(t *testing.T, devs []*testdevice.Device, mod string, pool *remote.Pool, hist state.History, v1 string) {
 	logDir := t.TempDir()
 	const failing = 4
 	plans := appPlans(t, mod, "v2", devs, func(i int) *targets.Health {
@@ -281,7 +282,7 @@ func urlHealth(t *testing.T, devs []*testdevice.Device, plan profiles.Plan, pool
 // fleetStatus: after failingHealth, the devices report their binaries; the
 // ones armbench installed are named by its records, the ones put there by
 // hand are not.
-func fleetStatus(t *testing.T, devs []*testdevice.Device, name string, pool *remote.Pool, hist History, v1 string) {
+func fleetStatus(t *testing.T, devs []*testdevice.Device, name string, pool *remote.Pool, hist state.History, v1 string) {
 	var ts []targets.Target
 	for _, d := range devs {
 		ts = append(ts, d.Target)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -22,7 +23,7 @@ type Binary struct {
 	// Record is armbench's own record of installing this very binary
 	// (same sha256) on this target: its profile and time. nil when there
 	// is none, e.g. it was built or copied by other means.
-	Record *Record
+	Record *state.Record
 }
 
 // DeviceStatus is what one device has.
@@ -37,7 +38,7 @@ type DeviceStatus struct {
 // Status asks every target, all at once, which of names its deploy_dir
 // holds, with their sha256 (one command per device, over the pool's
 // connection), and names each from h's install records.
-func Status(ctx context.Context, pool *remote.Pool, ts []targets.Target, names []string, h History) []DeviceStatus {
+func Status(ctx context.Context, pool *remote.Pool, ts []targets.Target, names []string, h state.History) []DeviceStatus {
 	out := make([]DeviceStatus, len(ts))
 	var wg sync.WaitGroup
 	for i, t := range ts {
@@ -51,7 +52,7 @@ func Status(ctx context.Context, pool *remote.Pool, ts []targets.Target, names [
 	return out
 }
 
-func deviceStatus(ctx context.Context, pool *remote.Pool, t targets.Target, names []string, h History) DeviceStatus {
+func deviceStatus(ctx context.Context, pool *remote.Pool, t targets.Target, names []string, h state.History) DeviceStatus {
 	st := DeviceStatus{Target: t.Name, Addr: t.Host}
 	dev, err := pool.Get(ctx, t)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"armbench/build"
-	"armbench/internal/elfz"
+	"armbench/deploy"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -31,8 +31,8 @@ type env struct {
 	// started while its build runs.
 	prewarm func(ctx context.Context, t targets.Target, names ...string) error
 	pool    *remote.Pool
-	remote  remote.Options // with the passphrase asked through asker
-	helpers *elfz.Builder  // the delta helper's builder, nil when Options.Remote brought its own
+	remote  remote.Options  // with the passphrase asked through asker
+	helpers *deploy.Helpers // the delta helper's builder, nil when Options.Remote brought its own
 	asker   *passphraseAsker
 
 	bench BenchOptions
@@ -66,7 +66,7 @@ func newEnv(opts Options) env {
 		// Deltas of default-profile binaries go through the device-side
 		// helper, built once per toolchain and architecture by the same
 		// go command as the binaries.
-		e.helpers = elfz.NewBuilder(elfz.DefaultCacheDir(filepath.Join(opts.Dir, profiles.DefaultOutRoot)))
+		e.helpers = deploy.NewHelpers(deploy.HelperCacheDir(filepath.Join(opts.Dir, profiles.DefaultOutRoot)))
 		e.remote.ELFZHelper, e.remote.ELFZWarm = e.helpers.Helper, e.helpers.Warm
 	}
 	if e.metricsAddr == "" {

@@ -14,6 +14,7 @@ import (
 	"armbench/fleet"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -136,7 +137,7 @@ func (f *fleetFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	plans, opts := f.plans, fleet.Options{
 		MaxUnavailable: f.maxUnavailable,
 		Pool:           m.env.pool,
-		History:        fleet.History{Dir: m.env.remote.StateDir},
+		History:        state.History{Dir: m.env.remote.StateDir},
 	}
 	return func(ctx context.Context, emit func(any)) {
 		res, err := fleet.Rollout(ctx, plans, opts, func(ev fleet.Event) { emit(ev) })

@@ -1,4 +1,8 @@
-package fleet
+// Package state owns what armbench keeps about devices on this host,
+// under the project's .armbench/state: the install history that status
+// reads (which binary went where, built with which profile, and when),
+// and the folder remote keeps its knowledge of installed files in.
+package state
 
 import (
 	"bufio"
@@ -22,8 +26,12 @@ type Record struct {
 	Time    time.Time `json:"time"`
 }
 
+// Dir is the state folder of the project rooted at project.
+func Dir(project string) string { return filepath.Join(project, ".armbench", "state") }
+
 // History is the install records under a state folder
-// (.armbench/state/deploys/TARGET.jsonl), one JSON line per install.
+// (Dir/deploys/TARGET.jsonl), one JSON line per install. Every deploy
+// adds one, whichever front end made it.
 type History struct{ Dir string }
 
 // historyKeep bounds each target's file: the records status can need are

@@ -1,14 +1,8 @@
-// Package elfz builds armbench-elfz, the device-side helper of deltas
-// against Go binaries whose DWARF the linker compressed (see package
-// codec), for a target, with the local go command: the same Go that
-// builds the binaries it rebuilds on the device, which is what makes its
-// recompression exact.
-package elfz
+package deploy
 
 import (
 	"context"
 	"crypto/sha256"
-	"embed"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -19,16 +13,16 @@ import (
 	"sync"
 
 	"armbench/build"
+	"armbench/internal/elfz"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
 )
 
-// The helper's source travels inside armbench, like the bench probe's, so
-// it builds from any project.
-//
-//go:embed codec/codec.go helper/main.go
-var helperSource embed.FS
+// The device-side delta helper (package internal/elfz): built on this
+// host with the local go command, the same Go that builds the binaries
+// it rebuilds on the device, which is what makes its recompression
+// exact.
 
 // helper is the delta helper as a program armbench carries. It is built
 // as the default profile builds (not trimmed), so that on a first deploy
@@ -36,15 +30,15 @@ var helperSource embed.FS
 // standard library it uses is already in the go build cache.
 var helper = build.Embedded{
 	Name: "armbench-elfz", Description: "armbench's on-device delta helper",
-	Source: helperSource, Under: filepath.Join("internal", "elfz"), Pkg: "./internal/elfz/helper", SrcDir: "elfz-src",
+	Source: elfz.Source, Under: filepath.Join("internal", "elfz"), Pkg: "./internal/elfz/helper", SrcDir: "elfz-src",
 	Build: &profiles.Build{Ldflags: "-s -w"},
 }
 
-// Builder builds the helper once per helper source, Go toolchain and
+// Helpers builds the helper once per helper source, Go toolchain and
 // target architecture, into a cache shared by every project (see
-// DefaultCacheDir). A helper already there is answered from a stamp
-// beside it, without running the go command. Use NewBuilder; Close it.
-type Builder struct {
+// HelperCacheDir). A helper already there is answered from a stamp
+// beside it, without running the go command. Use NewHelpers; Close it.
+type Helpers struct {
 	root string
 
 	mu    sync.Mutex
@@ -62,27 +56,27 @@ type slot struct {
 	file remote.File
 }
 
-// DefaultCacheDir is the user's cache of helpers, beside (not in) the go
+// HelperCacheDir is the user's cache of helpers, beside (not in) the go
 // build cache, so that every project shares one helper per toolchain and
 // architecture. With no user cache directory, outRoot (a project's out
 // root) is used instead.
-func DefaultCacheDir(outRoot string) string {
+func HelperCacheDir(outRoot string) string {
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "armbench", "elfz")
 	}
 	return filepath.Join(outRoot, "armbench-elfz")
 }
 
-// NewBuilder builds under root (DefaultCacheDir, or a test's directory).
-func NewBuilder(root string) *Builder {
+// NewHelpers builds under root (HelperCacheDir, or a test's directory).
+func NewHelpers(root string) *Helpers {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Builder{root: root, slots: map[string]*slot{}, idleCtx: ctx, stopIdle: cancel,
+	return &Helpers{root: root, slots: map[string]*slot{}, idleCtx: ctx, stopIdle: cancel,
 		sourceOnce: sync.OnceValues(sourceKey)}
 }
 
 // Helper returns the helper built for t: remote.Options.ELFZHelper.
 // Concurrent calls for one architecture share a build.
-func (b *Builder) Helper(ctx context.Context, t targets.Target) (remote.File, error) {
+func (b *Helpers) Helper(ctx context.Context, t targets.Target) (remote.File, error) {
 	return b.helper(ctx, t, build.Run)
 }
 
@@ -91,7 +85,7 @@ func (b *Builder) Helper(ctx context.Context, t targets.Target) (remote.File, er
 // called when a deploy starts that may lead to deltas. A build Close
 // stops before it ends leaves nothing behind but the go build cache's
 // entries, which the next build reuses.
-func (b *Builder) Warm(t targets.Target) {
+func (b *Helpers) Warm(t targets.Target) {
 	if _, ok := b.cached(t); ok {
 		return
 	}
@@ -100,13 +94,13 @@ func (b *Builder) Warm(t targets.Target) {
 
 // Close stops Warm's builds and waits for them to clean up: a process
 // that exits with one running would leave its temporary files.
-func (b *Builder) Close() {
+func (b *Helpers) Close() {
 	b.stopIdle()
 	b.idle.Wait()
 }
 
 // cached is the helper for t when it is built, without building it.
-func (b *Builder) cached(t targets.Target) (remote.File, bool) {
+func (b *Helpers) cached(t targets.Target) (remote.File, bool) {
 	dir, err := b.dir(t)
 	if err != nil {
 		return remote.File{}, false
@@ -119,7 +113,7 @@ func (b *Builder) cached(t targets.Target) (remote.File, bool) {
 	return s.load(dir)
 }
 
-func (b *Builder) helper(ctx context.Context, t targets.Target, run func(context.Context, profiles.Plan, func(build.Event)) build.Result) (remote.File, error) {
+func (b *Helpers) helper(ctx context.Context, t targets.Target, run func(context.Context, profiles.Plan, func(build.Event)) build.Result) (remote.File, error) {
 	dir, err := b.dir(t)
 	if err != nil {
 		return remote.File{}, fmt.Errorf("elfz helper for %s: %w", t.Name, err)
@@ -130,7 +124,7 @@ func (b *Builder) helper(ctx context.Context, t targets.Target, run func(context
 	if f, ok := s.load(dir); ok {
 		return f, nil
 	}
-	plan, err := Plan(t, dir)
+	plan, err := HelperPlan(t, dir)
 	if err != nil {
 		return remote.File{}, err
 	}
@@ -149,7 +143,7 @@ func (b *Builder) helper(ctx context.Context, t targets.Target, run func(context
 	return s.file, nil
 }
 
-func (b *Builder) slot(dir string) *slot {
+func (b *Helpers) slot(dir string) *slot {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.slots[dir]
@@ -163,7 +157,7 @@ func (b *Builder) slot(dir string) *slot {
 // dir is the cache directory of t's helper: named by what decides its
 // bytes, the helper's source, the toolchain and t's architecture, so a
 // directory never holds another helper than its name says.
-func (b *Builder) dir(t targets.Target) (string, error) {
+func (b *Helpers) dir(t targets.Target) (string, error) {
 	src, err := b.sourceOnce()
 	if err != nil {
 		return "", err
@@ -243,8 +237,8 @@ func sizeIs(path string, size int64) bool {
 	return err == nil && st.Mode().IsRegular() && st.Size() == size
 }
 
-// Plan is the plan that cross-compiles the helper for t, under outRoot.
-func Plan(t targets.Target, outRoot string) (profiles.Plan, error) {
+// HelperPlan is the plan that cross-compiles the helper for t, under outRoot.
+func HelperPlan(t targets.Target, outRoot string) (profiles.Plan, error) {
 	// The target's name only names the output's folder; the cache
 	// directory already says which architecture it is for.
 	t.Name = "helper"

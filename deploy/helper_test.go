@@ -1,4 +1,4 @@
-package elfz
+package deploy
 
 import (
 	"bytes"
@@ -20,8 +20,8 @@ import (
 // The helper builds from the embedded source alone, for the target's
 // architecture, and does on an ARM CPU (qemu-user here) what the codec
 // does on the host.
-func TestBuilderBuildsAWorkingHelper(t *testing.T) {
-	b := NewBuilder(t.TempDir())
+func TestHelpersBuildsAWorkingHelper(t *testing.T) {
+	b := NewHelpers(t.TempDir())
 	tg := targets.Target{Name: "pi", GOARCH: "arm64", Tags: []string{"x"}, CC: "gcc"}
 	f, err := b.Helper(context.Background(), tg)
 	if err != nil {
@@ -36,7 +36,7 @@ func TestBuilderBuildsAWorkingHelper(t *testing.T) {
 	if machine != elf.EM_AARCH64 || len(f.SHA256) != 64 || f.Size <= 0 {
 		t.Fatalf("helper %+v for %v", f, machine)
 	}
-	plan, err := Plan(tg, t.TempDir())
+	plan, err := HelperPlan(tg, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestBuilderBuildsAWorkingHelper(t *testing.T) {
 	// Asked again, by this builder or by another process's, the same
 	// file, answered from its stamp, not rebuilt.
 	st1, _ := os.Stat(f.Path)
-	for _, again := range []*Builder{b, NewBuilder(b.root)} {
+	for _, again := range []*Helpers{b, NewHelpers(b.root)} {
 		if g, err := again.Helper(context.Background(), tg); err != nil || g != f {
 			t.Fatalf("asked again: %+v, %v", g, err)
 		}
@@ -107,8 +107,8 @@ func buildDefault(t *testing.T) string {
 
 // The cache is keyed by architecture: another GOARM64 is another helper,
 // and a stamp naming a file that is gone is not believed.
-func TestBuilderKeysAndStamps(t *testing.T) {
-	b := NewBuilder(t.TempDir())
+func TestHelpersKeysAndStamps(t *testing.T) {
+	b := NewHelpers(t.TempDir())
 	v80 := targets.Target{Name: "a", GOARCH: "arm64", GOARM64: "v8.0"}
 	v82 := targets.Target{Name: "a", GOARCH: "arm64", GOARM64: "v8.2"}
 	d1, err := b.dir(v80)
@@ -132,13 +132,13 @@ func TestBuilderKeysAndStamps(t *testing.T) {
 	if !strings.HasPrefix(f.Path, d1+string(filepath.Separator)) {
 		t.Fatalf("helper at %s, not under %s", f.Path, d1)
 	}
-	if got, ok := NewBuilder(b.root).cached(v80); !ok || got != f {
+	if got, ok := NewHelpers(b.root).cached(v80); !ok || got != f {
 		t.Fatalf("a new builder does not find the helper: %+v %v", got, ok)
 	}
 	if err := os.Remove(f.Path); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := NewBuilder(b.root).cached(v80); ok {
+	if _, ok := NewHelpers(b.root).cached(v80); ok {
 		t.Fatal("a stamp whose helper is gone is believed")
 	}
 }
@@ -146,10 +146,10 @@ func TestBuilderKeysAndStamps(t *testing.T) {
 // A background build stopped by Close leaves no temporary file and no
 // process behind. An empty go build cache makes sure it is still running
 // when Close comes.
-func TestBuilderWarmStopped(t *testing.T) {
+func TestHelpersWarmStopped(t *testing.T) {
 	t.Setenv("GOCACHE", t.TempDir())
 	tg := targets.Target{Name: "pi", GOARCH: "arm", GOARM: "6"}
-	b := NewBuilder(t.TempDir())
+	b := NewHelpers(t.TempDir())
 	dir, err := b.dir(tg)
 	if err != nil {
 		t.Fatal(err)
@@ -176,9 +176,9 @@ func TestBuilderWarmStopped(t *testing.T) {
 }
 
 // A background build left to finish is what Helper answers with.
-func TestBuilderWarm(t *testing.T) {
+func TestHelpersWarm(t *testing.T) {
 	tg := targets.Target{Name: "pi", GOARCH: "arm", GOARM: "6"}
-	b := NewBuilder(t.TempDir())
+	b := NewHelpers(t.TempDir())
 	defer b.Close()
 	b.Warm(tg)
 	b.idle.Wait()
