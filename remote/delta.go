@@ -24,6 +24,7 @@ import (
 
 	"armbench/internal/shell"
 	"armbench/remote/event"
+	"armbench/remote/sshconn"
 )
 
 // A redeploy sends a zstd frame that uses the binary already on the
@@ -649,7 +650,7 @@ func (d *sshDevice) deltaOutcome(ctx context.Context, c *sshConn, kind string, r
 		}
 		return res, err
 	}
-	why := scriptErr(err, stderr)
+	why := sshconn.ScriptErr(err, stderr)
 	if kind == DeltaELFZ {
 		// The helper's base takes room the whole file does not need, and
 		// a helper that fails once fails again: plain deltas from now on.

@@ -22,12 +22,12 @@ func (d *sshDevice) DialContext(ctx context.Context, network, addr string) (net.
 	if err != nil {
 		return nil, err
 	}
-	conn, err := c.client.DialContext(ctx, network, addr)
+	conn, err := c.Client.DialContext(ctx, network, addr)
 	if err != nil {
-		if !c.alive() {
-			err = d.connErr(c, err)
+		if !c.Alive() {
+			err = c.ConnErr(err)
 		}
-		return nil, d.ep.opErr("dial", "", err)
+		return nil, d.ep.OpErr("dial", "", err)
 	}
 	return conn, nil
 }

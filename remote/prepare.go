@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"armbench/internal/shell"
+	"armbench/remote/sshconn"
 	"armbench/targets"
 )
 
@@ -183,9 +184,9 @@ func (d *sshDevice) prepare(ctx context.Context, c *sshConn, name string) (prepa
 		return p, nil
 	}
 	names := []string{name}
-	out, stderr, err := d.execOn(ctx, c, prepareScript(c.dir, names, d.records(names)), nil, nil)
+	out, stderr, err := c.Exec(ctx, prepareScript(c.dir, names, d.records(names)), nil, nil)
 	if err != nil {
-		return prepared{}, scriptErr(err, stderr)
+		return prepared{}, sshconn.ScriptErr(err, stderr)
 	}
 	ps, ok := parsePrepared(out, 1, time.Now())
 	if !ok {
@@ -200,7 +201,7 @@ func (d *sshDevice) prepare(ctx context.Context, c *sshConn, name string) (prepa
 func (d *sshDevice) prewarm(ctx context.Context, names []string) error {
 	for _, n := range names {
 		if err := checkName(n); err != nil {
-			return d.ep.opErr("prewarm", "", err)
+			return d.ep.OpErr("prewarm", "", err)
 		}
 	}
 	d.mu.Lock()
@@ -228,9 +229,9 @@ func (d *sshDevice) prewarm(ctx context.Context, names []string) error {
 	if err != nil || fresh || len(names) == 0 {
 		return err
 	}
-	out, _, err := d.execOn(ctx, c, prepareScript(c.dir, names, d.records(names)), nil, nil)
+	out, _, err := c.Exec(ctx, prepareScript(c.dir, names, d.records(names)), nil, nil)
 	if err != nil {
-		return d.ep.opErr("prewarm", "", err)
+		return d.ep.OpErr("prewarm", "", err)
 	}
 	if ps, ok := parsePrepared(out, len(names), time.Now()); ok {
 		c.keepPrepared(names, ps)

@@ -25,7 +25,7 @@ func (d *sshDevice) recordPath(name string) string {
 	if d.o.StateDir == "" {
 		return ""
 	}
-	key := sha256.Sum256([]byte(d.ep.display() + "\x00" + d.t.DeployDir + "\x00" + name))
+	key := sha256.Sum256([]byte(d.ep.Display() + "\x00" + d.t.DeployDir + "\x00" + name))
 	return filepath.Join(d.o.StateDir, "installed-"+hex.EncodeToString(key[:16]))
 }
 

@@ -670,12 +670,12 @@ func TestSSHKeepaliveNoticesDeadLink(t *testing.T) {
 	c, _ := dev.get(context.Background())
 	td.SetRate(1) // one byte a second: nothing gets through in time
 	select {
-	case <-c.done:
+	case <-c.Done():
 	case <-time.After(10 * time.Second):
 		t.Fatal("a dead link went unnoticed for 10s with 100ms keepalives")
 	}
-	if !errors.Is(c.err, ErrDisconnected) {
-		t.Errorf("drop reported as %v", c.err)
+	if !errors.Is(c.Err(), ErrDisconnected) {
+		t.Errorf("drop reported as %v", c.Err())
 	}
 	td.SetRate(0)
 	var rec recorder

@@ -24,6 +24,7 @@ import (
 	"armbench/internal/lazyregexp"
 	"armbench/internal/shell"
 	"armbench/remote/event"
+	"armbench/remote/sshconn"
 )
 
 // HashFuncs are sh functions printing a sha256 with whatever the device
@@ -185,7 +186,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	step := "connect"
 	defer func() {
 		if err != nil {
-			err = d.ep.opErr("deploy", step, err)
+			err = d.ep.OpErr("deploy", step, err)
 			emit(Step{Name: event.StepName(step), Done: true, Err: err, Time: time.Now()})
 		}
 	}()
@@ -322,7 +323,7 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		if ctx.Err() != nil {
 			return inst, ctx.Err()
 		}
-		if serr := scriptErr(err, stderr); serr != err {
+		if serr := sshconn.ScriptErr(err, stderr); serr != err {
 			return inst, serr
 		}
 		if stderr != "" {
@@ -381,12 +382,12 @@ func decompressor(tools []string) (recv, enc string) {
 // compressed into the script's stdin. It follows the script's markers to
 // report the steps.
 func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader, pr *event.Meter, enc, script string, emit func(Event)) (markers []string, wire int64, stderr string, err error) {
-	s, err := c.client.NewSession()
+	s, err := c.Client.NewSession()
 	if err != nil {
-		return nil, 0, "", d.connErr(c, err)
+		return nil, 0, "", c.ConnErr(err)
 	}
 	defer s.Close()
-	errBuf := &limitedBuffer{max: 8 << 10}
+	errBuf := sshconn.NewLimitedBuffer(8 << 10)
 	s.Stderr = errBuf
 	stdout, err := s.StdoutPipe()
 	if err != nil {
@@ -399,7 +400,7 @@ func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader
 		}
 	}
 	if err := s.Start("sh -c " + shell.Quote(script)); err != nil {
-		return nil, 0, "", d.connErr(c, err)
+		return nil, 0, "", c.ConnErr(err)
 	}
 
 	cw := &countingWriter{}
@@ -475,10 +476,10 @@ func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader
 		if errors.As(werr, &ee) {
 			return markers, wire, errBuf.String(), werr
 		}
-		return markers, wire, errBuf.String(), d.connErr(c, werr)
+		return markers, wire, errBuf.String(), c.ConnErr(werr)
 	}
 	if serr != nil {
-		return markers, wire, errBuf.String(), d.connErr(c, serr)
+		return markers, wire, errBuf.String(), c.ConnErr(serr)
 	}
 	if len(markers) == 0 || markers[len(markers)-1] != "installed" {
 		return markers, wire, errBuf.String(), fmt.Errorf("%w: the install script stopped after %q", ErrDisconnected, strings.Join(markers, ","))
@@ -527,9 +528,9 @@ func compress(w io.Writer, r io.Reader, enc string) error {
 // with many writes in flight, not goph's one-32KiB-round-trip-at-a-time
 // Upload.
 func (d *sshDevice) sftpUpload(ctx context.Context, c *sshConn, src io.Reader, pr *event.Meter, path string) (int64, error) {
-	client, err := goph.Client{Client: c.client}.NewSftp(sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
+	client, err := goph.Client{Client: c.Client}.NewSftp(sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
 	if err != nil {
-		return 0, d.connErr(c, fmt.Errorf("sftp: %w", err))
+		return 0, c.ConnErr(fmt.Errorf("sftp: %w", err))
 	}
 	defer client.Close()
 	stop := context.AfterFunc(ctx, func() { client.Close() })
@@ -549,7 +550,7 @@ func (d *sshDevice) sftpUpload(ctx context.Context, c *sshConn, src io.Reader, p
 		if ctx.Err() != nil {
 			return n, ctx.Err()
 		}
-		return n, d.connErr(c, classifySFTP(err))
+		return n, c.ConnErr(classifySFTP(err))
 	}
 	return n, nil
 }
@@ -573,19 +574,19 @@ func classifySFTP(err error) error {
 
 func (d *sshDevice) Rollback(ctx context.Context, name string) error {
 	if err := checkName(name); err != nil {
-		return d.ep.opErr("rollback", "", err)
+		return d.ep.OpErr("rollback", "", err)
 	}
 	c, err := d.get(ctx)
 	if err != nil {
 		return err
 	}
 	c.forgetPrepared(name)
-	_, stderr, err := d.execOn(ctx, c, rollbackScript(c.dir, name), nil, nil)
+	_, stderr, err := c.Exec(ctx, rollbackScript(c.dir, name), nil, nil)
 	if err != nil {
 		if strings.Contains(stderr, "no-previous") {
-			return d.ep.opErr("rollback", "", fmt.Errorf("%w: %s/%s.prev", ErrNoPrevious, c.dir, name))
+			return d.ep.OpErr("rollback", "", fmt.Errorf("%w: %s/%s.prev", ErrNoPrevious, c.dir, name))
 		}
-		return d.ep.opErr("rollback", "", scriptErr(err, stderr))
+		return d.ep.OpErr("rollback", "", sshconn.ScriptErr(err, stderr))
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"armbench/internal/lazyregexp"
 	"armbench/internal/shell"
 	"armbench/remote/event"
+	"armbench/remote/sshconn"
 )
 
 var envKey = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -100,7 +101,7 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 	emit, closeEmit := event.Gated(emit)
 	defer closeEmit()
 	fail := func(step string, err error) (ExitStatus, error) {
-		return ExitStatus{Code: -1}, d.ep.opErr("run", step, err)
+		return ExitStatus{Code: -1}, d.ep.OpErr("run", step, err)
 	}
 	if cmd.Path == "" {
 		return fail("", errors.New("no program to run"))
@@ -117,9 +118,9 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 	if err != nil {
 		return fail("", err)
 	}
-	s, err := c.client.NewSession()
+	s, err := c.Client.NewSession()
 	if err != nil {
-		return fail("start", d.connErr(c, err))
+		return fail("start", c.ConnErr(err))
 	}
 	defer s.Close()
 	stdout, err := s.StdoutPipe()
@@ -132,7 +133,7 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 	}
 	start := time.Now()
 	if err := s.Start("sh -c " + shell.Quote(script)); err != nil {
-		return fail("start", d.connErr(c, err))
+		return fail("start", c.ConnErr(err))
 	}
 
 	type ids struct{ pid, pgid int }
@@ -214,14 +215,14 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 	default:
 		st.Code = -1
 		if !cancelled {
-			return st, d.ep.opErr("run", "", d.connErr(c, werr))
+			return st, d.ep.OpErr("run", "", c.ConnErr(werr))
 		}
 	}
 	if cancelled {
 		if stopErr != nil {
-			return st, d.ep.opErr("run", "stop", fmt.Errorf("%w; the program may still be running on the device (%v)", ctx.Err(), stopErr))
+			return st, d.ep.OpErr("run", "stop", fmt.Errorf("%w; the program may still be running on the device (%v)", ctx.Err(), stopErr))
 		}
-		return st, d.ep.opErr("run", "", ctx.Err())
+		return st, d.ep.OpErr("run", "", ctx.Err())
 	}
 	return st, nil
 }
@@ -230,6 +231,6 @@ func (d *sshDevice) Run(ctx context.Context, cmd Command, emit func(Event)) (Exi
 func (d *sshDevice) kill(c *sshConn, pid, pgid int, sig string, grace time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), grace+10*time.Second)
 	defer cancel()
-	_, stderr, err := d.execOn(ctx, c, killScript(pid, pgid, sig, grace), nil, io.Discard)
-	return scriptErr(err, stderr)
+	_, stderr, err := c.Exec(ctx, killScript(pid, pgid, sig, grace), nil, io.Discard)
+	return sshconn.ScriptErr(err, stderr)
 }

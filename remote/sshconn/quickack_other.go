@@ -1,6 +1,6 @@
 //go:build !linux
 
-package remote
+package sshconn
 
 import "net"
 

@@ -1,4 +1,4 @@
-package remote
+package sshconn
 
 import (
 	"net"

@@ -1,4 +1,4 @@
-package remote
+package sshconn
 
 import (
 	"context"
@@ -15,12 +15,13 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"armbench/remote/fault"
 	"armbench/targets"
 )
 
-// hostKeys checks server keys against known_hosts files: the first is
+// HostKeys checks server keys against known_hosts files: the first is
 // where Trust appends.
-type hostKeys struct {
+type HostKeys struct {
 	files []string // existing files consulted, primary first
 	file  string   // primary (may not exist yet)
 	cb    ssh.HostKeyCallback
@@ -28,7 +29,7 @@ type hostKeys struct {
 
 // knownHostsFile is the file a target's keys are checked against and
 // added to: the target's own, else the options', else ~/.ssh/known_hosts.
-func knownHostsFile(t targets.Target, o Options) (string, bool, error) {
+func knownHostsFile(t targets.Target, o Config) (string, bool, error) {
 	switch {
 	case t.KnownHosts != "":
 		p, err := expandHome(t.KnownHosts)
@@ -55,12 +56,12 @@ func expandHome(p string) (string, error) {
 	return p, nil
 }
 
-func loadHostKeys(t targets.Target, o Options) (*hostKeys, error) {
+func LoadHostKeys(t targets.Target, o Config) (*HostKeys, error) {
 	file, isDefault, err := knownHostsFile(t, o)
 	if err != nil {
 		return nil, err
 	}
-	hk := &hostKeys{file: file}
+	hk := &HostKeys{file: file}
 	candidates := []string{file}
 	if isDefault {
 		candidates = append(candidates, "/etc/ssh/ssh_known_hosts")
@@ -85,7 +86,7 @@ func loadHostKeys(t targets.Target, o Options) (*hostKeys, error) {
 
 // check is the ssh.HostKeyCallback: unknown and changed keys become
 // *UnknownHostError and *HostKeyChangedError.
-func (hk *hostKeys) check(hostport string, remote net.Addr, key ssh.PublicKey) error {
+func (hk *HostKeys) check(hostport string, remote net.Addr, key ssh.PublicKey) error {
 	host := knownhosts.Normalize(hostport)
 	var err error
 	if hk.cb != nil {
@@ -118,7 +119,7 @@ func (hk *hostKeys) check(hostport string, remote net.Addr, key ssh.PublicKey) e
 // known_hosts has for hostport. Without it a server offering a key type
 // the file does not list for the host (say ed25519 when ecdsa was
 // recorded) would look like a changed key.
-func (hk *hostKeys) algorithms(hostport string) []string {
+func (hk *HostKeys) algorithms(hostport string) []string {
 	if hk.cb == nil {
 		return nil
 	}
@@ -197,14 +198,14 @@ var errHostKeySeen = errors.New("host key received")
 // ScanHostKey connects to t only far enough to receive its host key and
 // reports it with what known_hosts says: nil error (already trusted),
 // *UnknownHostError (the key, ready to show), or *HostKeyChangedError.
-func ScanHostKey(ctx context.Context, t targets.Target, o Options) (HostKey, error) {
-	ep, err := resolveEndpoint(t, o)
+func ScanHostKey(ctx context.Context, t targets.Target, o Config) (HostKey, error) {
+	ep, err := Resolve(t, o)
 	if err != nil {
-		return HostKey{}, &OpError{Op: "trust", Target: t.Name, Addr: t.Host, Err: err}
+		return HostKey{}, &fault.OpError{Op: "trust", Target: t.Name, Addr: t.Host, Err: err}
 	}
-	hk, err := loadHostKeys(t, o)
+	hk, err := LoadHostKeys(t, o)
 	if err != nil {
-		return HostKey{}, ep.opErr("trust", "known_hosts", err)
+		return HostKey{}, ep.OpErr("trust", "known_hosts", err)
 	}
 	var got HostKey
 	var verdict error
@@ -216,26 +217,26 @@ func ScanHostKey(ctx context.Context, t targets.Target, o Options) (HostKey, err
 			return errHostKeySeen
 		},
 		HostKeyAlgorithms: hk.algorithms(ep.hostport()),
-		Timeout:           o.connectTimeout(),
+		Timeout:           o.Timeout(),
 	}
 	client, err := ep.handshake(ctx, cfg, o)
 	if client != nil {
 		client.Close()
 	}
 	if got.Key == nil {
-		return HostKey{}, ep.opErr("trust", "connect", err)
+		return HostKey{}, ep.OpErr("trust", "connect", err)
 	}
 	if verdict == nil {
 		got.Line = knownhosts.Line([]string{got.Host}, got.Key)
 		return got, nil
 	}
-	return got, ep.opErr("trust", "host key", verdict)
+	return got, ep.OpErr("trust", "host key", verdict)
 }
 
 // Trust fetches t's host key and, unless known_hosts already has it,
 // appends it (after o.ConfirmHostKey says yes, when set). A changed key is
 // refused: the old line must be removed by hand, as with OpenSSH.
-func Trust(ctx context.Context, t targets.Target, o Options) (HostKey, error) {
+func Trust(ctx context.Context, t targets.Target, o Config) (HostKey, error) {
 	key, err := ScanHostKey(ctx, t, o)
 	var ue *UnknownHostError
 	if err == nil {
@@ -245,18 +246,18 @@ func Trust(ctx context.Context, t targets.Target, o Options) (HostKey, error) {
 		return key, err
 	}
 	if o.ConfirmHostKey != nil && !o.ConfirmHostKey(key) {
-		return key, &OpError{Op: "trust", Target: t.Name, Addr: key.Host, Err: fmt.Errorf("%w: %s key %s declined", ErrNotTrusted, key.KeyType, key.Fingerprint)}
+		return key, &fault.OpError{Op: "trust", Target: t.Name, Addr: key.Host, Err: fmt.Errorf("%w: %s key %s declined", fault.ErrNotTrusted, key.KeyType, key.Fingerprint)}
 	}
 	added, err := TrustKey(t, o, ue)
 	if err != nil {
-		return added, &OpError{Op: "trust", Target: t.Name, Addr: key.Host, Err: err}
+		return added, &fault.OpError{Op: "trust", Target: t.Name, Addr: key.Host, Err: err}
 	}
 	return added, nil
 }
 
 // TrustKey appends the exact key a user was shown (from an
 // *UnknownHostError) to the target's known_hosts, without reconnecting.
-func TrustKey(t targets.Target, o Options, e *UnknownHostError) (HostKey, error) {
+func TrustKey(t targets.Target, o Config, e *UnknownHostError) (HostKey, error) {
 	file := e.File
 	if file == "" {
 		f, _, err := knownHostsFile(t, o)
