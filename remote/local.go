@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -15,18 +14,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"armbench/remote/event"
+	"armbench/remote/run"
 	"armbench/targets"
 )
-
-// killGrace is how long a cancelled command gets between SIGTERM and
-// SIGKILL by default: enough for a Go program to flush, short enough for
-// a user.
-const killGrace = 2 * time.Second
 
 // localDevice is the "local" target: deploy_dir is a directory here and
 // commands run as child processes, through qemu-user when needed.
@@ -448,106 +442,22 @@ func elfArch(path string) string {
 
 func (d *localDevice) Run(ctx context.Context, c Command, emit func(Event)) (ExitStatus, error) {
 	emit = event.Serial(emit)
-	stopSig, _, killDelay, err := c.Stop.resolve()
-	if err != nil {
-		return ExitStatus{Code: -1}, d.opErr("run", "", err)
+	fail := func(step string, err error) error { return d.opErr("run", step, err) }
+	if _, _, _, err := c.Stop.Resolve(); err != nil {
+		return ExitStatus{Code: -1}, fail("", err)
 	}
 	argv, err := d.Argv(c)
 	if err != nil {
-		return ExitStatus{Code: -1}, d.opErr("run", "", err)
+		return ExitStatus{Code: -1}, fail("", err)
 	}
 	if c.Dir == "" {
 		if err := os.MkdirAll(d.dir, 0o755); err != nil {
-			return ExitStatus{Code: -1}, d.opErr("run", "", err)
+			return ExitStatus{Code: -1}, fail("", err)
 		}
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = d.path(c.Dir)
-	cmd.Env = append(os.Environ(), c.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return ExitStatus{Code: -1}, d.opErr("run", "", err)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return ExitStatus{Code: -1}, d.opErr("run", "", err)
-	}
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return ExitStatus{Code: -1}, d.opErr("run", "start", err)
-	}
-	pgid := cmd.Process.Pid
+	pidPath := ""
 	if c.PIDFile != "" {
-		recordPID(d.path(c.PIDFile), pgid)
+		pidPath = d.path(c.PIDFile)
 	}
-	done := make(chan struct{})
-	var killed sync.WaitGroup
-	killed.Add(1)
-	go func() {
-		defer killed.Done()
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-		}
-		syscall.Kill(-pgid, syscall.Signal(stopSig))
-		select {
-		case <-done:
-		case <-time.After(killDelay):
-			syscall.Kill(-pgid, syscall.SIGKILL)
-		}
-	}()
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); streamLines(stdout, false, emit) }()
-	go func() { defer wg.Done(); streamLines(stderr, true, emit) }()
-	wg.Wait()
-	werr := cmd.Wait()
-	close(done)
-	killed.Wait()
-	// Children that kept the group alive past the leader go too.
-	if ctx.Err() != nil {
-		syscall.Kill(-pgid, syscall.SIGKILL)
-	}
-	st := ExitStatus{Duration: time.Since(start)}
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
-		switch {
-		case ws.Signaled():
-			st.Code = -1
-			st.Signal = signalName(int(ws.Signal()))
-		default:
-			st.Code = ws.ExitStatus()
-		}
-	}
-	if ctx.Err() != nil {
-		return st, d.opErr("run", "", ctx.Err())
-	}
-	var ee *exec.ExitError
-	if werr != nil && !errors.As(werr, &ee) {
-		return st, d.opErr("run", "", werr)
-	}
-	return st, nil
-}
-
-// maxLine caps one Output event; longer lines arrive in pieces rather than
-// growing a buffer without bound.
-const maxLine = 64 << 10
-
-// streamLines emits each line of r as an Output event.
-func streamLines(r io.Reader, stderr bool, emit func(Event)) {
-	br := bufio.NewReaderSize(r, maxLine)
-	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			text := strings.TrimRight(string(line), "\r\n")
-			emit(Output{Time: time.Now(), Stderr: stderr, Text: text})
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil {
-			return
-		}
-	}
+	return run.Local(ctx, argv, d.path(c.Dir), pidPath, c, emit, fail)
 }

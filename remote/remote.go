@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"armbench/remote/event"
+	"armbench/remote/run"
 )
 
 // The events a deploy or a run reports (package event).
@@ -46,27 +47,12 @@ type Installed struct {
 	NoDelta string
 }
 
-// Command is a program to run on the device.
-type Command struct {
-	Path string   // program; relative paths are taken inside deploy_dir
-	Args []string // each shell-quoted on the device
-	Env  []string // KEY=VALUE, passed as `env K=V … prog`, quoted
-	Dir  string   // working directory; "" = deploy_dir
-	// Stop says how cancelling Run ends the program; the zero value is
-	// SIGTERM, then SIGKILL 2 s later.
-	Stop StopPolicy
-	// PIDFile, when set, is where the device records the program's PID,
-	// process group and start time (relative: inside deploy_dir), so
-	// StopLeftover can stop it should this Run lose it (a dropped link).
-	PIDFile string
-}
-
-// ExitStatus is how a remote command ended.
-type ExitStatus struct {
-	Code     int
-	Signal   string
-	Duration time.Duration
-}
+// Programs run on a device, and how they ended (package run).
+type (
+	Command    = run.Command
+	ExitStatus = run.ExitStatus
+	StopPolicy = run.StopPolicy
+)
 
 // Device is a connected target.
 type Device interface {

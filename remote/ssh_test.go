@@ -116,7 +116,7 @@ func TestSSHDeployVerifySkipRunRollback(t *testing.T) {
 			t.Errorf("missing %q in %q", w, lines)
 		}
 	}
-	if slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, pidMarker) }) {
+	if slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, "armbench-pid ") }) {
 		t.Errorf("pid marker leaked into output: %q", lines)
 	}
 

@@ -1,4 +1,4 @@
-package remote
+package run
 
 import (
 	"strconv"
@@ -16,9 +16,9 @@ var signals = []struct {
 	{9, "KILL"}, {11, "SEGV"}, {13, "PIPE"}, {14, "ALRM"}, {15, "TERM"},
 }
 
-// signalName is signal n as ssh reports it ("TERM", "KILL", …), or its
+// SignalName is signal n as ssh reports it ("TERM", "KILL", …), or its
 // number when it has no name here (as the bench probe reports it).
-func signalName(n int) string {
+func SignalName(n int) string {
 	for _, s := range signals {
 		if s.n == n {
 			return s.name

@@ -1,4 +1,4 @@
-package remote
+package run
 
 import (
 	"os/exec"

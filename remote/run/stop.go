@@ -1,4 +1,4 @@
-package remote
+package run
 
 import (
 	"context"
@@ -20,18 +20,23 @@ type StopPolicy struct {
 	KillDelay time.Duration // 0 = 2 s
 }
 
+// killGrace is how long a cancelled command gets between SIGTERM and
+// SIGKILL by default: enough for a Go program to flush, short enough for
+// a user.
+const killGrace = 2 * time.Second
+
 // maxKillDelay keeps a typo (2h for 2s) from leaving a stop hanging.
 const maxKillDelay = 5 * time.Minute
 
-// resolve returns the signal's number and name and the delay, or why the
+// Resolve returns the signal's number and name and the delay, or why the
 // policy cannot be used.
-func (p StopPolicy) resolve() (n int, name string, delay time.Duration, err error) {
+func (p StopPolicy) Resolve() (n int, name string, delay time.Duration, err error) {
 	name = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(p.Signal)), "SIG")
 	if name == "" {
 		name = "TERM"
 	}
 	n = SignalNumber(name)
-	if n == 0 || signalName(n) != name {
+	if n == 0 || SignalName(n) != name {
 		return 0, "", 0, fmt.Errorf("stop signal %q: want a signal name such as INT, TERM or HUP", p.Signal)
 	}
 	delay = p.KillDelay
@@ -67,13 +72,20 @@ func recordPID(path string, pid int) {
 	_ = os.WriteFile(path, fmt.Appendf(nil, "%d %d %s\n", pid, pid, start), 0o644)
 }
 
+// Shell is what StopLeftover needs of a device: its deploy directory, and
+// a shell snippet run there.
+type Shell interface {
+	DeployDir() string
+	Exec(ctx context.Context, script string) ([]byte, error)
+}
+
 // StopLeftover stops the program a Run of a Command with this PIDFile
 // lost track of (the SSH link dropped under it, or armbench was killed),
 // as p says, and reports whether there was one. The recorded PID is
 // signalled only while its process has the recorded start time: a PID
 // the system gave to another process since is left alone.
-func StopLeftover(ctx context.Context, dev Device, pidFile string, p StopPolicy) (bool, error) {
-	_, sig, delay, err := p.resolve()
+func StopLeftover(ctx context.Context, dev Shell, pidFile string, p StopPolicy) (bool, error) {
+	_, sig, delay, err := p.Resolve()
 	if err != nil {
 		return false, err
 	}

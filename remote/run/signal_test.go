@@ -1,4 +1,4 @@
-package remote
+package run
 
 import "testing"
 
@@ -7,8 +7,8 @@ func TestSignalNames(t *testing.T) {
 		n    int
 		name string
 	}{{15, "TERM"}, {9, "KILL"}, {11, "SEGV"}, {7, "BUS"}, {31, "31"}} {
-		if got := signalName(tc.n); got != tc.name {
-			t.Errorf("signalName(%d) = %q, want %q", tc.n, got, tc.name)
+		if got := SignalName(tc.n); got != tc.name {
+			t.Errorf("SignalName(%d) = %q, want %q", tc.n, got, tc.name)
 		}
 		if got := SignalNumber(tc.name); got != tc.n {
 			t.Errorf("SignalNumber(%q) = %d, want %d", tc.name, got, tc.n)
