@@ -71,6 +71,7 @@ func cmdWatch(ctx context.Context, c *cli, args []string) error {
 		Args:      fs.Args(),
 		Debounce:  *debounce,
 		KillDelay: *killDelay,
+		History:   c.history(),
 	}, c.watchEmit(&cycles))
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		// Ctrl-C is how a watch ends.

@@ -11,6 +11,7 @@ import (
 	"armbench/deploy"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -76,6 +77,23 @@ func newEnv(opts Options) env {
 	e.device = e.pool.Get
 	e.prewarm = e.pool.Prewarm
 	return e
+}
+
+// history is where every install the TUI makes is recorded, for status.
+func (e *env) history() state.History { return state.History{Dir: e.remote.StateDir} }
+
+// pipeline is the deploy pipeline of the TUI's deploys: over the pool's
+// connection, every install recorded for status.
+func (e *env) pipeline() deploy.Pipeline {
+	device := e.device
+	return deploy.Pipeline{
+		Remote:  e.remote,
+		History: e.history(),
+		Now:     e.now,
+		Connect: func(ctx context.Context, t targets.Target, _ []string) (remote.Device, error) {
+			return device(ctx, t)
+		},
+	}
 }
 
 func (m *Model) logf(format string, args ...any) { m.env.logger.Printf(format, args...) }

@@ -2,11 +2,15 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
+	"armbench/build"
+	"armbench/deploy"
+	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
 )
@@ -29,8 +33,8 @@ func (m *Model) deployReady() string {
 // deployItem is one profile's artifact on its way to the device.
 type deployItem struct {
 	profile string
-	name    string // file name in deploy_dir: Plan.DeployName
-	file    remote.File
+	plan    profiles.Plan
+	art     *build.Artifact
 }
 
 // Events of a deploy task.
@@ -40,9 +44,10 @@ type (
 		ev remote.Event
 	}
 	deployDoneEvent struct {
-		i    int
-		inst remote.Installed
-		err  error
+		i       int
+		inst    remote.Installed
+		err     error
+		warning string // e.g. the install could not be recorded
 	}
 )
 
@@ -67,12 +72,7 @@ func (m *Model) deployBuilt(b *buildFlow, bt *task) tea.Cmd {
 			m.notice = fmt.Sprintf("not deployed: the build of %s failed (1 shows the log)", bt.profiles[i])
 			return nil
 		}
-		a := r.Artifact
-		items = append(items, deployItem{
-			profile: bt.profiles[i],
-			name:    b.plans[i].DeployName(),
-			file:    remote.File{Path: a.Path, SHA256: a.SHA256, Size: a.Size},
-		})
+		items = append(items, deployItem{profile: bt.profiles[i], plan: b.plans[i], art: r.Artifact})
 	}
 	t := m.startTask("deploy", b.target.Name, bt.profiles, &deployFlow{target: b.target, items: items})
 	t.start = bt.start // "deployed … in" counts the build the user waited for too
@@ -88,16 +88,35 @@ func (f *deployFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.main.deploy.Start(shown, t.profiles)
 	m.showMain(paneDeploy)
 	m.logf("deploy %d: %s", t.id, t.what())
-	device, tg, items := m.env.device, f.target, f.items
-	return onDevice(device, tg, func(ctx context.Context, dev remote.Device, emit func(any)) {
-		for i, it := range items {
-			inst, err := dev.Deploy(ctx, it.file, it.name, func(ev remote.Event) { emit(deployEvent{i, ev}) })
-			emit(deployDoneEvent{i: i, inst: inst, err: err})
-			if err != nil {
-				return
+	pipe := m.env.pipeline()
+	tg, jobs := f.target, make([]deploy.Job, len(f.items))
+	for i, it := range f.items {
+		jobs[i] = deploy.Job{Plan: it.plan, Artifact: it.art}
+	}
+	return func(ctx context.Context, emit func(any)) {
+		pipe.Run(ctx, tg, jobs, func(ev deploy.Event) {
+			switch ev := ev.(type) {
+			case deploy.Deploying:
+				emit(deployEvent{ev.Job, ev.Event})
+			case deploy.Done:
+				emitDone(ev.Result, emit)
 			}
-		}
-	})
+		})
+	}
+}
+
+// emitDone turns a binary's end into the task's event: a failed
+// connection goes to the host-key prompt or the changed-key screen as
+// everywhere else; a binary not started (an earlier one failed) sends
+// nothing.
+func emitDone(r deploy.Result, emit func(any)) {
+	switch {
+	case r.Step == deploy.StepConnect && r.Job == 0:
+		emit(connectFailed{err: r.Err})
+	case errors.Is(r.Err, deploy.ErrNotStarted) || r.Step == deploy.StepConnect:
+	default:
+		emit(deployDoneEvent{i: r.Job, inst: r.Installed, err: r.Err, warning: r.Warning})
+	}
 }
 
 func (f *deployFlow) apply(m *Model, t *task, e any) {
@@ -114,6 +133,9 @@ func (f *deployFlow) apply(m *Model, t *task, e any) {
 			inst := ev.inst
 			f.inst[ev.i] = &inst
 			m.logf("deploy %d: %s installed %s (skipped %v)", t.id, profile, inst.Path, inst.Skipped)
+			if ev.warning != "" {
+				m.logf("deploy %d: %s: warning: %s", t.id, profile, ev.warning)
+			}
 		}
 		m.main.deploy.Done(ev.i, ev.inst, ev.err)
 	}

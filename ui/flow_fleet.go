@@ -14,7 +14,6 @@ import (
 	"armbench/fleet"
 	"armbench/profiles"
 	"armbench/remote"
-	"armbench/state"
 	"armbench/targets"
 )
 
@@ -137,7 +136,7 @@ func (f *fleetFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	plans, opts := f.plans, fleet.Options{
 		MaxUnavailable: f.maxUnavailable,
 		Pool:           m.env.pool,
-		History:        state.History{Dir: m.env.remote.StateDir},
+		History:        m.env.history(),
 	}
 	return func(ctx context.Context, emit func(any)) {
 		res, err := fleet.Rollout(ctx, plans, opts, func(ev fleet.Event) { emit(ev) })

@@ -60,7 +60,7 @@ func (f *watchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.showMain(paneRun)
 	m.logf("watch %d: %s on %s, args %q", t.id, c.name, c.target.Name, f.args)
 	device := m.env.device
-	opts := watch.Options{Plan: c.plan, Name: c.name, Args: f.args}
+	opts := watch.Options{Plan: c.plan, Name: c.name, Args: f.args, History: m.env.history()}
 	// Connect first, so an unknown host key or a passphrase is asked as a
 	// deploy asks it; watch then borrows the pool's connection.
 	return onDevice(device, c.target, func(ctx context.Context, _ remote.Device, emit func(any)) {

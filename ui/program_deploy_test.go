@@ -21,6 +21,7 @@ import (
 
 	"armbench/internal/testdevice"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -51,7 +52,8 @@ func readFile(t *testing.T, path string) string {
 // the screen and checks the file on "the device" by its sha256.
 func TestProgramDeployLocal(t *testing.T) {
 	cfg, deployDir := localArm64(t)
-	m, out := realModelWith(t, "./ui/testdata/hello", cfg, Options{})
+	stateDir := t.TempDir()
+	m, out := realModelWith(t, "./ui/testdata/hello", cfg, Options{Remote: remote.Options{StateDir: stateDir}})
 	tm, term := startTicked(t, m, 160, 40, "local-arm64", "release")
 	tm.Send(press("d"))
 	installed := filepath.Join(deployDir, "hello-release")
@@ -66,6 +68,10 @@ func TestProgramDeployLocal(t *testing.T) {
 	}
 	if got := fileSum(t, installed); got != sum {
 		t.Errorf("deployed file sha256 %s, artifact %s", got, sum)
+	}
+	// Recorded, so that status names the profile and the time.
+	if r, ok := (state.History{Dir: stateDir}).Find("local-arm64", sum); !ok || r.Profile != "release" || r.Name != "hello-release" || r.Time.IsZero() {
+		t.Errorf("install record %+v, %v", r, ok)
 	}
 
 	// Again: the device has this exact file, so nothing is copied.

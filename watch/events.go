@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"armbench/build"
+	"armbench/deploy"
 	"armbench/remote"
 )
 
@@ -114,11 +115,12 @@ type Warning struct {
 	Err  error
 }
 
-// Stages of a cycle, as Failed and Superseded name them.
+// Stages of a cycle, as Failed and Superseded name them: the deploy
+// pipeline's steps, then the restart.
 const (
-	StageBuild   = "build"
-	StageConnect = "connect"
-	StageDeploy  = "deploy"
+	StageBuild   = deploy.StepBuild
+	StageConnect = deploy.StepConnect
+	StageDeploy  = deploy.StepDeploy
 	StageStart   = "start" // stopping the old program or starting the new one
 )
 

@@ -15,9 +15,11 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
-	"armbench/build"
+	"armbench/deploy"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
+	"armbench/targets"
 )
 
 // Defaults of Options.
@@ -52,6 +54,8 @@ type Options struct {
 	// StopSignal stops the old program, by Linux name; "" = INT, as
 	// Ctrl-C at a terminal would.
 	StopSignal string
+	// History records each install, for status ("" Dir: none).
+	History state.History
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -300,64 +304,49 @@ func (s *session) cycle(ctx context.Context, n int, paths []string) cycleResult 
 			done <- opened{dev, err}
 		}(s.connecting)
 	}
-	connect := func() error {
-		if s.dev != nil {
-			return nil
+	// The deploy pipeline takes the session's device: the connection
+	// made above, or the one it already has, with the deploy's first
+	// question (what the device has) asked while the build runs.
+	connect := func(ctx context.Context, _ targets.Target, names []string) (remote.Device, error) {
+		if s.dev == nil {
+			var o opened
+			select {
+			case o = <-s.connecting:
+			case <-ctx.Done():
+				return nil, ctx.Err() // superseded; the attempt goes on for the next cycle
+			}
+			s.connecting = nil
+			if o.err != nil {
+				return nil, o.err
+			}
+			s.dev = o.dev
+			return s.dev, nil
 		}
-		var o opened
-		select {
-		case o = <-s.connecting:
-		case <-ctx.Done():
-			return ctx.Err() // superseded; the attempt goes on for the next cycle
-		}
-		s.connecting = nil
-		if o.err != nil {
-			return o.err
-		}
-		s.dev = o.dev
-		return nil
+		_ = remote.Prewarm(ctx, s.dev, names...) // an error here is the deploy's to report
+		return s.dev, nil
 	}
-
-	if s.dev != nil {
-		// The deploy's first question (what the device has) is asked
-		// while the build runs, as the TUI and the CLI do: one round trip
-		// less between the build and the new program. An error here is
-		// the deploy's to report.
-		go remote.Prewarm(ctx, s.dev, s.o.Name)
-	}
-	res := build.Run(ctx, s.o.Plan, func(ev build.Event) { s.emit(Build{Cycle: n, Event: ev}) })
-	switch {
-	case ctx.Err() != nil:
-		s.emit(Superseded{Cycle: n, Stage: StageBuild})
-		return result()
-	case res.Err != nil || res.Artifact == nil:
-		err := res.Err
-		if err == nil {
-			err = errors.New("the build produced no artifact")
+	pipe := deploy.Pipeline{Connect: connect, History: s.o.History}
+	job := deploy.Job{Plan: s.o.Plan, Name: s.o.Name}
+	r := pipe.Run(ctx, s.o.Plan.Target, []deploy.Job{job}, func(ev deploy.Event) {
+		switch ev := ev.(type) {
+		case deploy.Building:
+			s.emit(Build{Cycle: n, Event: ev.Event})
+		case deploy.Deploying:
+			s.emit(Deploy{Cycle: n, Event: ev.Event})
 		}
-		s.emit(Failed{Cycle: n, Stage: StageBuild, Err: err})
-		return result()
-	}
-
-	if err := connect(); err != nil {
+	})[0]
+	if r.Err != nil {
 		if ctx.Err() != nil {
-			s.emit(Superseded{Cycle: n, Stage: StageConnect})
+			s.emit(Superseded{Cycle: n, Stage: r.Step})
 		} else {
-			s.emit(Failed{Cycle: n, Stage: StageConnect, Err: err})
+			s.emit(Failed{Cycle: n, Stage: r.Step, Err: r.Err})
 		}
 		return result()
 	}
-	art := res.Artifact
-	inst, err := s.dev.Deploy(ctx, remote.File{Path: art.Path, SHA256: art.SHA256, Size: art.Size}, s.o.Name,
-		func(ev remote.Event) { s.emit(Deploy{Cycle: n, Event: ev}) })
-	switch {
-	case ctx.Err() != nil:
-		s.emit(Superseded{Cycle: n, Stage: StageDeploy})
-		return result()
-	case err != nil:
-		s.emit(Failed{Cycle: n, Stage: StageDeploy, Err: err})
-		return result()
+	if r.Warning != "" {
+		s.emit(Warning{Time: time.Now(), Err: errors.New(r.Warning)})
 	}
+	inst := r.Installed
 	s.emit(Deployed{Cycle: n, Installed: inst})
 
 	// From here on the new binary is in place: newer saves wait for the

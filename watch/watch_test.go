@@ -17,6 +17,7 @@ import (
 	"armbench/internal/testenv"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -297,13 +298,31 @@ func TestWatchSSHEditBreakFixAndReconnect(t *testing.T) {
 	td.Target.Runner = testdevice.Runner("arm64")
 	dir := module(t, "v1")
 	o := remote.Options{NoAgent: true, NoDefaultKeys: true}
+	hist := state.History{Dir: t.TempDir()}
+	plan := planFor(t, td.Target, dir)
 	s := start(t, Options{
-		Plan:     planFor(t, td.Target, dir),
+		Plan:     plan,
 		Connect:  func(ctx context.Context) (remote.Device, error) { return remote.Open(ctx, td.Target, o) },
 		Args:     []string{"-x", "y"},
 		Debounce: 50 * time.Millisecond,
+		History:  hist,
 	})
 	editRestartAndBreak(t, s, dir)
+	// Every install is recorded, so status names its profile and time.
+	deployed := 0
+	for _, e := range s.snapshot() {
+		d, ok := e.(Deployed)
+		if !ok || d.Installed.Skipped {
+			continue
+		}
+		deployed++
+		if r, ok := hist.Find(td.Target.Name, d.Installed.SHA256); !ok || r.Profile != plan.Profile.Name || r.Name != plan.DeployName() {
+			t.Errorf("cycle %d's install is not recorded: %+v, %v", d.Cycle, r, ok)
+		}
+	}
+	if deployed == 0 {
+		t.Fatalf("no install; events:\n%s", s.log())
+	}
 
 	// A cut link ends the running program's session: reported, and the
 	// next save reconnects.
