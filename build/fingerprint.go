@@ -118,14 +118,6 @@ func (fp *fingerprint) check(plan profiles.Plan, env goEnv, goCmd string) string
 	return why
 }
 
-func mapsKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
-}
-
 // fingerprintable reports whether the fingerprint can see every input of
 // a build of plan: not when cgo reads C headers from the system, or an
 // overlay or modfile redirects the go command to files it cannot list.

@@ -1,8 +1,10 @@
-// Package cli is armbench's headless front end: one sub-command per file
-// (build, deploy, bench, …), printing engine events as text or JSON lines.
-// It also parses the workbench's flags and loads its workspace, then hands
-// over to the TUI through Options.OpenTUI, so that this package, and the
-// headless path through it, never import Bubble Tea.
+// Package cli is armbench's headless front end: the sub-commands (build,
+// deploy, bench, …, listed by commands), each a cmdX function in the file
+// of its kind of work (remote.go has deploy, trust, rollback and run),
+// printing engine events as text or JSON lines. It also parses the
+// workbench's flags and loads its workspace, then hands over to the TUI
+// through the open function OpenWorkbench is given, so that this package,
+// and the headless path through it, never import Bubble Tea.
 package cli
 
 import (
@@ -84,7 +86,8 @@ type command struct {
 }
 
 // commands lists the sub-commands in the order usage shows them. A new
-// command is a file with its cmdX function plus one line here.
+// command is its cmdX function, in the file of its kind of work or a new
+// one, plus one line here.
 func commands() []command {
 	return []command{
 		{"targets", "", "list the targets of targets.toml", cmdTargets},

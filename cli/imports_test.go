@@ -7,8 +7,9 @@ import (
 )
 
 // The headless front end stands on the engines alone: it must not reach
-// the TUI or Bubble Tea (DESIGN.md), so a headless build of armbench, or a
-// tool embedding these commands, carries none of the TUI's libraries.
+// the TUI or Bubble Tea (engines and front ends, in the README's layout),
+// so a headless build of armbench, or a tool embedding these commands,
+// carries none of the TUI's libraries.
 func TestHeadlessPathDoesNotImportTheTUI(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "armbench/cli").CombinedOutput()
 	if err != nil {

@@ -56,10 +56,9 @@ type Device struct {
 }
 
 type config struct {
-	proxy     bool
-	rate      int64 // bytes per second through the proxy, 0 = unlimited
-	deployDir string
-	extra     []string
+	proxy bool
+	rate  int64 // bytes per second through the proxy, 0 = unlimited
+	extra []string
 }
 
 // Option changes how Start sets the device up.
@@ -74,10 +73,6 @@ func WithProxy() Option { return func(c *config) { c.proxy = true } }
 func WithRate(bytesPerSec int64) Option {
 	return func(c *config) { c.proxy = true; c.rate = bytesPerSec }
 }
-
-// WithDeployDir sets the target's deploy_dir (default: a "deploy" folder
-// in the device's temp dir). "~/…" is expanded by the device's shell.
-func WithDeployDir(dir string) Option { return func(c *config) { c.deployDir = dir } }
 
 // WithConfig adds sshd_config lines.
 func WithConfig(lines ...string) Option {
@@ -193,10 +188,7 @@ func Start(t testing.TB, opts ...Option) *Device {
 	if err := os.WriteFile(d.KnownHosts, []byte(line+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	deployDir := c.deployDir
-	if deployDir == "" {
-		deployDir = filepath.Join(dir, "deploy")
-	}
+	deployDir := filepath.Join(dir, "deploy")
 	d.Target = targets.Target{
 		Name:        "testdevice",
 		Description: "OpenSSH sshd on loopback playing an arm64 device",
