@@ -23,7 +23,9 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"armbench/internal/shell"
+	"armbench/remote/artifact"
 	"armbench/remote/event"
+	"armbench/remote/install"
 	"armbench/remote/sshconn"
 )
 
@@ -77,7 +79,7 @@ func (c *deltaCache) path(sum string) string { return filepath.Join(c.dir, sum) 
 // load returns the cached artifact with this sha256, checked against it:
 // a copy damaged on disk must not become the base of a delta.
 func (c *deltaCache) load(sum string) ([]byte, error) {
-	if len(sum) != 64 || !hexSHA.MatchString(sum) {
+	if !artifact.ValidSHA256(sum) {
 		return nil, fmt.Errorf("invalid sha256 %q", sum)
 	}
 	b, err := os.ReadFile(c.path(sum))
@@ -121,7 +123,7 @@ func (c *deltaCache) storeCopy(data []byte, sum string) error {
 		now := time.Now()
 		return os.Chtimes(dst, now, now)
 	}
-	tmp, err := os.CreateTemp(c.dir, "."+sum+tmpMarker+"*")
+	tmp, err := os.CreateTemp(c.dir, "."+sum+install.TmpMarker+"*")
 	if err != nil {
 		return fmt.Errorf("delta cache: %w", err)
 	}
@@ -155,7 +157,7 @@ func (c *deltaCache) expanded(sum string) (string, []byte) {
 	paths, _ := filepath.Glob(filepath.Join(c.dir, expandedDir, sum+".*"))
 	for _, p := range paths {
 		_, want, _ := strings.Cut(filepath.Base(p), ".")
-		if len(want) != 64 || !hexSHA.MatchString(want) {
+		if !artifact.ValidSHA256(want) {
 			continue
 		}
 		b, err := os.ReadFile(p)
@@ -181,7 +183,7 @@ func (c *deltaCache) storeExpanded(x []byte, sum string) error {
 	xs := sha256.Sum256(x)
 	dst := filepath.Join(dir, sum+"."+hex.EncodeToString(xs[:]))
 	if _, err := os.Stat(dst); err != nil {
-		tmp, err := writeTemp(dir, "."+sum+tmpMarker+"*", x)
+		tmp, err := writeTemp(dir, "."+sum+install.TmpMarker+"*", x)
 		if err != nil {
 			return fmt.Errorf("delta cache: %w", err)
 		}
@@ -201,7 +203,7 @@ func (c *deltaCache) storeExpanded(x []byte, sum string) error {
 // prune keeps the keep most recently stored copies and removes leftovers
 // of interrupted stores.
 func (c *deltaCache) prune(keep int) error {
-	return keepNewest(c.dir, keep, func(name string) bool { return len(name) == 64 && hexSHA.MatchString(name) })
+	return keepNewest(c.dir, keep, func(name string) bool { return artifact.ValidSHA256(name) })
 }
 
 // keepNewest keeps the keep most recently written files of dir that
@@ -219,7 +221,7 @@ func keepNewest(dir string, keep int, counts func(name string) bool) error {
 	var copies []copyInfo
 	for _, e := range ents {
 		name := e.Name()
-		if strings.Contains(name, tmpMarker) {
+		if strings.Contains(name, install.TmpMarker) {
 			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
 				os.Remove(filepath.Join(dir, name))
 			}
@@ -253,7 +255,7 @@ func (c *deltaCache) setLast(target, name, sum string) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp := p + tmpMarker + randomSuffix()
+	tmp := p + install.TmpMarker + install.RandomSuffix()
 	if err := os.WriteFile(tmp, []byte(sum+"\n"), 0o644); err != nil {
 		return err
 	}
@@ -270,7 +272,7 @@ func (c *deltaCache) last(target, name string) string {
 		return ""
 	}
 	sum := strings.TrimSpace(string(b))
-	if len(sum) != 64 || !hexSHA.MatchString(sum) {
+	if !artifact.ValidSHA256(sum) {
 		return ""
 	}
 	return sum
@@ -610,8 +612,8 @@ func (d *sshDevice) frameFor(ctx context.Context, c *sshConn, cache *deltaCache,
 // rebuilding the binary on the device and after run once it is
 // installed.
 func (d *sshDevice) sendDelta(ctx context.Context, c *sshConn, f File, frame deltaFrame, recv, after, name string, emit func(Event)) (deltaResult, error) {
-	tmp := tmpPrefix(name) + randomSuffix()
-	script := installScriptAfter(c.dir, name, tmp, recv, f.SHA256, f.Size, after)
+	tmp := install.TmpPrefix(name) + install.RandomSuffix()
+	script := install.ScriptAfter(c.dir, name, tmp, recv, f.SHA256, f.Size, after)
 	pr := event.NewMeter(f.Size, emit)
 	src := &scaledReader{r: bytes.NewReader(frame.data), total: int64(len(frame.data)), fileSize: f.Size, p: pr}
 	markers, wire, stderr, err := d.streamInstall(ctx, c, src, pr, "", script, emit)

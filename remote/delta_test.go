@@ -19,6 +19,7 @@ import (
 
 	"armbench/internal/shell"
 	"armbench/internal/testdevice"
+	"armbench/remote/install"
 )
 
 // countingConn counts the bytes the client really puts on the TCP
@@ -63,7 +64,7 @@ func noTempLeft(t *testing.T, dir string) {
 	t.Helper()
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if strings.Contains(e.Name(), tmpMarker) {
+		if strings.Contains(e.Name(), install.TmpMarker) {
 			t.Errorf("left behind %s", e.Name())
 		}
 	}

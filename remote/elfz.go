@@ -16,6 +16,7 @@ import (
 	"armbench/internal/elfz/codec"
 	"armbench/internal/shell"
 	"armbench/remote/event"
+	"armbench/remote/install"
 	"armbench/targets"
 )
 
@@ -111,7 +112,7 @@ func encodeELFZ(ctx context.Context, cache *deltaCache, base string, loadPrev fu
 		return deltaFrame{}, perr
 	}
 	if basePath == "" {
-		if basePath, err = writeTemp(cache.dir, ".elfz-base"+tmpMarker+"*", px); err != nil {
+		if basePath, err = writeTemp(cache.dir, ".elfz-base"+install.TmpMarker+"*", px); err != nil {
 			return deltaFrame{}, err
 		}
 		defer os.Remove(basePath)
@@ -174,7 +175,7 @@ func elfzRecv(runner, name, old string, baseSize, newSize int) string {
 	if wl := deltaWindowLog(baseSize, newSize); wl > defaultDecoderWindowLog {
 		z += " --long=" + strconv.Itoa(wl)
 	}
-	kept := "./" + shell.Quote(elfzBase(name, old))
+	kept := "./" + shell.Quote(install.ELFZBase(name, old))
 	return "{ if [ -f " + kept + " ]; then b=" + kept + "; else " + helper + " expand ./" + shell.Quote(name) + ` > "$t.base" && b="$t.base"; fi && ` +
 		z + `; } | tee -- "$t.x" | ` + helper + " contract"
 }
@@ -184,12 +185,9 @@ func elfzRecv(runner, name, old string, baseSize, newSize int) string {
 // base, in place of the one before. A base kept wrong only costs a delta:
 // the sha256 check catches what it rebuilds.
 func elfzKeep(name, sum string, newSize int) string {
-	return `if [ -f "$t.x" ] && [ "$(wc -c < "$t.x")" -eq ` + strconv.Itoa(newSize) + ` ]; then rm -f -- ./` + shell.Quote(elfzBasePrefix(name)) + `*; mv -f -- "$t.x" ./` +
-		shell.Quote(elfzBase(name, sum)) + ` || :; fi`
+	return `if [ -f "$t.x" ] && [ "$(wc -c < "$t.x")" -eq ` + strconv.Itoa(newSize) + ` ]; then rm -f -- ./` + shell.Quote(install.ELFZBasePrefix(name)) + `*; mv -f -- "$t.x" ./` +
+		shell.Quote(install.ELFZBase(name, sum)) + ` || :; fi`
 }
-
-func elfzBasePrefix(name string) string { return "." + name + ".elfz-" }
-func elfzBase(name, sum string) string  { return elfzBasePrefix(name) + sum }
 
 // warmELFZ has the helper built beside a deploy of f as name to t when
 // deltas through it may follow (f's DWARF is compressed) and this is not
@@ -301,8 +299,8 @@ func (d *sshDevice) startEarlyELFZ(ctx context.Context, c *sshConn, cache *delta
 			e.run.err = err
 			return
 		}
-		tmp := tmpPrefix(name) + randomSuffix()
-		script := installScriptAfter(c.dir, name, tmp, elfzRecv(d.t.Runner, name, old, e.baseSize, e.newSize), f.SHA256, f.Size, elfzKeep(name, f.SHA256, e.newSize))
+		tmp := install.TmpPrefix(name) + install.RandomSuffix()
+		script := install.ScriptAfter(c.dir, name, tmp, elfzRecv(d.t.Runner, name, old, e.baseSize, e.newSize), f.SHA256, f.Size, elfzKeep(name, f.SHA256, e.newSize))
 		m, w, se, err := d.streamInstall(ctx, c, e.src, e.pr, "", script, emit)
 		e.run = installRun{m, w, se, err}
 	}()

@@ -18,6 +18,8 @@ import (
 	"armbench/internal/elfz/codec"
 	"armbench/internal/shell"
 	"armbench/internal/testdevice"
+	"armbench/remote/artifact"
+	"armbench/remote/install"
 	"armbench/targets"
 )
 
@@ -91,7 +93,7 @@ func TestMain(m *testing.M) {
 
 // helperFile serves path as the delta helper.
 func helperFile(path string) func(context.Context, targets.Target) (File, error) {
-	return func(context.Context, targets.Target) (File, error) { return localFile(File{Path: path}) }
+	return func(context.Context, targets.Target) (File, error) { return artifact.Resolve(File{Path: path}) }
 }
 
 func TestSSHELFZDeltaRedeploy(t *testing.T) {
@@ -139,7 +141,7 @@ func TestSSHELFZDeltaRedeploy(t *testing.T) {
 	// The expanded form of what is installed is kept for the next delta,
 	// and only that one.
 	kept, _ := filepath.Glob(filepath.Join(td.Target.DeployDir, ".app.elfz-*"))
-	if len(kept) != 1 || filepath.Base(kept[0]) != elfzBase("app", sha(t, v1)) {
+	if len(kept) != 1 || filepath.Base(kept[0]) != install.ELFZBase("app", sha(t, v1)) {
 		t.Fatalf("kept bases %v", kept)
 	}
 	// A kept base that went bad costs a delta, not the binary.
@@ -324,7 +326,7 @@ func quoteAll(words []string) []string {
 func tempLeft(dir string) bool {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if strings.Contains(e.Name(), tmpMarker) {
+		if strings.Contains(e.Name(), install.TmpMarker) {
 			return true
 		}
 	}

@@ -3,9 +3,7 @@ package remote
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"debug/elf"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"armbench/remote/artifact"
 	"armbench/remote/event"
+	"armbench/remote/install"
 	"armbench/remote/run"
 	"armbench/targets"
 )
@@ -78,75 +78,19 @@ func classifyLocal(err error) error {
 	return err
 }
 
-// checkName refuses names that would escape deploy_dir or clash with the
-// protocol's own files.
-func checkName(name string) error {
-	switch {
-	case name == "", name == ".", name == "..":
-		return fmt.Errorf("invalid binary name %q", name)
-	case strings.ContainsAny(name, "/\x00\n"):
-		return fmt.Errorf("invalid binary name %q: no slashes, NULs or newlines", name)
-	case strings.Contains(name, tmpMarker):
-		return fmt.Errorf("invalid binary name %q: %q is reserved for temporary files", name, tmpMarker)
-	}
-	return nil
-}
-
-// tmpMarker is in the name of every temporary file a deploy writes, so the
-// next deploy can sweep what an interrupted one left behind:
-// .<name>.armbench-tmp-<random>.
-const tmpMarker = ".armbench-tmp-"
-
-func tmpPrefix(name string) string { return "." + name + tmpMarker }
-
 func (d *localDevice) sweep(name string) error {
 	ents, err := os.ReadDir(d.dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tmpPrefix(name)) {
+		if strings.HasPrefix(e.Name(), install.TmpPrefix(name)) {
 			if err := os.Remove(filepath.Join(d.dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// localFile fills in the size and sha256 of f when the caller left them out.
-func localFile(f File) (File, error) {
-	st, err := os.Stat(f.Path)
-	if err != nil {
-		return f, err
-	}
-	if !st.Mode().IsRegular() {
-		return f, fmt.Errorf("%s is not a regular file", f.Path)
-	}
-	if f.Size != 0 && f.Size != st.Size() {
-		return f, fmt.Errorf("%s is %d bytes, the build said %d: rebuilt meanwhile?", f.Path, st.Size(), f.Size)
-	}
-	f.Size = st.Size()
-	if f.SHA256 == "" {
-		if f.SHA256, err = fileSHA256(f.Path); err != nil {
-			return f, err
-		}
-	}
-	f.SHA256 = strings.ToLower(f.SHA256)
-	return f, nil
 }
 
 func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func(Event)) (inst Installed, err error) {
@@ -159,11 +103,11 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 			emit(Step{Name: event.StepName(step), Done: true, Err: err, Time: time.Now()})
 		}
 	}()
-	if err := checkName(name); err != nil {
+	if err := install.CheckName(name); err != nil {
 		return inst, err
 	}
 	emit(Step{Name: "connect", Time: time.Now()})
-	if f, err = localFile(f); err != nil {
+	if f, err = artifact.Resolve(f); err != nil {
 		return inst, err
 	}
 	if err := os.MkdirAll(d.dir, 0o755); err != nil {
@@ -175,7 +119,7 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 	emit(Step{Name: "connect", Done: true, Time: time.Now()})
 	dst := filepath.Join(d.dir, name)
 	inst = Installed{Path: dst, SHA256: f.SHA256}
-	if old, err := fileSHA256(dst); err == nil && old == f.SHA256 {
+	if old, err := artifact.SHA256(dst); err == nil && old == f.SHA256 {
 		inst.Skipped = true
 		if _, err := os.Stat(dst + ".prev"); err == nil {
 			inst.Previous = dst + ".prev"
@@ -189,7 +133,7 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 
 	step = "upload"
 	emit(Step{Name: "upload", Time: time.Now()})
-	tmp, err := os.CreateTemp(d.dir, tmpPrefix(name)+"*")
+	tmp, err := os.CreateTemp(d.dir, install.TmpPrefix(name)+"*")
 	if err != nil {
 		return inst, err
 	}
@@ -239,7 +183,7 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 
 	step = "verify"
 	emit(Step{Name: "verify", Time: time.Now()})
-	got, err := fileSHA256(tmpPath)
+	got, err := artifact.SHA256(tmpPath)
 	if err != nil {
 		return inst, err
 	}
@@ -274,7 +218,7 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 // a hard link when the filesystem has them, else a copy through a
 // temporary name and a rename.
 func linkOrCopy(src, dst string) error {
-	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+tmpMarker+"link")
+	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+install.TmpMarker+"link")
 	os.Remove(tmp)
 	if err := os.Link(src, tmp); err != nil {
 		in, err := os.Open(src)
@@ -311,7 +255,7 @@ func syncDir(dir string) {
 }
 
 func (d *localDevice) Rollback(ctx context.Context, name string) error {
-	if err := checkName(name); err != nil {
+	if err := install.CheckName(name); err != nil {
 		return d.opErr("rollback", "", err)
 	}
 	dst := filepath.Join(d.dir, name)
@@ -323,7 +267,7 @@ func (d *localDevice) Rollback(ctx context.Context, name string) error {
 		return d.opErr("rollback", "", err)
 	}
 	// Swap, so a second rollback goes forward again; dst exists throughout.
-	hold := filepath.Join(d.dir, tmpPrefix(name)+"rollback")
+	hold := filepath.Join(d.dir, install.TmpPrefix(name)+"rollback")
 	os.Remove(hold)
 	if err := os.Link(dst, hold); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return d.opErr("rollback", "", err)

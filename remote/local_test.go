@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"armbench/internal/shell"
+	"armbench/remote/install"
 	"armbench/targets"
 )
 
@@ -43,8 +44,8 @@ func TestLocalDeployAtomicSkipRollback(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	stale := writeFile(t, filepath.Join(dir, tmpPrefix(name)+"123"), "junk", 0o644)
-	other := writeFile(t, filepath.Join(dir, tmpPrefix("other")+"123"), "junk", 0o644)
+	stale := writeFile(t, filepath.Join(dir, install.TmpPrefix(name)+"123"), "junk", 0o644)
+	other := writeFile(t, filepath.Join(dir, install.TmpPrefix("other")+"123"), "junk", 0o644)
 
 	var rec recorder
 	inst, err := dev.Deploy(context.Background(), File{Path: v1}, name, rec.emit)
@@ -122,7 +123,7 @@ func TestLocalDeployAtomicSkipRollback(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range ents {
-		if strings.Contains(e.Name(), tmpMarker) && !strings.HasPrefix(e.Name(), tmpPrefix("other")) {
+		if strings.Contains(e.Name(), install.TmpMarker) && !strings.HasPrefix(e.Name(), install.TmpPrefix("other")) {
 			t.Errorf("left behind %s", e.Name())
 		}
 	}
@@ -158,7 +159,7 @@ func TestLocalDeployCancelKeepsOld(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range ents {
-		if strings.Contains(e.Name(), tmpMarker) {
+		if strings.Contains(e.Name(), install.TmpMarker) {
 			t.Errorf("cancelled deploy left %s", e.Name())
 		}
 	}
@@ -167,7 +168,7 @@ func TestLocalDeployCancelKeepsOld(t *testing.T) {
 func TestLocalDeployRejectsBadNames(t *testing.T) {
 	dev := openLocalT(t, localTarget(t, t.TempDir()))
 	f := writeFile(t, filepath.Join(t.TempDir(), "f"), "x", 0o755)
-	for _, name := range []string{"", ".", "..", "../escape", "a/b", "x" + tmpMarker + "y"} {
+	for _, name := range []string{"", ".", "..", "../escape", "a/b", "x" + install.TmpMarker + "y"} {
 		if _, err := dev.Deploy(context.Background(), File{Path: f}, name, nil); err == nil {
 			t.Errorf("name %q accepted", name)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"armbench/internal/testdevice"
+	"armbench/remote/install"
 )
 
 // The prewarmed answer is what the deploy acts on, so it costs no round
@@ -156,14 +157,14 @@ func TestPoolPrewarmAndGetShareOneConnection(t *testing.T) {
 func TestParsePreparedNeedsTheWholeAnswer(t *testing.T) {
 	sum := strings.Repeat("ab", 32)
 	now := time.Now()
-	ps, ok := parsePrepared([]byte("dir /x\nsha 0 "+sum+"  -\nprev 0\nsha 1 -\nsha 7 "+sum+"\navail 42\nprepared\n"), 2, now)
-	if !ok || ps[0].sha != sum || !ps[0].hasPrev || ps[1].sha != "" || ps[1].hasPrev || ps[0].availKB != 42 || ps[1].availKB != 42 {
+	ps, ok := install.ParsePrepared([]byte("dir /x\nsha 0 "+sum+"  -\nprev 0\nsha 1 -\nsha 7 "+sum+"\navail 42\nprepared\n"), 2, now)
+	if !ok || ps[0].SHA != sum || !ps[0].HasPrev || ps[1].SHA != "" || ps[1].HasPrev || ps[0].AvailKB != 42 || ps[1].AvailKB != 42 {
 		t.Errorf("parsed %+v ok=%v", ps, ok)
 	}
-	if _, ok := parsePrepared([]byte("sha 0 "+sum+"\navail 42\n"), 1, now); ok {
+	if _, ok := install.ParsePrepared([]byte("sha 0 "+sum+"\navail 42\n"), 1, now); ok {
 		t.Error("an answer cut before its end was taken")
 	}
-	if ps, ok := parsePrepared([]byte("sha 0 -\navail ?\nprepared\n"), 1, now); !ok || ps[0].availKB != -1 {
+	if ps, ok := install.ParsePrepared([]byte("sha 0 -\navail ?\nprepared\n"), 1, now); !ok || ps[0].AvailKB != -1 {
 		t.Errorf("unknown free space: %+v %v", ps, ok)
 	}
 }

@@ -6,18 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"armbench/remote/artifact"
+	"armbench/remote/install"
 )
 
-// statFormat is an installed binary's status as the device's stat (GNU
-// coreutils or busybox) prints it: inode, size, modification and change
-// times. A write or a rename changes the change time.
-const statFormat = "%i %s %y %z"
-
-// installRecord is what armbench last knew of an installed binary: its
-// status on the device (statFormat) and its sha256.
-type installRecord struct {
-	fp, sha string
-}
+// installRecord is what armbench last knew of an installed binary
+// (package install).
+type installRecord = install.Record
 
 // recordPath is where the record of name on this device lives, "" when
 // records are off: one file per device, deploy_dir and name.
@@ -42,8 +38,8 @@ func (d *sshDevice) records(names []string) []installRecord {
 			continue // none yet, or unreadable: the device hashes
 		}
 		fp, sha, _ := strings.Cut(strings.TrimRight(string(b), "\n"), "\n")
-		if hexSHA.MatchString(sha) && len(sha) == 64 {
-			rs[i] = installRecord{fp: fp, sha: sha}
+		if artifact.ValidSHA256(sha) {
+			rs[i] = installRecord{FP: fp, SHA: sha}
 		}
 	}
 	return rs
@@ -53,7 +49,7 @@ func (d *sshDevice) records(names []string) []installRecord {
 // be written only costs the next deploy a hash on the device.
 func (d *sshDevice) remember(name string, r installRecord) {
 	path := d.recordPath(name)
-	if path == "" || r.fp == "" || strings.ContainsAny(r.fp, "\n\x00") {
+	if path == "" || r.FP == "" || strings.ContainsAny(r.FP, "\n\x00") {
 		return
 	}
 	if old := d.records([]string{name}); len(old) == 1 && old[0] == r {
@@ -62,8 +58,8 @@ func (d *sshDevice) remember(name string, r installRecord) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return
 	}
-	tmp := path + ".tmp-" + randomSuffix()
-	if err := os.WriteFile(tmp, []byte(r.fp+"\n"+r.sha+"\n"), 0o644); err != nil {
+	tmp := path + ".tmp-" + install.RandomSuffix()
+	if err := os.WriteFile(tmp, []byte(r.FP+"\n"+r.SHA+"\n"), 0o644); err != nil {
 		os.Remove(tmp)
 		return
 	}

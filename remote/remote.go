@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"armbench/remote/artifact"
 	"armbench/remote/event"
 	"armbench/remote/run"
 )
@@ -19,12 +20,8 @@ type (
 	Reconnected = event.Reconnected
 )
 
-// File is a local artifact to deploy.
-type File struct {
-	Path   string
-	SHA256 string // hex, as computed by the build
-	Size   int64
-}
+// File is a local artifact to deploy (package artifact).
+type File = artifact.File
 
 // Installed says where a deploy put the file on the device.
 type Installed struct {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"armbench/remote/artifact"
+	"armbench/remote/install"
 	"armbench/targets"
 )
 
@@ -33,10 +35,10 @@ func NewSpeculations() *Speculations {
 // returns at once; a deploy that does not take the delta leaves it to
 // Close.
 func (s *Speculations) Start(ctx context.Context, t targets.Target, o Options, f File, name string) {
-	if s == nil || t.IsLocal() || checkName(name) != nil {
+	if s == nil || t.IsLocal() || install.CheckName(name) != nil {
 		return
 	}
-	f, err := localFile(f)
+	f, err := artifact.Resolve(f)
 	if err != nil {
 		return
 	}

@@ -23,6 +23,7 @@ import (
 	"armbench/internal/shell"
 	"armbench/internal/testdevice"
 	"armbench/internal/testenv"
+	"armbench/remote/install"
 	"armbench/targets"
 )
 
@@ -245,7 +246,7 @@ func TestSSHCutMidUpload(t *testing.T) {
 			}
 			ents, _ := os.ReadDir(td.Target.DeployDir)
 			for _, e := range ents {
-				if strings.Contains(e.Name(), tmpMarker) {
+				if strings.Contains(e.Name(), install.TmpMarker) {
 					t.Errorf("left behind %s", e.Name())
 				}
 			}

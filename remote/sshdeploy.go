@@ -1,163 +1,25 @@
 package remote
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/melbahja/goph"
 	"github.com/pkg/sftp"
-	"golang.org/x/crypto/ssh"
 
-	"armbench/internal/lazyregexp"
-	"armbench/internal/shell"
+	"armbench/remote/artifact"
 	"armbench/remote/event"
+	"armbench/remote/install"
 	"armbench/remote/sshconn"
 )
-
-// HashFuncs are sh functions printing a sha256 with whatever the device
-// has (for scripts of other packages that hash on the device, as fleet's
-// status does): hs of stdin (draining it when there is no tool, so the writer is
-// not killed by SIGPIPE), h of the file "$1". Go picks the 64 hex digits
-// out of their output.
-const HashFuncs = `hs() {
-	if command -v sha256sum >/dev/null 2>&1; then sha256sum
-	elif command -v shasum >/dev/null 2>&1; then shasum -a 256
-	elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256
-	elif command -v busybox >/dev/null 2>&1; then busybox sha256sum
-	else cat >/dev/null; echo nohash; fi
-}
-h() { hs < "$1"; }
-`
-
-var hexSHA = lazyregexp.New(`\b[0-9a-f]{64}\b`)
-
-// installScript receives the file (when recv is set: a decompressor
-// reading stdin), then makes it executable, syncs, verifies its sha256 on
-// the device, keeps the old binary as name.prev and renames the new one
-// over it. It prints a marker after each step. Any failure, a cut
-// connection included, removes the temporary file and leaves the
-// installed binary as it was.
-//
-// A streamed file is hashed on the device as tee writes it, while the
-// device would otherwise wait for the network: reading 20 MB back costs a
-// Pi about 0.1 s after the transfer. Every write error (tee's, the
-// decompressor's on a truncated stream) fails the deploy, and so does a
-// file of the wrong size, in case the shell could not even record the
-// failure (no inode left for the marker file).
-func installScript(dir, name, tmp, recv, sum string, size int64) string {
-	return installScriptAfter(dir, name, tmp, recv, sum, size, "")
-}
-
-// installScriptAfter is installScript with after run once the new binary
-// is in place (what an elfz delta keeps for the next one); it must not
-// fail.
-func installScriptAfter(dir, name, tmp, recv, sum string, size int64, after string) string {
-	q := shell.Quote
-	// An install that keeps no expanded form (a whole upload, a plain
-	// delta) drops those earlier elfz deploys kept, with its own files:
-	// they describe binaries no longer installed, and an inflated cmd/go
-	// is 26 MB of a Pi's SD card.
-	dropBases := ""
-	if after == "" {
-		dropBases = " ./" + q(elfzBasePrefix(name)) + "*"
-	}
-	var b strings.Builder
-	b.WriteString("set -e\n" + HashFuncs)
-	b.WriteString("cd -- " + q(dir) + "\n")
-	b.WriteString("t=./" + q(tmp) + "\n")
-	b.WriteString("trap 'rm -f -- \"$t\" \"$t.prev\" \"$t.fail\" \"$t.sum\" \"$t.base\" \"$t.x\"' EXIT\ntrap 'exit 1' HUP INT TERM PIPE\n")
-	if recv != "" {
-		// The file is made executable before its bytes come (tee keeps
-		// the mode of the file it truncates), and the shell reads the
-		// sum itself: each process a slow device starts after the last
-		// byte is time the deploy waits.
-		b.WriteString(`: > "$t"
-chmod 0755 "$t"
-{ ` + recv + ` || echo "receive failed" > "$t.fail"; } | { tee -- "$t" || echo "write failed" > "$t.fail"; } | hs > "$t.sum"
-if [ -e "$t.fail" ]; then cat "$t.fail" >&2; exit 1; fi
-n=$(wc -c < "$t")
-if [ $((n)) -ne ` + strconv.FormatInt(size, 10) + ` ]; then echo "received $((n)) of ` + strconv.FormatInt(size, 10) + ` bytes" >&2; exit 1; fi
-read -r got < "$t.sum" || got=
-echo uploaded
-`)
-	} else {
-		b.WriteString(`echo uploaded
-chmod 0755 "$t"
-`)
-	}
-	b.WriteString(`sync -- "$t" 2>/dev/null || sync
-`)
-	if recv == "" {
-		b.WriteString("got=$(h \"$t\")\n")
-	}
-	b.WriteString(`case $got in
-*` + sum + `*) ;;
-nohash) echo "no sha256 tool on the device (sha256sum, shasum, openssl or busybox)" >&2; exit 3 ;;
-*) echo "sha256 mismatch after upload: expected ` + sum + `, device computed $got" >&2; exit 3 ;;
-esac
-echo verified
-if [ -e ./` + q(name) + ` ]; then
-	if ! ln -f ./` + q(name) + ` ./` + q(name+".prev") + ` 2>/dev/null; then
-		cp -p ./` + q(name) + ` "$t.prev" && mv -f -- "$t.prev" ./` + q(name+".prev") + `
-	fi
-	echo prev
-fi
-mv -f -- "$t" ./` + q(name) + `
-k=$(stat -c ` + q(statFormat) + ` ./` + q(name) + ` 2>/dev/null) && printf 'fp %s\n' "$k" || :
-` + after + `
-rm -f -- "$t.sum" "$t.fail" "$t.base" "$t.x"` + dropBases + ` 2>/dev/null || :
-sync . 2>/dev/null || :
-trap - EXIT
-echo installed
-`)
-	return b.String()
-}
-
-// rollbackScript swaps name and name.prev; name exists throughout.
-func rollbackScript(dir, name string) string {
-	q := shell.Quote
-	hold := "./" + q(tmpPrefix(name)+"rollback")
-	return `set -e
-cd -- ` + q(dir) + `
-if [ ! -e ./` + q(name+".prev") + ` ]; then echo "no-previous" >&2; exit 3; fi
-rm -f -- ` + hold + `
-if [ -e ./` + q(name) + ` ]; then ln -f ./` + q(name) + ` ` + hold + ` 2>/dev/null || cp -p ./` + q(name) + ` ` + hold + `; fi
-mv -f -- ./` + q(name+".prev") + ` ./` + q(name) + `
-if [ -e ` + hold + ` ]; then mv -f -- ` + hold + ` ./` + q(name+".prev") + `; fi
-sync . 2>/dev/null || :
-`
-}
-
-func randomSuffix() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// countingWriter counts what goes on the wire.
-type countingWriter struct {
-	w io.Writer
-	n atomic.Int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
-}
 
 // progressReader reports file bytes as they are read (by the compressor
 // or by sftp's concurrent writer).
@@ -190,13 +52,13 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 			emit(Step{Name: event.StepName(step), Done: true, Err: err, Time: time.Now()})
 		}
 	}()
-	if err := checkName(name); err != nil {
+	if err := install.CheckName(name); err != nil {
 		return inst, err
 	}
-	if f, err = localFile(f); err != nil {
+	if f, err = artifact.Resolve(f); err != nil {
 		return inst, err
 	}
-	if !hexSHA.MatchString(f.SHA256) || len(f.SHA256) != 64 {
+	if !artifact.ValidSHA256(f.SHA256) {
 		return inst, fmt.Errorf("invalid sha256 %q", f.SHA256)
 	}
 	d.o.warmELFZ(d.t, f, name)
@@ -232,13 +94,13 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	if err != nil {
 		return inst, err
 	}
-	if p.availKB >= 0 && p.availKB*1024 < f.Size {
-		return inst, fmt.Errorf("%w: %s has %d KiB free, the binary needs %d KiB", ErrDiskFull, c.dir, p.availKB, (f.Size+1023)/1024)
+	if p.AvailKB >= 0 && p.AvailKB*1024 < f.Size {
+		return inst, fmt.Errorf("%w: %s has %d KiB free, the binary needs %d KiB", ErrDiskFull, c.dir, p.AvailKB, (f.Size+1023)/1024)
 	}
-	if p.fp != "" && p.sha != "" {
-		d.remember(name, installRecord{fp: p.fp, sha: p.sha})
+	if p.FP != "" && p.SHA != "" {
+		d.remember(name, installRecord{FP: p.FP, SHA: p.SHA})
 	}
-	if spec != nil && spec.base != p.sha {
+	if spec != nil && spec.base != p.SHA {
 		// The device has another binary, or none: the guessed delta is
 		// of no use, and its encoder would take CPU from the upload's.
 		spec.stop()
@@ -246,9 +108,9 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 	emit(Step{Name: "connect", Done: true, Time: time.Now()})
 	dst := c.dir + "/" + name
 	inst = Installed{Path: dst, SHA256: f.SHA256}
-	if p.sha == f.SHA256 {
+	if p.SHA == f.SHA256 {
 		inst.Skipped = true
-		if p.hasPrev {
+		if p.HasPrev {
 			inst.Previous = dst + ".prev"
 		}
 		inst.Duration = time.Since(start)
@@ -283,11 +145,11 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		defer file.Close()
 		src = file
 	}
-	if cache != nil && p.sha != "" {
-		res, err := d.deployDelta(ctx, c, cache, spec, helper, f, next, name, p.sha, emit)
+	if cache != nil && p.SHA != "" {
+		res, err := d.deployDelta(ctx, c, cache, spec, helper, f, next, name, p.SHA, emit)
 		xerr := res.expanding.wait()
 		if err != nil {
-			step = failedStep(res.markers, "upload")
+			step = install.FailedStep(res.markers, "upload")
 			return inst, err
 		}
 		if res.note == "" {
@@ -299,15 +161,15 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 		}
 		inst.NoDelta = res.note
 	}
-	tmp := tmpPrefix(name) + randomSuffix()
+	tmp := install.TmpPrefix(name) + install.RandomSuffix()
 	pr := event.NewMeter(f.Size, emit)
 
 	var wire int64
 	var markers []string
 	var stderr string
 	if recv != "" {
-		markers, wire, stderr, err = d.streamInstall(ctx, c, src, pr, enc, installScript(c.dir, name, tmp, recv, f.SHA256, f.Size), emit)
-		step = failedStep(markers, "upload")
+		markers, wire, stderr, err = d.streamInstall(ctx, c, src, pr, enc, install.Script(c.dir, name, tmp, recv, f.SHA256, f.Size), emit)
+		step = install.FailedStep(markers, "upload")
 	} else {
 		wire, err = d.sftpUpload(ctx, c, src, pr, c.dir+"/"+tmp)
 		if err == nil {
@@ -315,8 +177,8 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 			emit(Step{Name: "upload", Done: true, Time: time.Now()})
 			step = "verify"
 			emit(Step{Name: "verify", Time: time.Now()})
-			markers, _, stderr, err = d.streamInstall(ctx, c, nil, nil, "", installScript(c.dir, name, tmp, "", f.SHA256, f.Size), emit)
-			step = failedStep(markers, "verify")
+			markers, _, stderr, err = d.streamInstall(ctx, c, nil, nil, "", install.Script(c.dir, name, tmp, "", f.SHA256, f.Size), emit)
+			step = install.FailedStep(markers, "verify")
 		}
 	}
 	if err != nil {
@@ -343,7 +205,7 @@ func (d *sshDevice) installed(inst Installed, markers []string, wire int64, star
 			inst.Previous = inst.Path + ".prev"
 		}
 		if fp, ok := strings.CutPrefix(m, "fp "); ok {
-			d.remember(name, installRecord{fp: fp, sha: inst.SHA256})
+			d.remember(name, installRecord{FP: fp, SHA: inst.SHA256})
 		}
 	}
 	inst.WireBytes = wire
@@ -376,129 +238,6 @@ func decompressor(tools []string) (recv, enc string) {
 		}
 	}
 	return "", ""
-}
-
-// streamInstall runs the install script; with src, it streams the file
-// compressed into the script's stdin. It follows the script's markers to
-// report the steps.
-func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader, pr *event.Meter, enc, script string, emit func(Event)) (markers []string, wire int64, stderr string, err error) {
-	s, err := c.Client.NewSession()
-	if err != nil {
-		return nil, 0, "", c.ConnErr(err)
-	}
-	defer s.Close()
-	errBuf := sshconn.NewLimitedBuffer(8 << 10)
-	s.Stderr = errBuf
-	stdout, err := s.StdoutPipe()
-	if err != nil {
-		return nil, 0, "", err
-	}
-	var stdin io.WriteCloser
-	if src != nil {
-		if stdin, err = s.StdinPipe(); err != nil {
-			return nil, 0, "", err
-		}
-	}
-	if err := s.Start("sh -c " + shell.Quote(script)); err != nil {
-		return nil, 0, "", c.ConnErr(err)
-	}
-
-	cw := &countingWriter{}
-	sendErr := make(chan error, 1)
-	if src != nil {
-		cw.w = stdin
-		go func() {
-			var err error
-			switch enc {
-			case "zstd":
-				done := d.o.uploads.enter()
-				err = compressAdaptive(cw, src, adaptOptions{start: 2, ceiling: d.o.uploads.ceiling, encoders: d.o.uploads.encoderCache(), onSent: pr.Set, onLevel: d.o.traceLevel})
-				done()
-			case "":
-				// Already encoded (a delta), and reporting its own progress.
-				_, err = io.Copy(cw, src)
-			default:
-				err = compress(cw, &progressReader{r: src, p: pr, wire: cw.n.Load}, enc)
-			}
-			if cerr := stdin.Close(); err == nil {
-				err = cerr
-			}
-			sendErr <- err
-		}()
-	} else {
-		sendErr <- nil
-	}
-
-	var werr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			m := strings.TrimSpace(sc.Text())
-			markers = append(markers, m)
-			now := time.Now()
-			switch m {
-			case "uploaded":
-				if pr != nil {
-					pr.SetWire(cw.n.Load())
-					pr.Finish()
-					emit(Step{Name: "upload", Done: true, Time: now})
-					emit(Step{Name: "verify", Time: now})
-				}
-			case "verified":
-				emit(Step{Name: "verify", Done: true, Time: now})
-				emit(Step{Name: "install", Time: now})
-			case "installed":
-				emit(Step{Name: "install", Done: true, Time: now})
-			}
-		}
-		io.Copy(io.Discard, stdout)
-		werr = s.Wait()
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		// Closing the channel ends the device's decompressor with a
-		// truncated stream: the script removes its temporary file and
-		// leaves the installed binary alone.
-		s.Close()
-		select {
-		case <-done:
-		case <-time.After(3 * time.Second):
-		}
-		return nil, cw.n.Load(), "", ctx.Err()
-	}
-	serr := <-sendErr
-	wire = cw.n.Load()
-	if werr != nil {
-		var ee *ssh.ExitError
-		if errors.As(werr, &ee) {
-			return markers, wire, errBuf.String(), werr
-		}
-		return markers, wire, errBuf.String(), c.ConnErr(werr)
-	}
-	if serr != nil {
-		return markers, wire, errBuf.String(), c.ConnErr(serr)
-	}
-	if len(markers) == 0 || markers[len(markers)-1] != "installed" {
-		return markers, wire, errBuf.String(), fmt.Errorf("%w: the install script stopped after %q", ErrDisconnected, strings.Join(markers, ","))
-	}
-	return markers, wire, errBuf.String(), nil
-}
-
-// failedStep names the step a script stopped in, from its markers.
-func failedStep(markers []string, first string) string {
-	step := first
-	for _, m := range markers {
-		switch m {
-		case "uploaded":
-			step = "verify"
-		case "verified":
-			step = "install"
-		}
-	}
-	return step
 }
 
 // compress streams r into w as gzip (zstd goes through compressAdaptive):
@@ -573,7 +312,7 @@ func classifySFTP(err error) error {
 }
 
 func (d *sshDevice) Rollback(ctx context.Context, name string) error {
-	if err := checkName(name); err != nil {
+	if err := install.CheckName(name); err != nil {
 		return d.ep.OpErr("rollback", "", err)
 	}
 	c, err := d.get(ctx)
@@ -581,7 +320,7 @@ func (d *sshDevice) Rollback(ctx context.Context, name string) error {
 		return err
 	}
 	c.forgetPrepared(name)
-	_, stderr, err := c.Exec(ctx, rollbackScript(c.dir, name), nil, nil)
+	_, stderr, err := c.Exec(ctx, install.RollbackScript(c.dir, name), nil, nil)
 	if err != nil {
 		if strings.Contains(stderr, "no-previous") {
 			return d.ep.OpErr("rollback", "", fmt.Errorf("%w: %s/%s.prev", ErrNoPrevious, c.dir, name))
@@ -590,3 +329,34 @@ func (d *sshDevice) Rollback(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// streamInstall runs script through install.Stream, with src (when not
+// nil) encoded as enc into its stdin.
+func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader, pr *event.Meter, enc, script string, emit func(Event)) (markers []string, wire int64, stderr string, err error) {
+	var body *install.Body
+	if src != nil {
+		body = &install.Body{Meter: pr, Send: func(w *install.CountingWriter) error { return d.encode(w, src, pr, enc) }}
+	}
+	run, err := install.Stream(ctx, c.Conn, script, body, emit)
+	return run.Markers, run.Wire, run.Stderr, err
+}
+
+// encode writes src to w as enc: adaptive zstd, gzip, or "" as it is
+// (a delta, already encoded and reporting its own progress).
+func (d *sshDevice) encode(w *install.CountingWriter, src io.Reader, pr *event.Meter, enc string) error {
+	switch enc {
+	case "zstd":
+		done := d.o.uploads.enter()
+		defer done()
+		return compressAdaptive(w, src, adaptOptions{start: 2, ceiling: d.o.uploads.ceiling, encoders: d.o.uploads.encoderCache(), onSent: pr.Set, onLevel: d.o.traceLevel})
+	case "":
+		_, err := io.Copy(w, src)
+		return err
+	}
+	return compress(w, &progressReader{r: src, p: pr, wire: w.Count}, enc)
+}
+
+// HashFuncs are sh functions printing a sha256 with whatever the device
+// has (see install.HashFuncs), for scripts of other packages that hash on
+// the device, as fleet's status does.
+const HashFuncs = install.HashFuncs

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"armbench/internal/shell"
+	"armbench/remote/install"
 	"armbench/remote/sshconn"
 	"armbench/targets"
 )
@@ -152,7 +153,7 @@ func (d *sshDevice) probe(ctx context.Context, c *sshConn, names []string) error
 		// delta helper is there: that question rides along too.
 		names = append(slices.Clip(names), elfzName)
 	}
-	out, stderr, err := c.Exec(ctx, probeScript(d.t.DeployDir, names, d.records(names)), nil, nil)
+	out, stderr, err := c.Exec(ctx, install.ProbeScript(d.t.DeployDir, names, d.records(names)), nil, nil)
 	if err != nil {
 		return sshconn.ScriptErr(err, stderr)
 	}
@@ -169,24 +170,11 @@ func (d *sshDevice) probe(ctx context.Context, c *sshConn, names []string) error
 		return fmt.Errorf("could not resolve deploy_dir %q on the device", d.t.DeployDir)
 	}
 	if len(names) > 0 {
-		if ps, ok := parsePrepared(out, len(names), at); ok {
+		if ps, ok := install.ParsePrepared(out, len(names), at); ok {
 			c.keepPrepared(names, ps)
 		}
 	}
 	return nil
-}
-
-// dirWord is deploy_dir as a shell word for the device: "~" expands to
-// the user's home, relative paths are taken from it, the rest is quoted.
-func dirWord(dir string) string {
-	switch {
-	case dir == "":
-		dir = targets.DefaultDeployDir
-	case dir == "~" || strings.HasPrefix(dir, "~/") || strings.HasPrefix(dir, "/"):
-	default:
-		dir = "~/" + dir
-	}
-	return shell.HomePath(dir)
 }
 
 func (d *sshDevice) DeployDir() string {
