@@ -133,32 +133,61 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 
 	step = "upload"
 	emit(Step{Name: "upload", Time: time.Now()})
-	tmp, err := os.CreateTemp(d.dir, install.TmpPrefix(name)+"*")
+	tmpPath, err := d.upload(ctx, f, name, emit)
 	if err != nil {
 		return inst, err
 	}
-	tmpPath := tmp.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmpPath)
+		}
+	}()
+	emit(Step{Name: "upload", Done: true, Time: time.Now()})
+
+	step = "verify"
+	if err := verifyLocal(ctx, tmpPath, f.SHA256, emit); err != nil {
+		return inst, err
+	}
+
+	step = "install"
+	emit(Step{Name: "install", Time: time.Now()})
+	if inst.Previous, err = d.installTmp(tmpPath, dst); err != nil {
+		return inst, err
+	}
+	emit(Step{Name: "install", Done: true, Time: time.Now()})
+	inst.Duration = time.Since(start)
+	inst.WireBytes = f.Size
+	return inst, nil
+}
+
+// upload copies f into a temporary file of deploy_dir, executable and
+// synced, and returns its path; on failure the file is removed.
+func (d *localDevice) upload(ctx context.Context, f File, name string, emit func(Event)) (tmpPath string, err error) {
+	tmp, err := os.CreateTemp(d.dir, install.TmpPrefix(name)+"*")
+	if err != nil {
+		return "", err
+	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmpPath)
+			os.Remove(tmp.Name())
 		}
 	}()
 	src, err := os.Open(f.Path)
 	if err != nil {
-		return inst, err
+		return "", err
 	}
 	defer src.Close()
 	pr := event.NewMeter(f.Size, emit)
 	buf := make([]byte, 1<<20)
 	for {
 		if err := ctx.Err(); err != nil {
-			return inst, err
+			return "", err
 		}
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			if _, err := tmp.Write(buf[:n]); err != nil {
-				return inst, err
+				return "", err
 			}
 			pr.Add(int64(n), int64(n))
 		}
@@ -166,52 +195,51 @@ func (d *localDevice) Deploy(ctx context.Context, f File, name string, emit func
 			break
 		}
 		if rerr != nil {
-			return inst, rerr
+			return "", rerr
 		}
 	}
 	pr.Finish()
 	if err := tmp.Chmod(0o755); err != nil {
-		return inst, err
+		return "", err
 	}
 	if err := tmp.Sync(); err != nil {
-		return inst, err
+		return "", err
 	}
 	if err := tmp.Close(); err != nil {
-		return inst, err
+		return "", err
 	}
-	emit(Step{Name: "upload", Done: true, Time: time.Now()})
+	return tmp.Name(), nil
+}
 
-	step = "verify"
+// verifyLocal checks the sha256 of what upload wrote.
+func verifyLocal(ctx context.Context, tmpPath, sum string, emit func(Event)) error {
 	emit(Step{Name: "verify", Time: time.Now()})
 	got, err := artifact.SHA256(tmpPath)
 	if err != nil {
-		return inst, err
+		return err
 	}
-	if got != f.SHA256 {
-		return inst, fmt.Errorf("sha256 mismatch: wrote %s, device has %s", f.SHA256, got)
+	if got != sum {
+		return fmt.Errorf("sha256 mismatch: wrote %s, device has %s", sum, got)
 	}
 	emit(Step{Name: "verify", Done: true, Time: time.Now()})
-	if err := ctx.Err(); err != nil {
-		return inst, err
-	}
+	return ctx.Err()
+}
 
-	step = "install"
-	emit(Step{Name: "install", Time: time.Now()})
+// installTmp keeps the installed binary as dst.prev (returned, "" when
+// there was none) and renames the verified file over it.
+func (d *localDevice) installTmp(tmpPath, dst string) (previous string, err error) {
 	if _, err := os.Lstat(dst); err == nil {
 		prev := dst + ".prev"
 		if err := linkOrCopy(dst, prev); err != nil {
-			return inst, fmt.Errorf("keep previous binary: %w", err)
+			return "", fmt.Errorf("keep previous binary: %w", err)
 		}
-		inst.Previous = prev
+		previous = prev
 	}
 	if err := os.Rename(tmpPath, dst); err != nil {
-		return inst, err
+		return previous, err
 	}
 	syncDir(d.dir)
-	emit(Step{Name: "install", Done: true, Time: time.Now()})
-	inst.Duration = time.Since(start)
-	inst.WireBytes = f.Size
-	return inst, nil
+	return previous, nil
 }
 
 // linkOrCopy makes dst the same content as src without ever removing src:
