@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"armbench/remote/compress"
 	"armbench/remote/fault"
 	"armbench/targets"
 )
@@ -65,7 +66,7 @@ type Options struct {
 	traceLevel func(level int, in int64)
 	// uploads counts the compressed uploads in flight across the devices
 	// of one Pool, which share this machine's cores (NewPool sets it).
-	uploads *uploadGauge
+	uploads *compress.Gauge
 	// Dial replaces net.Dialer for the TCP connection (tests that cut links).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }

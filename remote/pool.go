@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"armbench/remote/compress"
 	"armbench/targets"
 )
 
@@ -32,7 +33,7 @@ type poolEntry struct {
 // NewPool returns an empty pool whose devices use o.
 func NewPool(o Options) *Pool {
 	if o.uploads == nil {
-		o.uploads = &uploadGauge{}
+		o.uploads = &compress.Gauge{}
 	}
 	return &Pool{o: o, devices: map[string]*poolEntry{}}
 }
@@ -42,10 +43,7 @@ func NewPool(o Options) *Pool {
 // first byte, not as if it were alone until the others start. done ends
 // the announcement.
 func (p *Pool) ExpectUploads(n int) (done func()) {
-	g := p.o.uploads
-	g.expected.Add(int32(n))
-	var once sync.Once
-	return func() { once.Do(func() { g.expected.Add(-int32(n)) }) }
+	return p.o.uploads.Expect(n)
 }
 
 // Get returns the device of t, connecting on first use. A target whose

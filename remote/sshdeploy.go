@@ -11,11 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/melbahja/goph"
 	"github.com/pkg/sftp"
 
 	"armbench/remote/artifact"
+	"armbench/remote/compress"
 	"armbench/remote/event"
 	"armbench/remote/install"
 	"armbench/remote/sshconn"
@@ -240,29 +240,6 @@ func decompressor(tools []string) (recv, enc string) {
 	return "", ""
 }
 
-// compress streams r into w as gzip (zstd goes through compressAdaptive):
-// level 3 of klauspost's gzip runs at well over 100 MB/s, ahead of any
-// link a device without zstd sits on.
-func compress(w io.Writer, r io.Reader, enc string) error {
-	var zw io.WriteCloser
-	var err error
-	switch enc {
-	case "gzip":
-		zw, err = gzip.NewWriterLevel(w, 3)
-	default:
-		_, err = io.Copy(w, r)
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(zw, r); err != nil {
-		zw.Close()
-		return err
-	}
-	return zw.Close()
-}
-
 // sftpUpload is the fallback when the device has no decompressor: sftp
 // with many writes in flight, not goph's one-32KiB-round-trip-at-a-time
 // Upload.
@@ -346,14 +323,14 @@ func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader
 func (d *sshDevice) encode(w *install.CountingWriter, src io.Reader, pr *event.Meter, enc string) error {
 	switch enc {
 	case "zstd":
-		done := d.o.uploads.enter()
+		done := d.o.uploads.Enter()
 		defer done()
-		return compressAdaptive(w, src, adaptOptions{start: 2, ceiling: d.o.uploads.ceiling, encoders: d.o.uploads.encoderCache(), onSent: pr.Set, onLevel: d.o.traceLevel})
+		return compress.Adaptive(w, src, compress.Options{Start: 2, Ceiling: d.o.uploads.Ceiling, Encoders: d.o.uploads.Encoders(), OnSent: pr.Set, OnLevel: d.o.traceLevel})
 	case "":
 		_, err := io.Copy(w, src)
 		return err
 	}
-	return compress(w, &progressReader{r: src, p: pr, wire: w.Count}, enc)
+	return compress.Gzip(w, &progressReader{r: src, p: pr, wire: w.Count})
 }
 
 // HashFuncs are sh functions printing a sha256 with whatever the device

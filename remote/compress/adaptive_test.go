@@ -1,4 +1,4 @@
-package remote
+package compress
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"armbench/internal/testenv"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -40,6 +42,13 @@ func sample(n int) []byte {
 	return b[:n]
 }
 
+// requireTool is the path of a tool the test runs, or the test's skip
+// (its failure under CI) when the machine lacks it.
+func requireTool(t testing.TB, name string) string {
+	t.Helper()
+	return testenv.Tool(t, name, name)
+}
+
 func TestCompressAdaptiveRoundTripThroughZstdCLI(t *testing.T) {
 	zstdBin := requireTool(t, "zstd")
 	in := sample(6 << 20)
@@ -48,10 +57,10 @@ func TestCompressAdaptiveRoundTripThroughZstdCLI(t *testing.T) {
 	link := &slowLink{delay: time.Millisecond}
 	var levels []int
 	var sent, wire int64
-	err := compressAdaptive(link, bytes.NewReader(in), adaptOptions{
-		start:   0,
-		onSent:  func(in, w int64) { sent, wire = in, w },
-		onLevel: func(l int, _ int64) { levels = append(levels, l) },
+	err := Adaptive(link, bytes.NewReader(in), Options{
+		Start:   0,
+		OnSent:  func(in, w int64) { sent, wire = in, w },
+		OnLevel: func(l int, _ int64) { levels = append(levels, l) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +98,7 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 func TestCompressAdaptiveStopsOnWriteError(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
-		done <- compressAdaptive(&failingWriter{n: 100 << 10}, bytes.NewReader(sample(8<<20)), adaptOptions{start: 2})
+		done <- Adaptive(&failingWriter{n: 100 << 10}, bytes.NewReader(sample(8<<20)), Options{Start: 2})
 	}()
 	select {
 	case err := <-done:
@@ -97,7 +106,7 @@ func TestCompressAdaptiveStopsOnWriteError(t *testing.T) {
 			t.Fatal("a dead link was not reported")
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("compressAdaptive hung on a dead link")
+		t.Fatal("Adaptive hung on a dead link")
 	}
 }
 
@@ -120,10 +129,10 @@ func TestCompressAdaptiveObeysCeiling(t *testing.T) {
 	ceiling := 1
 	var levels []int
 	var out bytes.Buffer
-	err := compressAdaptive(&out, bytes.NewReader(data), adaptOptions{
-		start:   2,
-		ceiling: func() int { return ceiling },
-		onLevel: func(level int, in int64) {
+	err := Adaptive(&out, bytes.NewReader(data), Options{
+		Start:   2,
+		Ceiling: func() int { return ceiling },
+		OnLevel: func(level int, in int64) {
 			levels = append(levels, level)
 			ceiling = 0 // another upload started
 		},

@@ -1,10 +1,12 @@
-package remote
+// Package compress encodes a file for the link it crosses: zstd whose
+// level follows the bottleneck (the link or this machine's cores), and
+// gzip for devices without zstd. A Gauge shares the cores between the
+// uploads of one pool.
+package compress
 
 import (
 	"io"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -33,16 +35,16 @@ const downWindow = 500 * time.Millisecond
 // how much can be written before the link's speed shows.
 const sshWindow = 2 << 20
 
-// adaptOptions tune compressAdaptive.
-type adaptOptions struct {
-	start    int                       // index in zstdLadder to begin with
-	ceiling  func() int                // the highest level allowed now; nil: any
-	encoders *encoderCache             // closed encoders to reuse; nil: a new one each frame
-	onSent   func(in, wire int64)      // progress, from the sender
-	onLevel  func(level int, in int64) // level changes (tests, tracing)
+// Options tune Adaptive.
+type Options struct {
+	Start    int                       // index in zstdLadder to begin with
+	Ceiling  func() int                // the highest level allowed now; nil: any
+	Encoders *EncoderCache             // closed encoders to reuse; nil: a new one each frame
+	OnSent   func(in, wire int64)      // progress, from the sender
+	OnLevel  func(level int, in int64) // level changes (tests, tracing)
 }
 
-// compressAdaptive streams r into w as zstd frames whose level follows
+// Adaptive streams r into w as zstd frames whose level follows
 // the bottleneck, as `zstd --adapt` does: when the link cannot keep up
 // (the compressor waits for room to queue its output) the next frame is
 // compressed harder, when the compressor never waits it is the bottleneck
@@ -50,27 +52,25 @@ type adaptOptions struct {
 // only when the level changes, so a steady link costs no ratio. The
 // device's `zstd -d` decompresses the concatenated frames as one file.
 //
-// onSent reports progress from the sender's side: input bytes whose
+// OnSent reports progress from the sender's side: input bytes whose
 // compressed form has been written, and the compressed bytes written.
-func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
-	q := newSendQueue(w, 256<<10, o.onSent)
-	if o.ceiling == nil {
-		o.ceiling = func() int { return len(zstdLadder) - 1 }
+func Adaptive(w io.Writer, r io.Reader, o Options) error {
+	q := newSendQueue(w, 256<<10, o.OnSent)
+	if o.Ceiling == nil {
+		o.Ceiling = func() int { return len(zstdLadder) - 1 }
 	}
-	level := min(o.start, o.ceiling())
-	if o.onLevel == nil {
-		o.onLevel = func(int, int64) {}
+	level := min(o.Start, o.Ceiling())
+	if o.OnLevel == nil {
+		o.OnLevel = func(int, int64) {}
 	}
-	o.onLevel(level, 0)
-	enc, err := o.encoders.get(q, level)
+	o.OnLevel(level, 0)
+	enc, err := o.Encoders.get(q, level)
 	if err != nil {
 		return err
 	}
 	buf := make([]byte, 256<<10)
-	var sinceDecision int
-	lastDecision := time.Now()
-	downSince, downBlocked := lastDecision, time.Duration(0)
-	var lastWire int64
+	now := time.Now()
+	p := &levelPolicy{ceiling: o.Ceiling, lastDecision: now, downSince: now}
 	for {
 		n, rerr := r.Read(buf)
 		if n > 0 {
@@ -79,7 +79,7 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 				q.abort()
 				return err
 			}
-			sinceDecision += n
+			p.sinceDecision += n
 		}
 		if rerr == io.EOF {
 			break
@@ -92,42 +92,18 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 		if err := q.failed(); err != nil {
 			return err
 		}
-		if sinceDecision < adaptStep {
+		if p.sinceDecision < adaptStep {
 			continue
 		}
-		now := time.Now()
-		blocked, wire := q.stats()
-		el := now.Sub(lastDecision)
-		stepIn, stepWire := sinceDecision, wire-lastWire
-		sinceDecision, lastDecision, lastWire = 0, now, wire
-		downBlocked += blocked
-		next := level
-		ceiling := o.ceiling()
-		switch {
-		case level > ceiling:
-			next = ceiling // other uploads want the cores too
-		case blocked > el/5 && level < ceiling && outrunsLink(level, stepIn, stepWire, el, blocked):
-			next = level + 1 // link-bound: spend CPU on ratio
-		case now.Sub(downSince) < downWindow || wire <= sshWindow:
-			// Too early to call the compressor the bottleneck: OpenSSH
-			// opens its window in bursts of 1 MiB, a third of a second
-			// apart on a slow link, and until the peer's window is
-			// full every write returns at once, fast link or slow.
-		case downBlocked < now.Sub(downSince)/20 && level > 0:
-			next = level - 1 // the compressor never waits: it is the bottleneck
-		}
-		if now.Sub(downSince) >= downWindow || next != level {
-			downSince, downBlocked = now, 0
-		}
-		if next != level {
+		if next := p.next(level, q); next != level {
 			if err := enc.Close(); err != nil {
 				q.abort()
 				return err
 			}
-			o.encoders.put(level, enc)
+			o.Encoders.put(level, enc)
 			level = next
-			o.onLevel(level, q.inPos())
-			if enc, err = o.encoders.get(q, level); err != nil {
+			o.OnLevel(level, q.inPos())
+			if enc, err = o.Encoders.get(q, level); err != nil {
 				q.abort()
 				return err
 			}
@@ -137,78 +113,51 @@ func compressAdaptive(w io.Writer, r io.Reader, o adaptOptions) error {
 		q.abort()
 		return err
 	}
-	o.encoders.put(level, enc)
+	o.Encoders.put(level, enc)
 	return q.close()
 }
 
-// uploadGauge counts the compressed uploads in flight in one process.
-// Each upload's compressor judges the link alone: waiting for the link
-// makes it climb to slower levels, which is right while it has a core to
-// itself. A rolling deploy to eight devices runs eight at once, each
-// link slow and each compressor waiting, and at the levels they climb to
-// the cores become the bottleneck of all eight.
-type uploadGauge struct {
-	n        atomic.Int32 // in flight
-	expected atomic.Int32 // announced by ExpectUploads, started or not
-	encoders encoderCache
+// levelPolicy decides, after each adaptStep of input, the level of the
+// next frame.
+type levelPolicy struct {
+	ceiling       func() int
+	sinceDecision int // input since the last decision
+	lastDecision  time.Time
+	lastWire      int64
+	// downSince starts the window in which the compressor must not wait
+	// for the link before it goes faster; downBlocked is how long it did.
+	downSince   time.Time
+	downBlocked time.Duration
 }
 
-// encoderCache keeps closed zstd encoders by level for the next frame or
-// upload: a new encoder allocates and clears its window (8 MiB, 32 at the
-// best level), which for eight small uploads at once cost a third as much
-// CPU as compressing them.
-type encoderCache struct{ byLevel [4]sync.Pool } // one per zstdLadder level
-
-func (c *encoderCache) get(w io.Writer, level int) (*zstd.Encoder, error) {
-	if c != nil {
-		if e, ok := c.byLevel[level].Get().(*zstd.Encoder); ok {
-			e.Reset(w)
-			return e, nil
-		}
+// next is the level to compress at from now on, judged by how long the
+// compressor waited for the link since the last decision.
+func (p *levelPolicy) next(level int, q *sendQueue) int {
+	now := time.Now()
+	blocked, wire := q.stats()
+	el := now.Sub(p.lastDecision)
+	stepIn, stepWire := p.sinceDecision, wire-p.lastWire
+	p.sinceDecision, p.lastDecision, p.lastWire = 0, now, wire
+	p.downBlocked += blocked
+	next := level
+	ceiling := p.ceiling()
+	switch {
+	case level > ceiling:
+		next = ceiling // other uploads want the cores too
+	case blocked > el/5 && level < ceiling && outrunsLink(level, stepIn, stepWire, el, blocked):
+		next = level + 1 // link-bound: spend CPU on ratio
+	case now.Sub(p.downSince) < downWindow || wire <= sshWindow:
+		// Too early to call the compressor the bottleneck: OpenSSH
+		// opens its window in bursts of 1 MiB, a third of a second
+		// apart on a slow link, and until the peer's window is
+		// full every write returns at once, fast link or slow.
+	case p.downBlocked < now.Sub(p.downSince)/20 && level > 0:
+		next = level - 1 // the compressor never waits: it is the bottleneck
 	}
-	return newZstd(w, zstdLadder[level])
-}
-
-// put keeps a closed encoder (one that failed to close is not put back).
-func (c *encoderCache) put(level int, e *zstd.Encoder) {
-	if c != nil {
-		c.byLevel[level].Put(e)
+	if now.Sub(p.downSince) >= downWindow || next != level {
+		p.downSince, p.downBlocked = now, 0
 	}
-}
-
-// encoderCache is the pool's shared encoders (nil without a pool).
-func (g *uploadGauge) encoderCache() *encoderCache {
-	if g == nil {
-		return nil
-	}
-	return &g.encoders
-}
-
-// enter counts one more upload; the returned func ends it.
-func (g *uploadGauge) enter() func() {
-	if g == nil {
-		return func() {}
-	}
-	g.n.Add(1)
-	return func() { g.n.Add(-1) }
-}
-
-// ceiling is the highest ladder level an upload may use now: any while
-// there are no more uploads than cores, then one level less for each
-// further multiple of the cores (with 8 uploads on 2 cores, the fastest),
-// so that together they compress at least as fast as one upload at
-// the level it would climb to alone.
-func (g *uploadGauge) ceiling() int {
-	if g == nil {
-		return len(zstdLadder) - 1
-	}
-	return ceilingFor(int(max(g.n.Load(), g.expected.Load())), runtime.NumCPU())
-}
-
-func ceilingFor(uploads, cores int) int {
-	top := len(zstdLadder) - 1
-	k := (max(uploads, 1) + cores - 1) / cores // uploads per core, rounded up
-	return max(top-(k-1), 0)
+	return next
 }
 
 // outrunsLink reports whether the next level would still produce output
