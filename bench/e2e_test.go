@@ -14,6 +14,7 @@ import (
 	"armbench/internal/testenv"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -106,13 +107,13 @@ func e2eSession(t *testing.T, dev remote.Device, tgt targets.Target, plans []pro
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	runs := t.TempDir()
+	runs, hist := t.TempDir(), state.History{Dir: t.TempDir()}
 	var order []string
 	var scheds, procs, lines int
 	var finished *Run
 	run, err := Execute(ctx, Spec{
 		Target: tgt, Plans: plans, Bench: bench, Benchtime: "100ms",
-		Count: DefaultCount, Warmup: 1, RunsDir: runs,
+		Count: DefaultCount, Warmup: 1, RunsDir: runs, History: hist,
 	}, dev, func(ev Event) {
 		switch ev := ev.(type) {
 		case RunStarted:
@@ -163,6 +164,23 @@ func e2eSession(t *testing.T, dev remote.Device, tgt targets.Target, plans []pro
 		if _, err := os.Stat(filepath.Join(run.Dir, p.SamplesFile)); err != nil {
 			t.Errorf("samples file: %v", err)
 		}
+	}
+	// Each profile's install is recorded for status; the probe's is not.
+	// Profiles that differ only at run time (release and lowmem) build
+	// the same binary: its newest record is the last one installed.
+	last := map[string]int{}
+	for i, p := range run.Profiles {
+		last[p.Artifact.SHA256] = i
+	}
+	for _, p := range run.Profiles {
+		i := last[p.Artifact.SHA256]
+		rec, ok := hist.Find(tgt.Name, p.Artifact.SHA256)
+		if !ok || rec.Profile != run.Profiles[i].Name || rec.Name != plans[i].DeployName() {
+			t.Errorf("%s: install record %+v, found %v", p.Name, rec, ok)
+		}
+	}
+	if rec, ok := hist.Find(tgt.Name, run.Probe.SHA256); ok {
+		t.Errorf("the probe's install was recorded: %+v", rec)
 	}
 	if run.Device.Machine != "aarch64" || run.Device.Cores <= 0 {
 		t.Errorf("device %+v", run.Device)

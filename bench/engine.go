@@ -15,9 +15,11 @@ import (
 
 	"armbench/bench/probe/wire"
 	"armbench/build"
+	"armbench/deploy"
 	"armbench/internal/shell"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -69,6 +71,9 @@ type Spec struct {
 	NoStore bool
 	// BuildParallel bounds concurrent builds (0 = build.RunAll's default).
 	BuildParallel int
+	// History records the profiles' installs for status (its Dir empty:
+	// none). The probe is armbench's own tool and is never recorded.
+	History state.History
 }
 
 // NewSpec is a session measuring plans on t with every setting at the
@@ -197,7 +202,7 @@ func Execute(ctx context.Context, spec Spec, dev remote.Device, emit func(Event)
 	}
 	var arts []Artifact
 	err = inPhase(emit, "deploy", func() (err error) {
-		arts, err = deployAll(ctx, spec.Target, dev, plans, results, emit)
+		arts, err = deployAll(ctx, spec.Target, dev, spec.History, plans, results, emit)
 		return err
 	})
 	if err != nil {
@@ -253,25 +258,37 @@ func buildAll(ctx context.Context, spec Spec, emit func(Event)) ([]profiles.Plan
 }
 
 // deployAll installs what buildAll built, the probe under ProbeName and
-// each profile under its plan's DeployName.
-func deployAll(ctx context.Context, t targets.Target, dev remote.Device, plans []profiles.Plan, results []build.Result, emit func(Event)) ([]Artifact, error) {
-	arts := make([]Artifact, len(plans))
+// each profile under its plan's DeployName, over dev, through the deploy
+// pipeline; h records the profiles' installs.
+func deployAll(ctx context.Context, t targets.Target, dev remote.Device, h state.History, plans []profiles.Plan, results []build.Result, emit func(Event)) ([]Artifact, error) {
+	jobs := make([]deploy.Job, len(results))
 	for i, r := range results {
-		name := ProbeName
-		if i > 0 {
-			name = plans[i].DeployName()
+		jobs[i] = deploy.Job{Plan: plans[i], Artifact: r.Artifact}
+		if i == 0 {
+			jobs[i].Name, jobs[i].Unrecorded = ProbeName, true
 		}
-		a := r.Artifact
-		inst, err := dev.Deploy(ctx, remote.File{Path: a.Path, SHA256: a.SHA256, Size: a.Size}, name, func(ev remote.Event) {
-			emit(Deploying{Profile: plans[i].Profile.Name, Index: i - 1, Event: ev})
-		})
-		if err != nil {
-			return nil, fmt.Errorf("deploy %s to %s: %w", name, t.Name, err)
+	}
+	pipe := deploy.Pipeline{
+		History: h,
+		Connect: func(context.Context, targets.Target, []string) (remote.Device, error) { return dev, nil },
+	}
+	res := pipe.Run(ctx, t, jobs, func(ev deploy.Event) {
+		if d, ok := ev.(deploy.Deploying); ok {
+			emit(Deploying{Profile: plans[d.Job].Profile.Name, Index: d.Job - 1, Event: d.Event})
 		}
+	})
+	arts := make([]Artifact, len(plans))
+	for i, r := range res {
+		// r.Warning (a record that could not be written) costs only
+		// status its profile name: the session goes on.
+		if r.Err != nil {
+			return nil, fmt.Errorf("deploy %s to %s: %w", r.Name, t.Name, r.Err)
+		}
+		a, inst := r.Artifact, r.Installed
 		arts[i] = Artifact{
 			Path: a.Path, Installed: inst.Path, Size: a.Size, SHA256: a.SHA256,
 			GoVersion: a.GoVersion, Stripped: a.Stripped, Static: a.Static,
-			BuildTime: r.Duration, DeployTime: inst.Duration, DeploySkipped: inst.Skipped, WireBytes: inst.WireBytes,
+			BuildTime: results[i].Duration, DeployTime: inst.Duration, DeploySkipped: inst.Skipped, WireBytes: inst.WireBytes,
 		}
 	}
 	return arts, nil

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"armbench/bench/probe/wire"
+	"armbench/build"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -381,5 +383,68 @@ func TestSpecDefaults(t *testing.T) {
 	cmd := Spec{Target: tgt, Plans: []profiles.Plan{{Target: tgt, Profile: profiles.Profile{Name: "a"}, Mode: profiles.ModeBinary}}}.withDefaults()
 	if cmd.Bench != "" {
 		t.Errorf("a command run got -test.bench %q", cmd.Bench)
+	}
+}
+
+// hashDevice reports every file installed with the sha256 it was sent,
+// as a real device does after verifying it.
+type hashDevice struct {
+	scriptDevice
+	names []string
+}
+
+func (d *hashDevice) Deploy(ctx context.Context, f remote.File, name string, emit func(remote.Event)) (remote.Installed, error) {
+	d.names = append(d.names, name)
+	emit(remote.Progress{Sent: f.Size, Total: f.Size})
+	return remote.Installed{Path: "/dev/null/" + name, SHA256: f.SHA256, Duration: time.Millisecond}, nil
+}
+
+// TestDeployAllRecordsProfiles: a session's profiles are recorded for
+// status under their deploy names; the probe, armbench's own tool, is not.
+func TestDeployAllRecordsProfiles(t *testing.T) {
+	tgt := targets.Target{Name: "t1", Host: "local", GOARCH: "arm64"}
+	plans := []profiles.Plan{
+		{Target: tgt, Profile: profiles.Profile{Name: ProbeName}, Output: "out/armbench-probe"},
+		{Target: tgt, Profile: profiles.Profile{Name: "release"}, Output: "out/workload.test"},
+		{Target: tgt, Profile: profiles.Profile{Name: "lowmem"}, Output: "out/workload.test"},
+	}
+	results := make([]build.Result, len(plans))
+	for i := range plans {
+		results[i] = build.Result{Duration: time.Duration(i+1) * time.Second, Artifact: &build.Artifact{
+			Path: "out/" + plans[i].Profile.Name, SHA256: strings.Repeat(string(rune('a'+i)), 64), Size: int64(100 + i), GoVersion: "go1.26",
+		}}
+	}
+	h := state.History{Dir: t.TempDir()}
+	dev := &hashDevice{}
+	var deploying []int
+	arts, err := deployAll(context.Background(), tgt, dev, h, plans, results, func(ev Event) {
+		if d, ok := ev.(Deploying); ok {
+			deploying = append(deploying, d.Index)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{ProbeName, "workload-release.test", "workload-lowmem.test"}; !reflect.DeepEqual(dev.names, want) {
+		t.Errorf("installed %v, want %v", dev.names, want)
+	}
+	for i, a := range arts {
+		r, ra := results[i], results[i].Artifact
+		want := Artifact{Path: ra.Path, Installed: "/dev/null/" + dev.names[i], Size: ra.Size, SHA256: ra.SHA256, GoVersion: "go1.26", BuildTime: r.Duration, DeployTime: time.Millisecond}
+		if a != want {
+			t.Errorf("artifact %d: %+v, want %+v", i, a, want)
+		}
+	}
+	if _, ok := h.Find(tgt.Name, results[0].Artifact.SHA256); ok {
+		t.Error("the probe's install was recorded")
+	}
+	for i, p := range plans[1:] {
+		rec, ok := h.Find(tgt.Name, results[i+1].Artifact.SHA256)
+		if !ok || rec.Profile != p.Profile.Name || rec.Name != p.DeployName() {
+			t.Errorf("%s: record %+v, found %v", p.Profile.Name, rec, ok)
+		}
+	}
+	if want := []int{-1, 0, 1}; !reflect.DeepEqual(deploying, want) {
+		t.Errorf("Deploying events for indexes %v, want %v", deploying, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 )
 
 // Observe runs plan's deployed program once under the probe, with the
@@ -31,7 +32,7 @@ func Observe(ctx context.Context, dev remote.Device, plan profiles.Plan, outRoot
 	if err != nil {
 		return RoundStats{}, err
 	}
-	arts, err := deployAll(ctx, plan.Target, dev, plans, results, emit)
+	arts, err := deployAll(ctx, plan.Target, dev, state.History{}, plans, results, emit)
 	if err != nil {
 		return RoundStats{}, err
 	}

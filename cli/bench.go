@@ -102,6 +102,7 @@ func cmdBench(ctx context.Context, c *cli, args []string) error {
 		spec.Bench, spec.Benchtime, spec.Args = *benchRE, *benchtime, progArgs
 		spec.Count, spec.Warmup, spec.Interval = *count, *warmup, *interval
 		spec.RunsDir, spec.NoStore = *runsDir, *noStore
+		spec.History = c.history()
 		return c.benchOne(ctx, spec)
 	})
 }

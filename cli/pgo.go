@@ -69,7 +69,7 @@ func cmdPgo(ctx context.Context, c *cli, args []string) error {
 	spec := pgo.Spec{
 		Target: t, Profile: ps[0], Pkg: w.pkg, Dir: c.dir,
 		Bench: *benchRE, Benchtime: *profileTime, Merge: *merge,
-		Compare: bench.Spec{Benchtime: *benchtime, Count: *count, Warmup: bench.DefaultWarmup, RunsDir: *runsDir},
+		Compare: bench.Spec{Benchtime: *benchtime, Count: *count, Warmup: bench.DefaultWarmup, RunsDir: *runsDir, History: c.history()},
 	}
 	res, err := pgo.Run(ctx, spec, dev, c.pgoEmit())
 	if errors.Is(err, pgo.ErrExists) {

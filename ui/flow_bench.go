@@ -12,6 +12,7 @@ import (
 	"armbench/build"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 	"armbench/targets"
 )
 
@@ -62,6 +63,7 @@ func (m *Model) startBench() tea.Cmd {
 	}
 	spec := m.env.bench.spec(tg, plans)
 	spec.OutRoot = m.env.outRoot
+	spec.History = state.History{Dir: m.env.remote.StateDir}
 	if len(plans) == 1 {
 		m.notice = "one profile: a comparison needs two or more ticked"
 	}

@@ -14,6 +14,7 @@ import (
 	"armbench/pgo"
 	"armbench/profiles"
 	"armbench/remote"
+	"armbench/state"
 )
 
 // P profiles the benchmarks on the device, writes the package's
@@ -44,6 +45,7 @@ func (m *Model) startPGO(merge bool) tea.Cmd {
 		return nil
 	}
 	cmp := m.env.bench.spec(tg, nil)
+	cmp.History = state.History{Dir: m.env.remote.StateDir}
 	spec := pgo.Spec{
 		Target: tg, Profile: speed, Pkg: m.common.Pkg, Dir: m.common.Dir, OutRoot: m.env.outRoot,
 		Bench: cmp.Bench, Merge: merge, Compare: cmp,
