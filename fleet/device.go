@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"armbench/deploy"
 	"armbench/remote"
 	"armbench/state"
 	"armbench/targets"
@@ -57,15 +58,29 @@ func (r *rollout) stage(ctx context.Context, d *device, j *buildJob, sem chan st
 		r.stageFailed(ctx, d, "upload", fmt.Errorf("prepare staging: %w", err))
 		return
 	}
-	inst, err := dev.Deploy(ctx, remote.File{Path: j.art.Path, SHA256: j.art.SHA256, Size: j.art.Size}, stagedName(name), func(ev remote.Event) {
-		if p, ok := ev.(remote.Progress); ok {
-			r.send(DeviceEvent{Target: t.Name, Wave: d.wave, Phase: PhaseUpload, Time: time.Now(), Progress: &p})
+	// The upload goes through the deploy pipeline, over the connection
+	// the staging script used. It is not recorded: the install is, when
+	// the staged binary is swapped in.
+	pipe := deploy.Pipeline{
+		Connect: func(context.Context, targets.Target, []string) (remote.Device, error) { return dev, nil },
+	}
+	job := deploy.Job{Plan: d.plan, Artifact: j.art, Name: stagedName(name), Unrecorded: true}
+	res := pipe.Run(ctx, t, []deploy.Job{job}, func(ev deploy.Event) {
+		if e, ok := ev.(deploy.Deploying); ok {
+			if p, ok := e.Event.(remote.Progress); ok {
+				r.send(DeviceEvent{Target: t.Name, Wave: d.wave, Phase: PhaseUpload, Time: time.Now(), Progress: &p})
+			}
 		}
-	})
-	if err != nil {
-		r.stageFailed(ctx, d, "upload", err)
+	})[0]
+	if res.Err != nil {
+		step := "upload"
+		if res.Step == deploy.StepConnect {
+			step = "connect"
+		}
+		r.stageFailed(ctx, d, step, res.Err)
 		return
 	}
+	inst := res.Installed
 	d.size = j.art.Size
 	d.res.SHA256, d.res.WireBytes, d.res.Delta = j.art.SHA256, inst.WireBytes, inst.Delta
 	d.res.Path = strings.TrimSuffix(dir, "/") + "/" + name
