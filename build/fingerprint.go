@@ -119,9 +119,13 @@ func (fp *fingerprint) check(plan profiles.Plan, env goEnv, goCmd string) string
 }
 
 // fingerprintable reports whether the fingerprint can see every input of
-// a build of plan: not when cgo reads C headers from the system, or an
+// a build of plan: not on a system whose file stamps lack the change
+// time and inode, nor when cgo reads C headers from the system, or an
 // overlay or modfile redirects the go command to files it cannot list.
 func fingerprintable(plan profiles.Plan, env goEnv) bool {
+	if !stampsComplete {
+		return false
+	}
 	vars := goVars(env.all())
 	if vars["CGO_ENABLED"] != "0" {
 		return false
@@ -356,7 +360,7 @@ func parseList(dir string, out []byte) (inputs, error) {
 func record(plan profiles.Plan, env goEnv, goCmd string, in inputs, art *Artifact, start time.Time) string {
 	key, ok := fingerprintKey(plan, env, goCmd)
 	if !ok {
-		return "cgo, an overlay or a modfile: inputs outside the module"
+		return "cgo, an overlay or a modfile (inputs outside the module), or file stamps without change time and inode"
 	}
 	fp := fingerprint{
 		Version: fingerprintVersion, Key: key, Built: start,

@@ -13,9 +13,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"armbench/internal/procgroup"
 	"armbench/profiles"
 )
 
@@ -23,9 +23,11 @@ import (
 // exited or been killed, and for its process group to disappear.
 const waitDelay = 2 * time.Second
 
-// hooks lets tests observe the process without global state.
+// hooks lets tests observe the process without global state, and sets
+// how it runs.
 type hooks struct {
 	started func(pid int) // called right after the go command starts
+	idle    bool          // run at the lowest CPU priority (RunIdle)
 }
 
 // Run builds plan with the go command and reports Started, one Line per
@@ -42,7 +44,7 @@ func Run(ctx context.Context, plan profiles.Plan, emit func(Event)) Result {
 // yet (the delta helper, built beside a first deploy), which must not
 // slow what the user does wait on.
 func RunIdle(ctx context.Context, plan profiles.Plan, emit func(Event)) Result {
-	return run(ctx, plan, emit, hooks{started: lowerPriority})
+	return run(ctx, plan, emit, hooks{idle: true})
 }
 
 func run(ctx context.Context, plan profiles.Plan, emit func(Event), h hooks) (res Result) {
@@ -242,22 +244,25 @@ func (g goRun) run(ctx context.Context) (int, error) {
 	cmd := exec.CommandContext(ctx, goCmd, withOutput(plan.Args, g.tmp)...)
 	cmd.Dir = plan.Dir
 	cmd.Env = g.env.all("GOTMPDIR="+scratch, "TMPDIR="+scratch)
-	// Its own process group, so that cancel reaches compile, link, cgo and
-	// anything else the go command starts, not just the go command.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// A process that left the group could hold the output pipes open;
 	// don't wait for it forever.
 	cmd.WaitDelay = waitDelay
 	stdout := &lineWriter{sink: sink}
 	stderr := &lineWriter{sink: sink, stderr: true}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Start(); err != nil {
+	// A group of its own (a process group, a Windows job), so that cancel
+	// reaches compile, link, cgo and anything else the go command starts,
+	// not just the go command.
+	group, err := procgroup.Start(cmd)
+	if err != nil {
 		return -1, fmt.Errorf("start go: %w", err)
 	}
-	pgid := cmd.Process.Pid
+	defer group.Close()
+	if g.hooks.idle {
+		group.LowerPriority()
+	}
 	if g.hooks.started != nil {
-		g.hooks.started(pgid)
+		g.hooks.started(group.ID())
 	}
 	waitErr := cmd.Wait()
 	stdout.flush()
@@ -266,7 +271,7 @@ func (g goRun) run(ctx context.Context) (int, error) {
 
 	if ctx.Err() != nil {
 		// The go command is gone; make sure nothing it started outlives it.
-		reapGroup(pgid)
+		group.Reap(waitDelay)
 		sink.logText(fmt.Sprintf("# cancelled after %v\n", time.Since(g.began).Round(time.Millisecond)))
 		return code, ctx.Err()
 	}
@@ -296,16 +301,6 @@ func install(plan profiles.Plan, s *staging, output string, sink *sink) (*Artifa
 	}
 	art.Path = output
 	return art, nil
-}
-
-// reapGroup waits until no live process of the group is left (SIGKILL is
-// delivered asynchronously), killing any that appeared in between.
-func reapGroup(pgid int) {
-	deadline := time.Now().Add(waitDelay)
-	for groupAlive(pgid) && time.Now().Before(deadline) {
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // Command is the printable form of plan, the exact shell command a user

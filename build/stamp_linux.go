@@ -5,6 +5,9 @@ import (
 	"syscall"
 )
 
+// stampsComplete: change time and inode are part of every stamp.
+const stampsComplete = true
+
 // stampOf adds the change time and inode to size and mtime: together they
 // see a rewrite that restored the old size and mtime (touch -r, a copy
 // with its times kept), or a file replaced by rename.

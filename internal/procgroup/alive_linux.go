@@ -1,4 +1,4 @@
-package build
+package procgroup
 
 import (
 	"bytes"
@@ -6,16 +6,16 @@ import (
 	"strconv"
 )
 
-// groupAlive reports whether a process of group pgid is still running.
-// Zombies do not count: they are dead, and once the go command is killed
-// its children's zombies belong to init, which may reap them much later
+// Alive reports whether a process of the group is still running. Zombies
+// do not count: they are dead, and once the first process is killed its
+// children's zombies belong to init, which may reap them much later
 // (kill(-pgid, 0) would keep succeeding until it does).
-func groupAlive(pgid int) bool {
+func (g *Group) Alive() bool {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return false
 	}
-	want := []byte(strconv.Itoa(pgid))
+	want := []byte(strconv.Itoa(g.pgid))
 	for _, e := range ents {
 		name := e.Name()
 		if name[0] < '0' || name[0] > '9' {

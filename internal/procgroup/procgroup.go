@@ -1,0 +1,43 @@
+// Package procgroup runs a command together with everything it starts as
+// one group that can be stopped as a whole: a build's go command with its
+// compilers and linker, a local target's program with its children. On
+// Unix the group is a process group; on Windows, a job object.
+package procgroup
+
+import (
+	"os/exec"
+	"time"
+)
+
+// Reap kills the group until none of its processes is left, or until d
+// has passed: a kill is delivered asynchronously, and a process may have
+// started a child in between.
+func (g *Group) Reap(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for g.Alive() && time.Now().Before(deadline) {
+		_ = g.Kill()
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// Start starts cmd as the first process of a new group. Cancelling the
+// context of a cmd made by exec.CommandContext kills the whole group.
+// Close the group once it is done.
+func Start(cmd *exec.Cmd) (*Group, error) {
+	g := &Group{}
+	prepare(cmd)
+	if cmd.Cancel != nil { // set by CommandContext, which alone allows it
+		cmd.Cancel = func() error { return g.Kill() }
+	}
+	if err := cmd.Start(); err != nil {
+		g.Close()
+		return nil, err
+	}
+	if err := g.attach(cmd); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		g.Close()
+		return nil, err
+	}
+	return g, nil
+}
