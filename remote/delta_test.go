@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +16,7 @@ import (
 
 	"armbench/internal/shell"
 	"armbench/internal/testdevice"
+	"armbench/remote/delta"
 	"armbench/remote/install"
 )
 
@@ -127,12 +125,12 @@ func TestSSHDeltaRedeploy(t *testing.T) {
 
 	// The next delta was started against the binary installed last.
 	cache := o.deltaCache()
-	if got := cache.last(td.Target.Name, "app"); got != sha(t, v2) {
+	if got := cache.Last(td.Target.Name, "app"); got != sha(t, v2) {
 		t.Fatalf("last installed %q, want %s", got, sha(t, v2))
 	}
 	// Back to v1: the cache has it too, so this is a delta again, even
 	// when the guess of what the device has is wrong.
-	if err := cache.setLast(td.Target.Name, "app", strings.Repeat("0", 64)); err != nil {
+	if err := cache.SetLast(td.Target.Name, "app", strings.Repeat("0", 64)); err != nil {
 		t.Fatal(err)
 	}
 	back, err := dev.Deploy(context.Background(), File{Path: v1}, "app", nil)
@@ -306,73 +304,6 @@ func TestSSHDeltaInterrupted(t *testing.T) {
 	}
 }
 
-func shaOf(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-func TestDeltaCachePrune(t *testing.T) {
-	c := &deltaCache{dir: t.TempDir()}
-	var sums []string
-	for i := range deltaCacheKeep + 3 {
-		data := []byte(strings.Repeat("x", i+1))
-		sum := shaOf(data)
-		if err := c.store(data, sum, "t", "app"); err != nil {
-			t.Fatal(err)
-		}
-		// mtimes a second apart, as prune orders by them
-		at := time.Now().Add(time.Duration(i-100) * time.Second)
-		os.Chtimes(c.path(sum), at, at)
-		sums = append(sums, sum)
-	}
-	if err := c.prune(deltaCacheKeep); err != nil {
-		t.Fatal(err)
-	}
-	for i, sum := range sums {
-		_, err := c.load(sum)
-		if kept := i >= 3; kept != (err == nil) {
-			t.Errorf("copy %d: kept %v, load error %v", i, kept, err)
-		}
-	}
-	if _, err := c.load("../../etc/passwd"); err == nil {
-		t.Error("load accepted a path as a sha256")
-	}
-}
-
-func TestEncodeDeltaRoundTrip(t *testing.T) {
-	prev := make([]byte, 256<<10)
-	rand.Read(prev)
-	next := slices.Concat(prev[:100<<10], []byte("a change in the middle"), prev[100<<10:])
-	frame, err := encodeDelta(context.Background(), prev, next, len(next))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(frame) > 1<<10 {
-		t.Errorf("delta of %d bytes for a 22-byte insertion", len(frame))
-	}
-	// Decoded by the command the device runs.
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "app"), string(prev), 0o755)
-	cmd := exec.Command("sh", "-c", patchRecv("app", len(prev), len(next)))
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(frame)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	requireTool(t, "zstd")
-	got, err := cmd.Output()
-	if err != nil || !bytes.Equal(got, next) {
-		t.Fatalf("zstd --patch-from: %v %s", err, stderr.String())
-	}
-	if _, err := encodeDelta(context.Background(), prev, next, 16); !errors.Is(err, errDeltaTooBig) {
-		t.Errorf("limit: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := encodeDelta(ctx, prev, next, len(next)); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: %v", err)
-	}
-}
-
 // BenchmarkEncodeDelta is the sender's cost of a redeploy after a
 // one-string change of a small arm64 binary; bytes/op is the delta.
 func BenchmarkEncodeDelta(b *testing.B) {
@@ -388,7 +319,7 @@ func BenchmarkEncodeDelta(b *testing.B) {
 	b.SetBytes(int64(len(next)))
 	var n int
 	for b.Loop() {
-		frame, err := encodeDelta(context.Background(), prev, next, len(next))
+		frame, err := delta.Encode(context.Background(), prev, next, len(next))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -425,7 +356,7 @@ exec `+shell.Quote(real)+` "$@"
 		if got := devSHA(t, dev, inst.Path); got != sha(t, v) {
 			t.Fatalf("deploy %d: device has %s, want %s", i, got, sha(t, v))
 		}
-		if i > 0 && (inst.Delta || inst.NoDelta != noPatchNote) {
+		if i > 0 && (inst.Delta || inst.NoDelta != "the device's zstd cannot apply deltas (--patch-from needs zstd 1.4.5 or later)") {
 			t.Fatalf("deploy %d: delta %v, note %q", i, inst.Delta, inst.NoDelta)
 		}
 	}

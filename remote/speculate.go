@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"armbench/remote/artifact"
+	"armbench/remote/delta"
 	"armbench/remote/install"
 	"armbench/targets"
 )
@@ -19,14 +20,14 @@ import (
 // The zero value is not usable; use NewSpeculations.
 type Speculations struct {
 	mu      sync.Mutex
-	pending map[specKey]*speculation
+	pending map[specKey]*delta.Speculation
 }
 
 type specKey struct{ target, name, sha string }
 
 // NewSpeculations returns an empty set.
 func NewSpeculations() *Speculations {
-	return &Speculations{pending: map[specKey]*speculation{}}
+	return &Speculations{pending: map[specKey]*delta.Speculation{}}
 }
 
 // Start encodes f's delta for a deploy as name on t against the binary
@@ -43,7 +44,7 @@ func (s *Speculations) Start(ctx context.Context, t targets.Target, o Options, f
 		return
 	}
 	o.warmELFZ(t, f, name)
-	sp := startSpeculation(ctx, o.deltaCache(), t.Name, f, name, o.ELFZHelper != nil)
+	sp := delta.Start(ctx, o.deltaCache(), t.Name, f, name, o.ELFZHelper != nil)
 	if sp == nil {
 		return
 	}
@@ -51,13 +52,13 @@ func (s *Speculations) Start(ctx context.Context, t targets.Target, o Options, f
 	defer s.mu.Unlock()
 	k := specKey{t.Name, name, f.SHA256}
 	if old := s.pending[k]; old != nil {
-		old.cancel()
+		old.Cancel()
 	}
 	s.pending[k] = sp
 }
 
 // take hands the delta started for this deploy to it, or nil.
-func (s *Speculations) take(target, name, sha string) *speculation {
+func (s *Speculations) take(target, name, sha string) *delta.Speculation {
 	if s == nil {
 		return nil
 	}
@@ -76,9 +77,9 @@ func (s *Speculations) Close() {
 	}
 	s.mu.Lock()
 	left := s.pending
-	s.pending = map[specKey]*speculation{}
+	s.pending = map[specKey]*delta.Speculation{}
 	s.mu.Unlock()
 	for _, sp := range left {
-		sp.stop()
+		sp.Stop()
 	}
 }

@@ -3,14 +3,12 @@ package remote
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"armbench/internal/elfz/codec"
 	"armbench/internal/testdevice"
+	"armbench/remote/delta"
 	"armbench/targets"
 )
 
@@ -31,7 +29,7 @@ func TestSSHSpeculationTakenOver(t *testing.T) {
 	}
 	first.Close()
 	cache := o.deltaCache()
-	if path, x := cache.expanded(sha(t, v1)); path == "" || !bytes.HasPrefix(x, []byte(codec.Magic)) {
+	if path, x := cache.Expanded(sha(t, v1)); path == "" || !bytes.HasPrefix(x, []byte(codec.Magic)) {
 		t.Fatalf("no expanded form of the installed binary kept (%q)", path)
 	}
 
@@ -58,12 +56,12 @@ func TestSSHSpeculationTakenOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	onSpot, err := makeDelta(context.Background(), cache, sha(t, v1), next, true, 1<<30)
-	if err != nil || onSpot.kind != DeltaELFZ {
-		t.Fatalf("delta made on the spot: kind %q: %v", onSpot.kind, err)
+	onSpot, err := delta.Make(context.Background(), cache, sha(t, v1), next, true, 1<<30)
+	if err != nil || onSpot.Kind != DeltaELFZ {
+		t.Fatalf("delta made on the spot: kind %q: %v", onSpot.Kind, err)
 	}
-	if inst.WireBytes != int64(len(onSpot.data)) {
-		t.Errorf("sent %d bytes, the delta made on the spot has %d", inst.WireBytes, len(onSpot.data))
+	if inst.WireBytes != int64(len(onSpot.Data)) {
+		t.Errorf("sent %d bytes, the delta made on the spot has %d", inst.WireBytes, len(onSpot.Data))
 	}
 	noTempLeft(t, td.Target.DeployDir)
 }
@@ -79,7 +77,7 @@ func TestSpeculationForAnotherFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cache.store(prev, sha(t, v1), "dev", "app"); err != nil {
+	if err := cache.Store(prev, sha(t, v1), "dev", "app"); err != nil {
 		t.Fatal(err)
 	}
 	s := NewSpeculations()
@@ -97,55 +95,8 @@ func TestSpeculationForAnotherFile(t *testing.T) {
 	// Close stops the encoder and waits for it.
 	s.Close()
 	select {
-	case <-sp.done:
+	case <-sp.Done():
 	default:
 		t.Fatal("Close returned with the speculation still encoding")
-	}
-}
-
-func TestDeltaCacheExpanded(t *testing.T) {
-	c := &deltaCache{dir: t.TempDir()}
-	sums := []string{}
-	for i := range 4 {
-		x := bytes.Repeat([]byte{byte(i)}, 1000)
-		xs := sha256.Sum256(x)
-		sum := hex.EncodeToString(xs[:])
-		sums = append(sums, sum)
-		if err := c.storeExpanded(x, sum); err != nil {
-			t.Fatal(err)
-		}
-		if path, got := c.expanded(sum); path == "" || !bytes.Equal(got, x) {
-			t.Fatalf("stored form %d not found", i)
-		}
-	}
-	if path, _ := c.expanded(sums[0]); path != "" {
-		t.Errorf("%d expanded forms kept, want the newest %d", 4, expandedKeep)
-	}
-	path, _ := c.expanded(sums[3])
-	if err := os.WriteFile(path, []byte("damaged"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if p, x := c.expanded(sums[3]); p != "" || x != nil {
-		t.Error("a damaged expanded form was handed out")
-	}
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("the damaged form is still there: %v", err)
-	}
-	if ents, _ := os.ReadDir(filepath.Join(c.dir, expandedDir)); len(ents) != 1 {
-		t.Errorf("%d files left in the expanded cache, want 1", len(ents))
-	}
-}
-
-func TestLinkedByThisGo(t *testing.T) {
-	v1, _, _ := buildELFZ(t)
-	b, err := os.ReadFile(v1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !linkedByThisGo(b) {
-		t.Error("a binary the test's own go linked is not recognized")
-	}
-	if linkedByThisGo([]byte("#!/bin/sh\n")) {
-		t.Error("a shell script was linked by this Go")
 	}
 }

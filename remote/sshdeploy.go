@@ -1,46 +1,24 @@
 package remote
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/melbahja/goph"
-	"github.com/pkg/sftp"
 
 	"armbench/remote/artifact"
 	"armbench/remote/compress"
+	"armbench/remote/delta"
 	"armbench/remote/event"
 	"armbench/remote/install"
+	"armbench/remote/send"
 	"armbench/remote/sshconn"
 )
 
-// progressReader reports file bytes as they are read (by the compressor
-// or by sftp's concurrent writer).
-type progressReader struct {
-	r    io.Reader
-	mu   sync.Mutex
-	p    *event.Meter
-	wire func() int64
-}
-
-func (r *progressReader) Read(b []byte) (int, error) {
-	n, err := r.r.Read(b)
-	if n > 0 {
-		r.mu.Lock()
-		r.p.SetWire(r.wire())
-		r.p.Add(int64(n), 0)
-		r.mu.Unlock()
-	}
-	return n, err
-}
-
+// Deploy connects (or reuses the connection), asks the device what it
+// has (prepare), and sends the file the first way that applies (package
+// send); the install script on the device verifies and installs it.
 func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(Event)) (inst Installed, err error) {
 	start := time.Now()
 	emit, closeEmit := event.Gated(emit)
@@ -52,26 +30,13 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 			emit(Step{Name: event.StepName(step), Done: true, Err: err, Time: time.Now()})
 		}
 	}()
-	if err := install.CheckName(name); err != nil {
+	if f, err = checkDeploy(f, name); err != nil {
 		return inst, err
-	}
-	if f, err = artifact.Resolve(f); err != nil {
-		return inst, err
-	}
-	if !artifact.ValidSHA256(f.SHA256) {
-		return inst, fmt.Errorf("invalid sha256 %q", f.SHA256)
 	}
 	d.o.warmELFZ(d.t, f, name)
 	emit(Step{Name: "connect", Time: time.Now()})
-	d.mu.Lock()
-	d.deploying[name]++
-	warming := d.prewarming[name]
-	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		d.deploying[name]--
-		d.mu.Unlock()
-	}()
+	warming, done := d.deployingNow(name)
+	defer done()
 	c, err := d.getEmit(ctx, emit)
 	if err != nil {
 		return inst, err
@@ -79,140 +44,126 @@ func (d *sshDevice) Deploy(ctx context.Context, f File, name string, emit func(E
 
 	step = "prepare"
 	spec := d.speculateDelta(ctx, c, f, name)
-	defer spec.stop()
+	defer spec.Stop()
 	helper := d.startELFZ(ctx, c, f, name)
-	defer helper.wait() // it must not outlive the deploy
+	defer helper.Wait() // it must not outlive the deploy
+	p, err := d.prepareDeploy(ctx, c, f, name, warming, spec)
+	if err != nil {
+		return inst, err
+	}
+	emit(Step{Name: "connect", Done: true, Time: time.Now()})
+	inst = Installed{Path: c.dir + "/" + name, SHA256: f.SHA256}
+	j := &send.Job{
+		Conn: c.Conn, Dir: c.dir, Tools: c.tools, Runner: d.t.Runner,
+		NoPatch: &c.noPatch, NoELFZ: &c.noELFZ,
+		File: f, Name: name, Old: p.SHA,
+		Cache: d.o.deltaCache(), Spec: spec, Helper: helper, ELFZ: d.o.ELFZHelper != nil && name != elfzName,
+		Compress: d.compress, Emit: emit,
+	}
+	defer j.WaitCopy()
+	sent, err := send.Send(ctx, j)
+	if err != nil {
+		step = sent.Step
+		return inst, err
+	}
+	return d.installed(inst, p, j, sent, start), nil
+}
+
+// checkDeploy refuses a name or a file a deploy cannot go on with, and
+// fills in the file's size and sha256.
+func checkDeploy(f File, name string) (File, error) {
+	if err := install.CheckName(name); err != nil {
+		return f, err
+	}
+	f, err := artifact.Resolve(f)
+	if err != nil {
+		return f, err
+	}
+	if !artifact.ValidSHA256(f.SHA256) {
+		return f, fmt.Errorf("invalid sha256 %q", f.SHA256)
+	}
+	return f, nil
+}
+
+// deployingNow counts a deploy of name in flight, which a prewarm must
+// not sweep the temporary files of, until done; warming is closed once
+// the prewarm in flight for name, if any, has its answer.
+func (d *sshDevice) deployingNow(name string) (warming chan struct{}, done func()) {
+	d.mu.Lock()
+	d.deploying[name]++
+	warming = d.prewarming[name]
+	d.mu.Unlock()
+	return warming, func() {
+		d.mu.Lock()
+		d.deploying[name]--
+		d.mu.Unlock()
+	}
+}
+
+// prepareDeploy has the device's answer about name before a deploy of f
+// (the prewarmed one when it is on its way), checks that f fits, and
+// stops the speculative delta when the device has another binary than
+// the one it was made against.
+func (d *sshDevice) prepareDeploy(ctx context.Context, c *sshConn, f File, name string, warming chan struct{}, spec *delta.Speculation) (prepared, error) {
 	if warming != nil {
 		// The answer is on its way: wait for it rather than ask twice.
 		select {
 		case <-warming:
 		case <-ctx.Done():
-			return inst, ctx.Err()
+			return prepared{}, ctx.Err()
 		}
 	}
 	p, err := d.prepare(ctx, c, name)
 	if err != nil {
-		return inst, err
+		return p, err
 	}
 	if p.AvailKB >= 0 && p.AvailKB*1024 < f.Size {
-		return inst, fmt.Errorf("%w: %s has %d KiB free, the binary needs %d KiB", ErrDiskFull, c.dir, p.AvailKB, (f.Size+1023)/1024)
+		return p, fmt.Errorf("%w: %s has %d KiB free, the binary needs %d KiB", ErrDiskFull, c.dir, p.AvailKB, (f.Size+1023)/1024)
 	}
 	if p.FP != "" && p.SHA != "" {
 		d.remember(name, installRecord{FP: p.FP, SHA: p.SHA})
 	}
-	if spec != nil && spec.base != p.SHA {
+	if spec != nil && spec.Base() != p.SHA {
 		// The device has another binary, or none: the guessed delta is
 		// of no use, and its encoder would take CPU from the upload's.
-		spec.stop()
+		spec.Stop()
 	}
-	emit(Step{Name: "connect", Done: true, Time: time.Now()})
-	dst := c.dir + "/" + name
-	inst = Installed{Path: dst, SHA256: f.SHA256}
-	if p.SHA == f.SHA256 {
-		inst.Skipped = true
-		if p.HasPrev {
-			inst.Previous = dst + ".prev"
-		}
-		inst.Duration = time.Since(start)
-		return inst, nil
-	}
-
-	step = "upload"
-	emit(Step{Name: "upload", Time: time.Now()})
-	recv, enc := decompressor(c.tools)
-	// Deltas need zstd on the device; without it there is no point in
-	// keeping copies either.
-	var cache *deltaCache
-	if enc == "zstd" {
-		cache = d.o.deltaCache()
-	}
-	var src io.Reader
-	var next []byte // the artifact, read once for the delta, the upload and the cache
-	var copying *background
-	if cache != nil {
-		if next, err = os.ReadFile(f.Path); err != nil {
-			return inst, err
-		}
-		src = bytes.NewReader(next)
-		// The next delta's base, written while this upload goes on.
-		copying = inBackground(func() error { return cache.storeCopy(next, f.SHA256) })
-		defer copying.wait()
-	} else {
-		file, err := os.Open(f.Path)
-		if err != nil {
-			return inst, err
-		}
-		defer file.Close()
-		src = file
-	}
-	if cache != nil && p.SHA != "" {
-		res, err := d.deployDelta(ctx, c, cache, spec, helper, f, next, name, p.SHA, emit)
-		xerr := res.expanding.wait()
-		if err != nil {
-			step = install.FailedStep(res.markers, "upload")
-			return inst, err
-		}
-		if res.note == "" {
-			inst.Delta, inst.DeltaKind = true, res.kind
-			if xerr != nil {
-				inst.NoDelta = "next deploy: " + xerr.Error()
-			}
-			return d.installed(inst, res.markers, res.wire, start, cache, copying, name), nil
-		}
-		inst.NoDelta = res.note
-	}
-	tmp := install.TmpPrefix(name) + install.RandomSuffix()
-	pr := event.NewMeter(f.Size, emit)
-
-	var wire int64
-	var markers []string
-	var stderr string
-	if recv != "" {
-		markers, wire, stderr, err = d.streamInstall(ctx, c, src, pr, enc, install.Script(c.dir, name, tmp, recv, f.SHA256, f.Size), emit)
-		step = install.FailedStep(markers, "upload")
-	} else {
-		wire, err = d.sftpUpload(ctx, c, src, pr, c.dir+"/"+tmp)
-		if err == nil {
-			pr.Finish()
-			emit(Step{Name: "upload", Done: true, Time: time.Now()})
-			step = "verify"
-			emit(Step{Name: "verify", Time: time.Now()})
-			markers, _, stderr, err = d.streamInstall(ctx, c, nil, nil, "", install.Script(c.dir, name, tmp, "", f.SHA256, f.Size), emit)
-			step = install.FailedStep(markers, "verify")
-		}
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return inst, ctx.Err()
-		}
-		if serr := sshconn.ScriptErr(err, stderr); serr != err {
-			return inst, serr
-		}
-		if stderr != "" {
-			return inst, fmt.Errorf("%w (device said: %s)", err, stderr)
-		}
-		return inst, err
-	}
-	return d.installed(inst, markers, wire, start, cache, copying, name), nil
+	return p, nil
 }
 
-// installed completes inst after a successful install, and keeps a copy
-// of the binary as the base of the next delta. A copy that cannot be
-// kept costs the next deploy its delta, not this one its success.
-func (d *sshDevice) installed(inst Installed, markers []string, wire int64, start time.Time, cache *deltaCache, copying *background, name string) Installed {
-	for _, m := range markers {
+// installed completes inst after the file was sent (or found there), and
+// keeps a copy of the binary as the base of the next delta. A copy that
+// cannot be kept costs the next deploy its delta, not this one its
+// success.
+func (d *sshDevice) installed(inst Installed, p prepared, j *send.Job, sent send.Sent, start time.Time) Installed {
+	if sent.Skipped {
+		inst.Skipped = true
+		if p.HasPrev {
+			inst.Previous = inst.Path + ".prev"
+		}
+		inst.Duration = time.Since(start)
+		return inst
+	}
+	inst.NoDelta = j.NoDelta
+	if sent.DeltaKind != "" {
+		inst.Delta, inst.DeltaKind, inst.NoDelta = true, sent.DeltaKind, ""
+		if sent.NextDelta != nil {
+			inst.NoDelta = "next deploy: " + sent.NextDelta.Error()
+		}
+	}
+	for _, m := range sent.Markers {
 		if m == "prev" {
 			inst.Previous = inst.Path + ".prev"
 		}
 		if fp, ok := strings.CutPrefix(m, "fp "); ok {
-			d.remember(name, installRecord{FP: fp, SHA: inst.SHA256})
+			d.remember(j.Name, installRecord{FP: fp, SHA: inst.SHA256})
 		}
 	}
-	inst.WireBytes = wire
-	if cache != nil {
-		err := copying.wait()
+	inst.WireBytes = sent.Wire
+	if j.Cache != nil {
+		err := j.WaitCopy()
 		if err == nil {
-			if err = cache.setLast(d.t.Name, name, inst.SHA256); err != nil {
+			if err = j.Cache.SetLast(d.t.Name, j.Name, inst.SHA256); err != nil {
 				err = fmt.Errorf("delta cache: %w", err)
 			}
 		}
@@ -222,70 +173,6 @@ func (d *sshDevice) installed(inst Installed, markers []string, wire int64, star
 	}
 	inst.Duration = time.Since(start)
 	return inst
-}
-
-// decompressor picks how to send: a zstd or gzip stream into the
-// device's own decompressor, or "" for sftp.
-func decompressor(tools []string) (recv, enc string) {
-	for _, t := range tools {
-		if t == "zstd" {
-			return "zstd -d -q -c", "zstd"
-		}
-	}
-	for _, t := range tools {
-		if t == "gzip" {
-			return "gzip -d -c", "gzip"
-		}
-	}
-	return "", ""
-}
-
-// sftpUpload is the fallback when the device has no decompressor: sftp
-// with many writes in flight, not goph's one-32KiB-round-trip-at-a-time
-// Upload.
-func (d *sshDevice) sftpUpload(ctx context.Context, c *sshConn, src io.Reader, pr *event.Meter, path string) (int64, error) {
-	client, err := goph.Client{Client: c.Client}.NewSftp(sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64))
-	if err != nil {
-		return 0, c.ConnErr(fmt.Errorf("sftp: %w", err))
-	}
-	defer client.Close()
-	stop := context.AfterFunc(ctx, func() { client.Close() })
-	defer stop()
-	f, err := client.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_EXCL)
-	if err != nil {
-		return 0, classifySFTP(err)
-	}
-	var n int64
-	pr2 := &progressReader{r: src, p: pr, wire: func() int64 { return n }}
-	n, err = f.ReadFromWithConcurrency(pr2, 64)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		client.Remove(path)
-		if ctx.Err() != nil {
-			return n, ctx.Err()
-		}
-		return n, c.ConnErr(classifySFTP(err))
-	}
-	return n, nil
-}
-
-func classifySFTP(err error) error {
-	var se *sftp.StatusError
-	if errors.As(err, &se) {
-		switch se.FxCode() {
-		case sftp.ErrSSHFxPermissionDenied:
-			return fmt.Errorf("%w: %v", ErrPermission, err)
-		}
-		if strings.Contains(strings.ToLower(se.Error()), "no space") {
-			return fmt.Errorf("%w: %v", ErrDiskFull, err)
-		}
-	}
-	if errors.Is(err, os.ErrPermission) {
-		return fmt.Errorf("%w: %v", ErrPermission, err)
-	}
-	return err
 }
 
 func (d *sshDevice) Rollback(ctx context.Context, name string) error {
@@ -307,30 +194,12 @@ func (d *sshDevice) Rollback(ctx context.Context, name string) error {
 	return nil
 }
 
-// streamInstall runs script through install.Stream, with src (when not
-// nil) encoded as enc into its stdin.
-func (d *sshDevice) streamInstall(ctx context.Context, c *sshConn, src io.Reader, pr *event.Meter, enc, script string, emit func(Event)) (markers []string, wire int64, stderr string, err error) {
-	var body *install.Body
-	if src != nil {
-		body = &install.Body{Meter: pr, Send: func(w *install.CountingWriter) error { return d.encode(w, src, pr, enc) }}
-	}
-	run, err := install.Stream(ctx, c.Conn, script, body, emit)
-	return run.Markers, run.Wire, run.Stderr, err
-}
-
-// encode writes src to w as enc: adaptive zstd, gzip, or "" as it is
-// (a delta, already encoded and reporting its own progress).
-func (d *sshDevice) encode(w *install.CountingWriter, src io.Reader, pr *event.Meter, enc string) error {
-	switch enc {
-	case "zstd":
-		done := d.o.uploads.Enter()
-		defer done()
-		return compress.Adaptive(w, src, compress.Options{Start: 2, Ceiling: d.o.uploads.Ceiling, Encoders: d.o.uploads.Encoders(), OnSent: pr.Set, OnLevel: d.o.traceLevel})
-	case "":
-		_, err := io.Copy(w, src)
-		return err
-	}
-	return compress.Gzip(w, &progressReader{r: src, p: pr, wire: w.Count})
+// compress writes src to w as zstd whose level follows the link and
+// the cores the pool's other uploads leave it.
+func (d *sshDevice) compress(w io.Writer, src io.Reader, m *event.Meter) error {
+	done := d.o.uploads.Enter()
+	defer done()
+	return compress.Adaptive(w, src, compress.Options{Start: 2, Ceiling: d.o.uploads.Ceiling, Encoders: d.o.uploads.Encoders(), OnSent: m.Set, OnLevel: d.o.traceLevel})
 }
 
 // HashFuncs are sh functions printing a sha256 with whatever the device
