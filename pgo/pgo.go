@@ -21,6 +21,7 @@ import (
 
 	"armbench/bench"
 	"armbench/build"
+	"armbench/deploy"
 	"armbench/internal/shell"
 	"armbench/profiles"
 	"armbench/remote"
@@ -221,22 +222,9 @@ func collect(ctx context.Context, spec Spec, p profiles.Profile, outRoot string,
 	if err != nil {
 		return nil, err
 	}
-	step(emit, "build", false, nil, "")
-	r := build.Run(ctx, plan, func(ev build.Event) { emit(Building{ev}) })
-	if r.Err == nil && r.Artifact == nil {
-		r.Err = fmt.Errorf("build %s/%s: no artifact", spec.Target.Name, p.Name)
-	}
-	step(emit, "build", true, r.Err, "")
-	if r.Err != nil {
-		return nil, r.Err
-	}
-	name := plan.DeployName()
-	step(emit, "deploy", false, nil, name)
-	a := r.Artifact
-	_, err = dev.Deploy(ctx, remote.File{Path: a.Path, SHA256: a.SHA256, Size: a.Size}, name, func(ev remote.Event) { emit(Deploying{ev}) })
-	step(emit, "deploy", true, err, name)
+	name, err := deployTestBinary(ctx, spec, plan, dev, emit)
 	if err != nil {
-		return nil, fmt.Errorf("pgo: deploy %s to %s: %w", name, spec.Target.Name, err)
+		return nil, err
 	}
 	remoteProf := path.Join(dev.DeployDir(), name+".pprof")
 	if err := runProfiled(ctx, spec, plan, name, remoteProf, dev, emit); err != nil {
@@ -252,6 +240,53 @@ func collect(ctx context.Context, spec Spec, p profiles.Profile, outRoot string,
 		return nil, fmt.Errorf("pgo: fetch the profile: %w", err)
 	}
 	return data, nil
+}
+
+// deployTestBinary builds plan and installs it on dev through the deploy
+// pipeline, reporting the pipeline's build and install as pgo's "build"
+// and "deploy" steps. It returns the binary's name on the device.
+func deployTestBinary(ctx context.Context, spec Spec, plan profiles.Plan, dev remote.Device, emit func(Event)) (string, error) {
+	pipe := deploy.Pipeline{
+		Connect: func(context.Context, targets.Target, []string) (remote.Device, error) { return dev, nil },
+	}
+	name := plan.DeployName()
+	built, deploying := false, false
+	// builtOK ends the build step once the pipeline has moved past it,
+	// and starts the install's.
+	builtOK := func() {
+		if !built {
+			built = true
+			step(emit, "build", true, nil, "")
+		}
+		if !deploying {
+			deploying = true
+			step(emit, "deploy", false, nil, name)
+		}
+	}
+	step(emit, "build", false, nil, "")
+	res := pipe.Run(ctx, spec.Target, []deploy.Job{{Plan: plan, Name: name}}, func(ev deploy.Event) {
+		switch ev := ev.(type) {
+		case deploy.Building:
+			emit(Building{ev.Event})
+		case deploy.Deploying:
+			builtOK()
+			emit(Deploying{ev.Event})
+		}
+	})[0]
+	if res.Step == deploy.StepBuild {
+		err := fmt.Errorf("build %s/%s: no artifact", spec.Target.Name, plan.Profile.Name)
+		if res.Build != nil && res.Build.Err != nil {
+			err = res.Build.Err
+		}
+		step(emit, "build", true, err, "")
+		return "", err
+	}
+	builtOK()
+	step(emit, "deploy", true, res.Err, name)
+	if res.Err != nil {
+		return "", fmt.Errorf("pgo: deploy %s to %s: %w", name, spec.Target.Name, res.Err)
+	}
+	return name, nil
 }
 
 func runProfiled(ctx context.Context, spec Spec, plan profiles.Plan, name, remoteProf string, dev remote.Device, emit func(Event)) error {

@@ -80,9 +80,28 @@ func TestPGOOnTheLocalTarget(t *testing.T) {
 		Bench: "^BenchmarkSHA256$", Benchtime: "300ms",
 		Compare: bench.Spec{Count: 2, Warmup: 0, Benchtime: "20x", RunsDir: filepath.Join(mod, "runs")},
 	}
+	// The order of the first steps and of what happens inside them:
+	// "<step" and "step>" start and end a step, "B" and "D" are runs of
+	// build and deploy events.
+	var order []string
+	mark := func(m string) {
+		if len(order) == 0 || order[len(order)-1] != m {
+			order = append(order, m)
+		}
+	}
 	res, err := Run(context.Background(), spec, dev, func(ev Event) {
-		if s, ok := ev.(Step); ok && s.Done {
-			steps = append(steps, s.Name)
+		switch ev := ev.(type) {
+		case Step:
+			if ev.Done {
+				steps = append(steps, ev.Name)
+				mark(ev.Name + ">")
+			} else {
+				mark("<" + ev.Name)
+			}
+		case Building:
+			mark("B")
+		case Deploying:
+			mark("D")
 		}
 	})
 	if err != nil {
@@ -90,6 +109,9 @@ func TestPGOOnTheLocalTarget(t *testing.T) {
 	}
 	if got := strings.Join(steps, ","); got != "build,deploy,collect,fetch,write,compare" {
 		t.Errorf("steps %s", got)
+	}
+	if got, want := strings.Join(order[:min(len(order), 7)], " "), "<build B build> <deploy D deploy> <collect"; got != want {
+		t.Errorf("events in order %q, want %q", got, want)
 	}
 	data, err := os.ReadFile(filepath.Join(mod, FileName))
 	if err != nil || !isPprof(data) {
