@@ -1,5 +1,21 @@
 // Package remote talks to a target: over SSH for devices, or directly for the
 // "local" target. Both sit behind Device so deploy and run code is shared.
+// This package holds the two devices, the pool and prewarming; each
+// concern they rely on is a package of its own:
+//
+//   - sshconn: the SSH transport (ssh_config, keys and agent, known_hosts,
+//     jump hosts, dial, keepalives);
+//   - install: the install on the device (the names of its files, the
+//     prepare, install and rollback scripts, streaming into them);
+//   - send: the ways of sending a file (skip, elfz delta, patch delta,
+//     stream, sftp), one Way each, tried in the order of one registry;
+//   - delta and compress: what those ways encode with;
+//   - run: running programs, over SSH or as a child process here;
+//   - artifact, event and fault: the file deployed, the events reported
+//     and the kinds of failure, shared by all of the above.
+//
+// A new way of sending a file is a Way in a file of its own in package
+// send and one line in its registry (send/registry.go).
 package remote
 
 import (

@@ -219,7 +219,7 @@ func keepNewest(dir string, keep int, counts func(name string) bool) error {
 
 // lastPath is the file naming the sha256 last installed as name on target.
 // Target and binary names cannot hold a slash or be "." or ".." (targets
-// and checkName refuse them).
+// and install.CheckName refuse them).
 func (c *Cache) lastPath(target, name string) string {
 	return filepath.Join(c.dir, "last", target, name)
 }
