@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command probe runs a workload on the device and watches it. armbench
 // cross-compiles it for each target and deploys it once; the bench engine
 // then runs every benchmark round through it:

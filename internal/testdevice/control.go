@@ -33,8 +33,8 @@ func (d *Device) Stop() {
 // stop ends the listening sshd (not its per-connection children).
 func (d *Device) stop() {
 	d.mu.Lock()
-	cmd, done := d.cmd, d.done
-	d.cmd, d.done = nil, nil
+	cmd, group, done := d.cmd, d.group, d.done
+	d.cmd, d.group, d.done = nil, nil, nil
 	d.mu.Unlock()
 	if cmd == nil {
 		return
@@ -43,7 +43,7 @@ func (d *Device) stop() {
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		group.Kill()
 		<-done
 	}
 }
@@ -77,7 +77,9 @@ func (d *Device) CutConnections() int {
 	}
 	kids := descendants(cmd.Process.Pid)
 	for _, pid := range kids {
-		syscall.Kill(pid, syscall.SIGKILL)
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Kill()
+		}
 	}
 	return len(kids)
 }

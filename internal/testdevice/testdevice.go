@@ -19,13 +19,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"armbench/internal/procgroup"
 	"armbench/internal/testenv"
 	"armbench/targets"
 )
@@ -50,9 +50,10 @@ type Device struct {
 	pidPath string
 	proxy   *proxy
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	group *procgroup.Group // sshd and its per-connection processes
+	done  chan struct{}    // closed when cmd has exited
 }
 
 type config struct {
@@ -254,15 +255,15 @@ func (d *Device) start() error {
 	cmd := exec.Command(d.sshd, "-D", "-e", "-f", d.cfgPath)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	// Its own process group, away from the test's terminal signals.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	// Its own group, away from the test's terminal signals.
+	group, err := procgroup.Start(cmd)
+	if err != nil {
 		return err
 	}
 	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	go func() { cmd.Wait(); group.Close(); close(done) }()
 	d.mu.Lock()
-	d.cmd, d.done = cmd, done
+	d.cmd, d.group, d.done = cmd, group, done
 	d.mu.Unlock()
 
 	addr := net.JoinHostPort(d.Host, strconv.Itoa(d.SSHDPort))

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command armbench-elfz is the device side of a delta against a Go
 // binary with compressed DWARF: `expand FILE` writes the file's expanded
 // form (its zlib sections inflated) to stdout, the base the delta was made
