@@ -151,6 +151,9 @@ func cmdPlan(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	if note := profiles.ShellNote(); note != "" && !c.json {
+		fmt.Fprintf(c.stdout, "# %s\n\n", note)
+	}
 	for _, p := range plans {
 		if c.json {
 			c.printJSON(jsonPlan(p))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -398,6 +399,17 @@ func (p Plan) Shell() string {
 		b.WriteString(" " + shell.QuoteFlag(a))
 	}
 	return b.String()
+}
+
+// ShellNote says which shell Shell's commands are written for, on a host
+// whose own shell is another one (Windows), and is "" elsewhere.
+func ShellNote() string { return shellNote(runtime.GOOS) }
+
+func shellNote(goos string) string {
+	if goos != "windows" {
+		return ""
+	}
+	return "POSIX sh: paste into Git Bash or WSL; PowerShell and cmd.exe set variables and quote otherwise"
 }
 
 // RunShell is the command that runs binary (a path on the device) with

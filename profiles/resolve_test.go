@@ -342,3 +342,15 @@ extends = "checked"
 		t.Errorf("no check anywhere: %+v, %v", plan.Health, err)
 	}
 }
+
+// Only a Windows host is told which shell the printed plan is for.
+func TestShellNote(t *testing.T) {
+	if n := shellNote("windows"); !strings.Contains(n, "POSIX sh") || !strings.Contains(n, "PowerShell") {
+		t.Errorf("windows note %q", n)
+	}
+	for _, goos := range []string{"linux", "darwin"} {
+		if n := shellNote(goos); n != "" {
+			t.Errorf("%s note %q", goos, n)
+		}
+	}
+}

@@ -105,6 +105,10 @@ func (p *PlanPane) layout() {
 	add := func(s string) { p.lines = append(p.lines, fit(s, inner)) }
 	if len(p.entries) == 0 {
 		add(st.Dim.Render("Choose a target and tick profiles to see the build commands."))
+	} else if note := profiles.ShellNote(); note != "" {
+		for _, l := range wrapWords("# "+note, inner) {
+			add(st.Comment.Render(l))
+		}
 	}
 	for i, e := range p.entries {
 		if i > 0 {
