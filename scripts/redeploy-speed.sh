@@ -16,6 +16,7 @@
 # real one-line-change redeploy; every deployed file's sha256 is checked.
 #
 #   scripts/redeploy-speed.sh [ROUNDS]        (root: unshare -n and tc need it)
+#   ARMBENCH_BIN=/path/to/armbench …          measures that build (a baseline)
 #
 # Needs go, sshd, ssh, scp, ssh-keygen, zstd, ip and tc (iproute2), unshare.
 set -euo pipefail
@@ -44,7 +45,11 @@ if [ -z "$inner" ]; then
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
 	export WORK=$work REPO=$repo SSHD=$sshd ROUNDS=$rounds
-	go build -o "$work/armbench" .
+	if [ -n "${ARMBENCH_BIN:-}" ]; then
+		cp "$ARMBENCH_BIN" "$work/armbench"
+	else
+		go build -o "$work/armbench" .
+	fi
 
 	make_keys "$work"
 	mkdir -p "$work/device" "$work/bins"
