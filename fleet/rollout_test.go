@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -173,11 +172,11 @@ func checkWindows(t *testing.T, logs map[string][]window, failing *testdevice.De
 				t.Errorf("%s ran its check %d times, want 2", target, len(lines))
 			}
 			// Down until the rollback renamed the old binary back.
-			var st syscall.Stat_t
-			if err := syscall.Stat(filepath.Join(failing.Target.DeployDir, name), &st); err != nil {
+			fi, err := os.Stat(filepath.Join(failing.Target.DeployDir, name))
+			if err != nil {
 				t.Fatal(err)
 			}
-			w.end = float64(st.Ctim.Sec) + float64(st.Ctim.Nsec)/1e9
+			w.end = changeSeconds(fi)
 		}
 		if w.end < w.start {
 			t.Errorf("%s: window %v", target, w)
