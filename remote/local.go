@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"armbench/internal/procgroup"
 	"armbench/remote/artifact"
 	"armbench/remote/event"
 	"armbench/remote/install"
@@ -28,10 +29,12 @@ type localDevice struct {
 	t   targets.Target
 	dir string
 
-	// binfmtDir and lookPath are fields, not globals, so tests can show
-	// the runner choice without touching the machine's binfmt_misc.
+	// binfmtDir, lookPath and host are fields, not globals, so tests can
+	// show the runner choice without touching the machine's binfmt_misc,
+	// or being on another OS or CPU.
 	binfmtDir string
 	lookPath  func(string) (string, error)
+	host      struct{ os, arch string }
 }
 
 // DefaultLocalDeployDir is where a local target deploys without deploy_dir.
@@ -55,7 +58,9 @@ func openLocal(t targets.Target) (*localDevice, error) {
 	if err != nil {
 		return nil, fmt.Errorf("deploy_dir %s: %w", dir, err)
 	}
-	return &localDevice{t: t, dir: abs, binfmtDir: "/proc/sys/fs/binfmt_misc", lookPath: exec.LookPath}, nil
+	d := &localDevice{t: t, dir: abs, binfmtDir: "/proc/sys/fs/binfmt_misc", lookPath: exec.LookPath}
+	d.host.os, d.host.arch = runtime.GOOS, runtime.GOARCH
+	return d, nil
 }
 
 func (d *localDevice) DeployDir() string { return d.dir }
@@ -315,13 +320,21 @@ func (d *localDevice) Exec(ctx context.Context, script string) ([]byte, error) {
 	if err := os.MkdirAll(d.dir, 0o755); err != nil {
 		return nil, d.opErr("exec", "", err)
 	}
-	cmd := exec.CommandContext(ctx, "sh", "-c", script)
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		return nil, d.opErr("exec", "", fmt.Errorf("the local target runs its device scripts with a POSIX sh, and none is on PATH (on Windows, Git for Windows brings one): %w", err))
+	}
+	cmd := exec.CommandContext(ctx, sh, "-c", script)
 	cmd.Dir = d.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// A group of its own, so that cancelling stops what the script started.
+	group, err := procgroup.Start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+		group.Close()
+	}
+	out := stdout.Bytes()
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -354,7 +367,19 @@ func (d *localDevice) Argv(cmd Command) ([]string, error) {
 		return append(append(r, prog), cmd.Args...), nil
 	}
 	arch := elfArch(prog)
-	if arch == "" || arch == runtime.GOARCH || d.binfmtEnabled(arch) {
+	switch {
+	case arch == "":
+		return append([]string{prog}, cmd.Args...), nil // not a Linux program: a script, a native tool
+	case d.host.os != "linux":
+		return nil, fmt.Errorf("%s is a Linux %s program and this host runs %s: only Linux runs Linux programs through qemu-user. "+
+			"Deploy to a device (a target with an ssh host), or set runner in targets.toml to a command that runs linux/%s programs here, "+
+			"e.g. a container started with --platform linux/%s (docker or podman) that mounts deploy_dir (%s) at the same path",
+			prog, arch, d.host.os, arch, arch, d.dir)
+	case arch == d.host.arch || d.binfmtEnabled(arch):
+		return append([]string{prog}, cmd.Args...), nil
+	case arch == "arm" && d.host.arch == "arm64":
+		// Most arm64 CPUs and kernels run 32-bit ARM programs natively
+		// (AArch32); where not, starting it fails with an explanation.
 		return append([]string{prog}, cmd.Args...), nil
 	}
 	q := qemuName(arch)
@@ -364,7 +389,7 @@ func (d *localDevice) Argv(cmd Command) ([]string, error) {
 		}
 	}
 	return nil, fmt.Errorf("%s is a %s binary and this machine is %s: install qemu-user-static (%s-static), register binfmt_misc, or set runner in targets.toml",
-		prog, arch, runtime.GOARCH, q)
+		prog, arch, d.host.arch, q)
 }
 
 func qemuName(goarch string) string {

@@ -336,3 +336,43 @@ func TestLocalRelativeDeployDir(t *testing.T) {
 		t.Errorf("failing exec: %v", err)
 	}
 }
+
+// The runner choice follows the host: a Linux ARM program on macOS or
+// Windows gets an explanation that names what would run it, and a 32-bit
+// ARM program on an arm64 Linux host runs natively (AArch32).
+func TestLocalRunnerChoiceByHost(t *testing.T) {
+	bin := buildARM(t, "host")
+	dir := t.TempDir()
+	dev := openLocalT(t, localTarget(t, dir))
+	dev.binfmtDir = t.TempDir()
+	dev.lookPath = func(string) (string, error) { return "", exec.ErrNotFound }
+	cmd := Command{Path: bin}
+
+	for _, goos := range []string{"darwin", "windows"} {
+		dev.host.os, dev.host.arch = goos, "arm64"
+		_, err := dev.Argv(cmd)
+		if err == nil || !strings.Contains(err.Error(), "this host runs "+goos) || !strings.Contains(err.Error(), "--platform linux/arm64") {
+			t.Errorf("%s: %v", goos, err)
+		}
+	}
+
+	dev.host.os, dev.host.arch = "linux", "arm64"
+	if argv, err := dev.Argv(cmd); err != nil || !slices.Equal(argv, []string{bin}) {
+		t.Errorf("arm64 program on an arm64 host: %q %v", argv, err)
+	}
+	// The same file marked as 32-bit ARM (e_machine 40).
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[18], data[19] = 40, 0
+	arm := writeFile(t, filepath.Join(dir, "arm"), string(data), 0o755)
+	if argv, err := dev.Argv(Command{Path: arm}); err != nil || !slices.Equal(argv, []string{arm}) {
+		t.Errorf("arm program on an arm64 host: %q %v", argv, err)
+	}
+	// On an x86-64 host it needs qemu.
+	dev.host.arch = "amd64"
+	if _, err := dev.Argv(Command{Path: arm}); err == nil || !strings.Contains(err.Error(), "qemu-arm-static") {
+		t.Errorf("arm program on an amd64 host without qemu: %v", err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -143,8 +142,6 @@ func startLosable(t *testing.T, dev Device, deployDir string) (pid int, done <-c
 	}
 	return pid, errc
 }
-
-func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
 func testStopLeftover(t *testing.T, dev Device, deployDir string, lose func()) {
 	pid, done := startLosable(t, dev, deployDir)

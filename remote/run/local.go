@@ -3,13 +3,16 @@ package run
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
 
+	"armbench/internal/procgroup"
 	"armbench/remote/event"
 )
 
@@ -26,7 +29,6 @@ func Local(ctx context.Context, argv []string, dir, pidPath string, cmd Command,
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Dir = dir
 	c.Env = append(os.Environ(), cmd.Env...)
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := c.StdoutPipe()
 	if err != nil {
 		return ExitStatus{Code: -1}, fail("", err)
@@ -36,28 +38,23 @@ func Local(ctx context.Context, argv []string, dir, pidPath string, cmd Command,
 		return ExitStatus{Code: -1}, fail("", err)
 	}
 	start := time.Now()
-	if err := c.Start(); err != nil {
-		return ExitStatus{Code: -1}, fail("start", err)
+	// A group of its own (a process group, a Windows job), so that a stop
+	// reaches what the program started too.
+	group, err := procgroup.Start(c)
+	if err != nil {
+		return ExitStatus{Code: -1}, fail("start", explainStart(argv[0], err))
 	}
-	pgid := c.Process.Pid
+	defer group.Close()
 	if pidPath != "" {
-		recordPID(pidPath, pgid)
+		recordPID(pidPath, group.ID())
 	}
-	werr := waitLocal(ctx, c, stdout, stderr, stopSig, killDelay, emit)
+	werr := waitLocal(ctx, c, group, stdout, stderr, stopSig, killDelay, emit)
 	// Children that kept the group alive past the leader go too.
 	if ctx.Err() != nil {
-		syscall.Kill(-pgid, syscall.SIGKILL)
+		group.Kill()
 	}
-	st := ExitStatus{Duration: time.Since(start)}
-	if ws, ok := c.ProcessState.Sys().(syscall.WaitStatus); ok {
-		switch {
-		case ws.Signaled():
-			st.Code = -1
-			st.Signal = SignalName(int(ws.Signal()))
-		default:
-			st.Code = ws.ExitStatus()
-		}
-	}
+	st := exitStatus(c.ProcessState)
+	st.Duration = time.Since(start)
 	if ctx.Err() != nil {
 		return st, fail("", ctx.Err())
 	}
@@ -71,8 +68,7 @@ func Local(ctx context.Context, argv []string, dir, pidPath string, cmd Command,
 // waitLocal streams the started process's output and waits for it; when
 // ctx ends first it sends stopSig to the process group, and KILL after
 // killDelay.
-func waitLocal(ctx context.Context, c *exec.Cmd, stdout, stderr io.Reader, stopSig int, killDelay time.Duration, emit func(event.Event)) error {
-	pgid := c.Process.Pid
+func waitLocal(ctx context.Context, c *exec.Cmd, group *procgroup.Group, stdout, stderr io.Reader, stopSig int, killDelay time.Duration, emit func(event.Event)) error {
 	done := make(chan struct{})
 	var killed sync.WaitGroup
 	killed.Add(1)
@@ -83,11 +79,11 @@ func waitLocal(ctx context.Context, c *exec.Cmd, stdout, stderr io.Reader, stopS
 			return
 		case <-ctx.Done():
 		}
-		syscall.Kill(-pgid, syscall.Signal(stopSig))
+		group.Signal(syscall.Signal(stopSig))
 		select {
 		case <-done:
 		case <-time.After(killDelay):
-			syscall.Kill(-pgid, syscall.SIGKILL)
+			group.Kill()
 		}
 	}()
 	var wg sync.WaitGroup
@@ -99,4 +95,15 @@ func waitLocal(ctx context.Context, c *exec.Cmd, stdout, stderr io.Reader, stopS
 	close(done)
 	killed.Wait()
 	return werr
+}
+
+// explainStart says why a program could not start when the reason is
+// the host itself: an arm64 machine without 32-bit ARM support (many
+// servers and Apple silicon lack AArch32) answers ENOEXEC.
+func explainStart(prog string, err error) error {
+	if errors.Is(err, syscall.ENOEXEC) && runtime.GOARCH == "arm64" {
+		return fmt.Errorf("%w: this arm64 host does not run 32-bit ARM programs (its CPU or kernel has no AArch32 support): "+
+			"install qemu-user-static and register qemu-arm with binfmt_misc, set runner = \"qemu-arm-static\" in targets.toml, or use a device", err)
+	}
+	return err
 }
