@@ -67,6 +67,10 @@ type Options struct {
 	// uploads counts the compressed uploads in flight across the devices
 	// of one Pool, which share this machine's cores (NewPool sets it).
 	uploads *compress.Gauge
+	// SSHWarn receives the ssh_config lines that apply to a device and
+	// that armbench cannot honour (file, line, why); nil prints each once
+	// to stderr.
+	SSHWarn func(SSHWarning)
 	// Dial replaces net.Dialer for the TCP connection (tests that cut links).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }

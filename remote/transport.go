@@ -17,6 +17,8 @@ type (
 	HostKey             = sshconn.HostKey
 	UnknownHostError    = sshconn.UnknownHostError
 	HostKeyChangedError = sshconn.HostKeyChangedError
+	// SSHWarning is an ssh_config line armbench cannot honour.
+	SSHWarning = sshconn.Warning
 )
 
 // transport is what of o the SSH transport uses.
@@ -30,6 +32,7 @@ func (o Options) transport() sshconn.Config {
 		NoAgent:        o.NoAgent,
 		NoDefaultKeys:  o.NoDefaultKeys,
 		ConfirmHostKey: o.ConfirmHostKey,
+		Warn:           o.SSHWarn,
 		Dial:           o.Dial,
 	}
 }

@@ -32,11 +32,15 @@ type Config struct {
 	// ConfirmHostKey is asked by Trust before an unknown key is appended;
 	// nil accepts (the caller already showed the fingerprint).
 	ConfirmHostKey func(HostKey) bool
+	// Warn receives the ssh_config lines that apply to a host and that
+	// armbench cannot honour; nil prints each once to stderr.
+	Warn func(Warning)
 	// Dial replaces net.Dialer for the TCP connection (tests that cut links).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// Timeout is ConnectTimeout or its default.
+// Timeout is ConnectTimeout or its default (ssh_config's ConnectTimeout,
+// when set, is the endpoint's: see Endpoint.connectTimeout).
 func (o Config) Timeout() time.Duration {
 	if o.ConnectTimeout > 0 {
 		return o.ConnectTimeout
