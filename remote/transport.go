@@ -61,3 +61,14 @@ func Trust(ctx context.Context, t targets.Target, o Options) (HostKey, error) {
 func TrustKey(t targets.Target, o Options, e *UnknownHostError) (HostKey, error) {
 	return sshconn.TrustKey(t, o.transport(), e)
 }
+
+// Replaced is what ReplaceHostKey did (see sshconn.Replaced).
+type Replaced = sshconn.Replaced
+
+// ReplaceHostKey makes key, the one the user was shown with a
+// *HostKeyChangedError, t's only host key: every entry naming the host
+// (hashed, under its HostKeyAlias, with a port) goes, the new key is
+// added as ssh_config says (see sshconn.ReplaceHostKey).
+func ReplaceHostKey(t targets.Target, o Options, key ssh.PublicKey) (Replaced, error) {
+	return sshconn.ReplaceHostKey(t, o.transport(), key)
+}

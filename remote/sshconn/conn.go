@@ -21,14 +21,19 @@ import (
 type Conn struct {
 	Client *ssh.Client
 
-	once sync.Once
-	done chan struct{}
-	err  error // why it ended, once done is closed
+	once  sync.Once
+	done  chan struct{}
+	err   error // why it ended, once done is closed
+	alive alive // ssh_config's ServerAliveInterval and CountMax, when set
 }
 
 // NewConn wraps a logged-in client.
 func NewConn(client *ssh.Client) *Conn {
-	return &Conn{Client: client, done: make(chan struct{})}
+	c := &Conn{Client: client, done: make(chan struct{})}
+	if a, ok := aliveSettings.LoadAndDelete(client); ok {
+		c.alive = a.(alive)
+	}
+	return c
 }
 
 // Dead records why the connection ended and closes it; the first caller
@@ -65,8 +70,17 @@ func (c *Conn) Err() error {
 
 // Watch marks the connection dead when it ends, and sends keepalives
 // every so often so a silently dead link (a pulled cable) is noticed:
-// three missed in a row close it. It returns when the connection ends.
+// three missed in a row close it. ssh_config's ServerAliveInterval and
+// ServerAliveCountMax, when set for the host, replace every and three.
+// It returns when the connection ends.
 func (c *Conn) Watch(every time.Duration) {
+	maxMissed := 3
+	if c.alive.every > 0 {
+		every = c.alive.every
+	}
+	if c.alive.max > 0 {
+		maxMissed = c.alive.max
+	}
 	ended := make(chan error, 1)
 	go func() { ended <- c.Client.Wait() }()
 	tick := time.NewTicker(every)
@@ -89,14 +103,14 @@ func (c *Conn) Watch(every time.Duration) {
 			select {
 			case err := <-reply:
 				if err != nil {
-					missed = 3
+					missed = maxMissed
 				} else {
 					missed = 0
 				}
 			case <-time.After(every):
 				missed++
 			}
-			if missed >= 3 {
+			if missed >= maxMissed {
 				c.Client.Close()
 			}
 		}

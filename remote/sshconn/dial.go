@@ -18,8 +18,13 @@ import (
 	"armbench/targets"
 )
 
-// dialTCP connects to the Endpoint directly or through its ProxyJump.
+// dialTCP connects to the Endpoint directly, through its ProxyCommand or
+// through its ProxyJump.
 func (e Endpoint) dialTCP(ctx context.Context, o Config) (net.Conn, io.Closer, error) {
+	if e.proxyCmd != "" {
+		c, err := e.dialProxyCommand(o)
+		return c, nil, err
+	}
 	if e.jump == "" {
 		if o.Dial != nil {
 			c, err := o.Dial(ctx, "tcp", e.hostport())
@@ -50,8 +55,8 @@ func (e Endpoint) dialTCP(ctx context.Context, o Config) (net.Conn, io.Closer, e
 			closeAll()
 			return nil, nil, err
 		}
-		je.jump = ""
-		hk, err := LoadHostKeys(targets.Target{}, o)
+		je.jump, je.proxyCmd = "", ""
+		hk, err := je.loadHostKeys(targets.Target{}, o)
 		if err != nil {
 			closeAll()
 			return nil, nil, err
@@ -92,8 +97,17 @@ func (e Endpoint) handshake(ctx context.Context, cfg *ssh.ClientConfig, o Config
 	return e.handshakeVia(ctx, cfg, o, nil)
 }
 
+// connectTimeout is the option given to armbench, else ssh_config's
+// ConnectTimeout, else the default.
+func (e Endpoint) connectTimeout(o Config) time.Duration {
+	if o.ConnectTimeout <= 0 && e.timeout > 0 {
+		return e.timeout
+	}
+	return o.Timeout()
+}
+
 func (e Endpoint) handshakeVia(ctx context.Context, cfg *ssh.ClientConfig, o Config, via *ssh.Client) (*ssh.Client, error) {
-	timeout := o.Timeout()
+	timeout := e.connectTimeout(o)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var conn net.Conn
@@ -140,11 +154,14 @@ func (e Endpoint) connect(ctx context.Context, o Config, hk *HostKeys, via *ssh.
 	cfg := &ssh.ClientConfig{
 		User:              e.user,
 		Auth:              goph.Auth{ssh.PublicKeysCallback(signers)},
-		HostKeyCallback:   hk.check,
-		HostKeyAlgorithms: hk.algorithms(e.hostport()),
-		Timeout:           o.Timeout(),
+		HostKeyCallback:   hk.verify,
+		HostKeyAlgorithms: hk.algorithms(),
+		Timeout:           e.connectTimeout(o),
 	}
 	c, err := e.handshakeVia(ctx, cfg, o, via)
+	if err == nil {
+		e.rememberAlive(c)
+	}
 	if errors.Is(err, fault.ErrAuth) {
 		if len(tried) == 0 {
 			return nil, fmt.Errorf("%w: no SSH key to offer: set identity_file in targets.toml, load a key into ssh-agent, or create ~/.ssh/id_ed25519", fault.ErrAuth)
@@ -188,6 +205,9 @@ func classifyHandshake(err error) error {
 		return ce
 	case errors.Is(err, fault.ErrAuth):
 		return err
+	case strings.Contains(err.Error(), "Too many authentication failures"):
+		return fmt.Errorf("%w: the server stopped the login after too many keys were offered (its MaxAuthTries): "+
+			"name the key with IdentityFile and set IdentitiesOnly yes for this host in ~/.ssh/config (%v)", fault.ErrAuth, err)
 	case strings.Contains(err.Error(), "unable to authenticate"):
 		return fmt.Errorf("%w: %v", fault.ErrAuth, err)
 	case errors.Is(err, io.EOF), strings.Contains(err.Error(), "connection reset"):

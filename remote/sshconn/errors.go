@@ -2,6 +2,7 @@ package sshconn
 
 import (
 	"fmt"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 
@@ -16,6 +17,7 @@ type HostKey struct {
 	Key         ssh.PublicKey
 	File        string // known_hosts file it is (or would be) in
 	Line        string // the known_hosts line
+	LineNo      int    // its number in File, when Trust added it
 	Added       bool   // Trust appended it (false: it was already known)
 }
 
@@ -26,35 +28,53 @@ type UnknownHostError struct {
 	Fingerprint string
 	Key         ssh.PublicKey
 	File        string // the known_hosts file consulted (where Trust appends)
+	Hashed      bool   // HashKnownHosts: Trust adds the entry hashed
+	Target      string // the target's name, when known
 }
 
 func (e *UnknownHostError) Error() string {
-	return fmt.Sprintf("the authenticity of host %s can't be established: %s key fingerprint is %s; not in %s (accept it with `armbench trust`)",
-		e.Host, keyTypeName(e.KeyType), e.Fingerprint, e.File)
+	cmd := "armbench trust"
+	if e.Target != "" {
+		cmd += " " + shell.Quote(e.Target)
+	}
+	return fmt.Sprintf("the authenticity of host %s can't be established: %s key fingerprint is %s; not in %s (accept it with `%s`)",
+		e.Host, keyTypeName(e.KeyType), e.Fingerprint, e.File, cmd)
 }
 
 // HostKeyChangedError is a host presenting a different key than the one
-// known_hosts has for it: possibly a man-in-the-middle. Never bypassed.
+// known_hosts has for it: possibly a man-in-the-middle, more often a
+// re-flashed board. Never bypassed; ReplaceHostKey swaps the key once the
+// user says so.
 type HostKeyChangedError struct {
-	Host        string
+	Host        string // the known_hosts name (HostKeyAlias, host or [host]:port)
 	KeyType     string
 	Fingerprint string // of the key the host sent
 	Key         ssh.PublicKey
 	File        string // known_hosts file with the offending line
 	Line        int
 	Known       []string // fingerprints known_hosts has for the host
+	Target      string   // the target's name, when known
+}
+
+// replaceCommand is the command that swaps the key.
+func (e *HostKeyChangedError) replaceCommand() string {
+	t := e.Target
+	if t == "" {
+		t = e.Host
+	}
+	return "armbench trust --replace " + shell.Quote(t)
 }
 
 func (e *HostKeyChangedError) Error() string {
-	return fmt.Sprintf("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for %s! IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY! "+
-		"Someone could be eavesdropping on you right now (man-in-the-middle attack)! It is also possible that a host key has just been changed. "+
-		"The fingerprint for the %s key sent by the remote host is %s. Offending key in %s:%d. "+
-		"Host key verification failed; if the change is expected, remove the old key with `ssh-keygen -R %s -f %s`",
-		e.Host, keyTypeName(e.KeyType), e.Fingerprint, e.File, e.Line, shell.Quote(e.Host), shell.Quote(e.File))
+	return fmt.Sprintf("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for %s! known_hosts has %s (%s:%d) but the host sent the %s key %s. "+
+		"Re-flashing the board's SD card is the usual cause (a fresh system makes a new host key); otherwise someone could be "+
+		"eavesdropping on you (man-in-the-middle attack). Host key verification failed; if you re-flashed or reinstalled it, "+
+		"replace the key with `%s`",
+		e.Host, strings.Join(e.Known, ", "), e.File, e.Line, keyTypeName(e.KeyType), e.Fingerprint, e.replaceCommand())
 }
 
-// Warning is the text OpenSSH prints for the same situation, for front
-// ends that show it in full.
+// Warning is the text OpenSSH prints for the same situation, with both
+// fingerprints and what to do, for front ends that show it in full.
 func (e *HostKeyChangedError) Warning() string {
 	bar := "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
 	return bar + "\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n" + bar + "\n" +
@@ -63,9 +83,12 @@ func (e *HostKeyChangedError) Warning() string {
 		"It is also possible that a host key has just been changed.\n" +
 		"The fingerprint for the " + keyTypeName(e.KeyType) + " key sent by the remote host is\n" +
 		e.Fingerprint + ".\n" +
-		"Please contact your system administrator.\n" +
+		"known_hosts has for " + e.Host + ":\n" +
+		strings.Join(e.Known, "\n") + "\n" +
 		fmt.Sprintf("Offending key in %s:%d\n", e.File, e.Line) +
-		"Host key for " + e.Host + " has changed and armbench verifies host keys strictly.\n" +
+		"Re-flashing the board (a new SD card image) is the usual cause: the new\n" +
+		"system made a new host key. If that is what happened, replace the key:\n" +
+		"  " + e.replaceCommand() + "\n" +
 		"Host key verification failed."
 }
 

@@ -1,11 +1,12 @@
 package sshconn
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
+	"strings"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
@@ -14,28 +15,93 @@ import (
 	"armbench/remote/fault"
 )
 
-// signers loads what to offer, in order: ssh-agent, then key files.
-// Encrypted keys ask for their passphrase only when the server accepts
-// their public key.
+// signers loads what to offer, in order: certificates (CertificateFile,
+// or a key's -cert.pub), the agent's keys (IdentityAgent, else
+// SSH_AUTH_SOCK; with IdentitiesOnly only those of the named key files),
+// then key files. Encrypted keys ask for their passphrase only when the
+// server accepts their public key.
 func (e Endpoint) signers(o Config) (func() ([]ssh.Signer, error), []string, io.Closer) {
 	var tried []string
 	var closer io.Closer
 	var agentSigners func() ([]ssh.Signer, error)
-	if sock := os.Getenv("SSH_AUTH_SOCK"); sock != "" && !o.NoAgent {
-		if c, err := net.Dial("unix", sock); err == nil {
+	if addr := e.agentAddr(o); addr != "" {
+		if c, err := dialAgent(addr); err == nil {
 			closer = c
 			agentSigners = agent.NewClient(c).Signers
 			tried = append(tried, "ssh-agent")
+		} else if e.identityAgent != "" {
+			tried = append(tried, "IdentityAgent "+addr+" ("+err.Error()+")")
 		}
 	}
+	files, pubs, fileTried := e.fileSigners(o)
+	tried = append(tried, fileTried...)
+	certs := e.certificates()
+	for _, c := range certs {
+		tried = append(tried, "certificate "+c.path)
+	}
+	return func() ([]ssh.Signer, error) {
+		var agentKeys []ssh.Signer
+		if agentSigners != nil {
+			if s, err := agentSigners(); err == nil {
+				agentKeys = s
+			}
+		}
+		if e.identitiesOnly {
+			agentKeys = onlyKeys(agentKeys, pubs)
+		}
+		var all []ssh.Signer
+		for _, c := range certs {
+			if s := c.signer(append(append([]ssh.Signer{}, agentKeys...), files...)); s != nil {
+				all = append(all, s)
+			}
+		}
+		all = append(all, agentKeys...)
+		return append(all, files...), nil
+	}, tried, closer
+}
+
+// agentAddr is where the agent listens: IdentityAgent ("none", a path,
+// SSH_AUTH_SOCK or $VAR), else $SSH_AUTH_SOCK, else on Windows the pipe
+// of OpenSSH for Windows' agent.
+func (e Endpoint) agentAddr(o Config) string {
+	if o.NoAgent {
+		return ""
+	}
+	switch a := e.identityAgent; {
+	case a == "none":
+		return ""
+	case a == "SSH_AUTH_SOCK":
+		return os.Getenv("SSH_AUTH_SOCK")
+	case strings.HasPrefix(a, "$"):
+		return os.Getenv(strings.Trim(a[1:], "{}"))
+	case a != "":
+		return a
+	}
+	if s := os.Getenv("SSH_AUTH_SOCK"); s != "" {
+		return s
+	}
+	return defaultAgent
+}
+
+// fileSigners loads the identity files, and says which public keys they
+// name (for IdentitiesOnly: a key whose private half is only in the
+// agent still counts, through its .pub).
+func (e Endpoint) fileSigners(o Config) ([]ssh.Signer, []ssh.PublicKey, []string) {
 	var files []ssh.Signer
+	var pubs []ssh.PublicKey
+	var tried []string
 	seen := map[string]bool{}
-	for _, f := range e.identities {
+	for i, f := range e.identities {
 		p, err := expandHome(f)
 		if err != nil || seen[p] {
 			continue
 		}
 		seen[p] = true
+		if pb, err := os.ReadFile(p + ".pub"); err == nil {
+			if pub, _, _, _, err := ssh.ParseAuthorizedKey(pb); err == nil {
+				pubs = append(pubs, pub)
+			}
+		}
 		s, err := loadKey(p, o)
 		if err != nil {
 			// A default key that is absent is noise, but one that exists
@@ -44,23 +110,77 @@ func (e Endpoint) signers(o Config) (func() ([]ssh.Signer, error), []string, io.
 			switch {
 			case !errors.Is(err, os.ErrNotExist):
 				tried = append(tried, p+" ("+err.Error()+")")
-			case f == e.identities[0]:
+			case i == 0:
 				tried = append(tried, p+" (missing)")
 			}
 			continue
 		}
 		tried = append(tried, p)
 		files = append(files, s)
+		pubs = append(pubs, s.PublicKey())
 	}
-	return func() ([]ssh.Signer, error) {
-		var all []ssh.Signer
-		if agentSigners != nil {
-			if s, err := agentSigners(); err == nil {
-				all = append(all, s...)
+	return files, pubs, tried
+}
+
+// onlyKeys keeps the signers whose public key is among pubs.
+func onlyKeys(ss []ssh.Signer, pubs []ssh.PublicKey) []ssh.Signer {
+	var out []ssh.Signer
+	for _, s := range ss {
+		for _, p := range pubs {
+			if bytes.Equal(s.PublicKey().Marshal(), p.Marshal()) {
+				out = append(out, s)
+				break
 			}
 		}
-		return append(all, files...), nil
-	}, tried, closer
+	}
+	return out
+}
+
+// certFile is a certificate to offer with the key it certifies.
+type certFile struct {
+	path string
+	cert *ssh.Certificate
+}
+
+// certificates reads CertificateFile entries and the -cert.pub beside
+// each identity file, as ssh does.
+func (e Endpoint) certificates() []certFile {
+	var out []certFile
+	seen := map[string]bool{}
+	paths := append([]string{}, e.certs...)
+	for _, f := range e.identities {
+		paths = append(paths, f+"-cert.pub")
+	}
+	for _, f := range paths {
+		p, err := expandHome(f)
+		if err != nil || seen[p] {
+			continue
+		}
+		seen[p] = true
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
+		if c, ok := pub.(*ssh.Certificate); err == nil && ok {
+			out = append(out, certFile{path: p, cert: c})
+		}
+	}
+	return out
+}
+
+// signer pairs the certificate with the signer of its key, nil when none
+// has it.
+func (c certFile) signer(ss []ssh.Signer) ssh.Signer {
+	for _, s := range ss {
+		if bytes.Equal(s.PublicKey().Marshal(), c.cert.Key.Marshal()) {
+			cs, err := ssh.NewCertSigner(c.cert, s)
+			if err == nil {
+				return cs
+			}
+		}
+	}
+	return nil
 }
 
 func loadKey(path string, o Config) (ssh.Signer, error) {
