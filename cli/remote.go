@@ -377,6 +377,7 @@ func cmdTrust(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("trust")
 	target := fs.String("target", "", "target name (or give it as the argument)")
 	yes := fs.Bool("yes", false, "accept the key without asking")
+	replace := fs.Bool("replace", false, "replace a changed host key (a re-flashed board): remove every old entry for the host, add the new key")
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -386,7 +387,7 @@ func cmdTrust(ctx context.Context, c *cli, args []string) error {
 	case len(positional) == 1 && name == "":
 		name = positional[0]
 	case len(positional) > 1 || len(positional) == 1 && name != "":
-		return usagef("trust takes one target or group: armbench trust TARGET|GROUP [--yes] [--json]")
+		return usagef("trust takes one target or group: armbench trust TARGET|GROUP [--replace] [--yes] [--json]")
 	}
 	w, err := c.load()
 	if err != nil {
@@ -400,6 +401,9 @@ func cmdTrust(ctx context.Context, c *cli, args []string) error {
 		if ts[0].IsLocal() {
 			return usagef("trust: target %s is local: there is no host key to trust", ts[0].Name)
 		}
+		if *replace {
+			return c.replaceOne(ctx, ts[0], *yes)
+		}
 		return c.trustOne(ctx, ts[0], *yes)
 	}
 	// A group: each device in turn, every fingerprint shown and asked for
@@ -409,7 +413,11 @@ func cmdTrust(ctx context.Context, c *cli, args []string) error {
 		if t.IsLocal() {
 			continue
 		}
-		if err := c.trustOne(ctx, t, *yes); err != nil {
+		one := c.trustOne
+		if *replace {
+			one = c.replaceOne
+		}
+		if err := one(ctx, t, *yes); err != nil {
 			fmt.Fprintf(c.stderr, "armbench: %v\n", err)
 			failed = append(failed, t.Name)
 		}
@@ -423,7 +431,7 @@ func cmdTrust(ctx context.Context, c *cli, args []string) error {
 // trustOne shows t's host key and adds it to known_hosts when it is new
 // and accepted (--yes, or y at the prompt).
 func (c *cli) trustOne(ctx context.Context, t targets.Target, yes bool) error {
-	o := c.remoteOptions()
+	o := c.trustOptions()
 	key, err := remote.ScanHostKey(ctx, t, o)
 	var ue *remote.UnknownHostError
 	res := trustResultJSON{Type: "result", Target: t.Name, Host: key.Host, KeyType: key.KeyType, Fingerprint: key.Fingerprint, File: key.File}
