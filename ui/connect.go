@@ -47,7 +47,8 @@ func (m *Model) connectFailed(t *task, err error) {
 	case errors.As(err, &changed):
 		m.logf("%s %d: host key of %s changed", t.kind, t.id, changed.Host)
 		t.summary = "host key verification failed for " + changed.Host
-		m.push(newHostChangedDialog(m.common.Styles, changed))
+		tg, _ := m.common.Config.Lookup(t.target)
+		m.push(newHostChangedDialog(m.common.Styles, changed, tg, m.env.remote))
 	default:
 		t.summary = fmt.Sprintf("%s failed: %s", t.kind, connectErrorText(err))
 		m.logf("%s %d: connect: %v", t.kind, t.id, err)
@@ -68,7 +69,8 @@ func (m *Model) onHostTrusted(msg HostKeyTrustedMsg) tea.Cmd {
 	m.notice = fmt.Sprintf("added %s to %s", msg.Key.Fingerprint, msg.Key.File)
 	m.logf("trusted %s key %s of %s (%s)", msg.Key.KeyType, msg.Key.Fingerprint, msg.Key.Host, msg.Key.File)
 	var unknown *remote.UnknownHostError
-	if t == nil || m.busy() || !errors.As(t.err, &unknown) {
+	var changed *remote.HostKeyChangedError // replaced after a typed confirmation
+	if t == nil || m.busy() || !errors.As(t.err, &unknown) && !errors.As(t.err, &changed) {
 		return nil
 	}
 	return m.restart(t)

@@ -58,11 +58,10 @@ type HostKeyChangedError struct {
 
 // replaceCommand is the command that swaps the key.
 func (e *HostKeyChangedError) replaceCommand() string {
-	t := e.Target
-	if t == "" {
-		t = e.Host
+	if e.Target == "" {
+		return "armbench trust --replace TARGET"
 	}
-	return "armbench trust --replace " + shell.Quote(t)
+	return "armbench trust --replace " + shell.Quote(e.Target)
 }
 
 func (e *HostKeyChangedError) Error() string {
@@ -77,14 +76,17 @@ func (e *HostKeyChangedError) Error() string {
 // fingerprints and what to do, for front ends that show it in full.
 func (e *HostKeyChangedError) Warning() string {
 	bar := "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+	known := ""
+	if len(e.Known) > 0 {
+		known = "known_hosts has for " + e.Host + ":\n" + strings.Join(e.Known, "\n") + "\n"
+	}
 	return bar + "\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n" + bar + "\n" +
 		"IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n" +
 		"Someone could be eavesdropping on you right now (man-in-the-middle attack)!\n" +
 		"It is also possible that a host key has just been changed.\n" +
 		"The fingerprint for the " + keyTypeName(e.KeyType) + " key sent by the remote host is\n" +
 		e.Fingerprint + ".\n" +
-		"known_hosts has for " + e.Host + ":\n" +
-		strings.Join(e.Known, "\n") + "\n" +
+		known +
 		fmt.Sprintf("Offending key in %s:%d\n", e.File, e.Line) +
 		"Re-flashing the board (a new SD card image) is the usual cause: the new\n" +
 		"system made a new host key. If that is what happened, replace the key:\n" +
