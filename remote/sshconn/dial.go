@@ -55,7 +55,9 @@ func (e Endpoint) dialTCP(ctx context.Context, o Config) (net.Conn, io.Closer, e
 			closeAll()
 			return nil, nil, err
 		}
-		je.jump, je.proxyCmd = "", ""
+		// The hops are chained here; the first may still need its own
+		// ProxyCommand to be reached (later ones go through the previous).
+		je.jump = ""
 		hk, err := je.loadHostKeys(targets.Target{}, o)
 		if err != nil {
 			closeAll()
