@@ -130,8 +130,8 @@ func (e Endpoint) knownHostsName() string {
 
 // lookup is the name as the knownhosts package wants it (host:port).
 func (hk *HostKeys) lookup() string {
-	if strings.HasPrefix(hk.name, "[") {
-		return hk.name[1:strings.LastIndexByte(hk.name, ']')] + hk.name[strings.LastIndexByte(hk.name, ']')+1:]
+	if i := strings.LastIndex(hk.name, "]:"); strings.HasPrefix(hk.name, "[") && i > 0 {
+		return net.JoinHostPort(hk.name[1:i], hk.name[i+2:])
 	}
 	return net.JoinHostPort(hk.name, "22")
 }

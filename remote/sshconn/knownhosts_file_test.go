@@ -83,3 +83,17 @@ func namesPlain(hosts, name string) bool {
 	}
 	return false
 }
+
+// The name a host is looked up under, for the knownhosts package.
+func TestHostKeysLookup(t *testing.T) {
+	for name, want := range map[string]string{
+		"pi.lan": "pi.lan:22", "[pi.lan]:2222": "pi.lan:2222", "::1": "[::1]:22", "[::1]:2222": "[::1]:2222", "board-key": "board-key:22",
+	} {
+		if got := (&HostKeys{name: name}).lookup(); got != want {
+			t.Errorf("lookup %q = %q, want %q", name, got, want)
+		}
+		if knownhosts.Normalize((&HostKeys{name: name}).lookup()) != name {
+			t.Errorf("%q does not round-trip through Normalize", name)
+		}
+	}
+}

@@ -48,9 +48,6 @@ func (r *resolver) set(file string, line int, kw string, args []string) {
 		if r.cfg.vals["proxycommand"] != nil || r.cfg.vals["proxyjump"] != nil {
 			return
 		}
-		if kw == "proxycommand" {
-			args = []string{rawRest(args)}
-		}
 	case honoured[kw]:
 	case inert[kw]:
 		return
@@ -71,9 +68,6 @@ func (r *resolver) set(file string, line int, kw string, args []string) {
 	}
 }
 
-// rawRest is a ProxyCommand: the rest of the line, as the shell gets it.
-func rawRest(args []string) string { return strings.Join(args, " ") }
-
 // splitLine splits a line into its lower-cased keyword and arguments:
 // whitespace or one '=' after the keyword, double or single quotes
 // around arguments, and a '#' starting an argument ends the line.
@@ -93,7 +87,10 @@ func splitLine(line string) (string, []string, error) {
 	}
 	if kw == "proxycommand" || kw == "localcommand" || kw == "remotecommand" {
 		// The shell reads these: keep them as written.
-		return kw, strings.Fields(rest), nil
+		if rest = strings.TrimRight(rest, " \t"); rest == "" {
+			return kw, nil, nil
+		}
+		return kw, []string{rest}, nil
 	}
 	args, err := splitArgs(rest)
 	return kw, args, err
