@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"armbench/internal/shell"
 	"armbench/targets"
 )
 
@@ -83,8 +84,8 @@ func TestResolveShell(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.target.Name+"/"+tc.profile, func(t *testing.T) {
 			plan := resolve(t, tc.target, tc.profile, Options{Mode: tc.mode})
-			if got := plan.Shell(); got != tc.shell {
-				t.Errorf("Shell() =\n%s\nwant\n%s", got, tc.shell)
+			if got, want := plan.Shell(), hostOutput(tc.shell); got != want {
+				t.Errorf("Shell() =\n%s\nwant\n%s", got, want)
 			}
 			if got := plan.RunShell("./workload"); got != tc.run {
 				t.Errorf("RunShell() = %s, want %s", got, tc.run)
@@ -95,7 +96,7 @@ func TestResolveShell(t *testing.T) {
 
 func TestResolvePlanFields(t *testing.T) {
 	plan := resolve(t, pi5(), "lowmem", Options{Pkg: "./cmd/app", OutRoot: "build/out"})
-	if plan.Output != "build/out/pi5/lowmem/app" || plan.LogPath != "build/out/pi5/lowmem/build.log" {
+	if plan.Output != filepath.FromSlash("build/out/pi5/lowmem/app") || plan.LogPath != filepath.FromSlash("build/out/pi5/lowmem/build.log") {
 		t.Errorf("output %q log %q", plan.Output, plan.LogPath)
 	}
 	if got, want := plan.RunEnvStrings(), []string{"GOGC=50", "GOMEMLIMIT=1536MiB"}; !slices.Equal(got, want) {
@@ -115,7 +116,7 @@ func TestResolvePlanFields(t *testing.T) {
 	}
 
 	test := resolve(t, piZero(), "default", Options{Pkg: "example.com/tool/cmd/tool/v2", Mode: ModeTest})
-	if test.Output != ".armbench/out/pi-zero/default/tool.test" || test.LogPath != ".armbench/out/pi-zero/default/test-build.log" {
+	if test.Output != filepath.FromSlash(".armbench/out/pi-zero/default/tool.test") || test.LogPath != filepath.FromSlash(".armbench/out/pi-zero/default/test-build.log") {
 		t.Errorf("test output %q log %q", test.Output, test.LogPath)
 	}
 	if !slices.Equal(test.Args[:2], []string{"test", "-c"}) || test.Args[len(test.Args)-1] != "example.com/tool/cmd/tool/v2" {
@@ -268,16 +269,21 @@ func TestBinaryName(t *testing.T) {
 }
 
 func TestPlanPaths(t *testing.T) {
-	p := Plan{Dir: "mod", Output: ".armbench/out/t/p/w", LogPath: ".armbench/out/t/p/build.log"}
-	if p.OutputPath() != "mod/.armbench/out/t/p/w" || p.LogFile() != "mod/.armbench/out/t/p/build.log" {
+	// Host paths: the plan joins them with the host's separator.
+	p := Plan{Dir: "mod", Output: filepath.FromSlash(".armbench/out/t/p/w"), LogPath: filepath.FromSlash(".armbench/out/t/p/build.log")}
+	if p.OutputPath() != filepath.FromSlash("mod/.armbench/out/t/p/w") || p.LogFile() != filepath.FromSlash("mod/.armbench/out/t/p/build.log") {
 		t.Errorf("%s %s", p.OutputPath(), p.LogFile())
 	}
 	p.Dir = "."
-	if p.OutputPath() != ".armbench/out/t/p/w" {
+	if p.OutputPath() != filepath.FromSlash(".armbench/out/t/p/w") {
 		t.Errorf("%s", p.OutputPath())
 	}
-	p.Dir, p.Output = "mod", "/abs/w"
-	if p.OutputPath() != "/abs/w" {
+	abs, err := filepath.Abs(filepath.FromSlash("/abs/w")) // on Windows, with the current drive
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Dir, p.Output = "mod", abs
+	if p.OutputPath() != abs {
 		t.Errorf("%s", p.OutputPath())
 	}
 	p.LogPath = ""
@@ -353,4 +359,18 @@ func TestShellNote(t *testing.T) {
 			t.Errorf("%s note %q", goos, n)
 		}
 	}
+}
+
+// hostOutput turns the -o path of a command written with '/' into the
+// host's form, quoted for sh as Shell quotes it: the output is a host path
+// (backslashes on Windows), unlike the remote paths of a device.
+func hostOutput(cmd string) string {
+	const flag = " -o "
+	i := strings.Index(cmd, flag)
+	if i < 0 || filepath.Separator == '/' {
+		return cmd
+	}
+	rest := cmd[i+len(flag):]
+	path, tail, _ := strings.Cut(rest, " ")
+	return cmd[:i+len(flag)] + shell.Quote(filepath.FromSlash(path)) + " " + tail
 }

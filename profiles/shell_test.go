@@ -23,10 +23,7 @@ env -0 > "$FAKEGO_OUT/env"
 `
 
 func TestShellRoundTrip(t *testing.T) {
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Fatal("sh is needed to check the printed command: ", err)
-	}
+	sh := testenv.Tool(t, "sh", "dash") // checks the printed command
 	bin, out := t.TempDir(), t.TempDir()
 	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(fakeGo), 0o755); err != nil {
 		t.Fatal(err)
