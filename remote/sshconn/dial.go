@@ -205,8 +205,8 @@ func classifyHandshake(err error) error {
 		return ue
 	case errors.As(err, &ce):
 		return ce
-	case errors.Is(err, fault.ErrAuth):
-		return err
+	case errors.Is(err, fault.ErrAuth), errors.Is(err, fault.ErrUnreachable):
+		return err // already worded (a ProxyCommand that failed)
 	case strings.Contains(err.Error(), "Too many authentication failures"):
 		return fmt.Errorf("%w: the server stopped the login after too many keys were offered (its MaxAuthTries): "+
 			"name the key with IdentityFile and set IdentitiesOnly yes for this host in ~/.ssh/config (%v)", fault.ErrAuth, err)

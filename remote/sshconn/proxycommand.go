@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"armbench/remote/fault"
 )
 
 // dialProxyCommand runs the ProxyCommand (its %-tokens expanded) and
@@ -67,19 +69,31 @@ type cmdConn struct {
 func (c *cmdConn) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if errors.Is(err, io.EOF) {
-		// Say why the command stopped, when it said so.
-		select {
-		case <-c.exited:
-		case <-time.After(200 * time.Millisecond):
-		}
-		if msg := c.stderr.String(); msg != "" {
-			return n, fmt.Errorf("%w: ProxyCommand %s: %s", io.EOF, c.line, msg)
-		}
+		err = c.why(err)
 	}
 	return n, err
 }
 
-func (c *cmdConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c *cmdConn) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil {
+		err = c.why(err)
+	}
+	return n, err
+}
+
+// why words the end of the pipes by the command's stderr, when it said
+// something before it stopped.
+func (c *cmdConn) why(err error) error {
+	select {
+	case <-c.exited:
+	case <-time.After(200 * time.Millisecond):
+	}
+	if msg := c.stderr.String(); msg != "" {
+		return fmt.Errorf("%w: ProxyCommand %s: %s (%w)", fault.ErrUnreachable, c.line, msg, err)
+	}
+	return err
+}
 
 // Close closes the pipes and ends the command.
 func (c *cmdConn) Close() error {

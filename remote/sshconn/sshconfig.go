@@ -60,7 +60,10 @@ func (h *hostConfig) warn(file string, line int, format string, args ...any) {
 // (originalhost), what the command line (targets.toml) set, and where
 // ~ is.
 type resolver struct {
-	orig  string
+	orig  string // the host as given (originalhost, %n)
+	host  string // what Host lines match: orig, then in the final pass the resolved host
+	final bool   // the final pass (Match final and canonical hold)
+	again bool   // a Match final asked for a final pass
 	home  string
 	local localInfo
 	cfg   *hostConfig
@@ -83,7 +86,7 @@ func currentLocal() localInfo {
 // command line set (user, port), which wins and which Match user sees.
 func resolveConfig(alias string, pre map[string]string, o Config) (settings, error) {
 	home, _ := homeDir()
-	r := &resolver{orig: alias, home: home, local: currentLocal(),
+	r := &resolver{orig: alias, host: alias, home: home, local: currentLocal(),
 		cfg: &hostConfig{vals: map[string][]string{}, where: map[string]Warning{}, seenWarn: map[string]bool{}}}
 	for k, v := range pre {
 		if v != "" {
@@ -97,13 +100,32 @@ func resolveConfig(alias string, pre map[string]string, o Config) (settings, err
 			files[1] = filepath.Join(os.Getenv("ProgramData"), "ssh", "ssh_config")
 		}
 	}
-	for i, f := range files {
-		err := r.readFile(f, true, i == 1)
-		if err != nil && !(o.SSHConfig == "" && errors.Is(err, fs.ErrNotExist)) {
-			return settings{}, fmt.Errorf("ssh_config: %w", err)
+	if err := r.readFiles(files, o.SSHConfig == ""); err != nil {
+		return settings{}, err
+	}
+	if r.again {
+		// As ssh: the final pass matches Host against the host resolved
+		// so far, which becomes the HostName.
+		r.final = true
+		r.host = strings.ToLower(r.currentHost())
+		r.cfg.vals["hostname"] = []string{strings.ReplaceAll(r.host, "%", "%%")}
+		if err := r.readFiles(files, o.SSHConfig == ""); err != nil {
+			return settings{}, err
 		}
 	}
 	return r.finish(), nil
+}
+
+// readFiles reads the config files in order; the default ones may be
+// missing.
+func (r *resolver) readFiles(files []string, defaults bool) error {
+	for i, f := range files {
+		err := r.readFile(f, true, defaults && i == 1)
+		if err != nil && !(defaults && errors.Is(err, fs.ErrNotExist)) {
+			return fmt.Errorf("ssh_config: %w", err)
+		}
+	}
+	return nil
 }
 
 // readFile reads one file; active says whether the Include that named it
@@ -133,7 +155,7 @@ func (r *resolver) readFile(path string, active, system bool) error {
 		}
 		switch kw {
 		case "host":
-			blockActive = active && matchHostLine(r.orig, args)
+			blockActive = active && matchHostLine(r.host, args)
 		case "match":
 			blockActive = active && r.matchLine(path, n, args)
 		case "include":
@@ -249,8 +271,10 @@ func (r *resolver) matchLine(file string, line int, args []string) bool {
 		case "all":
 			ok = true
 		case "canonical", "final":
-			r.cfg.warn(file, line, "Match %s is not supported by armbench: the block is not applied", crit)
-			return false
+			// Both hold in the final pass only (armbench does not
+			// canonicalize host names: CanonicalizeHostname is warned about).
+			r.again = r.again || crit == "final"
+			ok = r.final
 		case "host", "originalhost", "user", "localuser", "exec":
 			if i+1 >= len(args) {
 				r.cfg.warn(file, line, "Match %s needs an argument", crit)

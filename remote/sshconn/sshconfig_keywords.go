@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -38,10 +39,14 @@ var inert = map[string]bool{
 func (r *resolver) set(file string, line int, kw string, args []string) {
 	switch {
 	case kw == "identityfile" && len(args) > 0:
-		r.cfg.identity = append(r.cfg.identity, args[0])
+		if !slices.Contains(r.cfg.identity, args[0]) { // ssh drops duplicates
+			r.cfg.identity = append(r.cfg.identity, args[0])
+		}
 		return
 	case kw == "certificatefile" && len(args) > 0:
-		r.cfg.certs = append(r.cfg.certs, args[0])
+		if !slices.Contains(r.cfg.certs, args[0]) {
+			r.cfg.certs = append(r.cfg.certs, args[0])
+		}
 		return
 	case kw == "proxycommand" || kw == "proxyjump":
 		// They compete: whichever comes first keeps the other out.

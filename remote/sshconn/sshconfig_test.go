@@ -13,7 +13,7 @@ import (
 func TestUnhonouredKeywordsWarnWithFileAndLine(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "config")
 	conf := "Host pi\n  Ciphers aes128-ctr\n  LocalForward 8080 localhost:80\nHost other\n  KexAlgorithms curve25519-sha256\n" +
-		"Match canonical\n  User x\nHost pi\n  StrictHostKeyChecking maybe\n  Port 22\n"
+		"Match localnetwork 10.0.0.0/8\n  User x\nHost pi\n  StrictHostKeyChecking maybe\n  Port 22\n"
 	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestUnhonouredKeywordsWarnWithFileAndLine(t *testing.T) {
 	want := []string{
 		file + ":2: armbench does not follow ciphers",
 		file + ":3: armbench does not follow localforward",
-		file + ":6: Match canonical is not supported",
+		file + ":6: Match localnetwork is not supported",
 		file + ":9: stricthostkeychecking: bad value",
 	}
 	var all []string

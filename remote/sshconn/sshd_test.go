@@ -315,7 +315,7 @@ func TestProxyCommandFailureShowsItsStderr(t *testing.T) {
 	cfg := writeSSHConfig(t, "Host board", "  ProxyCommand echo 'bastion says no  to %h' >&2; exit 1")
 	tg := targets.Target{Name: "pi", Host: "board", User: "u", KnownHosts: filepath.Join(t.TempDir(), "kh")}
 	err := login(t, tg, Config{SSHConfig: cfg, NoAgent: true, NoDefaultKeys: true})
-	if err == nil || !strings.Contains(err.Error(), "bastion says no  to board") {
+	if !errors.Is(err, fault.ErrUnreachable) || !strings.Contains(err.Error(), "bastion says no  to board") {
 		t.Fatalf("failed ProxyCommand: %v", err)
 	}
 }
