@@ -104,3 +104,31 @@ func TestLowerPriority(t *testing.T) {
 		t.Fatalf("a low-priority group did not finish: %v", err)
 	}
 }
+
+// A cancel that races with Start (exec calls Cancel from its own
+// goroutine, possibly before the command is in its group) still kills
+// the group, and the race detector sees no data race.
+func TestCancelDuringStart(t *testing.T) {
+	for range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cmd := exec.CommandContext(ctx, os.Args[0])
+		cmd.Env = append(os.Environ(), "PROCGROUP_CHILD=sleeper")
+		go cancel()
+		g, err := Start(cmd)
+		if err != nil {
+			continue // cancelled before it started: nothing to stop
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("a command cancelled during Start kept running")
+		}
+		g.Reap(5 * time.Second)
+		if g.Alive() {
+			t.Fatal("a process outlived a cancel during Start")
+		}
+		g.Close()
+	}
+}

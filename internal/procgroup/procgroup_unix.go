@@ -8,7 +8,10 @@ import (
 )
 
 // Group is a process group, named by its first process's pid.
-type Group struct{ pgid int }
+type Group struct {
+	pgid   int
+	cancel cancel
+}
 
 func prepare(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {

@@ -13,8 +13,9 @@ import (
 // The command starts suspended and is put in the job before it runs, so
 // no child can escape it; closing the job kills what is left.
 type Group struct {
-	job windows.Handle
-	pid int
+	job    windows.Handle
+	pid    int
+	cancel cancel
 }
 
 var ntResumeProcess = windows.NewLazySystemDLL("ntdll.dll").NewProc("NtResumeProcess")
