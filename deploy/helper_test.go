@@ -97,7 +97,7 @@ func TestHelpersBuildsAWorkingHelper(t *testing.T) {
 func buildDefault(t *testing.T) string {
 	out := filepath.Join(t.TempDir(), "tiny")
 	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = "codec/testdata/tiny"
+	cmd.Dir = filepath.Join("..", "internal", "elfz", "codec", "testdata", "tiny")
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "GOFLAGS=", "GOWORK=off")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
