@@ -3,12 +3,15 @@ package ui
 import (
 	"strings"
 	"testing"
+
+	"armbench/internal/testenv"
 )
 
 // TestSizeFlowShowsPackagesSideBySide: z builds the ticked profiles for
 // real (release through its unstripped twin) and shows where the bytes
 // go in the compare pane, one column per profile.
 func TestSizeFlowShowsPackagesSideBySide(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go") // builds for real
 	m := newFlowModel(t, 120, 40)
 	m.common.Dir, m.env.outRoot = "..", t.TempDir()
 	tickProfiles(t, m, "default", "release")

@@ -393,3 +393,23 @@ func BenchmarkFirstFrame(b *testing.B) {
 		})
 	}
 }
+
+// A long comment wraps into lines that are all comments: pasted into a
+// shell, no tail of a note may run as a command.
+func TestWrapCommentKeepsEveryLineAComment(t *testing.T) {
+	note := "POSIX sh: paste into Git Bash or WSL; PowerShell and cmd.exe set variables and quote otherwise"
+	lines := wrapComment(note, 30)
+	if len(lines) < 3 {
+		t.Fatalf("%q at width 30 took %d lines: %q", note, len(lines), lines)
+	}
+	var words []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "# ") || len(l) > 30 {
+			t.Errorf("line %q: want a comment of at most 30 columns", l)
+		}
+		words = append(words, strings.Fields(strings.TrimPrefix(l, "# "))...)
+	}
+	if got := strings.Join(words, " "); got != note {
+		t.Errorf("rejoined %q, want %q", got, note)
+	}
+}

@@ -106,7 +106,7 @@ func (p *PlanPane) layout() {
 	if len(p.entries) == 0 {
 		add(st.Dim.Render("Choose a target and tick profiles to see the build commands."))
 	} else if note := profiles.ShellNote(); note != "" {
-		for _, l := range wrapWords("# "+note, inner) {
+		for _, l := range wrapComment(note, inner) {
 			add(st.Comment.Render(l))
 		}
 	}
@@ -115,7 +115,7 @@ func (p *PlanPane) layout() {
 			add("")
 		}
 		if e.Err != nil {
-			for _, l := range wrapWords(fmt.Sprintf("# %s: %v", e.Profile, e.Err), inner) {
+			for _, l := range wrapComment(fmt.Sprintf("%s: %v", e.Profile, e.Err), inner) {
 				add(st.Error.Render(l))
 			}
 			continue
@@ -129,7 +129,7 @@ func (p *PlanPane) layout() {
 			add(st.Command.Render(l))
 		}
 		for _, n := range e.Plan.Notes {
-			for _, l := range wrapWords("# note: "+n, inner) {
+			for _, l := range wrapComment("note: "+n, inner) {
 				add(st.Comment.Render(l))
 			}
 		}
@@ -201,6 +201,18 @@ func wrapWords(text string, width int) []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// wrapComment wraps text as a shell comment that is one on every line it
+// takes: each line starts with "# ", so the pane pasted into a shell never
+// runs the tail of a long note (Windows' POSIX-sh note at 80 columns was
+// such a line) as a command.
+func wrapComment(text string, width int) []string {
+	lines := wrapWords(text, max(width-2, 1))
+	for i, l := range lines {
+		lines[i] = "# " + l
+	}
+	return lines
 }
 
 // shellWords splits a printed command at spaces outside quotes, so a

@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/charmbracelet/x/vt"
 
+	"armbench/internal/testenv"
 	"armbench/profiles"
 	"armbench/targets"
 )
@@ -101,7 +102,7 @@ description = "this machine, arm64"
 host = "local"
 goarch = "arm64"
 goarm64 = "v8.0"
-deploy_dir = "`+deployDir+`"
+deploy_dir = `+strconv.Quote(deployDir)+`
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -120,9 +121,7 @@ func realModel(t *testing.T, pkg string) (*Model, string) {
 // realModelWith is realModel on cfg, with o's remote and bench settings.
 func realModelWith(t *testing.T, pkg string, cfg *targets.Config, o Options) (*Model, string) {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatalf("the go command is needed to build: %v", err)
-	}
+	testenv.Tool(t, "go", "golang-go") // builds for real
 	ps, err := profiles.Load(cfg)
 	if err != nil {
 		t.Fatal(err)
