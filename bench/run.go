@@ -359,6 +359,12 @@ func ListRuns(root string) ([]string, error) {
 	if root == "" {
 		root = DefaultRunsDir
 	}
+	// A file where the folder should be: not every OS says so from
+	// ReadDir (Windows may answer "not found", Wine an empty list), and
+	// "no such run" would send the user looking for a typo.
+	if st, err := os.Stat(root); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("runs folder %s is not a directory", root)
+	}
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 // levels armbench targets by default, checks what the files say about
 // themselves, and runs each one under qemu-user.
 func TestBuildARMAndRun(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	specs := []spec{
 		{name: "pi-zero", goarch: "arm", goarm: "6", release: true},
 		{name: "armv7", goarch: "arm", goarm: "7", release: true},
@@ -102,6 +104,7 @@ func TestBuildARMAndRun(t *testing.T) {
 // TestCompileError: the compiler's positions reach the caller as lines, the
 // result is a failure, and nothing appears at the output path.
 func TestCompileError(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	plan := handPlan(t, spec{name: "broken", goarch: "arm64", goarm64: "v8.0", pkg: "./build/testdata/broken"})
 	var rec recorder
 	res := Run(context.Background(), plan, rec.emit)
@@ -139,6 +142,11 @@ func TestCompileError(t *testing.T) {
 // TestCancel cancels a long build (-a rebuilds the standard library) as soon
 // as it prints: no process of its group may remain, no file at the output.
 func TestCancel(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		// Stopping a process tree on each OS is internal/procgroup's test.
+		t.Skip("counts the build's process group in /proc: Linux only")
+	}
+	testenv.Tool(t, "go", "golang-go")
 	plan := handPlan(t, spec{name: "cancel", goarch: "arm64", goarm64: "v8.0", extra: []string{"-a", "-v"}})
 	// A killed go command cannot remove its $WORK; Run must.
 	tmpdir := t.TempDir()
@@ -159,14 +167,25 @@ func TestCancel(t *testing.T) {
 	pgidc := make(chan int, 1)
 	children := make(chan []int, 1)
 	cancelled := make(chan time.Time, 1)
+	// done: run returned. Should the go command never start, the canceller
+	// must not wait for it forever (it did, a deadlock, where go is missing).
+	done := make(chan struct{})
 	go func() {
 		select {
 		case <-first:
 		case <-time.After(300 * time.Millisecond):
+		case <-done:
 		}
 		// Wait until the go command has children (compile, asm…), so the
 		// cancel has a real process tree to take down.
-		g := <-pgidc
+		var g int
+		select {
+		case g = <-pgidc:
+		case <-done:
+			children <- nil
+			cancelled <- time.Now()
+			return
+		}
 		var pids []int
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			if pids = groupMembers(t, g); len(pids) > 1 {
@@ -179,6 +198,7 @@ func TestCancel(t *testing.T) {
 	}()
 	start := time.Now()
 	res := run(ctx, plan, emit, hooks{started: func(pid int) { pgid = pid; pgidc <- pid }})
+	close(done)
 	t.Logf("build ran %v, returned %v after cancel", time.Since(start), time.Since(<-cancelled))
 	rec.checkShape(t)
 	if pgid == 0 {
@@ -212,6 +232,7 @@ func TestCancel(t *testing.T) {
 // TestTestBinary: ModeTest gives a runnable test binary whose benchmarks
 // are listed and run on ARM.
 func TestTestBinary(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	plan := handPlan(t, spec{name: "bench", goarch: "arm64", goarm64: "v8.0", mode: profiles.ModeTest})
 	res := Run(context.Background(), plan, nil)
 	if res.Err != nil {
@@ -232,6 +253,7 @@ func TestTestBinary(t *testing.T) {
 // TestTestModeNoTests: a package without tests makes go test -c succeed
 // without writing anything; that must be a failed build, not a crash.
 func TestTestModeNoTests(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	plan := handPlan(t, spec{name: "notests", goarch: "arm64", mode: profiles.ModeTest, pkg: "./build/testdata/notests"})
 	res := Run(context.Background(), plan, nil)
 	if res.Err == nil || res.Artifact != nil {
@@ -245,6 +267,7 @@ func TestTestModeNoTests(t *testing.T) {
 // TestRunAllIndependent: one failing plan does not stop the next, and
 // results keep plan order.
 func TestRunAllIndependent(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	plans := []profiles.Plan{
 		handPlan(t, spec{name: "broken", goarch: "arm", goarm: "7", pkg: "./build/testdata/broken"}),
 		handPlan(t, spec{name: "good", goarch: "arm", goarm: "7"}),
@@ -287,6 +310,7 @@ func TestRunAllCancelled(t *testing.T) {
 // TestFailedBuildKeepsPreviousArtifact: a good artifact from an earlier
 // build survives a later failed one untouched.
 func TestFailedBuildKeepsPreviousArtifact(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	good := handPlan(t, spec{name: "keep", goarch: "arm64"})
 	first := Run(context.Background(), good, nil)
 	if first.Err != nil {
@@ -315,6 +339,7 @@ func TestFailedBuildKeepsPreviousArtifact(t *testing.T) {
 // TestRebuildSameOutput: building again into the same output, unchanged
 // or with another GOARM64 level, leaves exactly one correct artifact.
 func TestRebuildSameOutput(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	plan := handPlan(t, spec{name: "again", goarch: "arm64", goarm64: "v8.0"})
 	first := Run(context.Background(), plan, nil)
 	if first.Err != nil {

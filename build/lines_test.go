@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"armbench/internal/testenv"
 	"armbench/profiles"
 )
 
@@ -78,6 +80,7 @@ func TestLineWriter(t *testing.T) {
 // TestUnwritableLog: a log that cannot be created fails the build with an
 // error that names it, and nothing is installed.
 func TestUnwritableLog(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	plan := handPlan(t, spec{name: "nolog", goarch: "arm64"})
 	blocker := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
@@ -128,6 +131,10 @@ func FuzzLineWriter(f *testing.F) {
 // process handling can be driven with exact output.
 func fakeGo(t *testing.T, script string) {
 	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("the fake go command is a sh script, and Windows runs no script by its #! line")
+	}
+	testenv.Tool(t, "sh", "dash")
 	dir := t.TempDir()
 	body := "#!/bin/sh\n" +
 		"# find the -o value as the go command would\n" +

@@ -39,6 +39,7 @@ var (
 // RunAll, runs every artifact under qemu-user with the plan's run
 // environment, and checks that the runtime settings arrived.
 func TestResolvedMatrix(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	cases := []struct {
 		target  targets.Target
 		profile string
@@ -89,6 +90,7 @@ func TestResolvedMatrix(t *testing.T) {
 // TestResolvedTestBinary: a ModeTest plan from Resolve yields a test binary
 // that lists and runs the workload's benchmarks.
 func TestResolvedTestBinary(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	plan := resolved(t, pi5, "release", profiles.ModeTest)
 	res := Run(context.Background(), plan, nil)
 	if res.Err != nil {
