@@ -16,6 +16,7 @@ import (
 
 	"armbench/build"
 	"armbench/internal/testdevice"
+	"armbench/internal/testenv"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -67,6 +68,11 @@ func appPlans(t testing.TB, mod, version string, devs []*testdevice.Device, heal
 // gives each its options.
 func startDevices(t testing.TB, n int, opts func(i int) []testdevice.Option) []*testdevice.Device {
 	t.Helper()
+	// testdevice.Start skips the test without sshd, which only works from
+	// the test's goroutine: check here, not in the goroutines below.
+	if _, err := testdevice.FindSSHD(); err != nil {
+		testenv.Missing(t, "%v", err)
+	}
 	devs := make([]*testdevice.Device, n)
 	var wg sync.WaitGroup
 	for i := range devs {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"armbench/internal/testdevice"
+	"armbench/internal/testenv"
 	"armbench/remote"
 	"armbench/targets"
 )
@@ -82,8 +83,9 @@ esac`,
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("FAKE_LOG", logPath)
 	// A new HOME must not cost a cold build cache.
+	goCmd := testenv.Tool(t, "go", "golang-go")
 	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
-		v, err := exec.Command("go", "env", k).Output()
+		v, err := exec.Command(goCmd, "env", k).Output()
 		if err != nil {
 			t.Fatalf("go env %s: %v", k, err)
 		}
@@ -156,7 +158,7 @@ func TestServiceScriptSystemScope(t *testing.T) {
 	if strings.Contains(script, "--user") || strings.Contains(script, "linger") {
 		t.Errorf("system scope script uses the user manager:\n%s", script)
 	}
-	if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {
+	if out, err := exec.Command(testenv.Tool(t, "sh", "dash"), "-n", "-c", script).CombinedOutput(); err != nil {
 		t.Errorf("sh -n: %v: %s", err, out)
 	}
 }

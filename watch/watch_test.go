@@ -48,6 +48,7 @@ func main() {
 // module writes a scratch module holding the server at version.
 func module(t *testing.T, version string) string {
 	t.Helper()
+	testenv.Tool(t, "go", "golang-go") // builds it
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "go.mod"), "module watchtest\n\ngo 1.26\n")
 	write(t, filepath.Join(dir, "main.go"), serverSource(version))
@@ -161,6 +162,9 @@ func (s *testSession) waitFor(from int, what string, match func(Event) bool) int
 		select {
 		case <-s.signal:
 		case <-time.After(100 * time.Millisecond):
+		case err := <-s.done:
+			s.done <- err // for stop
+			s.t.Fatalf("Run returned (%v) while waiting for %s; events:\n%s", err, what, s.log())
 		case <-deadline:
 			s.t.Fatalf("timed out waiting for %s; events:\n%s", what, s.log())
 		}

@@ -1,9 +1,12 @@
 package shell
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"armbench/internal/testenv"
 )
 
 // TestQuoteRoundTrip hands quoted words to a real sh and checks that each
@@ -11,7 +14,7 @@ import (
 func TestQuoteRoundTrip(t *testing.T) {
 	words := []string{"plain", "", "two words", "it's", `"dq"`, "$(touch /tmp/pwned)", "a;b", "`x`", "back\\slash", "tab\there", "new\nline", "*", "~", "-ldflags=-s -w", "ünï", "'", "''"}
 	for _, w := range words {
-		out, err := exec.Command("sh", "-c", "printf '%s' "+Quote(w)).Output()
+		out, err := exec.Command(testenv.Tool(t, "sh", "dash"), "-c", "printf '%s' "+Quote(w)).Output()
 		if err != nil {
 			t.Fatalf("sh -c for %q: %v", w, err)
 		}
@@ -19,7 +22,7 @@ func TestQuoteRoundTrip(t *testing.T) {
 			t.Errorf("Quote(%q) = %s; sh saw %q", w, Quote(w), out)
 		}
 	}
-	out, err := exec.Command("sh", "-c", "for a in "+Join("a b", "c", "d'e")+`; do printf '[%s]' "$a"; done`).Output()
+	out, err := exec.Command(testenv.Tool(t, "sh", "dash"), "-c", "for a in "+Join("a b", "c", "d'e")+`; do printf '[%s]' "$a"; done`).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +47,9 @@ func TestQuoteFlag(t *testing.T) {
 }
 
 func TestHomePath(t *testing.T) {
-	out, err := exec.Command("env", "HOME=/h o", "sh", "-c", "printf '%s' "+HomePath("~/my $(dir)")).Output()
+	cmd := exec.Command(testenv.Tool(t, "sh", "dash"), "-c", "printf '%s' "+HomePath("~/my $(dir)"))
+	cmd.Env = append(os.Environ(), "HOME=/h o")
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +69,7 @@ func FuzzQuote(f *testing.F) {
 		if strings.ContainsRune(s, 0) {
 			return // sh cannot carry NUL in an argument
 		}
-		out, err := exec.Command("sh", "-c", "printf '%s' "+Quote(s)).Output()
+		out, err := exec.Command(testenv.Tool(t, "sh", "dash"), "-c", "printf '%s' "+Quote(s)).Output()
 		if err != nil {
 			t.Fatalf("sh: %v", err)
 		}

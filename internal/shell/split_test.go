@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"armbench/internal/testenv"
 )
 
 func TestSplit(t *testing.T) {
@@ -38,7 +40,7 @@ func TestSplit(t *testing.T) {
 // shWords is what a real sh makes of line as the arguments of a command.
 func shWords(t *testing.T, line string) []string {
 	t.Helper()
-	out, err := exec.Command("sh", "-c", "set -f -- "+line+`; for a; do printf '%s\0' "$a"; done`).Output()
+	out, err := exec.Command(testenv.Tool(t, "sh", "dash"), "-c", "set -f -- "+line+`; for a; do printf '%s\0' "$a"; done`).Output()
 	if err != nil {
 		t.Fatalf("sh with %q: %v", line, err)
 	}

@@ -7,6 +7,7 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -49,6 +50,11 @@ var goarchQemu = map[string]string{"arm64": "aarch64", "arm": "arm"}
 // Binfmt reports whether the kernel runs goarch binaries directly through
 // an enabled binfmt_misc qemu entry (binfmt_misc itself enabled too).
 func Binfmt(goarch string) bool {
+	if runtime.GOOS != "linux" {
+		// binfmt_misc is Linux's. Elsewhere the path may still resolve
+		// (under Wine, to the Linux host's /proc), and mean nothing here.
+		return false
+	}
 	enabled := func(name string) bool {
 		b, err := os.ReadFile("/proc/sys/fs/binfmt_misc/" + name)
 		return err == nil && strings.HasPrefix(string(b), "enabled")

@@ -8,6 +8,7 @@ import (
 // Qemu must hand back something that really runs an arm64 binary: the
 // kernel (binfmt_misc) or the runner it returns.
 func TestQemuRunsARM(t *testing.T) {
+	Tool(t, "go", "golang-go")
 	runner := Qemu(t, "arm64")
 	bin := t.TempDir() + "/true"
 	build := exec.Command("go", "build", "-o", bin, "./testdata/hello")

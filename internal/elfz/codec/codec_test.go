@@ -15,6 +15,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"armbench/internal/testenv"
 )
 
 // tinyBuilds are the tiny test program's default-profile builds (plain
@@ -27,6 +29,7 @@ var tinyBuilds = struct {
 }{}
 
 func tiny(t testing.TB) map[string][]byte {
+	testenv.Tool(t, "go", "golang-go") // builds them
 	t.Helper()
 	tinyBuilds.once.Do(func() {
 		dir, err := os.MkdirTemp("", "elfz-tiny")
