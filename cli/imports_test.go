@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"armbench/internal/testenv"
 )
 
 // The headless front end stands on the engines alone: it must not reach
@@ -11,6 +13,7 @@ import (
 // so a headless build of armbench, or a tool embedding these commands,
 // carries none of the TUI's libraries.
 func TestHeadlessPathDoesNotImportTheTUI(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	out, err := exec.Command("go", "list", "-deps", "armbench/cli").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)

@@ -6,12 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"armbench/internal/testenv"
 )
 
 // TestSizeJSONOfAStrippedBinary: `armbench size --json` on a stripped
 // release build attributes its bytes through the unstripped twin, and the
 // parts add up to the file.
 func TestSizeJSONOfAStrippedBinary(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	chdirRepoCopy(t)
 	code, stdout, stderr := runCLI(t, "size", "--target", "local-arm64", "--profile", "release", "--json")
 	if code != 0 {
@@ -44,6 +47,7 @@ func TestSizeJSONOfAStrippedBinary(t *testing.T) {
 // TestPgoRefusesToOverwriteWithoutMerge: a package that has a default.pgo
 // keeps it unless --merge says otherwise, and nothing is built first.
 func TestPgoRefusesToOverwriteWithoutMerge(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go")
 	dir := chdirRepoCopy(t)
 	existing := filepath.Join(dir, "examples", "workload", "default.pgo")
 	if err := os.WriteFile(existing, []byte("mine"), 0o644); err != nil {
