@@ -96,7 +96,7 @@ func commands() []command {
 		{"build", "--target T|GROUP[,…] --profile P[,P2…] [--test]", "cross-compile, verify the artifacts", cmdBuild},
 		{"deploy", "--target T|GROUP --profile P [--max-unavailable N]", "build and install atomically; a group rolls out in waves", cmdDeploy},
 		{"status", "--target T|GROUP [--profile P]", "which binaries each device has: sha256, profile, when deployed", cmdStatus},
-		{"trust", "TARGET|GROUP", "accept a device's host key after showing its fingerprint (each of a group's in turn)", cmdTrust},
+		{"trust", "TARGET|GROUP [--replace]", "accept a device's host key after showing its fingerprint (each of a group's in turn); --replace swaps a re-flashed board's key", cmdTrust},
 		{"rollback", "--target T|GROUP --profile P", "restore the previously deployed binary (on each device of a group)", cmdRollback},
 		{"run", "--target T|GROUP [--profile P] [--metrics A] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},
 		{"watch", "--target T [--profile P] [--debounce D] -- ARGS…", "rebuild, redeploy and restart on every save", cmdWatch},

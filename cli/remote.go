@@ -34,7 +34,22 @@ import (
 // architecture by the same go command as they are.
 func (c *cli) remoteOptions() remote.Options {
 	return remote.Options{Passphrase: askPassphrase(c), StateDir: state.Dir(c.dir),
-		ELFZHelper: c.helpers.Helper, ELFZWarm: c.helpers.Warm}
+		ELFZHelper: c.helpers.Helper, ELFZWarm: c.helpers.Warm, SSHWarn: c.sshWarn()}
+}
+
+// sshWarn prints each ssh_config line armbench cannot honour once, on
+// stderr (never on stdout, which --json keeps for JSON lines).
+func (c *cli) sshWarn() func(remote.SSHWarning) {
+	var mu sync.Mutex
+	seen := map[remote.SSHWarning]bool{}
+	return func(w remote.SSHWarning) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen[w] {
+			seen[w] = true
+			fmt.Fprintf(c.stderr, "armbench: warning: %s\n", w)
+		}
+	}
 }
 
 // askPassphrase reads a passphrase from the controlling terminal, without

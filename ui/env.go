@@ -63,6 +63,11 @@ func newEnv(opts Options) env {
 	if e.remote.Passphrase == nil {
 		e.remote.Passphrase = e.asker.ask
 	}
+	if e.remote.SSHWarn == nil {
+		// Never on the terminal the TUI draws on: in the debug log, read
+		// at the time of the warning (the log opens after this).
+		e.remote.SSHWarn = func(w remote.SSHWarning) { e.logger.Printf("ssh_config: %s", w) }
+	}
 	if e.remote.ELFZHelper == nil {
 		// Deltas of default-profile binaries go through the device-side
 		// helper, built once per toolchain and architecture by the same
