@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"armbench/internal/testenv"
 )
 
 // FuzzRunScript runs the wrapper armbench sends to devices under a real
@@ -18,6 +20,8 @@ func FuzzRunScript(f *testing.F) {
 		if strings.ContainsRune(arg+val+sub, 0) || strings.ContainsAny(sub, "/\n") || sub == "" || sub == "." || sub == ".." {
 			return // NUL cannot be in an argument; sub is one directory name
 		}
+		sh := testenv.Tool(t, "sh", "dash") // runs the wrapper, as a device would
+		testenv.Tool(t, "mkdir", "coreutils")
 		dir := t.TempDir()
 		cmd := Command{
 			Path: "/bin/sh",
@@ -33,7 +37,7 @@ func FuzzRunScript(f *testing.F) {
 		if err := exec.Command("mkdir", "-p", "--", dir+"/"+sub).Run(); err != nil {
 			t.Skip("cannot create", sub)
 		}
-		out, err := exec.Command("sh", "-c", script).Output()
+		out, err := exec.Command(sh, "-c", script).Output()
 		if err != nil {
 			t.Fatalf("sh: %v\nscript:\n%s", err, script)
 		}
