@@ -54,12 +54,10 @@ SKIPS=(
 	"size|TestBreakdownAddsUpOnARMAndARM64|needs the go command (Wine has no Windows Go toolchain)"
 	"ui|TestInitialScreen TestProfileMultiSelect TestPlanPane TestPlanWrapsForNarrowWidth TestRunScreen TestDeployScreen TestBenchScreens|golden screens are Linux's: on Windows the plan pane adds its POSIX-sh note and host paths have backslashes (the only differences)"
 	"ui|TestSizeFlowShowsPackagesSideBySide TestProgramDeployLocal TestProgramBenchCompare TestProgramRunLocal TestProgramRollbackLocal TestProgramRealBuild TestProgramCompileErrorJump|needs the go command (Wine has no Windows Go toolchain)"
-	"ui|TestAddTargetOverSSH|needs sshd (the tests start their own OpenSSH server)"
-	"ui|TestHostKeyPrompt.* TestProgramHostKeyReplaced TestProgramHostKeyChanged TestProgramDeployUnknownHost TestProgramPassphrase TestProgramDeployErrors TestProgramRolloutToGroup TestProgramRolloutAsksUnknownHosts|needs sshd (the tests start their own OpenSSH server)"
-	"watch|TestListFilesFollowsTheBuild TestServiceScriptInstallsRestartsAndFollows TestWatchServiceModeOverSSH TestWatchLocalEditBreakFix TestWatchDebounceCoalescesSaves TestWatchSaveDuringBuildCancelsIt TestWatchConnectRetryAndKillDelay|needs the go command (Wine has no Windows Go toolchain)"
+	"ui|TestAddTargetOverSSH TestHostKeyPrompt.* TestProgramHostKeyReplaced TestProgramHostKeyChanged TestProgramDeployUnknownHost TestProgramPassphrase TestProgramDeployErrors TestProgramRolloutToGroup TestProgramRolloutAsksUnknownHosts|needs sshd (the tests start their own OpenSSH server)"
+	"watch|TestRunRejectsBadOptions TestListFilesFollowsTheBuild TestServiceScriptInstallsRestartsAndFollows TestWatchServiceModeOverSSH TestWatchLocalEditBreakFix TestWatchDebounceCoalescesSaves TestWatchSaveDuringBuildCancelsIt TestWatchConnectRetryAndKillDelay|needs the go command (Wine has no Windows Go toolchain)"
 	"watch|TestServiceScriptSystemScope|needs a POSIX sh (no sh under Wine; Git for Windows brings one): checks the service script with sh -n"
 	"watch|TestWatchSSHEditBreakFixAndReconnect|needs sshd (the tests start their own OpenSSH server)"
-	"watch|TestRunRejectsBadOptions|needs the go command (Wine has no Windows Go toolchain)"
 )
 
 die() { echo "hosts: $*" >&2; exit 1; }

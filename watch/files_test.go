@@ -6,12 +6,15 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"armbench/internal/testenv"
 )
 
 // TestListFilesFollowsTheBuild lists a module with a local import, an
 // embedded directory, a file for another architecture and a test file,
 // and checks which saves would trigger a rebuild of an arm64 build.
 func TestListFilesFollowsTheBuild(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go") // go list
 	dir := t.TempDir()
 	for name, content := range map[string]string{
 		"go.mod":            "module listtest\n\ngo 1.26\n",

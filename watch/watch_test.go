@@ -48,7 +48,6 @@ func main() {
 // module writes a scratch module holding the server at version.
 func module(t *testing.T, version string) string {
 	t.Helper()
-	testenv.Tool(t, "go", "golang-go") // builds it
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "go.mod"), "module watchtest\n\ngo 1.26\n")
 	write(t, filepath.Join(dir, "main.go"), serverSource(version))
@@ -103,6 +102,7 @@ type testSession struct {
 
 func start(t *testing.T, o Options) *testSession {
 	t.Helper()
+	testenv.Tool(t, "go", "golang-go") // a session builds
 	testenv.Qemu(t, "arm64")
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testSession{t: t, cancel: cancel, done: make(chan error, 1), signal: make(chan struct{}, 1), begin: time.Now()}
@@ -489,6 +489,7 @@ func TestWatchConnectRetryAndKillDelay(t *testing.T) {
 }
 
 func TestRunRejectsBadOptions(t *testing.T) {
+	testenv.Tool(t, "go", "golang-go") // Run lists the files with go list first
 	plan := planFor(t, localTarget(t), module(t, "v1"))
 	connect := func(context.Context) (remote.Device, error) { return nil, errors.New("unused") }
 	test := plan
