@@ -243,7 +243,10 @@ func (g goRun) run(ctx context.Context) (int, error) {
 
 	cmd := exec.CommandContext(ctx, goCmd, withOutput(plan.Args, g.tmp)...)
 	cmd.Dir = plan.Dir
-	cmd.Env = g.env.all("GOTMPDIR="+scratch, "TMPDIR="+scratch)
+	// The go command asks git for the state it stamps into a binary; a
+	// git status killed with a cancelled build must not leave the user's
+	// checkout locked (.git/index.lock), so it takes no optional lock.
+	cmd.Env = g.env.all("GOTMPDIR="+scratch, "TMPDIR="+scratch, "GIT_OPTIONAL_LOCKS=0")
 	// A process that left the group could hold the output pipes open;
 	// don't wait for it forever.
 	cmd.WaitDelay = waitDelay
