@@ -3,7 +3,8 @@
 # 24 Mbit/s link (a private network namespace whose loopback is shaped by
 # tc tbf, with sshd and the clients inside) as a new user would: a fresh
 # HOME (its own go build cache, no armbench cache), a project other than
-# armbench's checkout (a copy of the sample workload with its own go.mod),
+# armbench's checkout (a copy of the sample workload with its own go.mod,
+# in a git repository of its own),
 # the default profile. It compares, alternating within each round:
 #   - a first deploy by a new user (`armbench deploy` as typed, the
 #     up-to-date build check included; the device's deploy_dir emptied and
@@ -23,6 +24,9 @@
 #   scripts/deploy-speed.sh [ROUNDS]      (root: unshare -n and tc need it)
 #   LOOPBACK=1 scripts/deploy-speed.sh    also measures over plain loopback
 #   ARMBENCH_BIN=/path/to/armbench …      measures that build (a baseline)
+#   IN_CHECKOUT=1 scripts/deploy-speed.sh deploys from armbench's own
+#                                         checkout instead (as issue 22 was
+#                                         first measured)
 #
 # Needs go, sshd, ssh, scp, ssh-keygen, zstd, ip and tc (iproute2), unshare.
 set -euo pipefail
@@ -70,9 +74,12 @@ if [ -z "$inner" ]; then
 	mkdir -p "$HOME" "$proj"
 	cp "$repo"/examples/workload/*.go "$proj/"
 	(cd "$proj" && go mod init example.com/workload >/dev/null 2>&1)
+	if [ -n "${IN_CHECKOUT:-}" ]; then
+		proj=$repo
+	fi
 	export PROJ=$proj
 
-	cat >"$proj/targets.toml" <<TOML
+	cat >"$work/targets.toml" <<TOML
 [[target]]
 name = "speed"
 host = "127.0.0.1"
@@ -83,12 +90,23 @@ deploy_dir = "$work/device/armbench"
 identity_file = "$work/client_key"
 known_hosts = "$work/known_hosts"
 TOML
+	# A git checkout, as a user's project usually is: the go command stamps
+	# its revision into the binary, and an up-to-date check asks git.
+	if [ -n "${IN_CHECKOUT:-}" ]; then
+		export ARMBENCH_CONFIG=$work/targets.toml # the checkout's own stays as it is
+	else
+		cp "$work/targets.toml" "$proj/targets.toml"
+		echo .armbench/ >"$proj/.gitignore"
+		(cd "$proj" && git init -q && git add -A && git -c user.name=speed -c user.email=speed@localhost commit -qm project)
+	fi
 	# armbench builds each binary once here (the builds inside the rounds
 	# are up-to-date checks); scp sends the very same artifacts. The
 	# hand-typed go build writes elsewhere, once to warm up.
 	: >"$work/sizes"
 	cd "$proj"
-	for pkg in . cmd/go; do
+	first=.
+	[ -n "${IN_CHECKOUT:-}" ] && first=./examples/workload
+	for pkg in $first cmd/go; do
 		echo "building $pkg for arm64 with armbench (an empty go build cache: a few minutes for cmd/go)…" >&2
 		"$work/armbench" build --pkg "$pkg" --target speed --profile default >/dev/null
 		base=$(basename "$pkg")
