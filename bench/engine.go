@@ -202,7 +202,9 @@ func Execute(ctx context.Context, spec Spec, dev remote.Device, emit func(Event)
 	}
 	var arts []Artifact
 	err = inPhase(emit, "deploy", func() (err error) {
-		arts, err = deployAll(ctx, spec.Target, dev, spec.History, plans, results, emit)
+		var warnings []string
+		arts, warnings, err = deployAll(ctx, spec.Target, dev, spec.History, plans, results, emit)
+		run.Notes = append(run.Notes, warnings...)
 		return err
 	})
 	if err != nil {
@@ -260,7 +262,9 @@ func buildAll(ctx context.Context, spec Spec, emit func(Event)) ([]profiles.Plan
 // deployAll installs what buildAll built, the probe under ProbeName and
 // each profile under its plan's DeployName, over dev, through the deploy
 // pipeline; h records the profiles' installs.
-func deployAll(ctx context.Context, t targets.Target, dev remote.Device, h state.History, plans []profiles.Plan, results []build.Result, emit func(Event)) ([]Artifact, error) {
+// It returns, besides, the warnings of installs that went through but
+// could not be recorded (status then cannot name their profile).
+func deployAll(ctx context.Context, t targets.Target, dev remote.Device, h state.History, plans []profiles.Plan, results []build.Result, emit func(Event)) ([]Artifact, []string, error) {
 	jobs := make([]deploy.Job, len(results))
 	for i, r := range results {
 		jobs[i] = deploy.Job{Plan: plans[i], Artifact: r.Artifact}
@@ -278,11 +282,13 @@ func deployAll(ctx context.Context, t targets.Target, dev remote.Device, h state
 		}
 	})
 	arts := make([]Artifact, len(plans))
+	var warnings []string
 	for i, r := range res {
-		// r.Warning (a record that could not be written) costs only
-		// status its profile name: the session goes on.
 		if r.Err != nil {
-			return nil, fmt.Errorf("deploy %s to %s: %w", r.Name, t.Name, r.Err)
+			return nil, nil, fmt.Errorf("deploy %s to %s: %w", r.Name, t.Name, r.Err)
+		}
+		if r.Warning != "" {
+			warnings = append(warnings, fmt.Sprintf("%s: %s", r.Name, r.Warning))
 		}
 		a, inst := r.Artifact, r.Installed
 		arts[i] = Artifact{
@@ -291,7 +297,7 @@ func deployAll(ctx context.Context, t targets.Target, dev remote.Device, h state
 			BuildTime: results[i].Duration, DeployTime: inst.Duration, DeploySkipped: inst.Skipped, WireBytes: inst.WireBytes,
 		}
 	}
-	return arts, nil
+	return arts, warnings, nil
 }
 
 // readDevice asks the installed probe for the device's facts.

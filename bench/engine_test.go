@@ -417,7 +417,7 @@ func TestDeployAllRecordsProfiles(t *testing.T) {
 	h := state.History{Dir: t.TempDir()}
 	dev := &hashDevice{}
 	var deploying []int
-	arts, err := deployAll(context.Background(), tgt, dev, h, plans, results, func(ev Event) {
+	arts, warnings, err := deployAll(context.Background(), tgt, dev, h, plans, results, func(ev Event) {
 		if d, ok := ev.(Deploying); ok {
 			deploying = append(deploying, d.Index)
 		}
@@ -446,5 +446,19 @@ func TestDeployAllRecordsProfiles(t *testing.T) {
 	}
 	if want := []int{-1, 0, 1}; !reflect.DeepEqual(deploying, want) {
 		t.Errorf("Deploying events for indexes %v, want %v", deploying, want)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings %q from installs that were recorded", warnings)
+	}
+
+	// A history that cannot be written: the session goes on, and says so
+	// for each profile.
+	blocked := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, warnings, err = deployAll(context.Background(), tgt, &hashDevice{}, state.History{Dir: blocked}, plans, results, func(Event) {})
+	if err != nil || len(warnings) != 2 || !strings.HasPrefix(warnings[0], "workload-release.test: record") {
+		t.Errorf("unwritable history: %v, warnings %q", err, warnings)
 	}
 }

@@ -32,7 +32,7 @@ func Observe(ctx context.Context, dev remote.Device, plan profiles.Plan, outRoot
 	if err != nil {
 		return RoundStats{}, err
 	}
-	arts, err := deployAll(ctx, plan.Target, dev, state.History{}, plans, results, emit)
+	arts, _, err := deployAll(ctx, plan.Target, dev, state.History{}, plans, results, emit) // records nothing, so warns of nothing
 	if err != nil {
 		return RoundStats{}, err
 	}
