@@ -226,11 +226,7 @@ func (p Pipeline) record(t targets.Target, j Job, inst remote.Installed) error {
 	if p.Now != nil {
 		now = p.Now
 	}
-	name := j.Name
-	if name == "" {
-		name = j.Plan.DeployName()
-	}
-	err := p.History.Add(state.Record{Target: t.Name, Name: name, Profile: j.Plan.Profile.Name, SHA256: inst.SHA256, Time: now()})
+	err := p.History.Add(state.Record{Target: t.Name, Name: j.name(), Profile: j.Plan.Profile.Name, SHA256: inst.SHA256, Time: now()})
 	if err != nil {
 		return fmt.Errorf("%s: %w", StepRecord, err)
 	}

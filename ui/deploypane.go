@@ -54,6 +54,7 @@ type deployBlock struct {
 	done     bool
 	inst     remote.Installed
 	err      error
+	warning  string // went through, with something the user should know
 }
 
 // NewDeployPane returns an empty pane.
@@ -162,6 +163,14 @@ func (p *DeployPane) Done(i int, inst remote.Installed, err error) {
 	}
 }
 
+// Warn adds a warning under binary i's outcome, such as an install that
+// could not be recorded for status.
+func (p *DeployPane) Warn(i int, text string) {
+	if b := p.item(i); b != nil {
+		b.warning = text
+	}
+}
+
 func failedAny(s [4]stepState) bool {
 	for _, x := range s {
 		if x == stepFailed {
@@ -244,8 +253,19 @@ func (p *DeployPane) stepsLine(b *deployBlock, w int) string {
 }
 
 // detail is the lines under a block's steps: the bar while uploading,
-// the outcome when done.
+// the outcome when done, and a warning, wrapped rather than cut.
 func (p *DeployPane) detail(b *deployBlock, w int) []string {
+	lines := p.outcome(b, w)
+	if b.warning != "" && b.done && b.err == nil {
+		for _, l := range strings.Split(ansi.Wordwrap(b.warning, max(w, 20), " /"), "\n") {
+			lines = append(lines, p.st.Fail.Render(l))
+		}
+	}
+	return lines
+}
+
+// outcome is the bar while uploading, the outcome when done.
+func (p *DeployPane) outcome(b *deployBlock, w int) []string {
 	switch {
 	case b.done && b.err != nil:
 		// The error says host and step, so it is worth three lines.

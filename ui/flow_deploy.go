@@ -134,7 +134,10 @@ func (f *deployFlow) apply(m *Model, t *task, e any) {
 			f.inst[ev.i] = &inst
 			m.logf("deploy %d: %s installed %s (skipped %v)", t.id, profile, inst.Path, inst.Skipped)
 			if ev.warning != "" {
+				// Shown, not only logged: status will not name this
+				// binary's profile.
 				m.logf("deploy %d: %s: warning: %s", t.id, profile, ev.warning)
+				m.main.deploy.Warn(ev.i, "not recorded for status: "+ev.warning)
 			}
 		}
 		m.main.deploy.Done(ev.i, ev.inst, ev.err)

@@ -561,3 +561,16 @@ func TestCancelDeploy(t *testing.T) {
 		t.Error("a cancelled deploy's late result was drawn")
 	}
 }
+
+// An install that went through but could not be recorded says so on
+// screen: status will not name its profile.
+func TestDeployRecordWarningShown(t *testing.T) {
+	m := newFlowModel(t, 100, 30)
+	builtRelease(t, m)
+	send(m, taskMsg{id: actTask(m).id, events: []any{deployDoneEvent{i: 0, inst: remote.Installed{
+		Path: "/home/pi/armbench/workload-release", SHA256: sum, Duration: 40 * time.Millisecond},
+		warning: "record: install records: permission denied"}}, closed: true})
+	if s := plain(screen(m)); !strings.Contains(s, "not recorded for status: record: install records: permission denied") {
+		t.Errorf("the record warning is not shown:\n%s", s)
+	}
+}
