@@ -322,7 +322,7 @@ func (d *localDevice) Exec(ctx context.Context, script string) ([]byte, error) {
 	}
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		return nil, d.opErr("exec", "", fmt.Errorf("the local target runs its device scripts with a POSIX sh, and none is on PATH (on Windows, Git for Windows brings one): %w", err))
+		return nil, d.opErr("exec", "", fmt.Errorf("the local target needs a POSIX sh on PATH for its scripts (Git for Windows brings one): %w", err))
 	}
 	cmd := exec.CommandContext(ctx, sh, "-c", script)
 	cmd.Dir = d.dir
@@ -371,10 +371,9 @@ func (d *localDevice) Argv(cmd Command) ([]string, error) {
 	case arch == "":
 		return append([]string{prog}, cmd.Args...), nil // not a Linux program: a script, a native tool
 	case d.host.os != "linux":
-		return nil, fmt.Errorf("%s is a Linux %s program and this host runs %s: only Linux runs Linux programs through qemu-user. "+
-			"Deploy to a device (a target with an ssh host), or set runner in targets.toml to a command that runs linux/%s programs here, "+
-			"e.g. a container started with --platform linux/%s (docker or podman) that mounts deploy_dir (%s) at the same path",
-			prog, arch, d.host.os, arch, arch, d.dir)
+		return nil, fmt.Errorf("this %s host cannot run Linux %s programs (qemu-user is Linux only): deploy to a device, "+
+			"or set runner to a --platform linux/%s container (docker, podman) that mounts %s at the same path",
+			d.host.os, arch, arch, d.dir)
 	case arch == d.host.arch || d.binfmtEnabled(arch):
 		return append([]string{prog}, cmd.Args...), nil
 	case arch == "arm" && d.host.arch == "arm64":

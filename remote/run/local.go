@@ -42,7 +42,7 @@ func Local(ctx context.Context, argv []string, dir, pidPath string, cmd Command,
 	// reaches what the program started too.
 	group, err := procgroup.Start(c)
 	if err != nil {
-		return ExitStatus{Code: -1}, fail("start", explainStart(argv[0], err))
+		return ExitStatus{Code: -1}, fail("start", explainStart(err, runtime.GOARCH))
 	}
 	defer group.Close()
 	if pidPath != "" {
@@ -100,10 +100,10 @@ func waitLocal(ctx context.Context, c *exec.Cmd, group *procgroup.Group, stdout,
 // explainStart says why a program could not start when the reason is
 // the host itself: an arm64 machine without 32-bit ARM support (many
 // servers and Apple silicon lack AArch32) answers ENOEXEC.
-func explainStart(prog string, err error) error {
-	if errors.Is(err, syscall.ENOEXEC) && runtime.GOARCH == "arm64" {
-		return fmt.Errorf("%w: this arm64 host does not run 32-bit ARM programs (its CPU or kernel has no AArch32 support): "+
-			"install qemu-user-static and register qemu-arm with binfmt_misc, set runner = \"qemu-arm-static\" in targets.toml, or use a device", err)
+func explainStart(err error, hostArch string) error {
+	if errors.Is(err, syscall.ENOEXEC) && hostArch == "arm64" {
+		return fmt.Errorf("%w: this arm64 host cannot run 32-bit ARM programs (no AArch32): "+
+			"register qemu-arm with binfmt_misc, set runner = \"qemu-arm-static\", or use a device", err)
 	}
 	return err
 }
