@@ -1,0 +1,5 @@
+package build
+
+import "syscall"
+
+func changeNano(st *syscall.Stat_t) int64 { return st.Ctimespec.Nano() }
