@@ -52,6 +52,12 @@ type Table struct {
 	Flagged map[string][]string `json:"flagged,omitempty"`
 	// Notes are warnings for the whole table, e.g. too few rounds.
 	Notes []string `json:"notes,omitempty"`
+	// ColumnConfig is, per column, the configuration lines that tell the
+	// columns apart ("goarch: arm cpu: …" for boards side by side);
+	// nil when every column has the same configuration. Such lines do
+	// not split the table: each is one value per column, so it names the
+	// column rather than a set of results.
+	ColumnConfig []string `json:"column_config,omitempty"`
 }
 
 // UnitTable is the comparison for one unit within one configuration.
@@ -132,7 +138,8 @@ func Stats(inputs []Input) (*Table, error) {
 	if len(inputs) == 0 {
 		return nil, errors.New("stats: no inputs")
 	}
-	proj, err := newProjections()
+	colKeys, colConfig := columnKeys(inputs)
+	proj, err := newProjections(colKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +147,7 @@ func Stats(inputs []Input) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Table{}
+	out := &Table{ColumnConfig: colConfig}
 	for _, in := range inputs {
 		out.Columns = append(out.Columns, in.Label)
 	}
@@ -183,7 +190,12 @@ type projections struct {
 	unit                     *benchproc.Field
 }
 
-func newProjections() (*projections, error) {
+// newProjections groups as benchstat does, except that the columnKeys
+// (configuration keys whose value is one per input and differs between
+// inputs) are left out of .config: a projection of them of its own
+// keeps them from splitting the tables, as they would give every column
+// a table of its own.
+func newProjections(columnKeys []string) (*projections, error) {
 	var parser benchproc.ProjectionParser
 	var p projections
 	var err error
@@ -192,6 +204,13 @@ func newProjections() (*projections, error) {
 	}
 	if p.table, p.unit, err = parser.ParseWithUnit(".config", p.filter); err != nil {
 		return nil, err
+	}
+	for _, k := range columnKeys {
+		// .config is expanded as results are read, so a key named in
+		// any projection of the parser is left out of it.
+		if _, err := parser.Parse(k, p.filter); err != nil {
+			return nil, fmt.Errorf("stats: configuration key %q: %w", k, err)
+		}
 	}
 	if p.row, err = parser.Parse(".fullname", p.filter); err != nil {
 		return nil, err
@@ -204,6 +223,79 @@ func newProjections() (*projections, error) {
 	}
 	p.residue = parser.Residue()
 	return &p, nil
+}
+
+// columnKeys are the file configuration keys that tell the inputs
+// apart: each input has one value for the key (an input without the
+// line has ""), and not all inputs have the same. Runs of one profile on
+// two boards differ in goarch and cpu; runs on one board differ in none.
+// config is, per input, those keys with their values, in the order the
+// keys first appear; nil without such keys.
+func columnKeys(inputs []Input) (keys []string, config []string) {
+	values := make([]map[string]map[string]bool, len(inputs))
+	var order []string
+	seen := map[string]bool{}
+	var r benchfmt.Reader
+	for i, in := range inputs {
+		values[i] = map[string]map[string]bool{}
+		r.Reset(bytes.NewReader(in.Data), in.Label)
+		for r.Scan() {
+			rec, ok := r.Result().(*benchfmt.Result)
+			if !ok {
+				continue
+			}
+			for _, c := range rec.Config {
+				if !c.File {
+					continue
+				}
+				k := c.Key
+				if !seen[k] {
+					seen[k] = true
+					order = append(order, k)
+				}
+				if values[i][k] == nil {
+					values[i][k] = map[string]bool{}
+				}
+				values[i][k][string(c.Value)] = true
+			}
+		}
+	}
+	one := func(i int, k string) (string, bool) {
+		switch len(values[i][k]) {
+		case 0:
+			return "", true
+		case 1:
+			for v := range values[i][k] {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	for _, k := range order {
+		distinct := map[string]bool{}
+		single := true
+		for i := range inputs {
+			v, ok := one(i, k)
+			single = single && ok
+			distinct[v] = true
+		}
+		if single && len(distinct) > 1 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	for i := range inputs {
+		var parts []string
+		for _, k := range keys {
+			if v, _ := one(i, k); v != "" {
+				parts = append(parts, k+": "+v)
+			}
+		}
+		config = append(config, strings.Join(parts, " "))
+	}
+	return keys, config
 }
 
 // cellKey is one benchmark (row) of one input (column).
@@ -525,6 +617,16 @@ func finite(x float64) float64 {
 // rounds and notes.
 func (t *Table) WriteText(w io.Writer) error {
 	var b strings.Builder
+	if len(t.ColumnConfig) == len(t.Columns) {
+		w := 0
+		for _, c := range t.Columns {
+			w = max(w, len([]rune(c)))
+		}
+		for i, c := range t.Columns {
+			fmt.Fprintf(&b, "%s%s  %s\n", c, strings.Repeat(" ", w-len([]rune(c))), t.ColumnConfig[i])
+		}
+		b.WriteString("\n")
+	}
 	for i, ut := range t.Units {
 		if i > 0 {
 			b.WriteString("\n")

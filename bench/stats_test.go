@@ -363,3 +363,101 @@ func TestStatsZeroIsASampleOfItsUnit(t *testing.T) {
 		t.Errorf("units %q, want sec/op and sys-sec/op only", units)
 	}
 }
+
+// boardText is benchText as a board prints it: its own goarch and cpu
+// lines.
+func boardText(rng *rand.Rand, goarch, cpu string, benches map[string][3]float64, order []string) string {
+	text := benchText(rng, 2, 6, benches, order, 0.02, "")
+	text = strings.Replace(text, "goarch: arm64\n", "goarch: "+goarch+"\ncpu: "+cpu+"\n", 1)
+	return text
+}
+
+// Two boards: the same benchmarks with other goarch and cpu lines share
+// one table per unit, a column per board, each cell compared with the
+// first board's, with the same numbers benchstat gives when told to
+// ignore those keys.
+func TestStatsBoardsShareATable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	order := []string{"AllocTrees", "SHA256"}
+	arm64 := map[string][3]float64{"AllocTrees": {52000, 17000, 511}, "SHA256": {15000, 0, 0}}
+	armv7 := map[string][3]float64{"AllocTrees": {91000, 12000, 511}, "SHA256": {61000, 0, 0}}
+	inputs := []Input{
+		{"local-arm64/default", []byte(boardText(rng, "arm64", "Cortex-A72", arm64, order))},
+		{"local-armv7/default", []byte(boardText(rng, "arm", "ARMv7 Processor rev 3 (v7l)", armv7, order))},
+	}
+	tab, err := Stats(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units []string
+	for _, ut := range tab.Units {
+		units = append(units, ut.Unit)
+		if ut.Config != "" {
+			t.Errorf("%s: config %q splits the table", ut.Unit, ut.Config)
+		}
+		for _, r := range ut.Rows {
+			if len(r.Cells) != 2 || !r.Cells[0].Present || !r.Cells[1].Present || !r.Cells[1].Compared {
+				t.Errorf("%s %s: cells %+v, want both boards, the second compared", ut.Unit, r.Name, r.Cells)
+			}
+		}
+	}
+	if strings.Join(units, " ") != "sec/op B/op allocs/op" {
+		t.Errorf("units %q: want one table per unit", units)
+	}
+	want := []string{"goarch: arm64 cpu: Cortex-A72", "goarch: arm cpu: ARMv7 Processor rev 3 (v7l)"}
+	if strings.Join(tab.ColumnConfig, "|") != strings.Join(want, "|") {
+		t.Errorf("column config %q, want %q", tab.ColumnConfig, want)
+	}
+	sec := tab.Units[0]
+	if c := sec.Rows[1].Cells[1]; sec.Rows[1].Name != "SHA256" || !c.Significant || c.DeltaPct < 200 || c.Better != -1 {
+		t.Errorf("SHA256 4× slower on armv7: %+v", c)
+	}
+	var b strings.Builder
+	if err := tab.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"local-arm64/default  goarch: arm64 cpu: Cortex-A72", "local-armv7/default  goarch: arm cpu: ARMv7"} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("text lacks %q:\n%s", line, b.String())
+		}
+	}
+	if strings.Contains(b.String(), " -  ") {
+		t.Errorf("a board without numbers:\n%s", b.String())
+	}
+
+	// The profiles of one board keep today's table: no column config.
+	same, err := Stats([]Input{inputs[0], {"other", inputs[0].Data}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.ColumnConfig != nil {
+		t.Errorf("one board: column config %q", same.ColumnConfig)
+	}
+
+	// benchstat, told to ignore the board's keys, prints the same numbers.
+	bin := benchstatBinary(t)
+	dir := t.TempDir()
+	args := []string{"-ignore", "/gomaxprocs,goarch,cpu"}
+	for i, in := range inputs {
+		p := filepath.Join(dir, fmt.Sprintf("%d.txt", i))
+		if err := os.WriteFile(p, in.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, fmt.Sprintf("b%d=%s", i, p))
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("benchstat: %v\n%s", err, out)
+	}
+	bs := parseBenchstat(string(out))
+	if len(bs) != len(tab.Units) {
+		t.Fatalf("benchstat printed %d tables, we %d:\n%s", len(bs), len(tab.Units), out)
+	}
+	for i, ut := range tab.Units {
+		for _, r := range ut.Rows {
+			if g, w := strings.Join(ourTokens(r), " "), strings.Join(bs[i].rows[r.Name], " "); g != w {
+				t.Errorf("%s %s:\n ours      %q\n benchstat %q", ut.Unit, r.Name, g, w)
+			}
+		}
+	}
+}
