@@ -1,0 +1,344 @@
+package lab_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"armbench/internal/lab"
+)
+
+// workbench is armbench as a new user runs it: the binary built from
+// this checkout, a HOME of its own (no cache, no known_hosts; the lab's
+// known_hosts files are named in targets.toml), and a project of its own
+// outside armbench's checkout (a copy of the sample workload with its own
+// go.mod). Only the go build cache is shared with the machine's, so the
+// standard library is not compiled again for every test run.
+type workbench struct {
+	t    *testing.T
+	bin  string
+	proj string
+	env  []string
+
+	// editionMu serialises editing the project's source and building
+	// from it, when two boards are driven at the same time.
+	editionMu sync.Mutex
+}
+
+func newWorkbench(t *testing.T) *workbench {
+	t.Helper()
+	root := moduleRoot(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "armbench")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build armbench: %v\n%s", err, out)
+	}
+	proj := filepath.Join(dir, "project")
+	home := filepath.Join(dir, "home")
+	for _, d := range []string{proj, home} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srcs, _ := filepath.Glob(filepath.Join(root, "examples", "workload", "*.go"))
+	for _, src := range srcs {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(proj, filepath.Base(src)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	goenv := func(name string) string {
+		out, err := exec.Command("go", "env", name).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"),
+		"GOCACHE=" + goenv("GOCACHE"), "GOMODCACHE=" + goenv("GOMODCACHE"),
+		"GOPROXY=" + goenv("GOPROXY"), "GOTOOLCHAIN=local", "TERM=dumb"}
+	if ci := os.Getenv("CI"); ci != "" {
+		env = append(env, "CI="+ci)
+	}
+	w := &workbench{t: t, bin: bin, proj: proj, env: env}
+	w.sh("go mod init example.com/workload")
+	if err := os.WriteFile(w.config(), []byte("[project]\npkg = \".\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *workbench) config() string { return filepath.Join(w.proj, "targets.toml") }
+
+func (w *workbench) sh(script string) string {
+	w.t.Helper()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir, cmd.Env = w.proj, w.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		w.t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	return string(out)
+}
+
+// run runs armbench with args in the project and returns its exit code,
+// stdout and stderr.
+func (w *workbench) run(args ...string) (int, string, string) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, w.bin, args...)
+	cmd.Dir, cmd.Env = w.proj, w.env
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		code = -1
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+// ok runs armbench and fails the test unless it exits 0.
+func (w *workbench) ok(args ...string) string {
+	w.t.Helper()
+	code, out, errOut := w.run(args...)
+	if code != 0 {
+		w.t.Fatalf("armbench %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+func jsonLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("not JSON: %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// result is the deploy's "result" line.
+func result(t *testing.T, out string) map[string]any {
+	t.Helper()
+	for _, m := range jsonLines(t, out) {
+		if m["type"] == "result" {
+			return m
+		}
+	}
+	t.Fatalf("no result line in:\n%s", out)
+	return nil
+}
+
+// expected is what detect must write for each lab board: the exact
+// architecture settings of its CPU, and its size.
+var expected = map[string][]string{
+	"arm64": {`goarch = "arm64"`, `goarm64 = "v8.0"`, `cpu = "cortex-a72"`, `cores = 2`},
+	"armhf": {`goarch = "arm"`, `goarm = "7"`, `cpu = "cortex-a15"`, `cores = 2`},
+}
+
+// TestLab is the whole loop on real ARM systems, as a new user runs it:
+// detect → deploy (full, zstd delta, elfz delta) → run → bench →
+// rollback, health checks, and a rolling deploy to a group of both boards.
+func TestLab(t *testing.T) {
+	lab.Needs(t)
+	imgs := lab.Images(t, lab.Arches...)
+	w := newWorkbench(t)
+	ms := lab.BootAll(t, imgs...)
+
+	for _, m := range ms {
+		name := "lab-" + m.Image.Arch
+		t.Run("detect/"+m.Image.Arch, func(t *testing.T) { testDetect(t, w, m, name) })
+	}
+	for _, m := range ms {
+		name := "lab-" + m.Image.Arch
+		t.Run("deploy/"+m.Image.Arch, func(t *testing.T) { testDeploys(t, w, name) })
+		t.Run("run/"+m.Image.Arch, func(t *testing.T) { testRun(t, w, m, name) })
+		t.Run("rollback/"+m.Image.Arch, func(t *testing.T) { testRollback(t, w, name) })
+	}
+	t.Run("bench", func(t *testing.T) {
+		out := w.ok("bench", "--target", "lab-arm64", "--count", "2", "--warmup", "0",
+			"--bench", "BenchmarkAlloc", "--benchtime", "20x", "--no-store")
+		if !regexp.MustCompile(`(?m)Alloc\S*\s+\d`).MatchString(out) {
+			t.Fatalf("bench printed no time for BenchmarkAlloc:\n%s", out)
+		}
+	})
+	t.Run("rollout", func(t *testing.T) { testRollout(t, w, ms) })
+}
+
+func testDetect(t *testing.T, w *workbench, m *lab.Machine, name string) {
+	spec := fmt.Sprintf("root@127.0.0.1:%d", m.Port)
+	w.ok("detect", spec, "--add", name, "--identity", m.Image.Key(), "--known-hosts", m.KnownHosts())
+	cfg, err := os.ReadFile(w.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(cfg), fmt.Sprintf("name = %q", name))
+	if i < 0 {
+		t.Fatalf("detect --add %s wrote no target:\n%s", name, cfg)
+	}
+	block := string(cfg[i:])
+	if j := strings.Index(block, "[["); j > 0 {
+		block = block[:j]
+	}
+	for _, want := range expected[m.Image.Arch] {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(want) + `\b`).MatchString(block) {
+			t.Errorf("detected target %s lacks %s:\n%s", name, want, block)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^memory = "\d+MiB"`).MatchString(block) {
+		t.Errorf("detected target %s has no memory size:\n%s", name, block)
+	}
+}
+
+// testDeploys: the first deploy sends the whole binary; a changed build
+// goes as a delta: a zstd patch (the device's zstd) until the elfz helper
+// is on the device, and then elfz, which runs on the board's own kernel.
+func testDeploys(t *testing.T, w *workbench, name string) {
+	first := result(t, w.ok("deploy", "--target", name, "--json"))
+	if first["delta"] != false || first["ok"] != true {
+		t.Fatalf("first deploy: want a whole, successful install, got %v", first)
+	}
+	kinds := map[string]bool{}
+	for i := 1; i <= 4 && !(kinds["patch"] && kinds["elfz"]); i++ {
+		w.sh(fmt.Sprintf("printf 'package main\\n\\nfunc init() { labEdition = %d }\\n\\nvar labEdition int\\n' > edition.go", i))
+		r := result(t, w.ok("deploy", "--target", name, "--json"))
+		if r["ok"] != true || r["skipped"] == true {
+			t.Fatalf("redeploy %d: %v", i, r)
+		}
+		kind, _ := r["delta_kind"].(string)
+		if r["delta"] == true {
+			kinds[kind] = true
+		}
+		t.Logf("redeploy %d: delta=%v kind=%q wire=%v no_delta=%v", i, r["delta"], kind, r["wire_bytes"], r["no_delta"])
+	}
+	if !kinds["patch"] || !kinds["elfz"] {
+		t.Fatalf("want both a zstd patch and an elfz delta among the redeploys, got %v", kinds)
+	}
+	again := result(t, w.ok("deploy", "--target", name, "--json"))
+	if again["skipped"] != true {
+		t.Errorf("an unchanged redeploy sent the binary again: %v", again)
+	}
+}
+
+func testRun(t *testing.T, w *workbench, m *lab.Machine, name string) {
+	out := w.ok("run", "--target", name, "--", "-duration", "300ms", "-mode", "hash")
+	want := "workload linux/" + m.Image.GOARCH() + " "
+	if !strings.Contains(out, want) || !strings.Contains(out, "NumCPU=2") {
+		t.Fatalf("run printed no %q with NumCPU=2 from the board:\n%s", want, out)
+	}
+	uname, err := m.Run(context.Background(), "root", "uname -m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: uname -m = %s", name, strings.TrimSpace(uname))
+}
+
+func testRollback(t *testing.T, w *workbench, name string) {
+	status := func() string {
+		out := w.ok("status", "--target", name, "--json")
+		var doc struct {
+			Devices []struct {
+				Binaries []struct {
+					Name, SHA256 string
+				} `json:"binaries"`
+			} `json:"devices"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Devices) != 1 || len(doc.Devices[0].Binaries) == 0 {
+			t.Fatalf("status --json: %v\n%s", err, out)
+		}
+		return doc.Devices[0].Binaries[0].SHA256
+	}
+	before := status()
+	w.sh("printf 'package main\\n\\nfunc init() { labEdition = 99 }\\n\\nvar labEdition int\\n' > edition.go")
+	r := result(t, w.ok("deploy", "--target", name, "--json"))
+	if r["sha256"] == before {
+		t.Fatalf("the changed build has the old hash %v", before)
+	}
+	w.ok("rollback", "--target", name)
+	if after := status(); after != before {
+		t.Fatalf("after rollback the device has %s, want the previous %s", after, before)
+	}
+	w.ok("run", "--target", name, "--", "-duration", "100ms", "-mode", "chan")
+}
+
+// testRollout deploys to a group of both boards, with a command health
+// check on the arm64 board (the installed binary runs) and a url check on
+// the armhf one (a server on the board's own localhost, reached through
+// the SSH connection): two builds (arm64, armv7), installed and healthy.
+func testRollout(t *testing.T, w *workbench, ms []*lab.Machine) {
+	for _, m := range ms {
+		if m.Image.Arch != "armhf" {
+			continue
+		}
+		// perl-base is in every Debian: a one-line HTTP server.
+		serve := `systemd-run -q --unit=labhttp perl -MIO::Socket::INET -e '$s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>8080,Listen=>5,ReuseAddr=>1) or die $!; while($c=$s->accept){<$c>; print $c "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"; close $c}'`
+		if _, err := m.Run(context.Background(), "root", serve); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := os.ReadFile(w.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(raw)
+	// detect appended lab-arm64, then lab-armhf: a [target.health] table
+	// belongs to the [[target]] above it.
+	armhf := strings.LastIndex(cfg, "[[target]]")
+	if armhf < 0 || !strings.Contains(cfg[armhf:], `name = "lab-armhf"`) {
+		t.Fatalf("lab-armhf is not the last target:\n%s", cfg)
+	}
+	cfg = cfg[:armhf] + "\n[target.health]\ncommand = '\"$ARMBENCH_BINARY\" -duration 50ms -mode chan'\ntimeout = \"60s\"\n\n" +
+		cfg[armhf:] + "\n[target.health]\nurl = \"http://localhost:8080/healthz\"\n\n[[group]]\nname = \"lab\"\ntargets = [\"lab-arm64\", \"lab-armhf\"]\n"
+	if err := os.WriteFile(w.config(), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.sh("printf 'package main\\n\\nfunc init() { labEdition = 7 }\\n\\nvar labEdition int\\n' > edition.go")
+	out := w.ok("deploy", "--target", "lab", "--json")
+	shas := map[string]string{}
+	healthy := map[string]bool{}
+	for _, m := range jsonLines(t, out) {
+		if m["type"] == "result" && m["ok"] == true {
+			shas[fmt.Sprint(m["target"])] = fmt.Sprint(m["sha256"])
+		}
+		if strings.Contains(fmt.Sprint(m["phase"]), "health") || strings.Contains(fmt.Sprint(m), "healthy") {
+			healthy[fmt.Sprint(m["target"])] = true
+		}
+	}
+	if len(shas) != 2 || shas["lab-arm64"] == shas["lab-armhf"] {
+		t.Fatalf("want two distinct builds installed on the group, got %v\n%s", shas, out)
+	}
+	t.Logf("rollout: %v, health seen for %v", shas, healthy)
+}
