@@ -49,6 +49,12 @@ type Styles struct {
 	Worse  lipgloss.Style // a significant regression: underlined, so it shows without colour
 	Bar    color.Color    // the upload progress bar
 
+	// ChartSeries colours a chart's series in turn (see Chart).
+	ChartSeries []lipgloss.Style
+	// Big is the verdict of the presentation layout: large figures are
+	// drawn in block letters, and this is their colour.
+	Big lipgloss.Style
+
 	Help help.Styles
 
 	// Log line styles are pre-split into ANSI prefix/suffix pairs: the log
@@ -123,6 +129,14 @@ func DefaultStyles() *Styles {
 		Bar:         accent,
 		Help:        help.DefaultDarkStyles(),
 	}
+	s.ChartSeries = []lipgloss.Style{
+		lipgloss.NewStyle().Foreground(blue),
+		lipgloss.NewStyle().Foreground(green),
+		lipgloss.NewStyle().Foreground(yellow),
+		lipgloss.NewStyle().Foreground(accent),
+		lipgloss.NewStyle().Foreground(red),
+	}
+	s.Big = lipgloss.NewStyle().Bold(true).Foreground(accent)
 	s.LogError = spanOf(lipgloss.NewStyle().Bold(true).Foreground(red))
 	s.LogHeader = spanOf(lipgloss.NewStyle().Bold(true).Foreground(blue))
 	s.LogMark = spanOf(lipgloss.NewStyle().Reverse(true))
