@@ -74,6 +74,13 @@ type Spec struct {
 	// History records the profiles' installs for status (its Dir empty:
 	// none). The probe is armbench's own tool and is never recorded.
 	History state.History
+
+	// Start, when set, is called once the session is built and deployed,
+	// before its first round; an error ends the session. Boards benched
+	// together (ExecuteBoards) wait there for each other.
+	Start func(context.Context) error
+	// Notes are added to the run's notes.
+	Notes []string
 }
 
 // NewSpec is a session measuring plans on t with every setting at the
@@ -186,6 +193,7 @@ func Execute(ctx context.Context, spec Spec, dev remote.Device, emit func(Event)
 		Bench:     spec.Bench,
 		Benchtime: spec.Benchtime,
 		Args:      spec.Args,
+		Notes:     slices.Clone(spec.Notes),
 	}
 
 	var plans []profiles.Plan
@@ -216,6 +224,11 @@ func Execute(ctx context.Context, spec Spec, dev remote.Device, emit func(Event)
 	}
 	if err := inPhase(emit, "device", func() error { return readDevice(ctx, dev, run) }); err != nil {
 		return nil, err
+	}
+	if spec.Start != nil {
+		if err := spec.Start(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := inPhase(emit, "bench", func() error { return measure(ctx, spec, dev, run, emit) }); err != nil {
 		return nil, err

@@ -384,26 +384,19 @@ func ListRuns(root string) ([]string, error) {
 
 // Compare builds the side-by-side table of one or more runs: every
 // profile of every run is a column, the first the baseline. Columns are
-// named by profile, or "<run ID>/<profile>" when names repeat.
+// named by profile; by "<target>/<profile>" when the runs come from
+// several boards; by "<run ID>/<profile>" when names still repeat.
 func Compare(runs ...*Run) (*Table, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("compare: no runs")
 	}
-	count := map[string]int{}
-	for _, r := range runs {
-		for _, p := range r.Profiles {
-			count[p.Name]++
-		}
-	}
+	labels := columnLabels(runs)
 	var inputs []Input
 	var cols []*ProfileRun
 	for _, r := range runs {
 		for i := range r.Profiles {
 			p := &r.Profiles[i]
-			label := p.Name
-			if count[p.Name] > 1 {
-				label = r.ID + "/" + p.Name
-			}
+			label := labels[len(inputs)]
 			text, err := r.BenchText(i)
 			if err != nil {
 				return nil, fmt.Errorf("compare: %w", err)
