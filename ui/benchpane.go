@@ -213,28 +213,10 @@ func (p *BenchPane) scale(m benchMetric) (lo, hi float64) {
 	return 0, hi
 }
 
-var benchSparkRunes = []rune("▁▂▃▄▅▆▇█")
-
-// sparkline draws the last width values of vs between lo and hi.
+// benchSparkline draws the last width values of vs between lo and hi: the
+// chart component's one-row sparkline (see Chart).
 func benchSparkline(vs []float64, width int, lo, hi float64) string {
-	if width <= 0 {
-		return ""
-	}
-	if len(vs) > width {
-		vs = vs[len(vs)-width:]
-	}
-	var b strings.Builder
-	for _, v := range vs {
-		i := 0
-		if hi > lo {
-			i = int((v - lo) / (hi - lo) * float64(len(benchSparkRunes)-1))
-		} else if hi > 0 {
-			i = len(benchSparkRunes) - 1
-		}
-		i = min(max(i, 0), len(benchSparkRunes)-1)
-		b.WriteRune(benchSparkRunes[i])
-	}
-	return b.String() + strings.Repeat(" ", width-len(vs))
+	return sparkline(vs, width, lo, hi)
 }
 
 func benchMetricValue(m benchMetric, v float64) string {
