@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -13,7 +14,6 @@ import (
 	"armbench/build"
 	"armbench/profiles"
 	"armbench/remote"
-	"armbench/targets"
 )
 
 // benchEventJSON is one line of `armbench bench --json` before the result.
@@ -53,7 +53,7 @@ type runRefJSON struct {
 
 func cmdBench(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("bench")
-	target := fs.String("target", "", "target name from targets.toml")
+	target := fs.String("target", "", "target or group from targets.toml; several, comma-separated, are benched at once into one comparison (the first the base)")
 	profileList := fs.String("profile", "default", "comma-separated profiles; the first is the baseline")
 	count := fs.Int("count", bench.DefaultCount, "rounds per profile that count (benchmath needs ≥ 6 for a confidence interval)")
 	warmup := fs.Int("warmup", bench.DefaultWarmup, "rounds run first and discarded")
@@ -92,8 +92,13 @@ func cmdBench(ctx context.Context, c *cli, args []string) error {
 	if *count < bench.DefaultCount && !c.json {
 		fmt.Fprintf(c.stderr, "armbench: --count %d < %d: benchmath cannot give a 95%% confidence interval with fewer samples\n", *count, bench.DefaultCount)
 	}
-	// On a group: each device in turn, stored as a run of its own.
-	return c.eachTarget(w, *target, func(c *cli, t targets.Target) error {
+	// Several boards (a list, a group): benched at once, one comparison.
+	ts, boards, err := w.resolveTargets(*target, true)
+	if err != nil {
+		return err
+	}
+	var specs []bench.Spec
+	for _, t := range ts {
 		plans, err := c.plans(w, t.Name, *profileList, mode)
 		if err != nil {
 			return err
@@ -103,8 +108,12 @@ func cmdBench(ctx context.Context, c *cli, args []string) error {
 		spec.Count, spec.Warmup, spec.Interval = *count, *warmup, *interval
 		spec.RunsDir, spec.NoStore = *runsDir, *noStore
 		spec.History = c.history()
-		return c.benchOne(ctx, spec)
-	})
+		specs = append(specs, spec)
+	}
+	if !boards {
+		return c.benchOne(ctx, specs[0])
+	}
+	return c.benchBoards(ctx, specs)
 }
 
 // benchOne runs spec on its target and prints the comparison.
@@ -127,6 +136,75 @@ func (c *cli) benchOne(ctx context.Context, spec bench.Spec) error {
 		return err
 	}
 	return c.printTable(tab, run)
+}
+
+// benchBoards benches specs on their boards at once, each over its own
+// connection, and prints one comparison with a column per board and
+// profile. Progress lines say their board ("NAME: " in text, a "device"
+// key in JSON). When some boards fail, the others are still compared,
+// and the command fails naming the boards that did.
+func (c *cli) benchBoards(ctx context.Context, specs []bench.Spec) error {
+	devs := make([]remote.Device, len(specs))
+	defer func() {
+		for _, d := range devs {
+			if d != nil {
+				d.Close()
+			}
+		}
+	}()
+	for i, s := range specs {
+		dev, err := remote.Open(ctx, s.Target, c.remoteOptions())
+		if err != nil {
+			return fmt.Errorf("bench on %s: %w", s.Target.Name, err)
+		}
+		devs[i] = dev
+	}
+	emits := make([]func(bench.Event), len(specs))
+	var prefixed []*linePrefixer
+	for i, s := range specs {
+		dc := *c
+		if c.json {
+			dc.stdout = c.devicePrefix(c.stdout, s.Target.Name)
+			prefixed = append(prefixed, dc.stdout.(*linePrefixer))
+			emits[i] = dc.benchJSON()
+		} else {
+			dc.stderr = c.devicePrefix(c.stderr, s.Target.Name)
+			prefixed = append(prefixed, dc.stderr.(*linePrefixer))
+			emits[i] = dc.benchProgress()
+		}
+	}
+	runs, err := bench.ExecuteBoards(ctx, specs, devs, func(ev bench.Event) {
+		if b, ok := ev.(bench.BoardEvent); ok {
+			emits[b.Board](b.Event)
+		}
+	})
+	for _, p := range prefixed {
+		p.flush()
+	}
+	var done []*bench.Run
+	for _, r := range runs {
+		if r != nil {
+			done = append(done, r)
+		}
+	}
+	if len(done) == 0 {
+		return err
+	}
+	tab, cerr := bench.Compare(done...)
+	if cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	if perr := c.printTable(tab, done...); perr != nil {
+		return errors.Join(err, perr)
+	}
+	if !c.json && len(done) > 1 && done[0].Dir != "" {
+		ids := make([]string, len(done))
+		for i, r := range done {
+			ids[i] = r.ID
+		}
+		fmt.Fprintf(c.stdout, "\ncompare again: armbench compare %s\n", strings.Join(ids, " "))
+	}
+	return err
 }
 
 func cmdCompare(ctx context.Context, c *cli, args []string) error {
@@ -189,7 +267,7 @@ func (c *cli) exportTable(tab *bench.Table, format, path string, runs []*bench.R
 	for _, r := range runs {
 		ids = append(ids, r.ID)
 	}
-	title := runs[0].Target.Name + " · " + strings.Join(tab.Columns, " vs ") + " · run " + strings.Join(ids, ", ")
+	title := strings.Join(boardNames(runs), ", ") + " · " + strings.Join(tab.Columns, " vs ") + " · run " + strings.Join(ids, ", ")
 	if path == "" {
 		return tab.Write(c.stdout, format, title)
 	}
@@ -236,6 +314,17 @@ func (c *cli) printTable(tab *bench.Table, runs ...*bench.Run) error {
 	}
 	fmt.Fprintln(c.stdout)
 	return tab.WriteText(c.stdout)
+}
+
+// boardNames are the runs' targets, each once, in order.
+func boardNames(runs []*bench.Run) []string {
+	var names []string
+	for _, r := range runs {
+		if !slices.Contains(names, r.Target.Name) {
+			names = append(names, r.Target.Name)
+		}
+	}
+	return names
 }
 
 func firstNonEmpty(s ...string) string {

@@ -19,6 +19,8 @@ func TestBenchCLIUsageErrors(t *testing.T) {
 		{"bench", "--target", "no-such-target"},
 		{"bench", "--target", "local-arm64", "--profile", "no-such-profile"},
 		{"bench", "--target", "local-arm64", "stray"},
+		{"bench", "--target", "local-arm64,no-such-target"},
+		{"bench", "--target", "local-arm64,local-armv7", "--profile", "no-such-profile"},
 		{"compare", "--runs", runs},
 		{"compare", "--runs", runs, "no-such-run"},
 		{"compare", "--runs", runs, "--format", "pdf", "some-run"},
@@ -106,6 +108,89 @@ func TestBenchCLIEndToEnd(t *testing.T) {
 	code, stdout, stderr = runCLI(t, "compare", id, "--runs", runs, "--format", "svg", "--out", svg)
 	if b, err := os.ReadFile(svg); code != 0 || err != nil || strings.Count(string(b), `class="bar"`) < 2 {
 		t.Errorf("compare --format svg --out: exit %d, %v, stderr %q, stdout %q", code, err, stderr, stdout)
+	}
+}
+
+// TestBenchCLIBoards benches the default profile on local-arm64 and
+// local-armv7 at once, the second named through a group: one JSON
+// result with a column per board and numbers in both; the stored runs
+// compare again into the same table, as text without a "-" in any row.
+func TestBenchCLIBoards(t *testing.T) {
+	testenv.Slow(t, "builds and benches on two emulated boards")
+	testenv.Qemu(t, "arm64")
+	testenv.Qemu(t, "arm")
+	dir := chdirRepoCopy(t)
+	f, err := os.OpenFile(filepath.Join(dir, "targets.toml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("\n[[group]]\nname = \"thirty-two\"\ntargets = [\"local-armv7\"]\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	runs := filepath.Join(dir, "runs")
+	code, stdout, stderr := runCLI(t, "bench", "--config", "targets.toml", "--target", "local-arm64,thirty-two", "--profile", "default",
+		"--bench", "^BenchmarkSHA256$", "--benchtime", "20x", "--warmup", "0", "--runs", runs, "--json")
+	if code != 0 {
+		t.Fatalf("bench exit %d\nstderr: %s\nstdout tail: %s", code, stderr, tailLines(stdout, 10))
+	}
+	var result benchResultJSON
+	results := 0
+	rounds := map[string]int{}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var ev struct{ Type, Device string }
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("not JSON: %q", sc.Text())
+		}
+		switch ev.Type {
+		case "result":
+			results++
+			if err := json.Unmarshal(sc.Bytes(), &result); err != nil {
+				t.Fatal(err)
+			}
+		case "round_done":
+			rounds[ev.Device]++
+		}
+	}
+	if results != 1 || rounds["local-arm64"] != 6 || rounds["local-armv7"] != 6 {
+		t.Errorf("%d results, rounds by device %v: want one result, 6 rounds on each board", results, rounds)
+	}
+	tab := result.Table
+	if tab == nil || len(result.Runs) != 2 || strings.Join(tab.Columns, " ") != "local-arm64/default local-armv7/default" {
+		t.Fatalf("result %+v", result)
+	}
+	if result.Runs[0].Device.Machine != "aarch64" || !strings.HasPrefix(result.Runs[1].Device.Machine, "armv7") {
+		t.Errorf("devices %+v %+v", result.Runs[0].Device, result.Runs[1].Device)
+	}
+	for _, u := range tab.Units {
+		if u.Unit != "sec/op" {
+			continue
+		}
+		if len(u.Rows) != 1 || u.Config != "" {
+			t.Fatalf("sec/op table %+v", u)
+		}
+		for i, c := range u.Rows[0].Cells {
+			if !c.Present || c.N != 6 || c.Center <= 0 || (i == 1 && !c.Compared) {
+				t.Errorf("%s: %+v", tab.Columns[i], c)
+			}
+		}
+	}
+
+	code, stdout, stderr = runCLI(t, "compare", result.Runs[0].ID, result.Runs[1].ID, "--runs", runs)
+	if code != 0 {
+		t.Fatalf("compare exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"local-arm64/default  goarch: arm64", "local-armv7/default  goarch: arm", "vs base"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("compare output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(line, "SHA256") && strings.Contains(line, " - ") {
+			t.Errorf("a board without numbers: %q\n%s", line, stdout)
+		}
 	}
 }
 

@@ -100,7 +100,7 @@ func commands() []command {
 		{"rollback", "--target T|GROUP --profile P", "restore the previously deployed binary (on each device of a group)", cmdRollback},
 		{"run", "--target T|GROUP [--profile P] [--metrics A] -- ARGS…", "run the deployed binary with the profile's runtime settings", cmdRun},
 		{"watch", "--target T [--profile P] [--debounce D] -- ARGS…", "rebuild, redeploy and restart on every save", cmdWatch},
-		{"bench", "--target T|GROUP --profile A,B [--count 6]", "benchmark profiles on the device, side by side", cmdBench},
+		{"bench", "--target T[,T…|GROUP] --profile A,B [--count 6]", "benchmark profiles on one or more boards, side by side", cmdBench},
 		{"compare", "RUN… [--format md|csv|json|svg]", "compare stored runs, or export a comparison", cmdCompare},
 		{"size", "--target T --profile A,B [--top N]", "break binaries down by package, side by side", cmdSize},
 		{"pgo", "--target T [--profile speed] [--bench RE] [--merge]", "profile on the device, write default.pgo, compare without and with it", cmdPgo},
