@@ -22,6 +22,7 @@ func runTUI(ctx context.Context, w cli.Workspace) error {
 		Reload:   w.Reload,
 		Embedded: defaultTargets,
 		Bench:    ui.BenchOptions{Count: w.Count, Bench: w.Bench, Benchtime: w.Benchtime},
+		Present:  w.Present,
 		// Installed binaries' hashes are remembered here, as the CLI does,
 		// so an unchanged redeploy needs no hashing on the device.
 		Remote: remote.Options{StateDir: state.Dir(w.Dir)},

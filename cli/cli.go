@@ -70,6 +70,8 @@ type Workspace struct {
 	// The bench sessions the workbench starts: --count, --bench, --benchtime.
 	Count            int
 	Bench, Benchtime string
+	// Present opens the workbench in its presentation layout (--present).
+	Present bool
 }
 
 func newCLI(o Options) *cli {
@@ -180,6 +182,7 @@ func OpenWorkbench(ctx context.Context, args []string, o Options, open func(cont
 	fs.IntVar(&count, "count", 0, "bench rounds per profile in the TUI (default 6)")
 	fs.StringVar(&benchRE, "bench", "", "benchmarks to run in the TUI, a -test.bench regexp (default all)")
 	fs.StringVar(&benchtime, "benchtime", os.Getenv("ARMBENCH_BENCHTIME"), "-test.benchtime of each bench round in the TUI (default $ARMBENCH_BENCHTIME or go's 1s)")
+	present := fs.Bool("present", false, "open in the presentation layout: the live run's knobs, verdict and charts, large (p toggles it)")
 	fs.Usage = func() {
 		c.usage(c.stderr)
 		fmt.Fprintln(c.stderr, "\nflags of the workbench:")
@@ -218,6 +221,7 @@ func OpenWorkbench(ctx context.Context, args []string, o Options, open func(cont
 		Count:     count,
 		Bench:     benchRE,
 		Benchtime: benchtime,
+		Present:   *present,
 	}))
 }
 

@@ -33,6 +33,7 @@ func newActions() []action {
 		rollbackAction(),
 		addTargetAction(),
 		metricsAction(),
+		presentAction(),
 	}
 }
 

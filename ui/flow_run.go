@@ -10,7 +10,7 @@ import (
 
 	"armbench/bench"
 	"armbench/internal/shell"
-	"armbench/metrics"
+	"armbench/live"
 	"armbench/profiles"
 	"armbench/remote"
 	"armbench/targets"
@@ -82,8 +82,9 @@ func (m *Model) openRunPrompt() tea.Cmd {
 // runFlow runs the chosen binary with args; x cancels it, which stops the
 // process on the device.
 type runFlow struct {
-	choice runChoice
-	args   []string
+	choice  runChoice
+	args    []string
+	probing bool
 }
 
 func (f *runFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
@@ -101,37 +102,67 @@ func (f *runFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	if obs != nil {
 		m.main.run.Append(0, "armbench: under the probe, for metrics on "+m.env.metrics.url)
 	}
+	settings := live.FromEnv(c.plan.RunEnvStrings())
 	return onDevice(device, c.target, func(ctx context.Context, dev remote.Device, emit func(any)) {
-		if obs != nil {
-			emit(observedRun(ctx, dev, c.plan, outRoot, f.args, obs, emit))
-			return
-		}
-		st, err := dev.Run(ctx, cmd, func(ev remote.Event) {
-			if o, ok := ev.(remote.Output); ok {
-				emit(runOutput{o})
+		// One session for every restart: it keeps dev, so turning a knob
+		// costs no new connection.
+		s := live.New(dev, c.plan, outRoot, f.args, bench.DefaultInterval)
+		emit(liveReady{session: s, settings: settings})
+		probing := false
+		rs, err := s.Run(ctx, settings, func(ev live.Event) {
+			switch ev := ev.(type) {
+			case live.Observed:
+				if obs != nil {
+					obs.Observe(ev.Event)
+				}
+				if b, ok := ev.Event.(bench.Building); ok && b.Index < 0 && !probing {
+					probing = true
+					emit(liveProbe{})
+				}
+			case live.Line:
+				emit(runOutput{remote.Output{Stderr: ev.Stderr, Text: ev.Text}})
+			default:
+				emit(liveEvent{ev})
 			}
 		})
-		emit(runDone{st: st, err: err})
+		emit(runDone{st: remote.ExitStatus{Code: rs.ExitCode, Signal: rs.Signal, Duration: rs.Wall}, err: err})
 	})
 }
 
-// observedRun runs the program under the probe, feeding the exporter and
-// the run pane, as `armbench run --metrics` does.
-func observedRun(ctx context.Context, dev remote.Device, plan profiles.Plan, outRoot string, args []string, obs *metrics.Exporter, emit func(any)) runDone {
-	rs, err := bench.Observe(ctx, dev, plan, outRoot, args, bench.DefaultInterval, func(ev bench.Event) {
-		obs.Observe(ev)
-		if l, ok := ev.(bench.Line); ok {
-			emit(runOutput{remote.Output{Stderr: l.Stderr, Text: l.Text}})
-		}
-	})
-	return runDone{st: remote.ExitStatus{Code: rs.ExitCode, Signal: rs.Signal, Duration: rs.Wall}, err: err}
-}
+// Events of a live run, besides runOutput and runDone.
+type (
+	liveReady struct {
+		session  *live.Session
+		settings live.Settings
+	}
+	liveEvent struct{ ev live.Event }
+	liveProbe struct{} // the probe is being built: the first run waits for it
+)
 
 func (f *runFlow) apply(m *Model, t *task, e any) {
 	switch ev := e.(type) {
 	case runOutput:
 		m.main.run.Append(0, ev.out.Text)
+	case liveReady:
+		m.main.run.StartLive(f.choice.target, ev.settings, ev.session.Set)
+	case liveProbe:
+		if !f.probing {
+			f.probing = true
+			m.main.run.Append(0, "armbench: building the probe that samples the program…")
+		}
+	case liveEvent:
+		switch lv := ev.ev.(type) {
+		case live.Started:
+			m.main.run.Started(lv)
+			if lv.Restart {
+				m.notice = "restarted with " + lv.Change
+				m.logf("run %d: restarted with %s", t.id, lv.Change)
+			}
+		case live.Sample:
+			m.main.run.Sample(lv)
+		}
 	case runDone:
+		m.main.run.EndLive()
 		f.done(m, t, ev)
 	}
 }
@@ -176,6 +207,7 @@ func (f *runFlow) done(m *Model, t *task, ev runDone) {
 }
 
 func (f *runFlow) stop(m *Model, _ *task, err error) {
+	m.main.run.EndLive()
 	if errors.Is(err, context.Canceled) {
 		// The engine stops the process on the device once ctx is done.
 		m.main.run.Append(0, "armbench: cancelled: the process on the device is stopped")

@@ -102,6 +102,9 @@ func (m *Model) render() string {
 	if m.lay.mode == layoutTooSmall {
 		return fit(fmt.Sprintf("armbench needs at least %d×%d (now %d×%d)", minWidth, minHeight, w, h), w)
 	}
+	if m.present && len(m.overlays) == 0 {
+		return m.presentView(w, h)
+	}
 	blocks := []string{m.header()}
 	switch {
 	case len(m.overlays) > 0:

@@ -9,7 +9,7 @@ type mainArea struct {
 	deploy  *DeployPane
 	bench   *BenchPane
 	compare *ComparePane
-	run     *LogPane // the output of g
+	run     *RunPane // the output of g, and its live charts
 	fleet   *FleetPane
 	shown   paneID
 }
@@ -41,7 +41,7 @@ func newMainArea(c *Common) mainArea {
 		deploy:  NewDeployPane(c.Styles),
 		bench:   NewBenchPane(c.Styles),
 		compare: NewComparePane(c.Styles),
-		run:     newRunLog(c),
+		run:     newRunPane(c),
 		fleet:   NewFleetPane(c.Styles),
 		shown:   paneLog,
 	}

@@ -39,6 +39,8 @@ type Options struct {
 	// Reload reads the configuration again after a target was added; nil
 	// re-reads the file the target was added to.
 	Reload func() (*targets.Config, []profiles.Profile, error)
+	// Present starts in the presentation layout (p toggles it).
+	Present bool
 	// Embedded is the default targets.toml compiled into armbench. When
 	// the workspace runs on it and a target is added, targets.toml is
 	// started from it, so the default targets stay.
@@ -111,6 +113,7 @@ type Model struct {
 	notice   string    // one-shot message on the status line
 	quitting bool
 	runArgs  string // the argument line g offers next
+	present  bool   // the presentation layout: the run pane's charts alone (p)
 	lay      layout
 }
 
@@ -153,6 +156,9 @@ func New(opts Options) *Model {
 	}, m.main.registered()...)
 	m.panes[0].pane.Focus()
 	m.refreshPlan()
+	if opts.Present {
+		m.setPresent(true)
+	}
 	return m
 }
 
