@@ -122,6 +122,10 @@ const (
 	StageConnect = deploy.StepConnect
 	StageDeploy  = deploy.StepDeploy
 	StageStart   = "start" // stopping the old program or starting the new one
+	// StageService is service mode failing on the device (a
+	// *ServiceError): its checks, at connect, or installing and
+	// restarting the unit.
+	StageService = "service"
 )
 
 func (Watching) watchEvent()   {}

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -11,6 +12,46 @@ import (
 	"armbench/remote"
 	"armbench/targets"
 )
+
+// Steps of service mode, as ServiceError names them.
+const (
+	ServiceCheck   = "check"   // the device's checks, before anything on it changes
+	ServiceInstall = "install" // writing the unit file
+	ServiceEnable  = "enable"  // systemctl daemon-reload and enable
+	ServiceRestart = "restart" // systemctl restart
+)
+
+// ServiceError is service mode failing on the device: a check that found
+// the unit cannot work there (before anything on the device changed),
+// or a step of installing and restarting the unit. It is an error of
+// watch (a Failed cycle of StageService), never a program that exited.
+type ServiceError struct {
+	Target string // the target's name
+	Addr   string // user@host[:port]
+	Unit   string // the unit, with .service
+	Step   string // ServiceCheck, ServiceInstall, ServiceEnable or ServiceRestart
+	Err    error
+}
+
+func (e *ServiceError) Error() string {
+	what := e.Step
+	if e.Step != ServiceCheck && e.Unit != "" {
+		what += " " + e.Unit
+	}
+	return fmt.Sprintf("service mode on %s (%s): %s: %v", e.Target, e.Addr, what, e.Err)
+}
+
+func (e *ServiceError) Unwrap() error { return e.Err }
+
+// stageOf is the stage a Failed cycle reports for err, which stage
+// failed: StageService for an error of service mode.
+func stageOf(stage string, err error) string {
+	var se *ServiceError
+	if errors.As(err, &se) {
+		return StageService
+	}
+	return stage
+}
 
 // unitName is the systemd unit a service-mode target runs the program as.
 func unitName(svc targets.Service, binary string) string {
@@ -90,52 +131,56 @@ func systemdQuote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
+// The lines a service script prints on stdout before the unit's journal:
+// the step it is at, then that the unit was restarted. Everything after
+// startedLine is the journal.
+const (
+	stepPrefix  = "@armbench-service step "
+	startedLine = "@armbench-service started"
+)
+
 // serviceScript installs unit text as name when it changed (reload and
 // enable it then), restarts it, and follows its journal from just before
 // the restart, as the program's output. It runs on the device in one
-// session, so a redeploy costs one round trip. Everything is quoted.
-func serviceScript(svc targets.Service, name, text string) string {
+// session, so a redeploy costs one round trip; the lines it prints
+// before startedLine say how far it got. Everything is quoted.
+func serviceScript(p servicePlan, name, text string) string {
 	q := shell.Quote
-	sudo, ctl, dir := "", "systemctl --user", `"$HOME/.config/systemd/user"`
-	journal := "journalctl --user"
 	user := ""
-	if svc.Scope == targets.ServiceSystem {
-		sudo, ctl, dir = "sudo -n ", "sudo -n systemctl", "/etc/systemd/system"
-		journal = "sudo -n journalctl"
+	if p.Scope == targets.ServiceSystem {
 		user = `; printf 'User=%s\n' "$(id -un)"`
 	}
-	return `u=` + q(name) + `
-f=` + dir + `/$u.service
-new=$(printf '%s' ` + q(text) + user + `)
+	return `u=` + q(name+".service") + `
+f=` + p.Dir + `/$u
+` + p.env() + `new=$(printf '%s' ` + q(text) + user + `)
 if ! printf '%s\n' "$new" | cmp -s - "$f" 2>/dev/null; then
-	` + sudo + `mkdir -p -- "${f%/*}" || exit 1
-	printf '%s\n' "$new" | ` + sudo + `tee "$f.tmp" >/dev/null && ` + sudo + `mv -f -- "$f.tmp" "$f" || exit 1
-	` + ctl + ` daemon-reload || exit 1
-	` + ctl + ` enable -q "$u" || exit 1
+	echo ` + q(stepPrefix+ServiceInstall) + `
+	` + p.Sudo + `mkdir -p -- "${f%/*}" || exit 1
+	printf '%s\n' "$new" | ` + p.Sudo + `tee "$f.tmp" >/dev/null && ` + p.Sudo + `mv -f -- "$f.tmp" "$f" || exit 1
+	echo ` + q(stepPrefix+ServiceEnable) + `
+	` + p.Ctl + ` daemon-reload || exit 1
+	` + p.Ctl + ` enable -q "$u" || exit 1
 	echo "armbench: installed $f and enabled it"
 fi
-` + lingerCheck(svc) + `c=$(` + journal + ` -u "$u" -n 1 -q -o cat --show-cursor 2>/dev/null | sed -n 's/^-- cursor: //p')
-` + ctl + ` restart "$u" || exit 1
-if [ -n "$c" ]; then exec ` + journal + ` -u "$u" -f -q -o cat --after-cursor="$c"; fi
-exec ` + journal + ` -u "$u" -f -q -o cat -n 0
-`
+echo ` + q(stepPrefix+ServiceRestart) + `
+c=$(` + p.journal("-n 1 -q -o cat --show-cursor") + ` 2>/dev/null | sed -n 's/^-- cursor: //p')
+t=$(date +%s)
+` + p.Ctl + ` restart "$u" || {
+	s=$?
+	` + p.journal(`--since "@$t" -n 10 -q -o cat --no-pager`) + ` >&2 2>/dev/null
+	exit $s
 }
-
-// lingerCheck warns that a user unit stops at logout unless lingering
-// is on for the user, which is the point of service mode.
-func lingerCheck(svc targets.Service) string {
-	if svc.Scope == targets.ServiceSystem {
-		return ""
-	}
-	return `if [ "$(loginctl show-user "$(id -un)" -p Linger --value 2>/dev/null)" = no ]; then
-	echo "armbench: lingering is off for $(id -un): $u stops when you log out (to keep it running: loginctl enable-linger)" >&2
-fi
+echo ` + q(startedLine) + `
+if [ -n "$c" ]; then exec ` + p.journal(`-f --no-tail -q -o cat --after-cursor="$c"`) + `; fi
+exec ` + p.journal(`-f --no-tail -q -o cat --since "@$t"`) + `
 `
 }
 
 // restartService is restart in service mode: the unit is (re)installed
 // and restarted by systemd, and its journal followed until the next
-// cycle. The unit outlives the session: that is what it is for.
+// cycle. The unit outlives the session: that is what it is for. The
+// program counts as started once systemd restarted the unit; a failure
+// before that is a ServiceError naming the step.
 func (s *session) restartService(n int) error {
 	svc := *s.o.Plan.Target.Service
 	name := unitName(svc, s.o.Name)
@@ -149,13 +194,42 @@ func (s *session) restartService(n int) error {
 	if err != nil {
 		return err
 	}
+	if s.service == nil {
+		// Connect checks the device as it opens it; a device opened some
+		// other way is checked here, still before the unit changes.
+		st, err := s.checkService(s.ctx, s.dev)
+		if err != nil {
+			return err
+		}
+		s.service = st
+	}
 	s.stopProgram(true) // the journal of the previous cycle; systemd restarts the program itself
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
-	follow := remote.Command{Path: "/bin/sh", Args: []string{"-c", serviceScript(svc, name, text)}}
-	s.startProgram(n, cmd, name, func(ctx context.Context, emit func(remote.Event)) (remote.ExitStatus, error) {
-		return s.dev.Run(ctx, follow, emit)
+
+	ctx, cancel := context.WithCancel(s.ctx)
+	h := newHandshake()
+	follow := remote.Command{Path: "/bin/sh", Args: []string{"-c", serviceScript(s.service.plan, name, text)}}
+	go func() {
+		st, err := s.dev.Run(ctx, follow, h.event)
+		h.finish(st, err)
+	}()
+	select {
+	case <-h.ready:
+	case <-h.done:
+		cancel()
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+		step, err := h.failure()
+		return s.service.fail(name+".service", step, err)
+	}
+	s.startProgram(n, cmd, name, func(pctx context.Context, emit func(remote.Event)) (remote.ExitStatus, error) {
+		stop := context.AfterFunc(pctx, cancel) // the next restart, or the session's end
+		defer stop()
+		defer cancel()
+		return h.attach(emit)
 	})
 	return nil
 }

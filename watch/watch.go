@@ -116,6 +116,7 @@ func Run(ctx context.Context, o Options, emit func(Event)) error {
 	}
 	defer w.Close()
 	s := &session{o: o, ctx: ctx, emit: serialEmit, watcher: w}
+	s.o.Connect = s.serviceConnect(o.Connect) // service mode: check the device before the deploy changes it
 	if err := s.watchFiles(files); err != nil {
 		return fmt.Errorf("watch: %w", err)
 	}
@@ -137,6 +138,7 @@ type session struct {
 	dev        remote.Device
 	connecting chan opened // a connection attempt under way, when dev is nil
 	prog       *program
+	service    *serviceState // service mode: what the device's checks found, set with dev
 }
 
 // opened is the outcome of Options.Connect.
@@ -339,7 +341,7 @@ func (s *session) cycle(ctx context.Context, n int, paths []string) cycleResult 
 		if ctx.Err() != nil {
 			s.emit(Superseded{Cycle: n, Stage: r.Step})
 		} else {
-			s.emit(Failed{Cycle: n, Stage: r.Step, Err: r.Err})
+			s.emit(Failed{Cycle: n, Stage: stageOf(r.Step, r.Err), Err: r.Err})
 		}
 		return result()
 	}
@@ -352,7 +354,7 @@ func (s *session) cycle(ctx context.Context, n int, paths []string) cycleResult 
 	// From here on the new binary is in place: newer saves wait for the
 	// restart rather than leave the device with no program running.
 	if err := s.restart(n); err != nil {
-		s.emit(Failed{Cycle: n, Stage: StageStart, Err: err})
+		s.emit(Failed{Cycle: n, Stage: stageOf(StageStart, err), Err: err})
 	}
 	return result()
 }
