@@ -7,6 +7,7 @@ package live
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,14 +50,15 @@ var gogcSteps = []string{"25", "50", "100", "200", "400", "800", Off}
 const mib = 1 << 20
 
 // Steps are the values k steps through on t, lowest first: GOMAXPROCS
-// 1 … the device's cores (4 when unknown); GOMEMLIMIT doubling from 16MiB
+// 1 … the device's cores (4 when unknown; this machine's for the local
+// target); GOMEMLIMIT doubling from 16MiB
 // up to the device's memory (4GiB when unknown), then off.
 func Steps(k Knob, t targets.Target) []string {
 	switch k {
 	case GOGC:
 		return slices.Clone(gogcSteps)
 	case GOMAXPROCS:
-		n := t.Cores
+		n := cores(t)
 		if n <= 0 {
 			n = 4
 		}
@@ -86,9 +88,24 @@ func Default(k Knob, t targets.Target) string {
 	case GOGC:
 		return "100"
 	case GOMAXPROCS:
-		return strconv.Itoa(max(t.Cores, 1))
+		if n := cores(t); n > 0 {
+			return strconv.Itoa(n)
+		}
+		return "auto"
 	}
 	return Off
+}
+
+// cores is the device's core count: targets.toml's, else this machine's
+// for the local target, else 0 (unknown).
+func cores(t targets.Target) int {
+	switch {
+	case t.Cores > 0:
+		return t.Cores
+	case t.IsLocal():
+		return runtime.NumCPU()
+	}
+	return 0
 }
 
 // Step moves cur dir steps (+1 up, -1 down) along k's steps on t,

@@ -53,6 +53,12 @@ func TestSettingsApply(t *testing.T) {
 	if v := s.Value(GOMAXPROCS, targets.Target{Cores: 2}); v != "2" {
 		t.Errorf("default GOMAXPROCS %q", v)
 	}
+	if v := s.Value(GOMAXPROCS, targets.Target{Host: "pi.local"}); v != "auto" {
+		t.Errorf("default GOMAXPROCS on a device of unknown cores %q", v)
+	}
+	if v := Step(GOMAXPROCS, targets.Target{Host: "pi.local"}, "auto", -1); v != "1" {
+		t.Errorf("down from auto: %q", v)
+	}
 	s[GOGC], s[GOMEMLIMIT] = "200", "off"
 	got := withGCTrace(s.Apply(env))
 	want := []string{"GOGC=200", "FOO=1", "GODEBUG=madvdontneed=1,gctrace=1", "GOMEMLIMIT=9223372036854775807"}

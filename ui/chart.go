@@ -335,6 +335,9 @@ func (c *Chart) View() string {
 	if w <= 0 || h <= 0 {
 		return ""
 	}
+	if h < 3 && c.Title != "" && w >= 24 {
+		return c.inlineTitled()
+	}
 	var rows []string
 	if h >= 3 && (c.Title != "" || c.Legend) {
 		rows = append(rows, c.legend(w))
@@ -427,6 +430,26 @@ func (c *Chart) View() string {
 		rows[i] = fit(rows[i], w)
 	}
 	return strings.Join(rows[:h], "\n")
+}
+
+// inlineTitled draws a chart too short for a title row with its title
+// (and legend) in a column at the left instead.
+func (c *Chart) inlineTitled() string {
+	lw := min(ansi.StringWidth(c.Title)+12, c.w/3)
+	head := c.legend(lw - 1)
+	inner := *c
+	inner.Title, inner.Legend, inner.w = "", false, c.w-lw
+	body := strings.Split(inner.View(), "\n")
+	c.scroll = inner.scroll
+	pad := strings.Repeat(" ", lw)
+	for i := range body {
+		if i == 0 {
+			body[i] = head + " " + body[i]
+		} else {
+			body[i] = pad + body[i]
+		}
+	}
+	return strings.Join(body, "\n")
 }
 
 // markerLabels is the row above the plot: each marker's label starting at

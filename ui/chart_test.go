@@ -216,3 +216,19 @@ func TestChartStretchWithLabels(t *testing.T) {
 		t.Errorf("last point not at the right edge:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// A chart too short for a title row keeps its title at the left.
+func TestChartShortKeepsItsTitle(t *testing.T) {
+	c := NewChart(DefaultStyles(), "GC/s")
+	c.Legend = true
+	c.AddSeries("GC/s")
+	for i := range 20 {
+		c.Push(0, float64(i))
+	}
+	c.SetSize(60, 2)
+	assertSize(t, c.View(), 60, 2)
+	lines := chartLines(c)
+	if !strings.HasPrefix(lines[0], "GC/s  19") {
+		t.Errorf("title not inline: %q", lines[0])
+	}
+}

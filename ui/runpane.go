@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"armbench/bench"
 	"armbench/live"
@@ -206,7 +207,7 @@ func (p *RunPane) View() string {
 	}
 	inner := p.w - 2
 	lines := []string{p.knobBar(inner), p.verdict(inner)}
-	lines = append(lines, p.chartGrid(inner, p.logTop-2-len(lines), 2)...)
+	lines = append(lines, p.chartGrid(inner, p.logTop-2-len(lines), 0)...)
 	return p.st.frame("Live", "", strings.Join(lines, "\n"), p.w, p.logTop, p.focused) + "\n" + p.LogPane.View()
 }
 
@@ -218,12 +219,32 @@ func (p *RunPane) PresentView(w, h int) string {
 	}
 	var lines []string
 	lines = append(lines, fit(p.st.Big.Render(p.knobLine()), w))
-	lines = append(lines, fit(p.verdictLine(true), w))
+	if p.status != "" {
+		lines[0] = fit(p.st.Big.Render(p.knobLine())+"   "+p.st.Warn.Render(p.status), w)
+	}
+	// The verdict wraps at its parts rather than lose one.
+	line := ""
+	for _, part := range strings.Split(p.verdictLine(true), "   ") {
+		switch {
+		case line == "":
+			line = part
+		case ansi.StringWidth(line)+3+ansi.StringWidth(part) <= w:
+			line += "   " + part
+		default:
+			lines = append(lines, fit(line, w))
+			line = "  " + part
+		}
+	}
+	lines = append(lines, fit(line, w))
 	if !p.Live() {
 		lines = append(lines, fit(p.st.Faint.Render("nothing running: g runs the program live"), w))
 	}
 	lines = append(lines, "")
-	lines = append(lines, p.chartGrid(w, h-len(lines), 3)...)
+	cols := 1
+	if w >= 80 {
+		cols = 2 + min(w/180, 1)
+	}
+	lines = append(lines, p.chartGrid(w, h-len(lines), cols)...)
 	for len(lines) < h {
 		lines = append(lines, "")
 	}
@@ -233,16 +254,15 @@ func (p *RunPane) PresentView(w, h int) string {
 	return strings.Join(lines[:h], "\n")
 }
 
-// chartGrid lays the charts out in rows of up to cols columns when there
-// is room for minH rows per chart, fewer columns otherwise.
-func (p *RunPane) chartGrid(w, h, minH int) []string {
+// chartGrid lays the charts out in h rows of w columns, cols charts
+// side by side (0: as many as keep each at least 60 columns wide).
+func (p *RunPane) chartGrid(w, h, cols int) []string {
 	if h <= 0 {
 		return nil
 	}
 	n := int(rmCount)
-	cols := 1
-	for cols < 3 && (h/((n+cols-1)/cols) < minH || w/(cols+1) >= 60) && w/(cols+1) >= 30 {
-		cols++
+	if cols <= 0 {
+		cols = min(max(w/60, 1), 3)
 	}
 	rows := (n + cols - 1) / cols
 	var out []string
