@@ -163,14 +163,27 @@ func (p *ComparePane) lines(withP bool) (head cmpLine, body []cmpLine) {
 	}
 	head.name = p.st.Strong.Render(name)
 	for i, c := range t.Columns {
-		label := c
+		board, label := splitColumn(c)
 		if i == 0 {
 			label += " (base)"
 		}
 		if len(t.Flagged[c]) > 0 {
 			label += " " + p.st.Warn.Render("⚠")
 		}
-		head.cols = append(head.cols, [cmpSubs]string{subCenter: p.st.Strong.Render(label)})
+		// subCI holds the board line over the profile, when the columns
+		// are boards (see body).
+		col := [cmpSubs]string{subCenter: p.st.Strong.Render(label)}
+		if board != "" {
+			col[subCI] = p.st.Strong.Render(board)
+		}
+		head.cols = append(head.cols, col)
+	}
+	// What tells the boards apart: their goarch, cpu… lines.
+	if len(t.ColumnConfig) == len(t.Columns) {
+		for i, c := range t.Columns {
+			body = append(body, cmpLine{text: p.st.Faint.Render(c + ": " + t.ColumnConfig[i])})
+		}
+		body = append(body, cmpLine{})
 	}
 	for _, ut := range t.Units {
 		unit := cmpLine{name: p.st.Unit.Render(ut.Unit), cols: make([][cmpSubs]string, n)}
@@ -299,13 +312,22 @@ func (p *ComparePane) body() string {
 		}
 		return fit(b.String(), p.w)
 	}
-	// The header's profile names sit over their columns, right-aligned.
-	var hb strings.Builder
+	// The header's profile names sit over their columns, right-aligned;
+	// when the columns are boards ("pi4/default"), the board on a line
+	// above its profile, so a column is as narrow as its longer half.
+	var hb, bb strings.Builder
+	boards := false
 	hb.WriteString(fit(head.name, nameW))
+	bb.WriteString(strings.Repeat(" ", nameW))
 	for _, i := range cols {
 		hb.WriteString("  " + cmpPadLeft(head.cols[i][subCenter], colW[i]))
+		bb.WriteString("  " + cmpPadLeft(head.cols[i][subCI], colW[i]))
+		boards = boards || head.cols[i][subCI] != ""
 	}
 	hl := fit(hb.String(), p.w)
+	if boards {
+		hl = fit(bb.String(), p.w)
+	}
 	if p.left > 0 || more {
 		marks := ""
 		if p.left > 0 {
@@ -317,7 +339,10 @@ func (p *ComparePane) body() string {
 		hl = fit(ansi.Truncate(hl, p.w-len([]rune(marks))-1, "")+" "+p.st.Faint.Render(marks), p.w)
 	}
 	out := []string{hl}
-	rows := p.h - 1
+	if boards {
+		out = append(out, fit(hb.String(), p.w))
+	}
+	rows := p.h - len(out)
 	p.top = min(p.top, max(0, len(body)-rows))
 	for i := p.top; i < len(body) && len(out) < p.h; i++ {
 		out = append(out, render(body[i]))
@@ -374,7 +399,7 @@ func (p *ComparePane) widths(head cmpLine, body []cmpLine) (int, [][cmpSubs]int,
 	}
 	colW := make([]int, len(head.cols))
 	for i := range colW {
-		colW[i] = max(subsWidth(subW[i]), ansi.StringWidth(head.cols[i][subCenter]))
+		colW[i] = max(subsWidth(subW[i]), ansi.StringWidth(head.cols[i][subCenter]), ansi.StringWidth(head.cols[i][subCI]))
 	}
 	return nameW, subW, colW
 }
@@ -410,6 +435,15 @@ func renderSubs(c [cmpSubs]string, subW [cmpSubs]int, w int) string {
 		}
 	}
 	return cmpPadLeft(b.String(), w)
+}
+
+// splitColumn splits a column label "board/profile" (or "run/profile")
+// into its two parts; a plain profile has no board.
+func splitColumn(label string) (board, profile string) {
+	if i := strings.LastIndexByte(label, '/'); i > 0 {
+		return label[:i], label[i+1:]
+	}
+	return "", label
 }
 
 func sumWidths(ws []int, from int) int {

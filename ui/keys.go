@@ -72,7 +72,7 @@ type ListKeys struct {
 	Up     key.Binding
 	Down   key.Binding
 	Select key.Binding // enter: choose the target
-	Toggle key.Binding // space: tick a profile
+	Toggle key.Binding // space: tick a profile, or a target for r
 }
 
 func newTargetKeys() ListKeys {
@@ -80,7 +80,7 @@ func newTargetKeys() ListKeys {
 		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		Select: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "use target")),
-		Toggle: key.NewBinding(key.WithKeys("space"), key.WithDisabled()),
+		Toggle: key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "tick for r")),
 	}
 }
 

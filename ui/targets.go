@@ -13,7 +13,8 @@ import (
 
 // TargetList is the targets pane: every target of targets.toml with its
 // architecture and host, then its groups; enter chooses the one to build
-// for, or the group d rolls out to.
+// for, or the group d rolls out to; space ticks targets (a group's row
+// ticks its members) for r to bench on each of them side by side.
 type TargetList struct {
 	common  *Common
 	keys    ListKeys
@@ -24,12 +25,13 @@ type TargetList struct {
 	cursor int
 	chosen int // a row: Config.Targets, then Config.Groups; -1 when there are none
 	offset int // first visible row
+	ticked map[string]bool
 }
 
 // NewTargetList starts with the first target chosen, so a build is one
 // key away on a fresh start.
 func NewTargetList(c *Common) *TargetList {
-	p := &TargetList{common: c, keys: newTargetKeys(), chosen: -1}
+	p := &TargetList{common: c, keys: newTargetKeys(), chosen: -1, ticked: map[string]bool{}}
 	if len(p.list()) > 0 {
 		p.chosen = 0
 	}
@@ -56,7 +58,14 @@ func (p *TargetList) SetSize(w, h int)    { p.width, p.height = w, h }
 func (p *TargetList) Focus()              { p.focused = true }
 func (p *TargetList) Blur()               { p.focused = false }
 func (p *TargetList) Title() string       { return "Targets" }
-func (p *TargetList) KeyMap() help.KeyMap { return p.keys }
+func (p *TargetList) KeyMap() help.KeyMap { return targetHelp{p.keys} }
+
+// targetHelp leaves space out of the short help, which at 80 columns
+// must keep the action keys and ? in view; a tick shows itself in the
+// row and the pane's footer says what r does with the ticked targets.
+type targetHelp struct{ ListKeys }
+
+func (k targetHelp) ShortHelp() []key.Binding { return []key.Binding{k.Up, k.Down, k.Select} }
 
 // Chosen returns the target builds go to.
 func (p *TargetList) Chosen() (targets.Target, bool) {
@@ -76,6 +85,39 @@ func (p *TargetList) ChosenGroup() (targets.Group, []targets.Target, bool) {
 	}
 	members, _, _ := p.common.Config.Resolve(gs[i].Name)
 	return gs[i], members, true
+}
+
+// Ticked returns the ticked targets in list order; the first is the
+// base of comparisons.
+func (p *TargetList) Ticked() []targets.Target {
+	var out []targets.Target
+	for _, t := range p.list() {
+		if p.ticked[t.Name] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Tick ticks or unticks the target named name, or, for a group, all its
+// members (ticked unless all already were); it reports whether it exists.
+func (p *TargetList) Tick(name string) bool {
+	if _, ok := p.common.Config.Lookup(name); ok {
+		p.ticked[name] = !p.ticked[name]
+		return true
+	}
+	members, group, ok := p.common.Config.Resolve(name)
+	if !ok || group == "" {
+		return false
+	}
+	all := true
+	for _, t := range members {
+		all = all && p.ticked[t.Name]
+	}
+	for _, t := range members {
+		p.ticked[t.Name] = !all
+	}
+	return true
 }
 
 // Choose selects the target or group named name; it reports whether it
@@ -114,6 +156,10 @@ func (p *TargetList) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, p.keys.Select):
 		p.chosen = p.cursor
 		return func() tea.Msg { return selectionChangedMsg{} }
+	case key.Matches(km, p.keys.Toggle):
+		name, _, _ := p.row(p.cursor)
+		p.Tick(name)
+		return func() tea.Msg { return selectionChangedMsg{} }
 	}
 	return nil
 }
@@ -143,7 +189,7 @@ func (p *TargetList) ContentWidth() int {
 	for _, g := range p.groups() {
 		hostW = max(hostW, len(members(g)))
 	}
-	return 2 + 3 + nameW + 2 + archW + 2 + hostW + 1
+	return 2 + 4 + nameW + 2 + archW + 2 + hostW + 1
 }
 
 // columns are the widths of the name and arch columns of every row, and
@@ -196,11 +242,12 @@ func (p *TargetList) View() string {
 			mark = "*"
 		}
 		name, arch, where := p.row(i)
-		row := fit(fmt.Sprintf("%s%s %-*s  %-*s  %s", cur, mark, nameW, name, archW, arch, where), inner)
+		tick := p.tick(i)
+		row := fit(fmt.Sprintf("%s%s%s %-*s  %-*s  %s", cur, tick, mark, nameW, name, archW, arch, where), inner)
 		switch {
 		case i == p.cursor && p.focused:
 			row = st.Cursor.Render(row)
-		case i == p.chosen:
+		case i == p.chosen || tick == "✓":
 			row = st.Selected.Render(row)
 		}
 		lines = append(lines, row)
@@ -208,6 +255,33 @@ func (p *TargetList) View() string {
 	footer := p.footer()
 	st.box(&b, p.Title(), footer, lines, p.width, p.height, p.focused)
 	return b.String()
+}
+
+// tick is row i's mark: "✓" for a ticked target, and for a group all
+// of whose members are ticked; "-" for a group some of whose members
+// are. One column, so hosts stay whole at 80 columns.
+func (p *TargetList) tick(i int) string {
+	ts := p.list()
+	if i < len(ts) {
+		if p.ticked[ts[i].Name] {
+			return "✓"
+		}
+		return " "
+	}
+	members, _, _ := p.common.Config.Resolve(p.groups()[i-len(ts)].Name)
+	n := 0
+	for _, t := range members {
+		if p.ticked[t.Name] {
+			n++
+		}
+	}
+	switch {
+	case n > 0 && n == len(members):
+		return "✓"
+	case n > 0:
+		return "-"
+	}
+	return " "
 }
 
 // row is row i's name, arch and host columns: a target's, or a group's
@@ -221,9 +295,16 @@ func (p *TargetList) row(i int) (name, arch, where string) {
 	return g.Name, groupArch(g), members(g)
 }
 
-// footer describes the row under the cursor.
+// footer describes the row under the cursor, or, with targets ticked,
+// what r does with them.
 func (p *TargetList) footer() string {
 	ts := p.list()
+	if n := len(p.Ticked()); n > 0 {
+		if n == 1 {
+			return "1 ticked: r benches on it"
+		}
+		return fmt.Sprintf("%d ticked: r benches on each, side by side", n)
+	}
 	switch {
 	case p.cursor < len(ts):
 		return ts[p.cursor].Description
