@@ -106,6 +106,7 @@ func commands() []command {
 		{"compare", "RUN… [--format md|csv|json|svg]", "compare stored runs, or export a comparison", cmdCompare},
 		{"size", "--target T --profile A,B [--top N]", "break binaries down by package, side by side", cmdSize},
 		{"pgo", "--target T [--profile speed] [--bench RE] [--merge]", "profile on the device, write default.pgo, compare without and with it", cmdPgo},
+		{"sweep", "--target T --profile P --knob NAME=V1,V2,… [--save NAME]", "bench a knob's values (or a grid of two) against the profile's own, chart them, save the best", cmdSweep},
 		{"image", "--target T[,T2…] --profile P --out DIR|--push REF", "build a multi-arch OCI image, and a K3s Deployment for it", cmdImage},
 		{"detect", "[user@]HOST[:PORT] [--add NAME] [--trust]", "detect a device and print (or add) its target", cmdDetect},
 	}
