@@ -2,7 +2,9 @@ package sweep
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -183,5 +185,96 @@ func TestProfileSpecRefusesTargetKnobs(t *testing.T) {
 	}
 	if spec, _, err := res.ProfileSpec(0, "same", GoalTime); err != nil || spec.Extends != "release" || spec.Run.GOGC != nil {
 		t.Errorf("the base saved: %+v %v", spec, err)
+	}
+}
+
+func TestWriteSVG(t *testing.T) {
+	_, res := gogcSweep(t, 6)
+	var out bytes.Buffer
+	if err := res.WriteSVG(&out); err != nil {
+		t.Fatal(err)
+	}
+	svg := out.String()
+	checkXML(t, svg)
+	// A point per value for each benchmark, each compared one with p.
+	if n := strings.Count(svg, `class="point"`); n != 3*len(res.Benchmarks) {
+		t.Errorf("%d time points, want %d", n, 3*len(res.Benchmarks))
+	}
+	if n := strings.Count(svg, `class="rss-point"`); n != 3*len(res.Benchmarks) {
+		t.Errorf("%d RSS points, want %d", n, 3*len(res.Benchmarks))
+	}
+	if n := strings.Count(svg, ">p=0.002<"); n != 2*len(res.Benchmarks) {
+		t.Errorf("%d p labels, want %d:\n%s", n, 2*len(res.Benchmarks), svg)
+	}
+	for _, want := range []string{">25<", ">100<", ">400<", "GOGC sweep", `class="delta better">-20.02%`, `class="ci"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("svg lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, "NaN") || strings.Contains(svg, "http://fonts") || strings.Contains(svg, "@import") {
+		t.Error("svg has NaN or fetches fonts")
+	}
+
+	// Too few rounds: the CI is unbounded, drawn as such, never as NaN.
+	_, few := gogcSweep(t, 3)
+	out.Reset()
+	if err := few.WriteSVG(&out); err != nil {
+		t.Fatal(err)
+	}
+	checkXML(t, out.String())
+	if !strings.Contains(out.String(), "CI ∞") || strings.Contains(out.String(), "NaN") || strings.Contains(out.String(), "Inf") {
+		t.Errorf("svg with count 3:\n%s", out.String())
+	}
+}
+
+func TestWriteSVGGrid(t *testing.T) {
+	s, err := New(Spec{Target: testTarget, Profile: builtin(t, "release"), Knobs: []Knob{mustKnob(t, "GOGC=50,100"), mustKnob(t, "GOMAXPROCS=1,2")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ti []bench.Input
+	for k, i := range s.runOrder() {
+		ti = append(ti, bench.Input{Label: s.Variants[i].Name, Data: benchText(1+float64(k)/10, 6)})
+	}
+	tab, err := bench.Stats(ti)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.analyze(tab, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := res.WriteSVG(&out); err != nil {
+		t.Fatal(err)
+	}
+	svg := out.String()
+	checkXML(t, svg)
+	// The base (unset GOMAXPROCS) is added first; then the grid: a line
+	// per GOMAXPROCS value, plus the base's own.
+	if len(res.Variants) != 5 || !res.Variants[0].Added {
+		t.Fatalf("variants %+v", res.Variants)
+	}
+	for _, want := range []string{"GOMAXPROCS=1", "GOMAXPROCS=2", "GOMAXPROCS=unset"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("grid svg lacks the series %q", want)
+		}
+	}
+	if n := strings.Count(svg, `class="point"`); n != 5*2 {
+		t.Errorf("%d points, want 10", n)
+	}
+}
+
+func checkXML(t *testing.T, s string) {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(s))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v", err)
+		}
 	}
 }
