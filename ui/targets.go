@@ -303,7 +303,7 @@ func (p *TargetList) footer() string {
 		if n == 1 {
 			return "1 ticked: r benches on it"
 		}
-		return fmt.Sprintf("%d ticked: r benches on each, side by side", n)
+		return fmt.Sprintf("%d ticked: r benches on each", n)
 	}
 	switch {
 	case p.cursor < len(ts):
