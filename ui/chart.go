@@ -52,6 +52,10 @@ type Chart struct {
 	Keep int
 	// Legend shows the latest value of each series after the title.
 	Legend bool
+	// Fit squeezes a time series longer than the width into it, several
+	// points a column (the newest of them drawn), instead of scrolling the
+	// oldest off: the whole kept history, markers included, on one screen.
+	Fit bool
 
 	w, h     int
 	fixed    bool
@@ -258,7 +262,7 @@ func (c *Chart) format(v float64) string {
 // window is the span of point numbers drawn in plot width pw: [from, to).
 func (c *Chart) window(pw int) (from, to int) {
 	st, end := c.start(), c.End()
-	if c.Stretch {
+	if c.spread(pw) {
 		return st, end
 	}
 	c.scroll = min(c.scroll, max(0, end-st-pw))
@@ -267,9 +271,15 @@ func (c *Chart) window(pw int) (from, to int) {
 	return from, to
 }
 
+// spread reports whether points are spread over (or squeezed into) the
+// plot width pw rather than drawn one a column.
+func (c *Chart) spread(pw int) bool {
+	return c.Stretch || c.Fit && c.End()-c.start() > pw
+}
+
 // col is the plot column of point x in a window [from, to) of width pw.
 func (c *Chart) col(x, from, to, pw int) int {
-	if !c.Stretch {
+	if !c.spread(pw) {
 		return x - from
 	}
 	n := to - from
@@ -367,11 +377,11 @@ func (c *Chart) View() string {
 	// Markers in view, and the row for their labels.
 	var marks []chartMarkCol
 	for _, m := range c.markers {
-		if m.x < from || m.x > to || (m.x == to && !c.Stretch && to-from >= pw) {
+		if m.x < from || m.x > to || (m.x == to && !c.spread(pw) && to-from >= pw) {
 			continue
 		}
 		col := c.col(m.x, from, to, pw)
-		if c.Stretch && m.x == to {
+		if c.spread(pw) && m.x == to {
 			col = pw - 1
 		}
 		if col >= 0 && col < pw {
@@ -539,7 +549,7 @@ func (c *Chart) drawLine(g *chartGrid, si int, s chartSeries, from, to, pw int, 
 			continue
 		}
 		cx, cy := 2*c.col(x, from, to, pw)+1, dotY(v)
-		if !c.Stretch {
+		if !c.spread(pw) {
 			cx-- // one point per column: the left dot column
 		}
 		if !have {

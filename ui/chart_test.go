@@ -232,3 +232,26 @@ func TestChartShortKeepsItsTitle(t *testing.T) {
 		t.Errorf("title not inline: %q", lines[0])
 	}
 }
+
+// Fit keeps an old marker on screen by squeezing the history.
+func TestChartFitKeepsTheMarker(t *testing.T) {
+	c := NewChart(DefaultStyles(), "n")
+	c.Kind = Bars
+	c.AddSeries("")
+	for i := range 200 {
+		if i == 20 {
+			c.Mark("GOGC=200")
+		}
+		c.Push(0, float64(i%7))
+	}
+	c.SetSize(50, 6)
+	if strings.Contains(plain(c.View()), "GOGC=200") {
+		t.Fatal("without Fit the marker scrolls off")
+	}
+	c.Fit = true
+	got := plain(c.View())
+	if !strings.Contains(got, "┃GOGC=200") {
+		t.Errorf("with Fit the marker stays:\n%s", got)
+	}
+	assertSize(t, c.View(), 50, 6)
+}

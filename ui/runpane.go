@@ -75,7 +75,7 @@ func newRunPane(c *Common) *RunPane {
 	}
 	for m := range rmCount {
 		ch := NewChart(c.Styles, runMetricTitle[m])
-		ch.Kind, ch.Legend, ch.ZeroBase, ch.Keep = Bars, true, true, 2000
+		ch.Kind, ch.Legend, ch.ZeroBase, ch.Keep, ch.Fit = Bars, true, true, 2000, true
 		ch.AddSeries(runMetricTitle[m])
 		ch.Format = runMetricFormat(m)
 		p.charts[m] = ch
