@@ -34,6 +34,9 @@ type Result struct {
 	Count      int             `json:"count"`
 	Benchmarks []Series        `json:"benchmarks"`
 	Notes      []string        `json:"notes,omitempty"`
+	// Run is the bench session the result comes from (nil when the
+	// result was read back from sweep.json).
+	Run *bench.Run `json:"-"`
 }
 
 // VariantResult is one variant's summary.
@@ -83,7 +86,7 @@ func (s *Sweep) Analyze(run *bench.Run) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.RunID, res.RunDir, res.Count = run.ID, run.Dir, run.Count
+	res.RunID, res.RunDir, res.Count, res.Run = run.ID, run.Dir, run.Count, run
 	for j, p := range run.Profiles {
 		i := s.runOrder()[j]
 		for _, r := range p.Rounds {

@@ -32,6 +32,7 @@ type Spec struct {
 	Knobs   []Knob // one, or two for a grid
 	Pkg     string // package to build ("" = targets.DefaultPkg)
 	Dir     string // module root ("" = current directory)
+	OutRoot string // where variants are built ("" = profiles.DefaultOutRoot in Dir)
 
 	// Bench is the session's settings (Count, Warmup, Bench, Benchtime,
 	// RunsDir, NoStore, History, …), as for `armbench bench`; Target and
@@ -205,7 +206,7 @@ func (s *Sweep) Plans() ([]profiles.Plan, error) {
 	var plans []profiles.Plan
 	for _, i := range s.runOrder() {
 		v := s.Variants[i]
-		plan, err := profiles.Resolve(v.Target, v.Profile, profiles.Options{Pkg: s.Spec.Pkg, Dir: s.Spec.Dir, Mode: profiles.ModeTest})
+		plan, err := profiles.Resolve(v.Target, v.Profile, profiles.Options{Pkg: s.Spec.Pkg, Dir: s.Spec.Dir, OutRoot: s.Spec.OutRoot, Mode: profiles.ModeTest})
 		if err != nil {
 			return nil, fmt.Errorf("sweep: variant %s: %w", Label(s.Spec.Knobs, v.Values), err)
 		}
@@ -250,6 +251,9 @@ func (s *Sweep) Run(ctx context.Context, dev remote.Device, emit func(Event)) (*
 	order := s.runOrder()
 	bs := s.Spec.Bench
 	bs.Target, bs.Plans = s.Spec.Target, plans
+	if bs.OutRoot == "" && s.Spec.OutRoot != "" {
+		bs.OutRoot = s.Spec.OutRoot
+	}
 	run, err := bench.Execute(ctx, bs, dev, func(ev bench.Event) {
 		emit(Benching{Variant: displayIndex(order, eventIndex(ev)), Event: ev})
 	})

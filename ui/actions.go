@@ -30,6 +30,7 @@ func newActions() []action {
 		watchAction(),
 		sizeAction(),
 		pgoAction(),
+		sweepAction(),
 		rollbackAction(),
 		addTargetAction(),
 		metricsAction(),

@@ -115,6 +115,8 @@ type Model struct {
 	runArgs  string // the argument line g offers next
 	present  bool   // the presentation layout: the run pane's charts alone (p)
 	lay      layout
+
+	sweepKnobs string // the knobs S offers next
 }
 
 // New builds the root model. It does not touch the terminal.
