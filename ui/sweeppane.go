@@ -31,6 +31,7 @@ type SweepPane struct {
 	notice string
 	time   *Chart
 	rss    *Chart
+	legend string // a grid's series, in their colours
 }
 
 // NewSweepPane shows res.
@@ -172,8 +173,15 @@ func (p *SweepPane) build() {
 		p.rss.Set(j, rss)
 		p.rss.SetSeriesStyle(j, p.st.ChartSeries[si%len(p.st.ChartSeries)])
 	}
+	p.legend = ""
 	if !single {
-		p.time.Legend, p.rss.Legend = true, false
+		// The chart's own legend shows each series' last value, which
+		// means nothing here; the series' names do.
+		var parts []string
+		for si, name := range series {
+			parts = append(parts, p.st.ChartSeries[si%len(p.st.ChartSeries)].Render("━ "+name))
+		}
+		p.legend = strings.Join(parts, "  ")
 	}
 }
 
@@ -205,6 +213,9 @@ func (p *SweepPane) View() string {
 	sub := st.Strong.Render(bname)
 	if n := len(res.Benchmarks); n > 1 {
 		sub += st.Dim.Render(fmt.Sprintf("  %d/%d ←→", p.page+1, n))
+	}
+	if p.legend != "" {
+		sub += "  " + p.legend
 	}
 	lines = append(lines, fit(sub, w))
 

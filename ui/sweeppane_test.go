@@ -151,3 +151,28 @@ func TestSweepPrompt(t *testing.T) {
 		t.Error("esc does not close")
 	}
 }
+
+// In a grid the second knob's values are the series, named in a legend
+// (the chart's own legend would show each series' last value, NaN here).
+func TestSweepPaneGrid(t *testing.T) {
+	res := testSweep(t, "")
+	k2, err := sweep.ParseKnob("GOMAXPROCS=1,2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Knobs = append(res.Knobs, k2)
+	for i, v := range []string{"1", "unset", "2"} {
+		res.Variants[i].Values = append(res.Variants[i].Values, v)
+	}
+	p := NewSweepPane(DefaultStyles(), res)
+	p.SetSize(120, 30)
+	text := ansi.Strip(p.View())
+	for _, want := range []string{"━ GOMAXPROCS=1", "━ GOMAXPROCS=unset", "━ GOMAXPROCS=2", "GOGC GOMAXPROCS", "100 unset base"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("grid view lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "NaN") {
+		t.Errorf("grid view shows NaN:\n%s", text)
+	}
+}
