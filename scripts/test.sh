@@ -15,5 +15,11 @@ go vet ./...
 # adaptive compression level, interrupted uploads). They run one at a
 # time, after the rest has run two packages at a time.
 alone='armbench/(bench|pgo|remote(/.*)?)$'
-go test -race -p 2 -timeout 40m $(go list ./... | grep -Ev "$alone")
+lab='armbench/internal/lab$'
+go test -race -p 2 -timeout 40m $(go list ./... | grep -Ev "$alone|$lab")
 go test -race -p 1 -timeout 40m $(go list ./... | grep -E "$alone")
+# Last, the lab: real Debian systems booted under qemu-system (see
+# scripts/lab). The first run builds their images, about 5 minutes each;
+# later runs find them cached. Without qemu-system or debootstrap these
+# tests skip, except under CI=true.
+go test -race -p 1 -timeout 60m armbench/internal/lab

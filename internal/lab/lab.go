@@ -25,8 +25,15 @@ import (
 	"time"
 )
 
-// Arches are the lab's architectures, as Debian names them.
-var Arches = []string{"arm64", "armhf"}
+// Arches are the lab's architectures, as Debian names them: arm64 and
+// armhf, or those ARMBENCH_LAB_ARCHES lists (comma-separated), to try one
+// board while working on the lab.
+func Arches() []string {
+	if s := os.Getenv("ARMBENCH_LAB_ARCHES"); s != "" {
+		return strings.Split(s, ",")
+	}
+	return []string{"arm64", "armhf"}
+}
 
 // Image is a built lab image: the directory scripts/lab/image.sh prints.
 type Image struct {
@@ -104,7 +111,7 @@ func recipe() (string, error) {
 type Machine struct {
 	Image Image
 	Dir   string // the overlay, the console log, known_hosts
-	Port  int    // SSH on 127.0.0.1, valid while it runs
+	Port  int    // SSH on 127.0.0.1, chosen at the first boot
 	CPUs  int
 	MemMB int
 
@@ -142,12 +149,17 @@ func (m *Machine) Boot(ctx context.Context) error {
 		m.mu.Unlock()
 		return fmt.Errorf("lab %s: already running", m.Image.Arch)
 	}
-	port, err := freePort()
-	if err != nil {
-		m.mu.Unlock()
-		return err
+	// A board keeps its port across boots, as a real one keeps its
+	// address: targets.toml and known_hosts name it.
+	if m.Port == 0 {
+		port, err := freePort()
+		if err != nil {
+			m.mu.Unlock()
+			return err
+		}
+		m.Port = port
 	}
-	m.Port = port
+	port := m.Port
 	m.boot++
 	if err := m.writeKnownHosts(); err != nil {
 		m.mu.Unlock()
@@ -198,7 +210,9 @@ func (m *Machine) qemuArgs() ([]string, error) {
 		"-nographic", "-monitor", "none", "-serial", "stdio",
 		"-kernel", filepath.Join(m.Image.Dir, "vmlinuz"),
 		"-initrd", filepath.Join(m.Image.Dir, "initrd"),
-		"-append", "root=/dev/vda rw rootwait console="+console+" systemd.show_status=0 quiet",
+		// A filesystem scrub at boot costs half a minute of emulated
+		// CPU and checks nothing a test needs.
+		"-append", "root=/dev/vda rw rootwait console="+console+" quiet systemd.mask=e2scrub_reap.service",
 		// The default cache mode: a guest flush reaches the overlay file,
 		// and what the guest did not flush dies with the emulator.
 		"-drive", "if=none,id=hd,format=qcow2,file="+filepath.Join(m.Dir, "disk.qcow2"),

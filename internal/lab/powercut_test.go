@@ -51,7 +51,7 @@ type cutOutcome struct {
 // kernel, losing its page cache, can show that it does.
 func TestPowerCut(t *testing.T) {
 	lab.Needs(t)
-	imgs := lab.Images(t, lab.Arches...)
+	imgs := lab.Images(t, lab.Arches()...)
 	w := newWorkbench(t)
 	ms := lab.BootAll(t, imgs...)
 	for _, m := range ms {
