@@ -139,12 +139,20 @@ const (
 	startedLine = "@armbench-service started"
 )
 
-// serviceScript installs unit text as name when it changed (reload and
-// enable it then), restarts it, and follows its journal from just before
-// the restart, as the program's output. It runs on the device in one
-// session, so a redeploy costs one round trip; the lines it prints
-// before startedLine say how far it got. Everything is quoted.
-func serviceScript(p servicePlan, name, text string) string {
+// followOpts is how a service script follows the unit's journal: one
+// JSON object a line holding the message and its cursor (and the few
+// fields journalctl always adds), so the next cycle goes on right after
+// the last line shown, and nothing is lost or shown twice between two.
+const followOpts = "-f --no-tail -q -a -o json --output-fields=MESSAGE"
+
+// serviceScript installs unit text as name when it changed (enable and
+// reload it then), restarts it, and follows its journal after cursor
+// (the last line the previous cycle showed) or, in a session's first
+// cycle, from just before the restart, as the program's output. It runs
+// on the device in one session, so a redeploy costs one round trip; the
+// lines it prints before startedLine say how far it got. Everything is
+// quoted.
+func serviceScript(p servicePlan, name, text, cursor string) string {
 	q := shell.Quote
 	user := ""
 	if p.Scope == targets.ServiceSystem {
@@ -158,12 +166,13 @@ if ! printf '%s\n' "$new" | cmp -s - "$f" 2>/dev/null; then
 	` + p.Sudo + `mkdir -p -- "${f%/*}" || exit 1
 	printf '%s\n' "$new" | ` + p.Sudo + `tee "$f.tmp" >/dev/null && ` + p.Sudo + `mv -f -- "$f.tmp" "$f" || exit 1
 	echo ` + q(stepPrefix+ServiceEnable) + `
+	` + p.Ctl + ` enable -q --no-reload "$u" || exit 1
 	` + p.Ctl + ` daemon-reload || exit 1
-	` + p.Ctl + ` enable -q "$u" || exit 1
 	echo "armbench: installed $f and enabled it"
 fi
 echo ` + q(stepPrefix+ServiceRestart) + `
-c=$(` + p.journal("-n 1 -q -o cat --show-cursor") + ` 2>/dev/null | sed -n 's/^-- cursor: //p')
+c=` + q(cursor) + `
+[ -n "$c" ] || c=$(` + p.journal("-n 1 -q -o cat --show-cursor") + ` 2>/dev/null | sed -n 's/^-- cursor: //p')
 t=$(date +%s)
 ` + p.Ctl + ` restart "$u" || {
 	s=$?
@@ -171,8 +180,8 @@ t=$(date +%s)
 	exit $s
 }
 echo ` + q(startedLine) + `
-if [ -n "$c" ]; then exec ` + p.journal(`-f --no-tail -q -o cat --after-cursor="$c"`) + `; fi
-exec ` + p.journal(`-f --no-tail -q -o cat --since "@$t"`) + `
+if [ -n "$c" ]; then exec ` + p.journal(followOpts+` --after-cursor="$c"`) + `; fi
+exec ` + p.journal(followOpts+` --since "@$t"`) + `
 `
 }
 
@@ -207,10 +216,15 @@ func (s *session) restartService(n int) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
+	cursor := ""
+	if prev := s.service.follow; prev != nil {
+		cursor = prev.lastCursor() // its run has ended: nothing moves it now
+	}
 
 	ctx, cancel := context.WithCancel(s.ctx)
 	h := newHandshake()
-	follow := remote.Command{Path: "/bin/sh", Args: []string{"-c", serviceScript(s.service.plan, name, text)}}
+	s.service.follow = h
+	follow := remote.Command{Path: "/bin/sh", Args: []string{"-c", serviceScript(s.service.plan, name, text, cursor)}}
 	go func() {
 		st, err := s.dev.Run(ctx, follow, h.event)
 		h.finish(st, err)

@@ -20,9 +20,11 @@ import (
 // what to do; what works only while watch is connected is a warning.
 
 // runtimeDirFallback points systemctl --user at the user's manager when
-// the login did not say where it is: no pam_systemd, but a manager
-// started at boot by lingering.
-const runtimeDirFallback = `if [ -z "${XDG_RUNTIME_DIR-}" ] && [ -S "/run/user/$(id -u)/systemd/private" ]; then export XDG_RUNTIME_DIR="/run/user/$(id -u)"; fi
+// the login did not say where it is (no pam_systemd) but lingering
+// started one at boot. Without lingering a manager found there belongs
+// to another session and stops with it, taking the unit along: then
+// there is none.
+const runtimeDirFallback = `if [ -z "${XDG_RUNTIME_DIR-}" ] && [ -e "/var/lib/systemd/linger/$(id -un)" ] && [ -S "/run/user/$(id -u)/systemd/private" ]; then export XDG_RUNTIME_DIR="/run/user/$(id -u)"; fi
 `
 
 // checkScript prints what the device has, one key=value a line, and
@@ -218,6 +220,7 @@ func (f facts) plan(svc targets.Service) (p servicePlan, warnings, problems []st
 type serviceState struct {
 	target, addr string
 	plan         servicePlan
+	follow       *handshake // the last cycle's, whose cursor the next one follows from
 }
 
 func (st *serviceState) fail(unit, step string, err error) error {

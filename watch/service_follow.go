@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,6 +25,7 @@ type handshake struct {
 	before  []remote.Event // printed before startedLine
 	after   []remote.Event // journal lines not yet handed to sink
 	sink    func(remote.Event)
+	cursor  string // of the last journal entry seen
 	status  remote.ExitStatus
 	err     error
 }
@@ -51,11 +53,76 @@ func (h *handshake) event(ev remote.Event) {
 		h.before = append(h.before, ev)
 		return
 	}
-	if h.sink == nil {
-		h.after = append(h.after, ev)
-		return
+	for _, ev := range h.entry(ev) {
+		if h.sink == nil {
+			h.after = append(h.after, ev)
+		} else {
+			h.sink(ev)
+		}
 	}
-	h.sink(ev)
+}
+
+// entry is the program's lines in ev, a JSON object of the journal,
+// whose cursor it keeps. Anything else (journalctl's own complaints)
+// passes as it is.
+func (h *handshake) entry(ev remote.Event) []remote.Event {
+	o, ok := ev.(remote.Output)
+	if !ok || o.Stderr || !strings.HasPrefix(o.Text, "{") {
+		return []remote.Event{ev}
+	}
+	var e struct {
+		Cursor  string          `json:"__CURSOR"`
+		Message json.RawMessage `json:"MESSAGE"`
+	}
+	if err := json.Unmarshal([]byte(o.Text), &e); err != nil || e.Cursor == "" {
+		return []remote.Event{ev}
+	}
+	h.cursor = e.Cursor
+	msg, ok := journalText(e.Message)
+	if !ok {
+		return nil // an entry with no message
+	}
+	var evs []remote.Event
+	for line := range strings.Lines(msg) {
+		evs = append(evs, remote.Output{Time: o.Time, Text: strings.TrimSuffix(line, "\n")})
+	}
+	return evs
+}
+
+// journalText is a field of journalctl's JSON: a string, an array of
+// bytes (text that is not UTF-8, or holds control characters), or an
+// array of those when the entry has the field more than once.
+func journalText(raw json.RawMessage) (string, bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	var b []byte
+	var nums []int
+	if json.Unmarshal(raw, &nums) == nil {
+		for _, n := range nums {
+			b = append(b, byte(n))
+		}
+		return strings.ToValidUTF8(string(b), "\uFFFD"), true
+	}
+	var many []json.RawMessage
+	if json.Unmarshal(raw, &many) == nil && len(many) > 0 {
+		var parts []string
+		for _, m := range many {
+			if t, ok := journalText(m); ok {
+				parts = append(parts, t)
+			}
+		}
+		return strings.Join(parts, "\n"), len(parts) > 0
+	}
+	return "", false
+}
+
+// lastCursor is the cursor of the last journal entry seen.
+func (h *handshake) lastCursor() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cursor
 }
 
 // finish records how the script's run ended.

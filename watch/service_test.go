@@ -118,7 +118,7 @@ case " $* " in *" ` + cmp.Or(d.fail, "-") + ` "*) echo "systemctl $*: the stand-
 ` + gate + `
 case " $* " in
 *--show-cursor*) echo "last line"; echo "-- cursor: s=abc;i=1" ;;
-*" -f "*) echo "journal of $(grep -c ' restart ' ` + q(logPath) + `) restarts"` + follow + ` ;;
+*" -f "*) n=$(grep -c ' restart ' ` + q(logPath) + `); echo "{\"__CURSOR\":\"follow-$n\",\"MESSAGE\":\"journal of $n restarts\"}"` + follow + ` ;;
 *) echo "the unit's last line" ;;
 esac`,
 	}
@@ -268,8 +268,8 @@ func TestServiceScriptInstallsRestartsAndFollows(t *testing.T) {
 	bin, logPath := d.tools(t)
 	home := t.TempDir()
 	text := "[Service]\nExecStart=/x 'it''s'\n"
-	script := serviceScript(planOn(t, d, targets.ServiceUser), "armbench-work_load.v2", text)
-	out, stderr, code := sh(t, bin, home, script)
+	p := planOn(t, d, targets.ServiceUser)
+	out, stderr, code := sh(t, bin, home, serviceScript(p, "armbench-work_load.v2", text, ""))
 	if code != 0 {
 		t.Fatalf("script: exit %d: %s", code, stderr)
 	}
@@ -278,27 +278,31 @@ func TestServiceScriptInstallsRestartsAndFollows(t *testing.T) {
 		t.Errorf("unit file %q (%v), want %q", b, err, text)
 	}
 	wantOut := stepPrefix + "install\n" + stepPrefix + "enable\narmbench: installed " + unit + " and enabled it\n" +
-		stepPrefix + "restart\n" + startedLine + "\njournal of 1 restarts\n"
+		stepPrefix + "restart\n" + startedLine + "\n" + `{"__CURSOR":"follow-1","MESSAGE":"journal of 1 restarts"}` + "\n"
 	if out != wantOut {
 		t.Errorf("stdout:\n%s\nwant:\n%s", out, wantOut)
 	}
 	calls, _ := os.ReadFile(logPath)
-	want := `systemctl --user daemon-reload
-systemctl --user enable -q armbench-work_load.v2.service
+	want := `systemctl --user enable -q --no-reload armbench-work_load.v2.service
+systemctl --user daemon-reload
 journalctl -n 1 -q -o cat --show-cursor --user-unit=armbench-work_load.v2.service
 systemctl --user restart armbench-work_load.v2.service
-journalctl -f --no-tail -q -o cat --after-cursor=s=abc;i=1 --user-unit=armbench-work_load.v2.service
+journalctl -f --no-tail -q -a -o json --output-fields=MESSAGE --after-cursor=s=abc;i=1 --user-unit=armbench-work_load.v2.service
 `
 	if string(calls) != want {
 		t.Errorf("calls:\n%s\nwant:\n%s", calls, want)
 	}
 
-	// The same unit again: no install, no reload, just the restart.
+	// The same unit again, after the last line the first follow showed:
+	// no install, no reload, the restart, and the journal from there on.
 	os.Remove(logPath)
-	out, _, _ = sh(t, bin, home, script)
+	out, _, _ = sh(t, bin, home, serviceScript(p, "armbench-work_load.v2", text, "follow-1"))
 	calls, _ = os.ReadFile(logPath)
-	if strings.Contains(string(calls), "daemon-reload") || !strings.Contains(string(calls), "systemctl --user restart armbench-work_load.v2.service\n") {
-		t.Errorf("second run calls:\n%s", calls)
+	want = `systemctl --user restart armbench-work_load.v2.service
+journalctl -f --no-tail -q -a -o json --output-fields=MESSAGE --after-cursor=follow-1 --user-unit=armbench-work_load.v2.service
+`
+	if string(calls) != want {
+		t.Errorf("second run calls:\n%s\nwant:\n%s", calls, want)
 	}
 	if strings.Contains(out, "install") || !strings.HasPrefix(out, stepPrefix+"restart\n"+startedLine+"\n") {
 		t.Errorf("second run stdout:\n%s", out)
@@ -322,7 +326,7 @@ func TestServiceScriptSystemScope(t *testing.T) {
 				t.Errorf("unit directory %q", p.Dir)
 			}
 			p.Dir = t.TempDir() // not this machine's
-			out, stderr, code := sh(t, bin, t.TempDir(), serviceScript(p, "app", "[Service]\n"))
+			out, stderr, code := sh(t, bin, t.TempDir(), serviceScript(p, "app", "[Service]\n", ""))
 			if code != 0 || !strings.Contains(out, startedLine+"\n") {
 				t.Fatalf("script: exit %d\n%s\n%s", code, out, stderr)
 			}
@@ -331,7 +335,7 @@ func TestServiceScriptSystemScope(t *testing.T) {
 				t.Errorf("unit file %q (%v)", b, err)
 			}
 			calls, _ := os.ReadFile(logPath)
-			for _, want := range []string{"systemctl daemon-reload\n", "systemctl enable -q app.service\n", "systemctl restart app.service\n", "journalctl -f --no-tail -q -o cat --after-cursor=s=abc;i=1 -u app.service\n"} {
+			for _, want := range []string{"systemctl daemon-reload\n", "systemctl enable -q --no-reload app.service\n", "systemctl restart app.service\n", "journalctl " + followOpts + " --after-cursor=s=abc;i=1 -u app.service\n"} {
 				if c.sudo {
 					want = "sudo -n " + want
 				}
@@ -360,7 +364,7 @@ func TestServiceScriptFailures(t *testing.T) {
 		t.Run(c.fail, func(t *testing.T) {
 			d := standIn{linger: true, fail: c.fail}
 			bin, _ := d.tools(t)
-			out, stderr, code := sh(t, bin, t.TempDir(), serviceScript(planOn(t, d, targets.ServiceUser), "u", "[Service]\n"))
+			out, stderr, code := sh(t, bin, t.TempDir(), serviceScript(planOn(t, d, targets.ServiceUser), "u", "[Service]\n", ""))
 			if code == 0 {
 				t.Fatalf("exit 0:\n%s", out)
 			}
@@ -396,7 +400,10 @@ func TestHandshake(t *testing.T) {
 	h.event(out(stepPrefix + "install"))
 	h.event(out("armbench: installed it"))
 	h.event(out(startedLine))
-	h.event(out("first journal line"))
+	h.event(out(`{"__CURSOR":"c1","MESSAGE":"first journal line"}`))
+	h.event(out(`{"__CURSOR":"c2","MESSAGE":[104,105,255]}`)) // not UTF-8
+	h.event(out(`{"__CURSOR":"c3","MESSAGE":"two\nlines"}`))
+	h.event(out(`{"__CURSOR":"c4","MESSAGE":null}`))
 	<-h.ready
 	var got []string
 	done := make(chan struct{})
@@ -417,11 +424,16 @@ func TestHandshake(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	h.event(out(stepPrefix + "restart")) // journal text now, not a step
+	h.event(out(`{"__CURSOR":"c5","MESSAGE":["a","b"]}`))
+	h.event(remote.Output{Stderr: true, Text: "Failed to follow"})
 	h.finish(remote.ExitStatus{Code: 3}, nil)
 	<-done
-	want := []string{"armbench: installed it", "first journal line", stepPrefix + "restart"}
+	want := []string{"armbench: installed it", "first journal line", "hi\uFFFD", "two", "lines", stepPrefix + "restart", "a", "b", "Failed to follow"}
 	if !slices.Equal(got, want) {
 		t.Errorf("emitted %q, want %q", got, want)
+	}
+	if c := h.lastCursor(); c != "c5" {
+		t.Errorf("cursor %q, want c5", c)
 	}
 
 	h = newHandshake()
@@ -501,6 +513,9 @@ func TestWatchServiceModeOverSSH(t *testing.T) {
 	}
 	if n := strings.Count(string(calls), "daemon-reload"); n != 1 {
 		t.Errorf("%d daemon-reloads, want 1 (the unit did not change):\n%s", n, calls)
+	}
+	if !strings.Contains(string(calls), "--after-cursor=follow-1 ") {
+		t.Errorf("the second cycle does not follow on from the first's last line:\n%s", calls)
 	}
 	for _, e := range s.snapshot() {
 		if f, ok := e.(Failed); ok {
