@@ -11,7 +11,7 @@ import (
 // journal, so it keeps running after armbench (and the user) leave.
 type Service struct {
 	Unit  string // unit name without ".service"; "" = armbench-<binary name>
-	Scope string // "user" (systemctl --user, the default) or "system" (sudo -n systemctl)
+	Scope string // "user" (systemctl --user, the default) or "system" (systemctl, through sudo -n unless the login is root)
 }
 
 // Service scopes.
@@ -51,7 +51,7 @@ func (c *checker) service(e entry, path []string, t Target) *Service {
 			case "scope":
 				if sc, ok := c.str(ke); ok {
 					if sc != ServiceUser && sc != ServiceSystem {
-						c.add(ke.vpos, ke.key, `%q is not a scope: "user" (systemctl --user) or "system" (sudo -n systemctl)`, sc)
+						c.add(ke.vpos, ke.key, `%q is not a scope: "user" (systemctl --user) or "system" (systemctl as root, through sudo -n unless you log in as root)`, sc)
 					}
 					s.Scope = sc
 				}
