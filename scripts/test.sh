@@ -16,10 +16,13 @@ go vet ./...
 # time, after the rest has run two packages at a time.
 alone='armbench/(bench|pgo|remote(/.*)?)$'
 lab='armbench/internal/lab$'
-go test -race -p 2 -timeout 40m $(go list ./... | grep -Ev "$alone|$lab")
+# The lab's tests boot emulated ARM boards; they run last, on their own.
+labTests='^(TestLab|TestPowerCut|TestServiceModeLab)$'
+go test -race -p 2 -timeout 40m -skip "$labTests" $(go list ./... | grep -Ev "$alone|$lab")
 go test -race -p 1 -timeout 40m $(go list ./... | grep -E "$alone")
 # Last, the lab: real Debian systems booted under qemu-system (see
-# scripts/lab). The first run builds their images, about 5 minutes each;
-# later runs find them cached. Without qemu-system or debootstrap these
-# tests skip, except under CI=true.
-go test -race -p 1 -timeout 60m armbench/internal/lab
+# scripts/lab): the whole loop, service mode on real systemd, power cuts.
+# The first run builds their images, about 5 minutes each; later runs
+# find them cached. Without qemu-system or debootstrap these tests skip,
+# except under CI=true.
+go test -race -p 1 -timeout 60m -run "$labTests" armbench/internal/lab armbench/watch

@@ -17,6 +17,15 @@ import (
 	"armbench/internal/lab"
 )
 
+// boards are the lab's booted boards, shared by the package's tests.
+var boards lab.Shared
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	boards.Close()
+	os.Exit(code)
+}
+
 // workbench is armbench as a new user runs it: the binary built from
 // this checkout, a HOME of its own (no cache, no known_hosts; the lab's
 // known_hosts files are named in targets.toml), and a project of its own
@@ -31,7 +40,15 @@ type workbench struct {
 
 	// editionMu serialises editing the project's source and building
 	// from it, when two boards are driven at the same time.
-	editionMu sync.Mutex
+	editionMu *sync.Mutex
+}
+
+// on is w reporting to t, a subtest's: FailNow must come from the test
+// that calls it.
+func (w *workbench) on(t *testing.T) *workbench {
+	c := *w
+	c.t = t
+	return &c
 }
 
 func newWorkbench(t *testing.T) *workbench {
@@ -74,7 +91,7 @@ func newWorkbench(t *testing.T) *workbench {
 	if ci := os.Getenv("CI"); ci != "" {
 		env = append(env, "CI="+ci)
 	}
-	w := &workbench{t: t, bin: bin, proj: proj, env: env}
+	w := &workbench{t: t, bin: bin, proj: proj, env: env, editionMu: new(sync.Mutex)}
 	w.sh("go mod init example.com/workload")
 	if err := os.WriteFile(w.config(), []byte("[project]\npkg = \".\"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -175,10 +192,8 @@ var expected = map[string][][2]string{
 // detect → deploy (full, zstd delta, elfz delta) → run → bench →
 // rollback, health checks, and a rolling deploy to a group of both boards.
 func TestLab(t *testing.T) {
-	lab.Needs(t)
-	imgs := lab.Images(t, lab.Arches()...)
+	ms := boards.Boards(t)
 	w := newWorkbench(t)
-	ms := lab.BootAll(t, imgs...)
 
 	for _, m := range ms {
 		name := "lab-" + m.Image.Arch
@@ -191,7 +206,7 @@ func TestLab(t *testing.T) {
 		t.Run("rollback/"+m.Image.Arch, func(t *testing.T) { testRollback(t, w, name) })
 	}
 	t.Run("bench", func(t *testing.T) {
-		out := w.ok("bench", "--target", "lab-arm64", "--count", "2", "--warmup", "0",
+		out := w.on(t).ok("bench", "--target", "lab-arm64", "--count", "2", "--warmup", "0",
 			"--bench", "BenchmarkAlloc", "--benchtime", "20x", "--no-store")
 		if !regexp.MustCompile(`(?m)Alloc\S*\s+\d`).MatchString(out) {
 			t.Fatalf("bench printed no time for BenchmarkAlloc:\n%s", out)
@@ -203,6 +218,7 @@ func TestLab(t *testing.T) {
 }
 
 func testDetect(t *testing.T, w *workbench, m *lab.Machine, name string) {
+	w = w.on(t)
 	spec := fmt.Sprintf("root@127.0.0.1:%d", m.Port)
 	w.ok("detect", spec, "--add", name, "--identity", m.Image.Key(), "--known-hosts", m.KnownHosts())
 	cfg, err := os.ReadFile(w.config())
@@ -231,6 +247,7 @@ func testDetect(t *testing.T, w *workbench, m *lab.Machine, name string) {
 // as a zstd patch (the board's zstd) for release, stripped, which has
 // nothing to expand. An unchanged redeploy sends nothing.
 func testDeploys(t *testing.T, w *workbench, name string) {
+	w = w.on(t)
 	for i, c := range []struct{ profile, kind string }{{"default", "elfz"}, {"release", "patch"}} {
 		first := result(t, w.ok("deploy", "--target", name, "--profile", c.profile, "--json"))
 		if first["ok"] != true || first["skipped"] == true {
@@ -253,6 +270,7 @@ func testDeploys(t *testing.T, w *workbench, name string) {
 }
 
 func testRun(t *testing.T, w *workbench, m *lab.Machine, name string) {
+	w = w.on(t)
 	out := w.ok("run", "--target", name, "--", "-duration", "300ms", "-mode", "hash")
 	want := "workload linux/" + m.Image.GOARCH() + " "
 	if !strings.Contains(out, want) || !strings.Contains(out, "NumCPU=2") {
@@ -266,6 +284,7 @@ func testRun(t *testing.T, w *workbench, m *lab.Machine, name string) {
 }
 
 func testRollback(t *testing.T, w *workbench, name string) {
+	w = w.on(t)
 	status := func() string {
 		out := w.ok("status", "--target", name, "--json")
 		var doc struct {
@@ -298,14 +317,10 @@ func testRollback(t *testing.T, w *workbench, name string) {
 // the armhf one (a server on the board's own localhost, reached through
 // the SSH connection): two builds (arm64, armv7), installed and healthy.
 func testRollout(t *testing.T, w *workbench, ms []*lab.Machine) {
+	w = w.on(t)
 	for _, m := range ms {
-		if m.Image.Arch != "armhf" {
-			continue
-		}
-		// perl-base is in every Debian: a one-line HTTP server.
-		serve := `systemd-run -q --unit=labhttp perl -MIO::Socket::INET -e '$s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>8080,Listen=>5,ReuseAddr=>1) or die $!; while($c=$s->accept){<$c>; print $c "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"; close $c}'`
-		if _, err := m.Run(context.Background(), "root", serve); err != nil {
-			t.Fatal(err)
+		if m.Image.Arch == "armhf" {
+			serveHealth(t, w, m)
 		}
 	}
 	raw, err := os.ReadFile(w.config())
@@ -316,7 +331,7 @@ func testRollout(t *testing.T, w *workbench, ms []*lab.Machine) {
 	// detect appended lab-arm64, then lab-armhf: a [target.health] table
 	// belongs to the [[target]] above it.
 	armhf := strings.LastIndex(cfg, "[[target]]")
-	if armhf < 0 || !strings.Contains(cfg[armhf:], `name = "lab-armhf"`) {
+	if armhf < 0 || !regexp.MustCompile(`(?m)^name\s*=\s*"lab-armhf"`).MatchString(cfg[armhf:]) {
 		t.Fatalf("lab-armhf is not the last target:\n%s", cfg)
 	}
 	cfg = cfg[:armhf] + "\n[target.health]\ncommand = '\"$ARMBENCH_BINARY\" -duration 50ms -mode chan'\ntimeout = \"60s\"\n\n" +
@@ -327,17 +342,64 @@ func testRollout(t *testing.T, w *workbench, ms []*lab.Machine) {
 	w.sh("printf 'package main\\n\\nfunc init() { labEdition = 7 }\\n\\nvar labEdition int\\n' > edition.go")
 	out := w.ok("deploy", "--target", "lab", "--json")
 	shas := map[string]string{}
-	healthy := map[string]bool{}
-	for _, m := range jsonLines(t, out) {
-		if m["type"] == "result" && m["ok"] == true {
-			shas[fmt.Sprint(m["target"])] = fmt.Sprint(m["sha256"])
+	checks := map[string]string{}
+	for _, line := range jsonLines(t, out) {
+		if line["type"] == "device" && line["phase"] == "health" && checks[fmt.Sprint(line["target"])] == "" {
+			checks[fmt.Sprint(line["target"])] = fmt.Sprint(line["detail"])
 		}
-		if strings.Contains(fmt.Sprint(m["phase"]), "health") || strings.Contains(fmt.Sprint(m), "healthy") {
-			healthy[fmt.Sprint(m["target"])] = true
+		if line["type"] != "result" {
+			continue
+		}
+		devices, _ := line["devices"].([]any)
+		for _, d := range devices {
+			d, _ := d.(map[string]any)
+			if d["state"] == "deployed" {
+				shas[fmt.Sprint(d["target"])] = fmt.Sprint(d["sha256"])
+			}
 		}
 	}
 	if len(shas) != 2 || shas["lab-arm64"] == shas["lab-armhf"] {
 		t.Fatalf("want two distinct builds installed on the group, got %v\n%s", shas, out)
 	}
-	t.Logf("rollout: %v, health seen for %v", shas, healthy)
+	if !strings.Contains(checks["lab-arm64"], "ARMBENCH_BINARY") || !strings.Contains(checks["lab-armhf"], "GET http://localhost:8080/healthz") {
+		t.Fatalf("want a command check on lab-arm64 and a url check on lab-armhf, saw %v", checks)
+	}
+}
+
+// serveHealth starts a small HTTP server on m's own localhost:8080 (a Go
+// program built here for the board, started by systemd-run), for a url
+// health check to reach through the SSH connection.
+func serveHealth(t *testing.T, w *workbench, m *lab.Machine) {
+	dir := t.TempDir()
+	src := "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.HandleFunc(\"/healthz\", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(\"ok\")) })\n\tpanic(http.ListenAndServe(\"127.0.0.1:8080\", nil))\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := exec.Command("go", "build", "-o", "labhttp", "main.go")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+m.Image.GOARCH(), "GOARM=7", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the health server: %v\n%s", err, out)
+	}
+	bin, err := os.ReadFile(filepath.Join(dir, "labhttp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ssh", append(m.SSHArgs("root")[:len(m.SSHArgs("root"))-1],
+		"cat > /usr/local/bin/labhttp && chmod +x /usr/local/bin/labhttp && systemd-run -q --unit=labhttp /usr/local/bin/labhttp")...)
+	cmd.Stdin = strings.NewReader(string(bin))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("start the health server on %s: %v\n%s", m.Image.Arch, err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		if _, err := m.Run(ctx, "root", "bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null"); err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the health server on %s never listened", m.Image.Arch)
+		}
+		time.Sleep(time.Second)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"armbench/internal/lab"
+	"armbench/internal/shell"
 )
 
 // cutsPerBoard is how many power cuts TestPowerCut makes on each board:
@@ -50,10 +51,8 @@ type cutOutcome struct {
 // fsync of the file and of its directory after the rename: only a real
 // kernel, losing its page cache, can show that it does.
 func TestPowerCut(t *testing.T) {
-	lab.Needs(t)
-	imgs := lab.Images(t, lab.Arches()...)
+	ms := boards.Boards(t)
 	w := newWorkbench(t)
-	ms := lab.BootAll(t, imgs...)
 	for _, m := range ms {
 		w.ok("detect", fmt.Sprintf("root@127.0.0.1:%d", m.Port), "--add", "cut-"+m.Image.Arch,
 			"--identity", m.Image.Key(), "--known-hosts", m.KnownHosts())
@@ -61,18 +60,17 @@ func TestPowerCut(t *testing.T) {
 	n := cutsPerBoard(t)
 	var mu sync.Mutex
 	var outcomes []cutOutcome
-	var wg sync.WaitGroup
-	for _, m := range ms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got := cutBoard(t, w, m, n)
-			mu.Lock()
-			outcomes = append(outcomes, got...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	t.Run("boards", func(t *testing.T) {
+		for _, m := range ms {
+			t.Run(m.Image.Arch, func(t *testing.T) {
+				t.Parallel()
+				got := cutBoard(t, w.on(t), m, n)
+				mu.Lock()
+				outcomes = append(outcomes, got...)
+				mu.Unlock()
+			})
+		}
+	})
 	bad := 0
 	for _, o := range outcomes {
 		if o.Bad {
@@ -93,7 +91,7 @@ func cutBoard(t *testing.T, w *workbench, m *lab.Machine, n int) []cutOutcome {
 	target := "cut-" + m.Image.Arch
 	// Editions are separate projects' outputs: each goroutine builds into
 	// its own profile output, so the two boards never share a file.
-	old := deployEdition(t, w, target, m.Image.Arch, 0, nil)
+	old, path := deployEdition(t, w, target, m.Image.Arch, 0, nil)
 	if old == "" {
 		return nil
 	}
@@ -115,12 +113,12 @@ func cutBoard(t *testing.T, w *workbench, m *lab.Machine, n int) []cutOutcome {
 			t.Errorf("%s: boot after cut %d: %v", m.Image.Arch, i, err)
 			return out
 		}
-		o.Got, o.Bad = inspect(m, old, newSum, reported)
+		o.Got, o.Bad = inspect(m, path, old, newSum, reported)
 		out = append(out, o)
 		t.Logf("%s cut %d: %s +%v (reported=%v) → %s", m.Image.Arch, i, when, delay, reported, o.Got)
 		// The next deploy (of this edition) must work and sweep what the
 		// cut left.
-		if deployEdition(t, w, target, m.Image.Arch, i, m) == "" {
+		if sum, _ := deployEdition(t, w, target, m.Image.Arch, i, m); sum == "" {
 			return out
 		}
 		old = newSum
@@ -151,26 +149,47 @@ func buildEdition(t *testing.T, w *workbench, target, arch string, i int) string
 }
 
 // deployEdition builds and deploys edition i (all of it, no cut) and
-// returns the installed sha256; with m it also checks that the deploy
-// left no temporary file on the board.
-func deployEdition(t *testing.T, w *workbench, target, arch string, i int, m *lab.Machine) string {
+// returns the installed sha256 and path; with m it also checks that the
+// deploy left no temporary file on the board.
+func deployEdition(t *testing.T, w *workbench, target, arch string, i int, m *lab.Machine) (string, string) {
 	t.Helper()
 	sum := buildEdition(t, w, target, arch, i)
 	if sum == "" {
-		return ""
+		return "", ""
 	}
 	code, out, errOut := w.run("deploy", "--no-build", "--target", target, "--json")
 	if code != 0 {
 		t.Errorf("deploy after a cut on %s: exit %d\n%s%s", target, code, out, errOut)
-		return ""
+		return "", ""
+	}
+	r := result(t, out)
+	path, _ := r["path"].(string)
+	if r["sha256"] != sum || path == "" {
+		t.Errorf("deploy of edition %d to %s: installed %v at %q, want %s", i, target, r["sha256"], path, sum)
+		return "", ""
 	}
 	if m != nil {
-		left, err := m.Run(context.Background(), "root", `ls -a ~/armbench | grep -e '\.armbench-tmp-' || true`)
+		left, err := m.Run(context.Background(), "root", "ls -a "+remotePath(pathDir(path))+" | grep -e '\\.armbench-tmp-' || true")
 		if err != nil || strings.TrimSpace(left) != "" {
 			t.Errorf("%s: the deploy after a cut left %q (%v)", target, left, err)
 		}
 	}
-	return sum
+	return sum, path
+}
+
+// remotePath is p quoted for the board's shell, a leading ~/ expanded.
+func remotePath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return `"$HOME"/` + shell.Quote(rest)
+	}
+	return shell.Quote(p)
+}
+
+func pathDir(p string) string {
+	if i := strings.LastIndex(p, "/"); i > 0 {
+		return p[:i]
+	}
+	return "."
 }
 
 // cutDuringDeploy starts a deploy of the built edition and kills the
@@ -212,13 +231,14 @@ func cutDuringDeploy(t *testing.T, w *workbench, m *lab.Machine, target, when st
 	return reported
 }
 
-// inspect reads the installed binary on the rebooted board: its sha256
-// must be old's or new's, it must run, and a reported install must have
-// survived.
-func inspect(m *lab.Machine, old, newSum string, reported bool) (string, bool) {
+// inspect reads the installed binary at path on the rebooted board: its
+// sha256 must be old's or new's, it must run, and a reported install
+// must have survived.
+func inspect(m *lab.Machine, path, old, newSum string, reported bool) (string, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := m.Run(ctx, "root", `cd ~/armbench && sha256sum workload | cut -c1-64 && ./workload -duration 50ms -mode chan >/dev/null && echo runs`)
+	q := remotePath(path)
+	out, err := m.Run(ctx, "root", "sha256sum "+q+" | cut -c1-64 && "+q+" -duration 50ms -mode chan >/dev/null && echo runs")
 	lines := strings.Fields(out)
 	if err != nil || len(lines) < 2 || lines[len(lines)-1] != "runs" {
 		return fmt.Sprintf("installed binary broken: %v %q", err, out), true

@@ -2,8 +2,10 @@ package lab
 
 import (
 	"context"
+	"errors"
+	"os"
 	"os/exec"
-	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,9 +38,9 @@ func Needs(t testing.TB) {
 	}
 }
 
-// Images builds (or finds cached) the images of arches, at the same time.
-func Images(t testing.TB, arches ...string) []Image {
-	t.Helper()
+// buildImages builds (or finds cached) the images of arches, at the same
+// time.
+func buildImages(arches []string, log func(string)) ([]Image, error) {
 	imgs := make([]Image, len(arches))
 	errs := make([]error, len(arches))
 	var wg sync.WaitGroup
@@ -48,29 +50,27 @@ func Images(t testing.TB, arches ...string) []Image {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 			defer cancel()
-			imgs[i], errs[i] = BuildImage(ctx, arch, func(line string) { t.Log(line) })
+			imgs[i], errs[i] = BuildImage(ctx, arch, log)
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return imgs
+	return imgs, errors.Join(errs...)
 }
 
-// BootAll boots a board of each image at the same time, each on a fresh
-// overlay in a temporary directory, and powers them off when t ends.
-func BootAll(t testing.TB, imgs ...Image) []*Machine {
-	t.Helper()
+// bootAll boots a board of each image at the same time, each on a fresh
+// overlay in a directory of its own, and says what failed.
+func bootAll(t testing.TB, imgs []Image) ([]*Machine, string) {
 	ms := make([]*Machine, len(imgs))
 	errs := make([]error, len(imgs))
 	var wg sync.WaitGroup
 	for i, img := range imgs {
-		m, err := New(img, filepath.Join(t.TempDir(), img.Arch))
+		dir, err := os.MkdirTemp("", "armbench-lab-"+img.Arch+"-")
 		if err != nil {
-			t.Fatal(err)
+			return nil, err.Error()
+		}
+		m, err := New(img, dir)
+		if err != nil {
+			return nil, err.Error()
 		}
 		ms[i] = m
 		wg.Add(1)
@@ -84,18 +84,55 @@ func BootAll(t testing.TB, imgs ...Image) []*Machine {
 		}()
 	}
 	wg.Wait()
-	t.Cleanup(func() {
-		var wg sync.WaitGroup
-		for _, m := range ms {
-			wg.Add(1)
-			go func() { defer wg.Done(); m.Shutdown(context.Background()) }()
-		}
-		wg.Wait()
-	})
+	var msg []string
 	for _, err := range errs {
 		if err != nil {
-			t.Fatal(err)
+			msg = append(msg, err.Error())
 		}
 	}
-	return ms
+	return ms, strings.Join(msg, "\n")
+}
+
+// Shared is a set of booted boards that several tests of a package use,
+// since a boot of an emulated board costs a minute and more: the first
+// test to ask builds the images and boots them, and the package's
+// TestMain powers them off with Close. Each test leaves them booted.
+type Shared struct {
+	once     sync.Once
+	machines []*Machine
+	err      string
+	skipped  bool
+}
+
+// Boards returns the shared boards, booting them on first use; t stops
+// (see Needs) when the machine cannot run the lab.
+func (s *Shared) Boards(t *testing.T) []*Machine {
+	t.Helper()
+	Needs(t)
+	s.once.Do(func() {
+		imgs, err := buildImages(Arches(), func(line string) { t.Log(line) })
+		if err != nil {
+			s.err = err.Error()
+			return
+		}
+		s.machines, s.err = bootAll(t, imgs)
+	})
+	if s.err != "" {
+		t.Fatal(s.err)
+	}
+	return s.machines
+}
+
+// Close powers the boards off.
+func (s *Shared) Close() {
+	var wg sync.WaitGroup
+	for _, m := range s.machines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.Shutdown(context.Background())
+			os.RemoveAll(m.Dir)
+		}()
+	}
+	wg.Wait()
 }
