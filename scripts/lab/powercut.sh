@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 cuts=${1:-25}
 out=$(mktemp --suffix=.json)
 ARMBENCH_LAB_CUTS=$cuts ARMBENCH_LAB_CUTS_OUT=$out \
-	go test -count=1 -v -run '^TestPowerCut$' -timeout 300m ./internal/lab/ | grep -E 'cut [0-9]+:|power cuts:|^(---|ok|FAIL)' || true
+	go test -count=1 -v -run '^TestPowerCut$' -timeout 300m ./internal/lab/ | grep --line-buffered -E 'cut [0-9]+:|power cuts:|^(---|ok|FAIL)' || true
 if [ -s "$out" ]; then
 	total=$(grep -c '"arch"' "$out")
 	bad=$(grep -c '"bad": true' "$out" || true)
