@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"armbench/bench/probe/wire"
+	"armbench/internal/atomicfile"
 	"armbench/profiles"
 	"armbench/targets"
 )
@@ -207,7 +208,7 @@ func (r *Run) Save(root string) error {
 	if err != nil {
 		return fmt.Errorf("store run %s: %w", r.ID, err)
 	}
-	if err := writeFile(filepath.Join(dir, "run.json"), append(data, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "run.json"), append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("store run %s: %w", r.ID, err)
 	}
 	r.Dir = dir
@@ -234,7 +235,7 @@ func (p *ProfileRun) save(dir string) error {
 		p.BenchFile = safeName(p.Name) + ".txt"
 	}
 	if p.text != nil {
-		if err := writeFile(filepath.Join(dir, p.BenchFile), p.text); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, p.BenchFile), p.text, 0o644); err != nil {
 			return err
 		}
 	}
@@ -252,16 +253,7 @@ func (p *ProfileRun) save(dir string) error {
 		}
 		buf = append(append(buf, line...), '\n')
 	}
-	return writeFile(filepath.Join(dir, p.SamplesFile), buf)
-}
-
-// writeFile writes atomically, so a crash never leaves half a run.json.
-func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(filepath.Join(dir, p.SamplesFile), buf, 0o644)
 }
 
 func safeName(s string) string {

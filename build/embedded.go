@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"armbench/internal/atomicfile"
 	"armbench/profiles"
 	"armbench/targets"
 )
@@ -83,7 +84,7 @@ func (e Embedded) write(dir string) error {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(p, data); err != nil {
+		if err := atomicfile.Write(p, data, 0o644); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"armbench/internal/atomicfile"
 	"armbench/profiles"
 )
 
@@ -394,7 +395,7 @@ func record(plan profiles.Plan, env goEnv, goCmd string, in inputs, art *Artifac
 	if err != nil {
 		return err.Error()
 	}
-	if err := writeFileAtomic(fingerprintPath(plan.OutputPath()), b); err != nil {
+	if err := atomicfile.Write(fingerprintPath(plan.OutputPath()), b, 0o644); err != nil {
 		return err.Error()
 	}
 	return ""
@@ -442,16 +443,4 @@ func goRoot(goCmd string) string {
 		goCmd = real
 	}
 	return filepath.Dir(filepath.Dir(goCmd))
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"armbench/image"
+	"armbench/internal/atomicfile"
 	"armbench/profiles"
 )
 
@@ -185,33 +185,12 @@ func (c *cli) imageOutputs(ctx context.Context, plans []profiles.Plan, res *imag
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(f.manifest, y); err != nil {
+	if err := atomicfile.Write(f.manifest, y, 0o644); err != nil {
 		return fmt.Errorf("image manifest: %w", err)
 	}
 	out.Manifest = f.manifest
 	c.imageManifestWritten(f.manifest, ref)
 	return nil
-}
-
-// writeFileAtomic replaces name with data, never leaving half a file.
-func writeFileAtomic(name string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }
 
 // asUsage makes the image package's plan errors usage errors (exit 2).

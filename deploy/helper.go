@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"armbench/build"
+	"armbench/internal/atomicfile"
 	"armbench/internal/elfz"
 	"armbench/profiles"
 	"armbench/remote"
@@ -191,21 +192,8 @@ func sourceKey() (string, error) {
 const stampName = "helper.stamp"
 
 func writeStamp(dir string, f remote.File) error {
-	tmp, err := os.CreateTemp(dir, ".stamp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := fmt.Fprintf(tmp, "%s %d %s\n", f.SHA256, f.Size, f.Path)
-	if err := tmp.Close(); werr == nil {
-		werr = err
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), filepath.Join(dir, stampName))
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-	}
-	return werr
+	stamp := fmt.Sprintf("%s %d %s\n", f.SHA256, f.Size, f.Path)
+	return atomicfile.Write(filepath.Join(dir, stampName), []byte(stamp), 0o600)
 }
 
 // load answers from memory or from the stamp, when the helper it names

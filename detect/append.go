@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"armbench/internal/atomicfile"
 	"armbench/targets"
 )
 
@@ -206,37 +207,5 @@ func AppendTarget(path string, t targets.Target, reasons ...Reason) error {
 	if _, ok := cfg.Lookup(t.Name); !ok {
 		return fmt.Errorf("add target %s: the appended block did not yield a target of that name in %s; nothing written", t.Name, path)
 	}
-	return writeAtomic(real, data, mode)
-}
-
-func writeAtomic(path string, data []byte, mode fs.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(mode); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(real, data, mode)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"armbench/internal/atomicfile"
 	"armbench/remote/artifact"
 	"armbench/remote/install"
 )
@@ -58,12 +59,5 @@ func (d *sshDevice) remember(name string, r installRecord) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return
 	}
-	tmp := path + ".tmp-" + install.RandomSuffix()
-	if err := os.WriteFile(tmp, []byte(r.FP+"\n"+r.SHA+"\n"), 0o644); err != nil {
-		os.Remove(tmp)
-		return
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-	}
+	_ = atomicfile.Write(path, []byte(r.FP+"\n"+r.SHA+"\n"), 0o644)
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"armbench/internal/atomicfile"
 )
 
 // Record is one install armbench made: which binary (by sha256) it put
@@ -80,11 +82,10 @@ func (h History) trim(p string) error {
 		line, _ := json.Marshal(r)
 		b.Write(append(line, '\n'))
 	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+	if err := atomicfile.Write(p, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("install records: %w", err)
 	}
-	return os.Rename(tmp, p)
+	return nil
 }
 
 // read returns a file's records, oldest first, skipping unreadable lines.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"armbench/internal/atomicfile"
 )
 
 // This file lets tools write a [[profile]] into targets.toml (armbench
@@ -144,7 +146,7 @@ func AppendProfile(path string, seed []byte, p ProfileSpec, comment []string, ch
 			return fmt.Errorf("add profile %s: the new block would make %s invalid, nothing written:\n%w", p.Name, path, err)
 		}
 	}
-	return writeFileAtomic(real, data, mode)
+	return atomicfile.Write(real, data, mode)
 }
 
 // ProfileTOML renders p as a [[profile]] block, after comment; only the
@@ -261,35 +263,4 @@ func tomlQuote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-func writeFileAtomic(path string, data []byte, mode fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(mode); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -3,13 +3,13 @@ package ui
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
 	"armbench/bench"
+	"armbench/internal/atomicfile"
 )
 
 // exportFormats are what E writes next to the run: Markdown for a README
@@ -45,13 +45,7 @@ func exportTable(tab *bench.Table, dir, title string) tea.Cmd {
 				return done
 			}
 			name := "compare" + bench.FormatExt(f)
-			tmp := filepath.Join(dir, "."+name+".tmp")
-			if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
-				done.err = err
-				return done
-			}
-			if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-				os.Remove(tmp)
+			if err := atomicfile.Write(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
 				done.err = err
 				return done
 			}

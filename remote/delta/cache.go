@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"armbench/internal/atomicfile"
 	"armbench/remote/artifact"
 	"armbench/remote/install"
 )
@@ -229,15 +230,7 @@ func (c *Cache) SetLast(target, name, sum string) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	tmp := p + install.TmpMarker + install.RandomSuffix()
-	if err := os.WriteFile(tmp, []byte(sum+"\n"), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return atomicfile.Write(p, []byte(sum+"\n"), 0o644)
 }
 
 func (c *Cache) Last(target, name string) string {

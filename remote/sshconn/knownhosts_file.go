@@ -9,10 +9,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
+
+	"armbench/internal/atomicfile"
 )
 
 // khLine is one entry of a known_hosts file.
@@ -129,7 +130,11 @@ func removeKnownHosts(file string, names []string) ([]khLine, error) {
 	if len(removed) == 0 {
 		return nil, nil
 	}
-	return removed, writeFileAtomic(file, []byte(keep.String()))
+	mode := fs.FileMode(0o600) // keep the file's mode
+	if st, err := os.Stat(file); err == nil {
+		mode = st.Mode().Perm()
+	}
+	return removed, atomicfile.Write(file, []byte(keep.String()), mode)
 }
 
 func namesAny(l khLine, names []string) bool {
@@ -139,30 +144,4 @@ func namesAny(l khLine, names []string) bool {
 		}
 	}
 	return false
-}
-
-// writeFileAtomic replaces file with b through a temporary file in the
-// same folder, keeping file's mode.
-func writeFileAtomic(file string, b []byte) error {
-	mode := fs.FileMode(0o600)
-	if st, err := os.Stat(file); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".known_hosts-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
 }
