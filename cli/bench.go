@@ -123,11 +123,7 @@ func (c *cli) benchOne(ctx context.Context, spec bench.Spec) error {
 		return fmt.Errorf("bench: %w", err)
 	}
 	defer dev.Close()
-	emit := c.benchProgress()
-	if c.json {
-		emit = c.benchJSON()
-	}
-	run, err := bench.Execute(ctx, spec, dev, emit)
+	run, err := bench.Execute(ctx, spec, dev, c.benchEmit())
 	if err != nil {
 		return err
 	}
@@ -334,6 +330,15 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// benchEmit prints bench events as `armbench bench` does: JSON lines
+// with --json, else the progress log.
+func (c *cli) benchEmit() func(bench.Event) {
+	if c.json {
+		return c.benchJSON()
+	}
+	return c.benchProgress()
 }
 
 // benchProgress prints a human-readable progress log on stderr: phases,

@@ -360,6 +360,19 @@ func (w *workspace) profileList(list string) ([]profiles.Profile, error) {
 	return out, nil
 }
 
+// oneProfile resolves the --profile of a command that works on one
+// profile (cmd names it in the error).
+func (w *workspace) oneProfile(cmd, name string) (profiles.Profile, error) {
+	ps, err := w.profileList(name)
+	if err != nil {
+		return profiles.Profile{}, err
+	}
+	if len(ps) != 1 {
+		return profiles.Profile{}, usagef("%s: --profile takes one profile, not %q", cmd, name)
+	}
+	return ps[0], nil
+}
+
 // matrixPlans resolves targets × profiles (both comma-separated; a
 // group stands for its members) into build plans, target by target:
 // `armbench build --target pi3,pi5 --profile release,speed` builds four

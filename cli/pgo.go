@@ -54,12 +54,9 @@ func cmdPgo(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	ps, err := w.profileList(*profile)
+	p, err := w.oneProfile("pgo", *profile)
 	if err != nil {
 		return err
-	}
-	if len(ps) != 1 {
-		return usagef("pgo: --profile takes one profile, not %q", *profile)
 	}
 	dev, err := remote.Open(ctx, t, c.remoteOptions())
 	if err != nil {
@@ -67,7 +64,7 @@ func cmdPgo(ctx context.Context, c *cli, args []string) error {
 	}
 	defer dev.Close()
 	spec := pgo.Spec{
-		Target: t, Profile: ps[0], Pkg: w.pkg, Dir: c.dir,
+		Target: t, Profile: p, Pkg: w.pkg, Dir: c.dir,
 		Bench: *benchRE, Benchtime: *profileTime, Merge: *merge,
 		Compare: bench.Spec{Benchtime: *benchtime, Count: *count, Warmup: bench.DefaultWarmup, RunsDir: *runsDir, History: c.history()},
 	}
@@ -95,10 +92,7 @@ func cmdPgo(ctx context.Context, c *cli, args []string) error {
 // pgoEmit prints the steps and the profiled benchmark's output, and hands
 // the comparison's events to bench's printer.
 func (c *cli) pgoEmit() func(pgo.Event) {
-	benchEmit := c.benchProgress()
-	if c.json {
-		benchEmit = c.benchJSON()
-	}
+	benchEmit := c.benchEmit()
 	return func(ev pgo.Event) {
 		switch ev := ev.(type) {
 		case pgo.Step:

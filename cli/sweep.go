@@ -100,12 +100,9 @@ func cmdSweep(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	ps, err := w.profileList(*profile)
+	p, err := w.oneProfile("sweep", *profile)
 	if err != nil {
 		return err
-	}
-	if len(ps) != 1 {
-		return usagef("sweep: --profile takes one profile, not %q", *profile)
 	}
 	// A name that cannot be saved is said now, not after the whole run.
 	if *save != "" {
@@ -120,7 +117,7 @@ func cmdSweep(ctx context.Context, c *cli, args []string) error {
 	bs.Bench, bs.Benchtime = *benchRE, *benchtime
 	bs.Count, bs.Warmup, bs.RunsDir = *count, *warmup, *runsDir
 	bs.History = c.history()
-	sw, err := sweep.New(sweep.Spec{Target: t, Profile: ps[0], Knobs: knobs, Pkg: w.pkg, Dir: c.dir, Bench: bs})
+	sw, err := sweep.New(sweep.Spec{Target: t, Profile: p, Knobs: knobs, Pkg: w.pkg, Dir: c.dir, Bench: bs})
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -230,10 +227,7 @@ func (c *cli) writeSweep(res *sweep.Result, saved *savedJSON, format, path strin
 // sweepEmit prints the variants, then the bench session's progress as
 // `armbench bench` does.
 func (c *cli) sweepEmit() func(sweep.Event) {
-	benchEmit := c.benchProgress()
-	if c.json {
-		benchEmit = c.benchJSON()
-	}
+	benchEmit := c.benchEmit()
 	return func(ev sweep.Event) {
 		switch ev := ev.(type) {
 		case sweep.Planned:
