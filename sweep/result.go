@@ -322,7 +322,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	for _, v := range r.Variants {
 		geo, gd, rss := "-", "", "-"
 		if v.HasTime {
-			geo = formatSeconds(v.GeoTime)
+			geo = FormatSeconds(v.GeoTime)
 			if !v.Base {
 				gd = fmt.Sprintf("%+.2f%%", v.TimeDeltaPct)
 			}
@@ -357,8 +357,9 @@ func baseMark(base bool) string {
 	return ""
 }
 
-// formatSeconds writes s with an SI prefix: 1.23ms, 456µs, 2.1s.
-func formatSeconds(s float64) string {
+// FormatSeconds writes s with an SI prefix: 1.23ms, 456µs, 2.1s (the
+// table, the charts' axes and the TUI's).
+func FormatSeconds(s float64) string {
 	switch a := math.Abs(s); {
 	case a == 0:
 		return "0s"

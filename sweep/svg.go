@@ -135,7 +135,7 @@ func (r *Result) svgPanel(b *strings.Builder, s Series, x0, y0 int) {
 		v := tTop * float64(k) / 4
 		y := ty(v)
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e4e4e4"/>`+"\n", left, y, right, y)
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" class="axis">%s</text>`+"\n", left-6, y+4, formatSeconds(v))
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" class="axis">%s</text>`+"\n", left-6, y+4, FormatSeconds(v))
 		if rTop > 0 {
 			fmt.Fprintf(b, `<text x="%d" y="%.1f" class="axis">%s</text>`+"\n", right+6, ry(rTop*float64(k)/4)+4, html.EscapeString(bench.FormatBytes(rTop*float64(k)/4)))
 		}

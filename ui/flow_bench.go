@@ -220,13 +220,7 @@ func (f *benchFlow) stop(m *Model, _ *task, err error) {
 
 func (f *benchFlow) finish(*Model, *task) tea.Cmd { return nil }
 
-func (f *benchFlow) status(m *Model, t *task) []string {
-	extra := ""
-	if phase := m.main.bench.Phase(); phase != "" {
-		extra = " · " + phase
-	}
-	return m.taskLine(t, "benching", extra)
-}
+func (f *benchFlow) status(m *Model, t *task) []string { return m.benchTaskLine(t, "benching") }
 
 // boardsFlow benches the ticked profiles on several boards at once, as
 // `armbench bench --target A,B`: the bench pane and the build log have a

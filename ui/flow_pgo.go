@@ -131,13 +131,7 @@ func (f *pgoFlow) step(m *Model, s pgo.Step) {
 	}
 }
 
-func (f *pgoFlow) status(m *Model, t *task) []string {
-	extra := ""
-	if phase := m.main.bench.Phase(); phase != "" {
-		extra = " · " + phase
-	}
-	return m.taskLine(t, "PGO", extra)
-}
+func (f *pgoFlow) status(m *Model, t *task) []string { return m.benchTaskLine(t, "PGO") }
 
 // pgoMergeConfirm asks before P merges into a default.pgo the user has:
 // only y merges (the old file is kept as default.pgo.prev).

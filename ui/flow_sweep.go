@@ -137,13 +137,7 @@ func (f *sweepFlow) apply(m *Model, t *task, e any) {
 	m.push(NewSweepPane(m.common.Styles, res), nil)
 }
 
-func (f *sweepFlow) status(m *Model, t *task) []string {
-	extra := ""
-	if phase := m.main.bench.Phase(); phase != "" {
-		extra = " · " + phase
-	}
-	return m.taskLine(t, "sweeping", extra)
-}
+func (f *sweepFlow) status(m *Model, t *task) []string { return m.benchTaskLine(t, "sweeping") }
 
 // sweepPrompt asks for the knobs of S: one, or two separated by ; for a
 // grid. enter starts (the prompt stays open, saying why, while the knobs

@@ -42,6 +42,16 @@ func (m *Model) taskLine(t *task, verb, extra string) []string {
 	return []string{fit(line, m.common.Width)}
 }
 
+// benchTaskLine is the status line of a task whose rounds show in the
+// bench pane (bench, PGO, sweep): taskLine with the bench's phase.
+func (m *Model) benchTaskLine(t *task, verb string) []string {
+	extra := ""
+	if phase := m.main.bench.Phase(); phase != "" {
+		extra = " · " + phase
+	}
+	return m.taskLine(t, verb, extra)
+}
+
 func (m *Model) idleHint() string {
 	t, ok := m.targets.Chosen()
 	sel := m.profiles.Selected()

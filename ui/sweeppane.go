@@ -123,7 +123,7 @@ func (p *SweepPane) build() {
 	res := p.res
 	xs, series, at := p.xAxis()
 	p.time = NewChart(p.st, "time/op")
-	p.time.Stretch, p.time.XLabels, p.time.Format = true, xs, func(v float64) string { return fmtSeconds(v) }
+	p.time.Stretch, p.time.XLabels, p.time.Format = true, xs, sweep.FormatSeconds
 	p.rss = NewChart(p.st, "peak RSS")
 	p.rss.Stretch, p.rss.XLabels, p.rss.ZeroBase = true, xs, true
 	p.rss.Format = func(v float64) string { return bench.FormatBytes(v) }
@@ -340,19 +340,4 @@ func (p *SweepPane) footer(w int) []string {
 		out = append(out, fit(st.Faint.Render("note: "+res.Notes[len(res.Notes)-1]), w))
 	}
 	return out
-}
-
-// fmtSeconds writes seconds with an SI prefix, short for an axis.
-func fmtSeconds(s float64) string {
-	switch a := math.Abs(s); {
-	case a == 0:
-		return "0s"
-	case a < 1e-6:
-		return fmt.Sprintf("%.3gns", s*1e9)
-	case a < 1e-3:
-		return fmt.Sprintf("%.3gµs", s*1e6)
-	case a < 1:
-		return fmt.Sprintf("%.3gms", s*1e3)
-	}
-	return fmt.Sprintf("%.3gs", s)
 }
