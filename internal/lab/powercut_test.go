@@ -20,8 +20,9 @@ import (
 )
 
 // cutsPerBoard is how many power cuts TestPowerCut makes on each board:
-// ARMBENCH_LAB_CUTS, or a few, as CI runs it (each cut is a cold boot of
-// an emulated board). scripts/lab/powercut.sh runs the README's count.
+// ARMBENCH_LAB_CUTS, or two, as CI runs it (each cut is a cold boot of an
+// emulated board, two minutes and more). scripts/lab/powercut.sh runs the
+// README's count.
 func cutsPerBoard(t *testing.T) int {
 	if s := os.Getenv("ARMBENCH_LAB_CUTS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -30,7 +31,7 @@ func cutsPerBoard(t *testing.T) int {
 		}
 		return n
 	}
-	return 3
+	return 2
 }
 
 // cutOutcome is one power cut and what the board had after it.
