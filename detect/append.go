@@ -3,9 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -51,7 +49,7 @@ func TOML(t targets.Target, reasons []Reason) string {
 	}
 	str := func(key, value string) {
 		if value != "" {
-			kv(key, value, quote(value))
+			kv(key, value, targets.QuoteTOML(value))
 		}
 	}
 	num := func(key string, n int) {
@@ -85,7 +83,7 @@ func TOML(t targets.Target, reasons []Reason) string {
 	if len(t.Tags) > 0 {
 		q := make([]string, len(t.Tags))
 		for i, tag := range t.Tags {
-			q[i] = quote(tag)
+			q[i] = targets.QuoteTOML(tag)
 		}
 		kv("tags", "", "["+strings.Join(q, ", ")+"]")
 	}
@@ -105,33 +103,6 @@ func comment(text string) string {
 		return r
 	}, text)
 	return "# " + text + "\n"
-}
-
-// quote writes s as a TOML basic string.
-func quote(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < ' ' || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // AddPath is the file a detected target is added to: the config named on
@@ -157,18 +128,12 @@ func AppendTarget(path string, t targets.Target, reasons ...Reason) error {
 	if t.Name == "" {
 		return fmt.Errorf("add target to %s: the target has no name", path)
 	}
-	real := path
-	if p, err := filepath.EvalSymlinks(path); err == nil {
-		real = p // replace the file a symlink points at, not the link
+	real, old, mode, exists, err := targets.ReadForAppend(path)
+	if err != nil {
+		return fmt.Errorf("add target %s: %w", t.Name, err)
 	}
-	old, err := os.ReadFile(real)
-	mode := fs.FileMode(0o644)
 	var oldErr error
-	switch {
-	case err == nil:
-		if st, err := os.Stat(real); err == nil {
-			mode = st.Mode().Perm()
-		}
+	if exists {
 		// A file without any target yet is not a valid configuration but
 		// is fine to append to; other errors are reported below if the
 		// result is invalid too.
@@ -180,22 +145,9 @@ func AppendTarget(path string, t targets.Target, reasons ...Reason) error {
 					t.Name, path, prev.Pos.Line, t.Name, ErrDuplicateName)
 			}
 		}
-	case errors.Is(err, fs.ErrNotExist):
-		old = nil
-	default:
-		return fmt.Errorf("add target %s: %w", t.Name, err)
 	}
 
-	var b strings.Builder
-	b.Write(old)
-	if len(old) > 0 {
-		if old[len(old)-1] != '\n' {
-			b.WriteByte('\n')
-		}
-		b.WriteByte('\n')
-	}
-	b.WriteString(TOML(t, reasons))
-	data := []byte(b.String())
+	data := targets.AppendBlock(old, TOML(t, reasons))
 
 	cfg, err := targets.Parse(path, data)
 	if err != nil && oldErr != nil {

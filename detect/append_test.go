@@ -156,27 +156,6 @@ func TestAppendTargetThroughSymlink(t *testing.T) {
 	}
 }
 
-func TestQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		`plain`:         `"plain"`,
-		`a "q" \ b`:     `"a \"q\" \\ b"`,
-		"tab\tnl\n\x01": `"tab\tnl\n\u0001"`,
-		"bad\xffutf8":   "\"bad\uFFFDutf8\"",
-	} {
-		if got := quote(in); got != want {
-			t.Errorf("quote(%q) = %s, want %s", in, got, want)
-		}
-		cfg, err := targets.Parse("q.toml", []byte("[[target]]\nname = \"x\"\nhost = \"h\"\ngoarch = \"arm64\"\ndescription = "+quote(in)+"\n"))
-		if err != nil {
-			t.Errorf("quote(%q) does not parse: %v", in, err)
-			continue
-		}
-		if d := cfg.Targets[0].Description; d != strings.ToValidUTF8(in, "\uFFFD") {
-			t.Errorf("quote(%q) reads back as %q", in, d)
-		}
-	}
-}
-
 func TestAddPath(t *testing.T) {
 	t.Setenv(targets.EnvConfig, "")
 	if got := AddPath(""); got != "targets.toml" {

@@ -92,21 +92,12 @@ func AppendProfile(path string, seed []byte, p ProfileSpec, comment []string, ch
 	if err := CheckName(p.Name); err != nil {
 		return fmt.Errorf("add profile to %s: %w", path, err)
 	}
-	real := path
-	if r, err := filepath.EvalSymlinks(path); err == nil {
-		real = r // replace the file a symlink points at, not the link
-	}
-	old, err := os.ReadFile(real)
-	mode := fs.FileMode(0o644)
-	switch {
-	case err == nil:
-		if st, err := os.Stat(real); err == nil {
-			mode = st.Mode().Perm()
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		old = seed
-	default:
+	real, old, mode, exists, err := ReadForAppend(path)
+	if err != nil {
 		return fmt.Errorf("add profile %s: %w", p.Name, err)
+	}
+	if !exists {
+		old = seed
 	}
 	cfg, err := Parse(path, old)
 	if err != nil {
@@ -119,17 +110,7 @@ func AppendProfile(path string, seed []byte, p ProfileSpec, comment []string, ch
 		}
 	}
 
-	var b strings.Builder
-	b.Write(old)
-	if len(old) > 0 {
-		if old[len(old)-1] != '\n' {
-			b.WriteByte('\n')
-		}
-		b.WriteByte('\n')
-	}
-	b.WriteString(ProfileTOML(p, comment))
-	data := []byte(b.String())
-
+	data := AppendBlock(old, ProfileTOML(p, comment))
 	cfg, err = Parse(path, data)
 	if err != nil {
 		return fmt.Errorf("add profile %s: the new block would make %s invalid, nothing written:\n%w", p.Name, path, err)
@@ -157,7 +138,7 @@ func ProfileTOML(p ProfileSpec, comment []string) string {
 		b.WriteString(tomlComment(c))
 	}
 	b.WriteString("[[profile]]\n")
-	str := func(key, v string) { fmt.Fprintf(&b, "%s = %s\n", key, tomlQuote(v)) }
+	str := func(key, v string) { fmt.Fprintf(&b, "%s = %s\n", key, QuoteTOML(v)) }
 	str("name", p.Name)
 	if p.Description != "" {
 		str("description", p.Description)
@@ -175,7 +156,7 @@ func ProfileTOML(p ProfileSpec, comment []string) string {
 		if bs.Tags != nil {
 			q := make([]string, len(bs.Tags))
 			for i, t := range bs.Tags {
-				q[i] = tomlQuote(t)
+				q[i] = QuoteTOML(t)
 			}
 			fmt.Fprintf(&b, "tags = [%s]\n", strings.Join(q, ", "))
 		}
@@ -205,7 +186,7 @@ func boolKey(b *strings.Builder, key string, v *bool) {
 
 func strKey(b *strings.Builder, key string, v *string) {
 	if v != nil {
-		fmt.Fprintf(b, "%s = %s\n", key, tomlQuote(*v))
+		fmt.Fprintf(b, "%s = %s\n", key, QuoteTOML(*v))
 	}
 }
 
@@ -220,7 +201,7 @@ func envKey(b *strings.Builder, env map[string]string) {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + " = " + tomlQuote(env[k])
+		parts[i] = k + " = " + QuoteTOML(env[k])
 	}
 	fmt.Fprintf(b, "env = { %s }\n", strings.Join(parts, ", "))
 }
@@ -238,8 +219,47 @@ func tomlComment(text string) string {
 	return strings.TrimRight("# "+text, " ") + "\n"
 }
 
-// tomlQuote writes s as a TOML basic string.
-func tomlQuote(s string) string {
+// ReadForAppend reads the targets.toml at path before a block is
+// appended to it (AppendBlock): real is the file to replace, the one a
+// symlink at path points at, so that the link stays; mode is its
+// permissions (0644 for a new file); exists is false, with no error, when
+// there is no file yet.
+func ReadForAppend(path string) (real string, old []byte, mode fs.FileMode, exists bool, err error) {
+	real = path
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		real = r
+	}
+	mode = 0o644
+	old, err = os.ReadFile(real)
+	switch {
+	case err == nil:
+		if st, err := os.Stat(real); err == nil {
+			mode = st.Mode().Perm()
+		}
+		return real, old, mode, true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return real, nil, mode, false, nil
+	}
+	return real, nil, mode, false, err
+}
+
+// AppendBlock is old with block after it, on a line of its own after a
+// blank line (none before it in an empty file).
+func AppendBlock(old []byte, block string) []byte {
+	var b strings.Builder
+	b.Write(old)
+	if len(old) > 0 {
+		if old[len(old)-1] != '\n' {
+			b.WriteByte('\n')
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString(block)
+	return []byte(b.String())
+}
+
+// QuoteTOML writes s as a TOML basic string.
+func QuoteTOML(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	var b strings.Builder
 	b.WriteByte('"')

@@ -140,3 +140,26 @@ func TestChecks(t *testing.T) {
 		}
 	}
 }
+
+// Detect's appended targets and saved profiles quote their strings with
+// QuoteTOML: whatever the text, it reads back as itself.
+func TestQuoteTOML(t *testing.T) {
+	for in, want := range map[string]string{
+		`plain`:         `"plain"`,
+		`a "q" \ b`:     `"a \"q\" \\ b"`,
+		"tab\tnl\n\x01": `"tab\tnl\n\u0001"`,
+		"bad\xffutf8":   "\"bad\uFFFDutf8\"",
+	} {
+		if got := QuoteTOML(in); got != want {
+			t.Errorf("QuoteTOML(%q) = %s, want %s", in, got, want)
+		}
+		cfg, err := Parse("q.toml", []byte("[[target]]\nname = \"x\"\nhost = \"h\"\ngoarch = \"arm64\"\ndescription = "+QuoteTOML(in)+"\n"))
+		if err != nil {
+			t.Errorf("QuoteTOML(%q) does not parse: %v", in, err)
+			continue
+		}
+		if d := cfg.Targets[0].Description; d != strings.ToValidUTF8(in, "\uFFFD") {
+			t.Errorf("QuoteTOML(%q) reads back as %q", in, d)
+		}
+	}
+}
