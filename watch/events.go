@@ -10,7 +10,8 @@ import (
 
 // Event is one thing that happened in a watch session. Every event of a
 // cycle carries its number: cycle 1 is the build at start, each debounced
-// batch of saves starts the next one. A cycle ends in exactly one of
+// batch of saves starts the next one, and so does a restart with new
+// runtime overrides (EnvSet with Restart). A cycle ends in exactly one of
 // Started (its program runs), Failed or Superseded.
 type Event interface{ watchEvent() }
 
@@ -107,6 +108,28 @@ type Superseded struct {
 	Stage string
 }
 
+// EnvSet says the runtime overrides changed (Control.SetEnv). Overrides
+// are all those in force, Env the program's environment under them, and
+// Change how Env differs from the environment before ("GOGC=200",
+// "GOGC=200 GOMAXPROCS unset"; "" when nothing does).
+//
+// With Restart, cycle Cycle restarts the running program with Env now:
+// the same binary over the same connection, no build, no deploy
+// (Stopping, Exited, then Started or Failed follow, under Cycle). Without,
+// no program is restarted for it yet: Cycle is the cycle in flight, which
+// starts its program with Env (if that cycle fails or had started its
+// program already, a cycle with Restart follows it), or 0 when no
+// program has started yet, and the first one will have Env. Every later
+// cycle keeps the overrides until the next EnvSet.
+type EnvSet struct {
+	Cycle     int
+	Time      time.Time
+	Overrides Overrides
+	Env       []string
+	Change    string
+	Restart   bool
+}
+
 // Warning is a problem that does not end a cycle: the watcher's own
 // errors (an inotify queue overflow), or `go list` failing to refresh the
 // watched files (the previous set is kept).
@@ -140,3 +163,4 @@ func (Exited) watchEvent()     {}
 func (Failed) watchEvent()     {}
 func (Superseded) watchEvent() {}
 func (Warning) watchEvent()    {}
+func (EnvSet) watchEvent()     {}

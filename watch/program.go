@@ -11,6 +11,7 @@ import (
 // program is the running program of one cycle.
 type program struct {
 	cycle  int
+	env    []string // its environment, overrides applied
 	cancel context.CancelFunc
 	done   chan struct{} // closed once Exited was sent
 	lost   bool          // the run failed (a dropped link): it may still be running; read after done
@@ -45,7 +46,7 @@ func (s *session) restart(n int) error {
 	cmd := remote.Command{
 		Path:    s.o.Name,
 		Args:    s.o.Args,
-		Env:     s.o.Plan.RunEnvStrings(),
+		Env:     s.env.take(s.o.Plan.RunEnvStrings()),
 		Stop:    s.stopPolicy(),
 		PIDFile: "." + s.o.Name + ".watch-pid",
 	}
@@ -72,7 +73,7 @@ func (s *session) startProgram(n int, cmd remote.Command, service string, run fu
 	// Only the session's end or the next restart stop it, never a newer
 	// save as such.
 	ctx, cancel := context.WithCancel(s.ctx)
-	p := &program{cycle: n, cancel: cancel, done: make(chan struct{})}
+	p := &program{cycle: n, env: cmd.Env, cancel: cancel, done: make(chan struct{})}
 	s.prog = p
 	s.emit(Started{Cycle: n, Time: time.Now(), Command: cmd, Service: service})
 	go func() {

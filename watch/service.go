@@ -196,7 +196,7 @@ func (s *session) restartService(n int) error {
 	cmd := remote.Command{
 		Path: strings.TrimSuffix(s.dev.DeployDir(), "/") + "/" + s.o.Name,
 		Args: s.o.Args,
-		Env:  s.o.Plan.RunEnvStrings(),
+		Env:  s.env.take(s.o.Plan.RunEnvStrings()), // Control's overrides, as Environment= lines
 		Stop: s.stopPolicy(),
 	}
 	text, err := unitFile(svc, cmd, fmt.Sprintf("armbench: %s on %s (profile %s)", s.o.Name, s.o.Plan.Target.Name, s.o.Plan.Profile.Name))

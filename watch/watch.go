@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -56,6 +57,10 @@ type Options struct {
 	StopSignal string
 	// History records each install, for status ("" Dir: none).
 	History state.History
+	// Control, when set, changes the session while it runs: its SetEnv
+	// restarts the program with runtime overrides. One Control serves one
+	// Run.
+	Control *Control
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -92,6 +97,12 @@ func (o Options) withDefaults() (Options, error) {
 // cannot be listed, no inotify). emit is never called concurrently, nor
 // after Run returned; it must not block for long, as file events wait.
 func Run(ctx context.Context, o Options, emit func(Event)) error {
+	if o.Control != nil {
+		if err := o.Control.bind(); err != nil {
+			return err
+		}
+		defer o.Control.end() // SetEnv gives up from now on
+	}
 	o, err := o.withDefaults()
 	if err != nil {
 		return err
@@ -139,6 +150,8 @@ type session struct {
 	connecting chan opened // a connection attempt under way, when dev is nil
 	prog       *program
 	service    *serviceState // service mode: what the device's checks found, set with dev
+
+	env envState // Control's runtime overrides
 }
 
 // opened is the outcome of Options.Connect.
@@ -149,6 +162,7 @@ type opened struct {
 
 // cycleRun is a cycle in flight, as the loop sees it.
 type cycleRun struct {
+	n      int
 	cancel context.CancelFunc
 	done   chan cycleResult
 }
@@ -161,14 +175,24 @@ func (s *session) loop() error {
 	pending := map[string]bool{}
 	var cur *cycleRun
 	n := 0
-	start := func(paths []string) {
+	run := func(cycle func(ctx context.Context, n int) cycleResult) {
 		n++
 		ctx, cancel := context.WithCancel(s.ctx)
-		cur = &cycleRun{cancel: cancel, done: make(chan cycleResult, 1)}
+		cur = &cycleRun{n: n, cancel: cancel, done: make(chan cycleResult, 1)}
 		go func(n int, done chan<- cycleResult) {
 			defer cancel()
-			done <- s.cycle(ctx, n, paths)
+			done <- cycle(ctx, n)
 		}(n, cur.done)
+	}
+	start := func(paths []string) {
+		run(func(ctx context.Context, n int) cycleResult { return s.cycle(ctx, n, paths) })
+	}
+	// restart starts a cycle that only restarts the program with the
+	// overrides in force: the same binary, no build, no deploy.
+	restart := func() { run(func(_ context.Context, n int) cycleResult { return s.restartCycle(n) }) }
+	var envReqs <-chan Overrides
+	if s.o.Control != nil {
+		envReqs = s.o.Control.reqs
 	}
 	start(nil)
 
@@ -219,6 +243,25 @@ func (s *session) loop() error {
 			}
 			start(drain(pending))
 
+		case o := <-envReqs:
+			base := s.o.Plan.RunEnvStrings()
+			_, before := s.env.now(base)
+			s.env.set(o)
+			ev := EnvSet{Time: time.Now(), Overrides: maps.Clone(o)}
+			_, ev.Env = s.env.now(base)
+			ev.Change = envChange(before, ev.Env)
+			switch {
+			case cur != nil:
+				ev.Cycle = cur.n // its restart takes them, or one follows it (below)
+				s.emit(ev)
+			case s.prog != nil: // no cycle runs: the loop may look
+				ev.Cycle, ev.Restart = n+1, true
+				s.emit(ev)
+				restart()
+			default:
+				s.emit(ev) // nothing started yet: the next cycle's program has them
+			}
+
 		case r := <-curDone:
 			cur = nil
 			if r.files != nil {
@@ -226,8 +269,18 @@ func (s *session) loop() error {
 					s.emit(Warning{Time: time.Now(), Err: err})
 				}
 			}
-			if quiet && len(pending) > 0 {
+			switch {
+			case quiet && len(pending) > 0:
 				start(drain(pending))
+			case s.prog != nil && s.env.stale():
+				// Overrides set while the cycle ran that its program did
+				// not start with (its build failed, or it was past its
+				// restart): the running program takes them now.
+				ev := EnvSet{Cycle: n + 1, Time: time.Now(), Restart: true}
+				ev.Overrides, ev.Env = s.env.now(s.o.Plan.RunEnvStrings())
+				ev.Change = envChange(s.prog.env, ev.Env)
+				s.emit(ev)
+				restart()
 			}
 		}
 	}
@@ -357,6 +410,15 @@ func (s *session) cycle(ctx context.Context, n int, paths []string) cycleResult 
 		s.emit(Failed{Cycle: n, Stage: stageOf(StageStart, err), Err: err})
 	}
 	return result()
+}
+
+// restartCycle is cycle n when it only restarts the program with the
+// overrides in force.
+func (s *session) restartCycle(n int) cycleResult {
+	if err := s.restart(n); err != nil {
+		s.emit(Failed{Cycle: n, Stage: stageOf(StageStart, err), Err: err})
+	}
+	return cycleResult{}
 }
 
 // closeDevice closes the device once the session is over, waiting for a
