@@ -91,14 +91,20 @@ func (s *testSession) running(i int) (pid, gogc string) {
 	return m[1], m[2]
 }
 
-// environ is process pid's environment as the kernel holds it.
+// environ is the GO variables of process pid's environment as the kernel holds it.
 func environ(t *testing.T, pid string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("/proc", pid, "environ"))
 	if err != nil {
 		t.Fatalf("the program's environment: %v", err)
 	}
-	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	var goEnv []string // the Go runtime's, not the whole environment, for a failure's message
+	for _, kv := range strings.Split(strings.TrimRight(string(b), "\x00"), "\x00") {
+		if strings.HasPrefix(kv, "GO") {
+			goEnv = append(goEnv, kv)
+		}
+	}
+	return goEnv
 }
 
 // A knob turned while the program runs on local-arm64 (qemu-user):
