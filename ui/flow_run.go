@@ -144,7 +144,10 @@ func (f *runFlow) apply(m *Model, t *task, e any) {
 	case runOutput:
 		m.main.run.Append(0, ev.out.Text)
 	case liveReady:
-		m.main.run.StartLive(f.choice.target, ev.settings, ev.session.Set)
+		m.main.run.StartLive(f.choice.target, ev.settings, func(s live.Settings, change string) tea.Cmd {
+			ev.session.Set(s, change)
+			return nil
+		})
 	case liveProbe:
 		if !f.probing {
 			f.probing = true

@@ -4,21 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
 	"armbench/build"
 	"armbench/internal/shell"
+	"armbench/live"
 	"armbench/remote"
+	"armbench/targets"
 	"armbench/watch"
 )
 
 // w watches the package: every save rebuilds, redeploys and restarts the
 // program on the device with the profile's runtime settings, as
 // `armbench watch` does. The build log shows each cycle's build, the run
-// pane the program's output; x stops watching (and the program).
+// pane the program's output; x stops watching (and the program). In the
+// run pane, c and +/- turn a runtime knob as under g: the program restarts
+// with the new value over watch's connection, and later cycles keep it.
 func watchAction() action {
 	return action{key: newKey("w", "watch: rebuild+restart on save"), ready: (*Model).planReady, start: (*Model).startWatch}
 }
@@ -48,6 +54,15 @@ type watchFlow struct {
 	cycle  int
 	stage  string // what the current cycle is doing, for the status line
 	files  int
+
+	// The knobs: want is what the run pane's knobs were last turned to,
+	// change its words ("GOGC=200"); once the session took it (EnvSet),
+	// applied holds them until the program restarts with it. overrides
+	// are those in force, which every cycle keeps.
+	want      live.Settings
+	change    string
+	applied   string
+	overrides watch.Overrides
 }
 
 func (f *watchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
@@ -60,7 +75,10 @@ func (f *watchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 	m.showMain(paneRun)
 	m.logf("watch %d: %s on %s, args %q", t.id, c.name, c.target.Name, f.args)
 	device := m.env.device
-	opts := watch.Options{Plan: c.plan, Name: c.name, Args: f.args, History: m.env.history()}
+	ctl := watch.NewControl()
+	opts := watch.Options{Plan: c.plan, Name: c.name, Args: f.args, History: m.env.history(), Control: ctl}
+	f.want, f.change, f.applied, f.overrides = live.FromEnv(c.plan.RunEnvStrings()), "", "", nil
+	m.main.run.StartKnobs(c.target, f.want, f.turn(t, ctl))
 	// Connect first, so an unknown host key or a passphrase is asked as a
 	// deploy asks it; watch then borrows the pool's connection.
 	return onDevice(device, c.target, func(ctx context.Context, _ remote.Device, emit func(any)) {
@@ -76,6 +94,46 @@ func (f *watchFlow) begin(m *Model, t *task) func(context.Context, func(any)) {
 			emit(watchEvent{watch.Warning{Err: err}})
 		}
 	})
+}
+
+// turn is the run pane's knob: it hands the session the overrides that
+// settings make of the profile's environment. SetEnv runs as a command,
+// off Update: the session may be waiting for Update to take its events.
+func (f *watchFlow) turn(t *task, ctl *watch.Control) func(live.Settings, string) tea.Cmd {
+	return func(settings live.Settings, change string) tea.Cmd {
+		f.want, f.change = settings, change
+		o := knobOverrides(f.choice.plan.RunEnvStrings(), settings, f.choice.target)
+		ctx := t.ctx
+		return func() tea.Msg {
+			err := ctl.SetEnv(ctx, o)
+			if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, watch.ErrEnded) {
+				return nil // a session that ended says so itself
+			}
+			return modelUpdate(func(m *Model) tea.Cmd {
+				m.notice = "live knob: " + err.Error()
+				return nil
+			})
+		}
+	}
+}
+
+// knobOverrides is what settings change in the profile's environment
+// base: a knob set to the profile's own value, or to the runtime's
+// default when the profile leaves it unset, is no override.
+func knobOverrides(base []string, settings live.Settings, t targets.Target) watch.Overrides {
+	own := live.FromEnv(base)
+	o := watch.Overrides{}
+	for _, k := range live.Knobs {
+		v := settings[k]
+		if v == "" || v == own[k] || (own[k] == "" && v == live.Default(k, t)) {
+			continue
+		}
+		var one live.Settings
+		one[k] = v
+		name, val, _ := strings.Cut(one.Apply(nil)[0], "=") // GOMEMLIMIT=off as the runtime reads it
+		o[name] = val
+	}
+	return o
 }
 
 func (f *watchFlow) apply(m *Model, t *task, e any) {
@@ -102,6 +160,8 @@ func (f *watchFlow) apply(m *Model, t *task, e any) {
 	case watch.Deployed:
 		f.stage = "restarting"
 		run.Append(0, "armbench: "+installedWords(ev.Installed))
+	case watch.EnvSet:
+		f.envSet(m, ev)
 	default:
 		f.applyProgram(m, t, we.ev)
 	}
@@ -138,8 +198,17 @@ func (f *watchFlow) applyProgram(m *Model, t *task, e watch.Event) {
 		if ev.Service != "" {
 			what += " (unit " + ev.Service + ")"
 		}
+		if len(f.overrides) > 0 && f.applied == "" {
+			what += " · kept " + overrideWords(f.overrides)
+		}
 		run.Append(0, fmt.Sprintf("armbench: cycle %d running: %s", ev.Cycle, what))
 		run.SetState(0, stateRunning)
+		if f.applied != "" {
+			run.Started(live.Started{Settings: f.want, Env: ev.Command.Env, Change: f.applied, Restart: true})
+			m.notice = "restarted with " + f.applied
+			m.logf("watch %d: cycle %d restarted with %s", t.id, ev.Cycle, f.applied)
+			f.applied = ""
+		}
 	case watch.Program:
 		if o, ok := ev.Event.(remote.Output); ok {
 			run.Append(0, o.Text)
@@ -158,6 +227,38 @@ func (f *watchFlow) applyProgram(m *Model, t *task, e watch.Event) {
 	case watch.Warning:
 		run.Append(0, "armbench: warning: "+firstLine(ev.Err.Error()))
 	}
+}
+
+// envSet says where a knob's new value goes: a restart now, or the start
+// of the cycle in flight (or of the first program).
+func (f *watchFlow) envSet(m *Model, ev watch.EnvSet) {
+	f.overrides = ev.Overrides
+	what := f.change // the knob's words: "GOGC=100" where the engine says "GOGC unset"
+	if what == "" {
+		what = ev.Change
+	}
+	if what == "" {
+		what = "the profile's settings"
+	}
+	f.applied = what
+	switch {
+	case ev.Restart:
+		f.stage = "restarting"
+		m.main.run.Append(0, fmt.Sprintf("armbench: cycle %d: restarting with %s, no rebuild", ev.Cycle, what))
+	case ev.Cycle > 0:
+		m.main.run.Append(0, fmt.Sprintf("armbench: %s: taken once cycle %d is done", what, ev.Cycle))
+	default:
+		m.main.run.Append(0, fmt.Sprintf("armbench: %s: the first program starts with it", what))
+	}
+}
+
+// overrideWords is the overrides in force: "GOGC=200 GOMAXPROCS=1".
+func overrideWords(o watch.Overrides) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(o)) {
+		parts = append(parts, k+"="+o[k])
+	}
+	return strings.Join(parts, " ")
 }
 
 func (f *watchFlow) exited(m *Model, ev watch.Exited) {
@@ -182,6 +283,7 @@ func (f *watchFlow) exited(m *Model, ev watch.Exited) {
 }
 
 func (f *watchFlow) stop(m *Model, _ *task, err error) {
+	m.main.run.EndLive()
 	if errors.Is(err, context.Canceled) {
 		m.main.run.Append(0, "armbench: stopped watching and the program on the device")
 		m.main.run.SetState(0, stateCancelled)
@@ -191,7 +293,10 @@ func (f *watchFlow) stop(m *Model, _ *task, err error) {
 	m.main.run.SetState(0, stateFailed)
 }
 
-func (f *watchFlow) finish(*Model, *task) tea.Cmd { return nil }
+func (f *watchFlow) finish(m *Model, _ *task) tea.Cmd {
+	m.main.run.EndLive()
+	return nil
+}
 
 func (f *watchFlow) status(m *Model, t *task) []string {
 	extra := ""

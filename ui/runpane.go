@@ -23,6 +23,10 @@ import (
 // verdict compares the samples since with those before.
 //
 // PresentView draws the same charts and verdict large, and nothing else.
+//
+// Under watch (StartKnobs) the program runs without the probe: the pane
+// has the knob bar over the log, no charts, and PresentView shows the
+// knobs over the program's latest output.
 type RunPane struct {
 	*LogPane
 	st     *Styles
@@ -32,8 +36,9 @@ type RunPane struct {
 	target   targets.Target
 	settings live.Settings
 	knob     live.Knob
-	set      func(live.Settings, string) // the live session's Set; nil when none runs
-	status   string                      // "restarted with GOGC=200"
+	set      func(live.Settings, string) tea.Cmd // restarts the program with other settings; nil when none runs
+	knobs    bool                                // the knob bar alone, no charts (watch)
+	status   string                              // "restarted with GOGC=200"
 	samples  int
 	w, h     int
 	logTop   int // rows of the live part above the log, 0 without one
@@ -104,8 +109,19 @@ func (p *RunPane) KeyMap() help.KeyMap { return p.keys }
 
 // StartLive begins a live session's charts for a program on t with the
 // knobs at settings; set restarts the program with others.
-func (p *RunPane) StartLive(t targets.Target, settings live.Settings, set func(live.Settings, string)) {
-	p.target, p.settings, p.set, p.status, p.samples = t, settings, set, "", 0
+func (p *RunPane) StartLive(t targets.Target, settings live.Settings, set func(live.Settings, string) tea.Cmd) {
+	p.start(t, settings, set, false)
+}
+
+// StartKnobs shows the knob bar alone, no charts, for a program on t
+// with the knobs at settings (watch's, which runs without the probe);
+// set restarts the program with others.
+func (p *RunPane) StartKnobs(t targets.Target, settings live.Settings, set func(live.Settings, string) tea.Cmd) {
+	p.start(t, settings, set, true)
+}
+
+func (p *RunPane) start(t targets.Target, settings live.Settings, set func(live.Settings, string) tea.Cmd, knobs bool) {
+	p.target, p.settings, p.set, p.status, p.samples, p.knobs = t, settings, set, "", 0, knobs
 	for _, ch := range p.charts {
 		ch.Reset()
 	}
@@ -125,7 +141,8 @@ func (p *RunPane) enableKeys(on bool) {
 	p.keys.Down.SetEnabled(on)
 }
 
-// Live reports whether the pane shows a live session's charts.
+// Live reports whether the pane shows a live session's charts, or
+// (StartKnobs) its knob bar.
 func (p *RunPane) Live() bool { return p.samples > 0 || p.set != nil }
 
 // Started records a start of the program: after a knob change, the
@@ -156,21 +173,21 @@ func (p *RunPane) Sample(s live.Sample) {
 }
 
 // turn moves the chosen knob one step and asks for the restart.
-func (p *RunPane) turn(dir int) {
+func (p *RunPane) turn(dir int) tea.Cmd {
 	if p.set == nil {
-		return
+		return nil
 	}
 	cur := p.settings.Value(p.knob, p.target)
 	next := live.Step(p.knob, p.target, cur, dir)
 	if next == cur {
 		p.status = fmt.Sprintf("%s is already at %s", p.knob, cur)
-		return
+		return nil
 	}
 	s := p.settings
 	s[p.knob] = next
 	change := p.knob.String() + "=" + next
 	p.status = "restarting with " + change + "…"
-	p.set(s, change)
+	return p.set(s, change)
 }
 
 func (p *RunPane) Update(msg tea.Msg) tea.Cmd {
@@ -180,11 +197,9 @@ func (p *RunPane) Update(msg tea.Msg) tea.Cmd {
 			p.knob = live.Knobs[(int(p.knob)+1)%len(live.Knobs)]
 			return nil
 		case key.Matches(k, p.keys.Up):
-			p.turn(+1)
-			return nil
+			return p.turn(+1)
 		case key.Matches(k, p.keys.Down):
-			p.turn(-1)
-			return nil
+			return p.turn(-1)
 		}
 	}
 	return p.LogPane.Update(msg)
@@ -195,7 +210,10 @@ func (p *RunPane) Update(msg tea.Msg) tea.Cmd {
 func (p *RunPane) SetSize(w, h int) {
 	p.w, p.h = w, h
 	p.logTop = 0
-	if p.Live() && h >= 12 {
+	switch {
+	case p.knobs && p.set != nil && h >= 8:
+		p.logTop = 3 // the knob bar in a frame
+	case !p.knobs && p.Live() && h >= 12:
 		p.logTop = max(h*3/5, 8)
 	}
 	p.LogPane.SetSize(w, h-p.logTop)
@@ -206,6 +224,9 @@ func (p *RunPane) View() string {
 		return p.LogPane.View()
 	}
 	inner := p.w - 2
+	if p.knobs {
+		return p.st.frame("Knobs", "", p.knobBar(inner), p.w, p.logTop, p.focused) + "\n" + p.LogPane.View()
+	}
 	lines := []string{p.knobBar(inner), p.verdict(inner)}
 	lines = append(lines, p.chartGrid(inner, p.logTop-2-len(lines), 0)...)
 	return p.st.frame("Live", "", strings.Join(lines, "\n"), p.w, p.logTop, p.focused) + "\n" + p.LogPane.View()
@@ -240,6 +261,17 @@ func (p *RunPane) PresentView(w, h int) string {
 		lines = append(lines, fit(p.st.Faint.Render("nothing running: g runs the program live"), w))
 	}
 	lines = append(lines, "")
+	if p.knobs {
+		// No probe under watch: the program's latest output instead.
+		lines = append(lines, p.tail(h-len(lines))...)
+		for len(lines) < h {
+			lines = append(lines, "")
+		}
+		for i := range lines {
+			lines[i] = fit(lines[i], w)
+		}
+		return strings.Join(lines[:h], "\n")
+	}
 	cols := 1
 	if w >= 80 {
 		cols = 2 + min(w/180, 1)
@@ -303,6 +335,21 @@ func (p *RunPane) chartGrid(w, h, cols int) []string {
 	return out
 }
 
+// tail is the last n lines of the output, oldest first.
+func (p *RunPane) tail(n int) []string {
+	v := p.activeView()
+	if v == nil || n <= 0 {
+		return nil
+	}
+	var out []string
+	for abs := max(v.lines.first(), v.lines.end()-n); abs < v.lines.end(); abs++ {
+		if l, ok := v.lines.at(abs); ok {
+			out = append(out, l.text)
+		}
+	}
+	return out
+}
+
 func blankBlock(w, h int) string {
 	line := strings.Repeat(" ", max(w, 0))
 	lines := make([]string, max(h, 0))
@@ -342,6 +389,12 @@ func (p *RunPane) verdict(w int) string { return fit(p.verdictLine(false), w) }
 // between it and the change before: "GOGC=200 vs before: RSS +35% ·
 // GC/s −48% · CPU −3%".
 func (p *RunPane) verdictLine(big bool) string {
+	if p.knobs {
+		if p.set != nil {
+			return p.st.Faint.Render("watching: a save rebuilds and restarts with these knobs; c picks one, +/- turns it")
+		}
+		return ""
+	}
 	xs, labels := p.charts[rmCPU].Markers()
 	if len(xs) == 0 {
 		if p.Live() {
