@@ -243,7 +243,7 @@ func (f *watchFlow) envSet(m *Model, ev watch.EnvSet) {
 	f.applied = what
 	switch {
 	case ev.Restart:
-		f.stage = "restarting"
+		f.cycle, f.stage = ev.Cycle, "restarting"
 		m.main.run.Append(0, fmt.Sprintf("armbench: cycle %d: restarting with %s, no rebuild", ev.Cycle, what))
 	case ev.Cycle > 0:
 		m.main.run.Append(0, fmt.Sprintf("armbench: %s: taken once cycle %d is done", what, ev.Cycle))

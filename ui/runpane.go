@@ -156,7 +156,11 @@ func (p *RunPane) Started(ev live.Started) {
 		ch.Mark(ev.Change)
 	}
 	p.status = "restarted with " + ev.Change
-	p.Append(0, "armbench: restarted with "+ev.Change+" ("+strings.Join(ev.Env, " ")+")")
+	line := "armbench: restarted with " + ev.Change
+	if len(ev.Env) > 0 {
+		line += " (" + strings.Join(ev.Env, " ") + ")"
+	}
+	p.Append(0, line)
 }
 
 // Sample adds one probe sample to the charts.
