@@ -19,6 +19,13 @@ lab='armbench/internal/lab$'
 # The lab's tests boot emulated ARM boards; they run last, on their own.
 labTests='^(TestLab|TestPowerCut|TestServiceModeLab)$'
 go test -race -p 2 -timeout 40m -skip "$labTests" $(go list ./... | grep -Ev "$alone|$lab")
+# A lab image being built (CI starts them early) would take the cores the
+# timing tests need: wait for it. scripts/lab/image.sh holds a lock per
+# image while it builds.
+labCache=${ARMBENCH_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/armbench-lab}
+for lock in "$labCache"/.lock-*; do
+	[ -e "$lock" ] && flock "$lock" true
+done
 go test -race -p 1 -timeout 40m $(go list ./... | grep -E "$alone")
 # Last, the lab: real Debian systems booted under qemu-system (see
 # scripts/lab): the whole loop, service mode on real systemd, power cuts.
