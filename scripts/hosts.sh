@@ -23,7 +23,7 @@ platforms="windows/amd64 windows/arm64 darwin/arm64 darwin/amd64 linux/amd64 lin
 # * for the whole package), then why. A package may have several lines,
 # one per reason. An entry that matches no test fails the run.
 SKIPS=(
-	"bench|TestStatsMatchesBenchstat|needs the go command (Wine has no Windows Go toolchain): builds benchstat"
+	"bench|TestStatsMatchesBenchstat TestStatsBoardsShareATable|needs the go command (Wine has no Windows Go toolchain): builds benchstat"
 	"build|TestBuildARMAndRun TestCompileError TestTestBinary TestTestModeNoTests TestRunAllIndependent TestFailedBuildKeepsPreviousArtifact TestRebuildSameOutput TestFingerprintAnswersAnUnchangedRebuild TestFingerprintSeesEveryKindOfChange TestFingerprintNotWrittenForRacilyNewInputs TestUnwritableLog TestResolvedMatrix TestResolvedTestBinary TestVerifyARMBuildAgainstOtherLevel|needs the go command (Wine has no Windows Go toolchain)"
 	"build|TestFingerprintFollowsGitState|needs git"
 	"build|TestResolvedCgoStatic TestCgoStatic TestCgoDynamicRejectedForStaticProfile|needs the arm64 cross C compiler"
@@ -52,11 +52,15 @@ SKIPS=(
 	"remote/sshconn|TestResolveMatchesOpenSSH TestProxyCommandIdentitiesOnlyIdentityAgent TestCertAuthorityHost|needs OpenSSH's ssh and ssh-keygen, to compare with"
 	"remote/sshconn|TestHostKeyAliasHashedAcceptNewThenReplace TestStrictYesRefusesUnknown TestRevokedHostKeyRefused|needs sshd (the tests start their own OpenSSH server)"
 	"size|TestBreakdownAddsUpOnARMAndARM64|needs the go command (Wine has no Windows Go toolchain)"
+	"targets|TestAppendProfileKeepsTheFile|checks targets.toml keeps its 0600 mode, a Unix mode Windows does not keep"
 	"ui|TestInitialScreen TestProfileMultiSelect TestPlanPane TestPlanWrapsForNarrowWidth TestRunScreen TestDeployScreen TestBenchScreens|golden screens are Linux's: on Windows the plan pane adds its POSIX-sh note and host paths have backslashes (the only differences)"
-	"ui|TestSizeFlowShowsPackagesSideBySide TestProgramDeployLocal TestProgramBenchCompare TestProgramRunLocal TestProgramRollbackLocal TestProgramRealBuild TestProgramCompileErrorJump|needs the go command (Wine has no Windows Go toolchain)"
+	"ui|TestSizeFlowShowsPackagesSideBySide TestProgramDeployLocal TestProgramBenchCompare TestProgramRunLocal TestProgramRollbackLocal TestProgramRealBuild TestProgramCompileErrorJump TestProgramLiveKnobLocal TestWatchKnobLocal|needs the go command (Wine has no Windows Go toolchain)"
+	"ui|TestBenchBoardsScreens|golden screens are Linux's: on Windows the plan pane adds its POSIX-sh note and host paths have backslashes (the only differences)"
 	"ui|TestAddTargetOverSSH TestHostKeyPrompt.* TestProgramHostKeyReplaced TestProgramHostKeyChanged TestProgramDeployUnknownHost TestProgramPassphrase TestProgramDeployErrors TestProgramRolloutToGroup TestProgramRolloutAsksUnknownHosts|needs sshd (the tests start their own OpenSSH server)"
 	"watch|TestRunRejectsBadOptions TestListFilesFollowsTheBuild TestServiceScriptInstallsRestartsAndFollows TestWatchServiceModeOverSSH TestWatchLocalEditBreakFix TestWatchDebounceCoalescesSaves TestWatchSaveDuringBuildCancelsIt TestWatchConnectRetryAndKillDelay|needs the go command (Wine has no Windows Go toolchain)"
 	"watch|TestServiceScriptSystemScope|needs a POSIX sh (no sh under Wine; Git for Windows brings one): checks the service script with sh -n"
+	"watch|TestServiceChecks TestServiceScriptFailures TestWatchServiceModeChecksBeforeDeploy TestWatchServiceModeRestartFails TestWatchServiceModeSetEnv|needs a POSIX sh and its tools (tr): the stand-in systemctl, journalctl, sudo and loginctl are sh scripts"
+	"watch|TestWatchLocalSetEnvRestartsAndSticks TestWatchLocalSetEnvDuringBuild|needs the go command (Wine has no Windows Go toolchain)"
 	"watch|TestWatchSSHEditBreakFixAndReconnect|needs sshd (the tests start their own OpenSSH server)"
 )
 
