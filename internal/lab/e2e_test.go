@@ -385,7 +385,7 @@ func serveHealth(t *testing.T, w *workbench, m *lab.Machine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ssh", append(m.SSHArgs("root")[:len(m.SSHArgs("root"))-1],
+	cmd := exec.Command("ssh", m.SSHArgs("root",
 		"cat > /usr/local/bin/labhttp && chmod +x /usr/local/bin/labhttp && systemd-run -q --unit=labhttp /usr/local/bin/labhttp")...)
 	cmd.Stdin = strings.NewReader(string(bin))
 	if out, err := cmd.CombinedOutput(); err != nil {

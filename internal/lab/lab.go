@@ -144,55 +144,54 @@ func (m *Machine) Console() string { return filepath.Join(m.Dir, "console.log") 
 
 // Boot powers the board on and waits until root can log in over SSH.
 func (m *Machine) Boot(ctx context.Context) error {
-	m.mu.Lock()
-	if m.cmd != nil {
-		m.mu.Unlock()
-		return fmt.Errorf("lab %s: already running", m.Image.Arch)
-	}
-	// A board keeps its port across boots, as a real one keeps its
-	// address: targets.toml and known_hosts name it.
-	if m.Port == 0 {
-		port, err := freePort()
-		if err != nil {
-			m.mu.Unlock()
-			return err
-		}
-		m.Port = port
-	}
-	port := m.Port
-	m.boot++
-	if err := m.writeKnownHosts(); err != nil {
-		m.mu.Unlock()
-		return err
-	}
-	args, err := m.qemuArgs()
+	done, err := m.start()
 	if err != nil {
-		m.mu.Unlock()
 		return err
 	}
-	console, err := os.OpenFile(m.Console(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		m.mu.Unlock()
-		return err
-	}
-	fmt.Fprintf(console, "\n==== armbench lab: boot %d, ssh on 127.0.0.1:%d ====\n", m.boot, port)
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdout, cmd.Stderr = console, console
-	if err := cmd.Start(); err != nil {
-		console.Close()
-		m.mu.Unlock()
-		return fmt.Errorf("lab %s: start %s: %w", m.Image.Arch, args[0], err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); console.Close(); close(done) }()
-	m.cmd, m.done = cmd, done
-	m.mu.Unlock()
-
 	if err := m.waitSSH(ctx, done); err != nil {
 		m.Kill()
 		return fmt.Errorf("lab %s: boot %d: %w\n%s", m.Image.Arch, m.boot, err, m.consoleTail(30))
 	}
 	return nil
+}
+
+// start starts the emulator; done is closed when it has exited.
+func (m *Machine) start() (done chan struct{}, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd != nil {
+		return nil, fmt.Errorf("lab %s: already running", m.Image.Arch)
+	}
+	// A board keeps its port across boots, as a real one keeps its
+	// address: targets.toml and known_hosts name it.
+	if m.Port == 0 {
+		if m.Port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	m.boot++
+	if err := m.writeKnownHosts(); err != nil {
+		return nil, err
+	}
+	args, err := m.qemuArgs()
+	if err != nil {
+		return nil, err
+	}
+	console, err := os.OpenFile(m.Console(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(console, "\n==== armbench lab: boot %d, ssh on 127.0.0.1:%d ====\n", m.boot, m.Port)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = console, console
+	if err := cmd.Start(); err != nil {
+		console.Close()
+		return nil, fmt.Errorf("lab %s: start %s: %w", m.Image.Arch, args[0], err)
+	}
+	done = make(chan struct{})
+	go func() { cmd.Wait(); console.Close(); close(done) }()
+	m.cmd, m.done = cmd, done
+	return done, nil
 }
 
 func (m *Machine) qemuArgs() ([]string, error) {
@@ -271,20 +270,20 @@ func (m *Machine) Run(ctx context.Context, user, script string) (string, error) 
 }
 
 func (m *Machine) ssh(ctx context.Context, user, script string) (string, error) {
-	cmd := exec.CommandContext(ctx, "ssh", m.SSHArgs(user)...)
+	cmd := exec.CommandContext(ctx, "ssh", m.SSHArgs(user, "sh -s")...)
 	cmd.Stdin = strings.NewReader(script)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
-// SSHArgs are ssh's arguments to log in as user and run sh reading
-// stdin, with no config of this machine's user in the way.
-func (m *Machine) SSHArgs(user string) []string {
+// SSHArgs are ssh's arguments to log in as user and run command, with
+// no config of this machine's user in the way.
+func (m *Machine) SSHArgs(user, command string) []string {
 	return []string{"-F", "none", "-T",
 		"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=15",
 		"-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + m.KnownHosts(),
 		"-o", "GlobalKnownHostsFile=/dev/null",
-		"-i", m.Image.Key(), "-p", strconv.Itoa(m.Port), user + "@127.0.0.1", "sh -s"}
+		"-i", m.Image.Key(), "-p", strconv.Itoa(m.Port), user + "@127.0.0.1", command}
 }
 
 // TargetTOML is a [[target]] for this board as user, for a targets.toml.

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,7 +93,7 @@ func cutBoard(t *testing.T, w *workbench, m *lab.Machine, n int) []cutOutcome {
 	target := "cut-" + m.Image.Arch
 	// Editions are separate projects' outputs: each goroutine builds into
 	// its own profile output, so the two boards never share a file.
-	old, path := deployEdition(t, w, target, m.Image.Arch, 0, nil)
+	old, bin := deployEdition(t, w, target, m.Image.Arch, 0, nil)
 	if old == "" {
 		return nil
 	}
@@ -114,7 +115,7 @@ func cutBoard(t *testing.T, w *workbench, m *lab.Machine, n int) []cutOutcome {
 			t.Errorf("%s: boot after cut %d: %v", m.Image.Arch, i, err)
 			return out
 		}
-		o.Got, o.Bad = inspect(m, path, old, newSum, reported)
+		o.Got, o.Bad = inspect(m, bin, old, newSum, reported)
 		out = append(out, o)
 		t.Logf("%s cut %d: %s +%v (reported=%v) → %s", m.Image.Arch, i, when, delay, reported, o.Got)
 		// The next deploy (of this edition) must work and sweep what the
@@ -164,33 +165,18 @@ func deployEdition(t *testing.T, w *workbench, target, arch string, i int, m *la
 		return "", ""
 	}
 	r := result(t, out)
-	path, _ := r["path"].(string)
-	if r["sha256"] != sum || path == "" {
-		t.Errorf("deploy of edition %d to %s: installed %v at %q, want %s", i, target, r["sha256"], path, sum)
+	bin, _ := r["path"].(string)
+	if r["sha256"] != sum || bin == "" {
+		t.Errorf("deploy of edition %d to %s: installed %v at %q, want %s", i, target, r["sha256"], bin, sum)
 		return "", ""
 	}
 	if m != nil {
-		left, err := m.Run(context.Background(), "root", "ls -a "+remotePath(pathDir(path))+" | grep -e '\\.armbench-tmp-' || true")
+		left, err := m.Run(context.Background(), "root", "ls -a "+shell.HomePath(path.Dir(bin))+" | grep -e '\\.armbench-tmp-' || true")
 		if err != nil || strings.TrimSpace(left) != "" {
 			t.Errorf("%s: the deploy after a cut left %q (%v)", target, left, err)
 		}
 	}
-	return sum, path
-}
-
-// remotePath is p quoted for the board's shell, a leading ~/ expanded.
-func remotePath(p string) string {
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		return `"$HOME"/` + shell.Quote(rest)
-	}
-	return shell.Quote(p)
-}
-
-func pathDir(p string) string {
-	if i := strings.LastIndex(p, "/"); i > 0 {
-		return p[:i]
-	}
-	return "."
+	return sum, bin
 }
 
 // cutDuringDeploy starts a deploy of the built edition and kills the
@@ -232,13 +218,13 @@ func cutDuringDeploy(t *testing.T, w *workbench, m *lab.Machine, target, when st
 	return reported
 }
 
-// inspect reads the installed binary at path on the rebooted board: its
+// inspect reads the installed binary bin on the rebooted board: its
 // sha256 must be old's or new's, it must run, and a reported install
 // must have survived.
-func inspect(m *lab.Machine, path, old, newSum string, reported bool) (string, bool) {
+func inspect(m *lab.Machine, bin, old, newSum string, reported bool) (string, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	q := remotePath(path)
+	q := shell.HomePath(bin)
 	out, err := m.Run(ctx, "root", "sha256sum "+q+" | cut -c1-64 && "+q+" -duration 50ms -mode chan >/dev/null && echo runs")
 	lines := strings.Fields(out)
 	if err != nil || len(lines) < 2 || lines[len(lines)-1] != "runs" {
